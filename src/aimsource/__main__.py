@@ -1,0 +1,3 @@
+from aimsource.cli import main
+
+raise SystemExit(main())
