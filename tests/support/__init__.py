@@ -1,0 +1,1 @@
+"""Real parts for tests: registry servers, fronts, the Kubernetes emulator."""
