@@ -1,0 +1,113 @@
+"""SemVer 2.0 versions read from image tags, ordered by SemVer precedence.
+
+A tag is a version only when it is exactly SemVer 2.0 (`MAJOR.MINOR.PATCH[-pre][+build]`), with an
+optional leading lower-case `v` because many registries tag `v1.2.3`. Everything else (`latest`,
+`1.2`, `2024.01`, `01.2.3`) is *not* a version: `parse_version` returns None instead of guessing, so
+that the selection can count such tags as skipped rather than mis-order them.
+
+Ordering is SemVer precedence (section 11 of semver.org): numeric identifiers compare as numbers and
+sort below alphanumeric ones, a pre-release sorts below its release, build metadata is ignored.
+Equality (`==`) stays the dataclass's field-by-field equality, so `1.0.0+a` and `1.0.0+b` — two
+different tags — are not equal although neither sorts before the other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# The regular expression suggested by semver.org, restricted to ASCII digits ("\d" would also
+# accept other scripts' digits) and matched with fullmatch (so a trailing newline is not accepted).
+_NUM = r"0|[1-9][0-9]*"
+_PRE_ID = r"0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*"
+_BUILD_ID = r"[0-9A-Za-z-]+"
+_SEMVER = re.compile(
+    rf"v?(?P<major>{_NUM})\.(?P<minor>{_NUM})\.(?P<patch>{_NUM})"
+    rf"(?:-(?P<pre>(?:{_PRE_ID})(?:\.(?:{_PRE_ID}))*))?"
+    rf"(?:\+(?P<build>{_BUILD_ID}(?:\.{_BUILD_ID})*))?"
+)
+_ALNUM_ID = re.compile(r"[0-9A-Za-z-]+")
+
+# A sort key: (major, minor, patch, pre) where `pre` is (1,) for a release — above every
+# pre-release — and (0, ids...) for a pre-release; a numeric id is (0, n, "") and an alphanumeric
+# one (1, 0, s) so numbers sort below words, and a shorter list of equal ids sorts first.
+_PreId = tuple[int, int, str]
+_Key = tuple[int, int, int, tuple[int, tuple[_PreId, ...]]]
+_RELEASE: tuple[int, tuple[_PreId, ...]] = (1, ())
+
+
+@dataclass(frozen=True)
+class Version:
+    """A SemVer 2.0 version; `<`, `<=`, `>`, `>=` follow SemVer precedence (build ignored)."""
+
+    major: int
+    minor: int
+    patch: int
+    prerelease: tuple[int | str, ...] = ()
+    build: tuple[str, ...] = ()
+    _key: _Key = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Reject values that could never come from a tag: they would sort wrongly (a digit-only
+        # string id would compare as text) and print as something that does not parse back.
+        if min(self.major, self.minor, self.patch) < 0:
+            raise ValueError(f"negative number in version {self.major}.{self.minor}.{self.patch}")
+        for ident in self.prerelease:
+            if isinstance(ident, int):
+                if ident < 0:
+                    raise ValueError(f"negative pre-release identifier {ident}")
+            elif not _ALNUM_ID.fullmatch(ident) or ident.isdigit():
+                raise ValueError(f"invalid pre-release identifier {ident!r}")
+        for ident in self.build:
+            if not _ALNUM_ID.fullmatch(ident):
+                raise ValueError(f"invalid build identifier {ident!r}")
+        pre = (
+            _RELEASE
+            if not self.prerelease
+            else (0, tuple((0, i, "") if isinstance(i, int) else (1, 0, i) for i in self.prerelease))
+        )
+        object.__setattr__(self, "_key", (self.major, self.minor, self.patch, pre))
+
+    @property
+    def is_prerelease(self) -> bool:
+        return bool(self.prerelease)
+
+    def __str__(self) -> str:
+        text = f"{self.major}.{self.minor}.{self.patch}"
+        if self.prerelease:
+            text += "-" + ".".join(str(i) for i in self.prerelease)
+        if self.build:
+            text += "+" + ".".join(self.build)
+        return text
+
+    def __lt__(self, other: Version) -> bool:
+        return self._key < other._key
+
+    def __le__(self, other: Version) -> bool:
+        return self._key <= other._key
+
+    def __gt__(self, other: Version) -> bool:
+        return self._key > other._key
+
+    def __ge__(self, other: Version) -> bool:
+        return self._key >= other._key
+
+    def same_precedence(self, other: Version) -> bool:
+        """True when neither sorts before the other (they differ at most in build metadata)."""
+        return self._key == other._key
+
+
+def parse_version(tag: str) -> Version | None:
+    """The version a tag names, or None when the tag is not SemVer 2.0 (with an optional `v`)."""
+    match = _SEMVER.fullmatch(tag)
+    if match is None:
+        return None
+    try:
+        pre = match["pre"]
+        prerelease = tuple(int(i) if i.isdigit() else i for i in pre.split(".")) if pre else ()
+        build = tuple(match["build"].split(".")) if match["build"] else ()
+        return Version(int(match["major"]), int(match["minor"]), int(match["patch"]), prerelease, build)
+    except ValueError:
+        # Only reachable for numbers too long for int() (Python's 4300-digit guard): not a tag
+        # anyone pushes, and "not a version" is the honest answer for it.
+        return None
