@@ -1,16 +1,82 @@
-"""`aimsource preview` (placeholder until its issue lands)."""
+"""`aimsource preview SOURCE.yaml`: what a source would create, and why each tag was or was not picked.
+
+Nothing is written anywhere: the model store is empty, so the preview shows what a first sync on an
+empty cluster would do.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+from collections.abc import Mapping
 from typing import Any
+
+from aimsource.cli import CliError
+from aimsource.cli.manifests import read_sources
+from aimsource.cli.progress import progress_printer
+from aimsource.cli.registry_options import (
+    add_registry_flags,
+    docker_config_secrets,
+    load_credentials,
+    open_lister,
+)
+from aimsource.cli.render import dump, preview_document, preview_table
+from aimsource.domain.planning import ExistingModel
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("preview", help="not built yet")
+    p = sub.add_parser(
+        "preview",
+        help="show what a source would create and why",
+        description="Evaluate one AIMClusterModelSource against the registries (or --tags-file) "
+        "and show the models it would create, the decision on every tag, and the status.",
+    )
+    p.add_argument("file", metavar="SOURCE.yaml", help="manifest with the source ('-' for stdin)")
+    p.add_argument("--source", metavar="NAME", help="which source, when the file holds several")
+    p.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
+    add_registry_flags(p)
     p.set_defaults(handler=run)
 
 
+class _EmptyStore:
+    """A cluster with no models yet: a preview writes nothing."""
+
+    def existing(self) -> Mapping[str, ExistingModel]:
+        return {}
+
+    def owned_count(self, source_name: str) -> int:
+        return 0
+
+    async def create(self, body: dict[str, Any]) -> bool:
+        return True
+
+
 def run(args: argparse.Namespace) -> int:
-    print("not built yet")
-    return 2
+    docs = read_sources([args.file])
+    if args.source:
+        docs = [d for d in docs if d.body.get("metadata", {}).get("name") == args.source]
+        if not docs:
+            raise CliError(f"{args.file}: no source named {args.source!r}")
+    elif len(docs) > 1:
+        names = ", ".join(str(d.body.get("metadata", {}).get("name")) for d in docs)
+        raise CliError(f"{args.file} holds {len(docs)} sources ({names}); choose one with --source")
+    doc = docs[0]
+    credentials = load_credentials(args)
+    from aimsource.sync.engine import sync_source
+
+    async def go() -> Any:
+        async with open_lister(args) as lister:
+            return await sync_source(
+                doc.body, lister=lister, store=_EmptyStore(), secrets=docker_config_secrets,
+                now=None, previous=None, credentials=credentials,
+                progress=progress_printer(args.output == "table"),
+            )
+
+    result = asyncio.run(go())
+    name = str(doc.body.get("metadata", {}).get("name", "?"))
+    if args.output == "table":
+        print(preview_table(name, result))
+    else:
+        print(dump(preview_document(result), args.output))
+    # The preview itself succeeded either way; exit 1 only when the source could create nothing.
+    return 1 if result.status.get("status") == "Failed" else 0

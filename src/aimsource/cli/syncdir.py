@@ -1,16 +1,82 @@
-"""`aimsource syncdir` (placeholder until its issue lands)."""
+"""`aimsource sync SOURCE.yaml… --out DIR`: the operator's sync without a cluster (GitOps).
+
+Models are written as manifests into DIR, exactly the objects the operator would create. Manifests
+already there count as existing models, and nothing in DIR is ever deleted or rewritten.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from aimsource.cli import CliError
+from aimsource.cli.manifests import read_sources
+from aimsource.cli.progress import progress_printer
+from aimsource.cli.registry_options import (
+    add_registry_flags,
+    docker_config_secrets,
+    load_credentials,
+    open_lister,
+)
+from aimsource.cli.render import dump, status_lines
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("sync", help="not built yet")
+    p = sub.add_parser(
+        "sync",
+        help="run the sync without a cluster, writing models into a directory",
+        description="Sync AIMClusterModelSources with a directory as the model store: new models "
+        "are written as YAML manifests into --out; existing manifests there count as existing "
+        "models and are never changed. Exit 0 when every source is Ready, 1 otherwise.",
+    )
+    p.add_argument("files", nargs="+", metavar="SOURCE.yaml", help="manifests with sources")
+    p.add_argument("--out", required=True, metavar="DIR", help="directory of model manifests")
+    p.add_argument("-o", "--output", choices=["text", "json", "yaml"], default="text")
+    add_registry_flags(p)
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("not built yet")
-    return 2
+    from aimsource.stores.directory import DirectoryModelStore, StoreError
+    from aimsource.sync.engine import sync_source
+
+    docs = read_sources(args.files)
+    names = [str(d.body.get("metadata", {}).get("name", "")) for d in docs]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise CliError(f"source names must be unique; repeated: {', '.join(duplicated)}")
+    try:
+        store = DirectoryModelStore.open(Path(args.out))
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    credentials = load_credentials(args)
+    progress = progress_printer(args.output == "text")
+
+    async def go() -> dict[str, dict[str, Any]]:
+        statuses: dict[str, dict[str, Any]] = {}
+        async with open_lister(args) as lister:
+            # Sources run one after another so that a later source sees the models an earlier
+            # one wrote, as two sources on one cluster would.
+            for doc, name in zip(docs, names, strict=True):
+                result = await sync_source(
+                    doc.body, lister=lister, store=store, secrets=docker_config_secrets,
+                    now=datetime.now(UTC), previous=None, credentials=credentials, progress=progress,
+                )
+                statuses[name] = result.status
+        return statuses
+
+    try:
+        statuses = asyncio.run(go())
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    if args.output == "text":
+        for name, status in statuses.items():
+            print("\n".join(status_lines(name, status)))
+        for path in store.written:
+            print(f"wrote {path}")
+    else:
+        print(dump(statuses, args.output))
+    return 0 if all(s.get("status") == "Ready" for s in statuses.values()) else 1

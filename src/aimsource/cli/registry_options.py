@@ -1,0 +1,94 @@
+"""Registry flags shared by `preview` and `sync`, and the tag lister they select.
+
+`--tags-file` replaces the registries with a fixed listing; otherwise the real registry client is
+used, with `--docker-config` standing in for the source's imagePullSecrets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from aimsource.cli import CliError
+from aimsource.cli.manifests import read_text
+from aimsource.registry.credentials import (
+    EMPTY_CREDENTIALS,
+    CredentialStore,
+    InvalidDockerConfigError,
+    parse_docker_config,
+)
+from aimsource.sync.ports import TagLister
+from aimsource.sync.static_listing import InvalidTagsFileError, StaticTagLister, parse_tags_document
+
+
+def add_registry_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tags-file", metavar="TAGS.json",
+        help='use this listing instead of the registries: {"<registry>/<repository>": ["tag", ...]}',
+    )
+    parser.add_argument(
+        "--docker-config", metavar="PATH",
+        help="credentials standing in for imagePullSecrets "
+        "(default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)",
+    )
+    parser.add_argument(
+        "--insecure-registry", metavar="HOST[:PORT]", action="append", default=[],
+        help="reach this registry over plain HTTP (loopback registries always may); repeatable",
+    )
+    parser.add_argument("--ca-file", metavar="PATH", help="extra CA bundle for private registries")
+
+
+def load_credentials(args: argparse.Namespace) -> CredentialStore:
+    """Credentials from the docker config; a missing default file simply means none."""
+    if args.tags_file:
+        return EMPTY_CREDENTIALS
+    explicit = args.docker_config
+    if explicit:
+        path = Path(explicit)
+    else:
+        base = os.environ.get("DOCKER_CONFIG")
+        path = Path(base) / "config.json" if base else Path.home() / ".docker" / "config.json"
+        if not path.is_file():
+            return EMPTY_CREDENTIALS
+    text = read_text(str(path))
+    try:
+        return parse_docker_config(text, origin=str(path))
+    except InvalidDockerConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+class _DockerConfigSecrets:
+    """Every pull secret named by a source resolves to the local docker config.
+
+    On a cluster a source names its secrets; without one, the user's own docker config is the
+    natural stand-in, and `load_credentials` already merged it, so each name yields an empty config.
+    """
+
+    async def read(self, name: str) -> bytes:
+        return b'{"auths": {}}'
+
+
+docker_config_secrets = _DockerConfigSecrets()
+
+
+@asynccontextmanager
+async def open_lister(args: argparse.Namespace) -> AsyncIterator[TagLister]:
+    if args.tags_file:
+        text = read_text(args.tags_file)
+        try:
+            listing = parse_tags_document(text, origin=args.tags_file)
+        except InvalidTagsFileError as exc:
+            raise CliError(str(exc)) from None
+        yield StaticTagLister(listing)
+        return
+    from aimsource.registry.client import RegistryClient
+    from aimsource.registry.settings import RegistrySettings
+
+    if args.ca_file and not Path(args.ca_file).is_file():
+        raise CliError(f"--ca-file {args.ca_file}: no such file")
+    settings = RegistrySettings(insecure=frozenset(args.insecure_registry), ca_file=args.ca_file)
+    async with RegistryClient(settings) as client:
+        yield client

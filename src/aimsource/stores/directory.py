@@ -1,0 +1,105 @@
+"""The model store of `aimsource sync --out DIR`: one YAML manifest per model in a directory.
+
+Manifests already in the directory are existing models, whoever wrote them; the store only ever adds
+files (opened with O_EXCL), so nothing in the directory is deleted or rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aimsource.domain.models import SOURCE_LABEL
+from aimsource.domain.planning import ExistingModel
+from aimsource.domain.references import canonical_image
+
+MODEL_KIND = "AIMClusterModel"
+
+
+class StoreError(Exception):
+    """The directory cannot serve as a model store; the message names the path and why."""
+
+
+class DirectoryModelStore:
+    """Implements the sync's `ModelStore` port over a directory of manifests."""
+
+    def __init__(self, directory: Path, models: Mapping[str, ExistingModel]) -> None:
+        self.directory = directory
+        self._by_image: dict[str, ExistingModel] = dict(models)
+        self._names = {m.name for m in models.values()}
+        self.written: list[Path] = []
+
+    @classmethod
+    def open(cls, directory: Path) -> DirectoryModelStore:
+        """Reads every `*.yaml`/`*.yml` in the directory (creating it when missing)."""
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {directory}: {exc.strerror}") from None
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise StoreError(f"{directory} is not writable")
+        models: dict[str, ExistingModel] = {}
+        for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+            for model in _read_models(path):
+                models.setdefault(model.image, model)
+        return cls(directory, models)
+
+    def existing(self) -> Mapping[str, ExistingModel]:
+        return self._by_image
+
+    def owned_count(self, source_name: str) -> int:
+        return sum(1 for m in self._by_image.values() if m.source == source_name)
+
+    async def create(self, body: dict[str, Any]) -> bool:
+        name = str(body["metadata"]["name"])
+        if name in self._names:
+            return False
+        path = self.directory / f"{name}.yaml"
+        text = yaml.safe_dump(body, sort_keys=False)
+        try:
+            with path.open("x", encoding="utf-8") as fh:
+                fh.write(text)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise StoreError(f"cannot write {path}: {exc.strerror}") from None
+        self.written.append(path)
+        self._names.add(name)
+        labels = body["metadata"].get("labels") or {}
+        image = canonical_image(str(body["spec"]["image"]))
+        self._by_image[image] = ExistingModel(name=name, image=image, source=labels.get(SOURCE_LABEL))
+        return True
+
+
+def _read_models(path: Path) -> list[ExistingModel]:
+    try:
+        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"cannot read {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise StoreError(f"{path} is not valid YAML: {_yaml_where(exc)}") from None
+    found = []
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != MODEL_KIND:
+            continue
+        metadata = doc.get("metadata") or {}
+        spec = doc.get("spec") or {}
+        image = spec.get("image") if isinstance(spec, dict) else None
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        if not isinstance(image, str) or not isinstance(name, str):
+            raise StoreError(f"{path}: an AIMClusterModel without metadata.name or spec.image")
+        labels = metadata.get("labels") or {}
+        source = labels.get(SOURCE_LABEL) if isinstance(labels, dict) else None
+        found.append(ExistingModel(name=name, image=canonical_image(image),
+                                   source=source if isinstance(source, str) else None))
+    return found
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "syntax error"
+    return f"{problem} at line {mark.line + 1}" if mark is not None else str(problem)

@@ -1,0 +1,218 @@
+"""One sync of one source: read registries, plan, create, compute the status.
+
+The phases are kept apart as in AMD's operator (fetch, compose, plan, status), but fetching is
+concurrent and every selector gets its own result, so one failing registry never sinks the others.
+Nothing here knows whether models live in a cluster or a directory: see `ports`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aimsource.domain.planning import Candidate, Plan, plan_sync
+from aimsource.domain.selection import (
+    Selector,
+    SelectorError,
+    SelectorOutcome,
+    TagDecision,
+    build_selectors,
+    decide_tags,
+)
+from aimsource.domain.spec import InvalidSpecError, Source, parse_source
+from aimsource.domain.status import build_status
+from aimsource.domain.models import model_body
+from aimsource.registry.credentials import (
+    EMPTY_CREDENTIALS,
+    CredentialStore,
+    InvalidDockerConfigError,
+    parse_docker_config,
+)
+from aimsource.registry.errors import RegistryError, TLSFailure, Unreachable
+from aimsource.sync.ports import ModelStore, SecretError, SecretReader, TagLister
+
+log = logging.getLogger("aimsource.sync")
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one sync decided and did."""
+
+    status: dict[str, Any]
+    plan: Plan | None
+    outcomes: tuple[SelectorOutcome, ...]
+    created: tuple[str, ...]
+    """Names of the models this sync created, in creation order."""
+    source: Source | None = None
+    """The parsed source; None when the object was invalid."""
+
+
+async def sync_source(
+    source_obj: Mapping[str, Any],
+    *,
+    lister: TagLister,
+    store: ModelStore,
+    secrets: SecretReader,
+    now: datetime | None,
+    previous: Mapping[str, Any] | None,
+    credentials: CredentialStore = EMPTY_CREDENTIALS,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Runs one sync. `credentials` are used where the source's own pull secrets have none."""
+    generation = int(source_obj.get("metadata", {}).get("generation") or 1)
+    try:
+        source = parse_source(source_obj)
+    except InvalidSpecError as exc:
+        status = build_status(
+            outcomes=(), plan=None, created=0, problems=exc.problems,
+            generation=generation, previous=previous, now=now,
+        )
+        return SyncResult(status=status, plan=None, outcomes=(), created=())
+
+    selectors = build_selectors(source.spec)
+    creds, secret_error = await _read_credentials(source, secrets, credentials)
+    fetched = await asyncio.gather(
+        *(_fetch(s, lister=lister, creds=creds, secret_error=secret_error, progress=progress)
+          for s in selectors)
+    )
+    outcomes = tuple(outcome for outcome, _ in fetched)
+    known_digests = {image: digest for _, found in fetched for image, digest in found.items()}
+    plan = plan_sync(
+        outcomes,
+        source_name=source.name,
+        existing_by_image=store.existing(),
+        owned=store.owned_count(source.name),
+        max_models=source.spec.max_models,
+    )
+    created = await _create(plan.to_create, source=source, lister=lister, store=store,
+                            creds=creds, known_digests=known_digests)
+    status = build_status(
+        outcomes=outcomes, plan=plan, created=len(created), generation=source.generation,
+        previous=previous, now=now,
+    )
+    return SyncResult(status=status, plan=plan, outcomes=outcomes, created=created, source=source)
+
+
+async def _read_credentials(
+    source: Source, secrets: SecretReader, fallback: CredentialStore
+) -> tuple[CredentialStore, SelectorError | None]:
+    """Secrets are re-read on every sync; one unusable secret fails the source's selectors.
+
+    Failing loudly beats listing anonymously: a user who names a secret expects it to be used, and
+    a silent anonymous listing of a private repository reads as "repository not found".
+    """
+    merged = EMPTY_CREDENTIALS
+    problems: list[str] = []
+    for name in source.spec.image_pull_secrets:
+        origin = f'imagePullSecret "{name}"'
+        try:
+            raw = await secrets.read(name)
+            merged = merged.merged(parse_docker_config(raw, origin=origin))
+        except SecretError as exc:
+            problems.append(str(exc))
+        except InvalidDockerConfigError as exc:
+            problems.append(str(exc))
+    error = SelectorError(reason=SecretError.reason, message="; ".join(problems)) if problems else None
+    return merged.merged(fallback), error
+
+
+async def _fetch(
+    selector: Selector,
+    *,
+    lister: TagLister,
+    creds: CredentialStore,
+    secret_error: SelectorError | None,
+    progress: Progress | None,
+) -> tuple[SelectorOutcome, dict[str, str | None]]:
+    """Reads one selector's registry; returns its outcome and any digests learned on the way."""
+    if selector.error is not None:
+        return SelectorOutcome(selector=selector, error=selector.error), {}
+    if secret_error is not None:
+        return SelectorOutcome(selector=selector, error=secret_error), {}
+    ref = selector.ref
+    assert ref is not None  # build_selectors sets ref whenever error is None
+    if selector.excluded:
+        # An excluded repository costs no registry request.
+        pinned = [ref.tag] if ref.tag else []
+        return SelectorOutcome(selector=selector, decisions=tuple(decide_tags(selector, pinned))), {}
+    credential = creds.for_registry(ref.registry)
+    if progress:
+        progress(f"listing {ref}")
+    digests: dict[str, str | None] = {}
+    try:
+        if ref.tag is not None:
+            # The pinned image's HEAD proves it exists and gives the digest in one request.
+            digests[str(ref)] = await lister.manifest_digest(ref, credential=credential)
+            decisions: Sequence[TagDecision] = decide_tags(selector, [ref.tag])
+            listed = 1
+            truncated = False
+        else:
+            listing = await lister.list_tags(ref, credential=credential)
+            decisions = decide_tags(selector, listing.tags)
+            listed = len(listing.tags)
+            truncated = listing.truncated
+    except RegistryError as exc:
+        reached = not isinstance(exc, Unreachable | TLSFailure)
+        log.info("selector %s failed: %s", selector.written, exc)
+        return SelectorOutcome(
+            selector=selector,
+            error=SelectorError(reason=exc.reason, message=str(exc)),
+            reached_registry=reached,
+        ), {}
+    if progress:
+        progress(f"listed {ref}: {listed} tags")
+    return SelectorOutcome(
+        selector=selector, decisions=tuple(decisions), listed=listed, truncated=truncated,
+        reached_registry=True,
+    ), digests
+
+
+async def _create(
+    candidates: Sequence[Candidate],
+    *,
+    source: Source,
+    lister: TagLister,
+    store: ModelStore,
+    creds: CredentialStore,
+    known_digests: Mapping[str, str | None],
+) -> tuple[str, ...]:
+    """Creates models in plan order; digests are looked up concurrently first.
+
+    The digest annotation records what the tag pointed at when the model was made. A failed
+    digest lookup does not block the model: the image was just listed, so it exists.
+    """
+    digests = await asyncio.gather(
+        *(_digest(c, lister=lister, creds=creds, known=known_digests) for c in candidates)
+    )
+    created: list[str] = []
+    for candidate, digest in zip(candidates, digests, strict=True):
+        body = model_body(
+            candidate,
+            source_name=source.name,
+            source_uid=source.uid,
+            digest=digest,
+            image_pull_secrets=source.spec.image_pull_secrets,
+        )
+        if await store.create(body):
+            created.append(candidate.name)
+            log.info("created model %s for %s", candidate.name, candidate.image)
+    return tuple(created)
+
+
+async def _digest(
+    candidate: Candidate, *, lister: TagLister, creds: CredentialStore, known: Mapping[str, str | None]
+) -> str | None:
+    if str(candidate.ref) in known:
+        return known[str(candidate.ref)]
+    try:
+        return await lister.manifest_digest(candidate.ref, credential=creds.for_registry(
+            candidate.ref.registry))
+    except RegistryError as exc:
+        log.info("no digest for %s: %s", candidate.image, exc)
+        return None

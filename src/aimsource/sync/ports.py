@@ -1,0 +1,53 @@
+"""The ports through which one sync talks to the outside.
+
+A sync runs against a cluster (the operator), a directory (`aimsource sync --out`) or a test double;
+each of those provides these three small interfaces, so the sync itself never knows which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from aimsource.domain.planning import ExistingModel
+from aimsource.domain.references import ImageRef
+from aimsource.registry.client import TagListing
+from aimsource.registry.credentials import Credential
+
+
+class TagLister(Protocol):
+    """Reads a registry: raises `aimsource.registry.errors.RegistryError` subclasses."""
+
+    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing: ...
+
+    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+        """The manifest digest of a pinned image; None when the lister cannot know it."""
+        ...
+
+
+class ModelStore(Protocol):
+    """Knows which models exist and creates new ones; never updates or deletes."""
+
+    def existing(self) -> Mapping[str, ExistingModel]:
+        """Existing models by canonical image. Served from memory: no I/O per sync."""
+        ...
+
+    def owned_count(self, source_name: str) -> int:
+        """How many models carry this source's label, matched or not."""
+        ...
+
+    async def create(self, body: dict[str, Any]) -> bool:
+        """Creates a model; False when one of that name already existed."""
+        ...
+
+
+class SecretError(Exception):
+    """A pull secret that cannot be used. The message names the secret, never its content."""
+
+    reason = "PullSecretError"
+
+
+class SecretReader(Protocol):
+    async def read(self, name: str) -> bytes:
+        """The `.dockerconfigjson` content of the named secret; raises an error with `.reason`."""
+        ...

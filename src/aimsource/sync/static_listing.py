@@ -1,0 +1,61 @@
+"""A tag lister over a fixed listing (`--tags-file`), for previews and GitOps runs without a registry.
+
+It answers exactly as a registry would for what it knows: a repository missing from the listing is
+"repository not found", a pinned tag missing from its repository is "tag not found".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from aimsource.domain.references import ImageRef, normalize_registry
+from aimsource.registry.client import TagListing
+from aimsource.registry.credentials import Credential
+from aimsource.registry.errors import RepositoryNotFound, TagNotFound
+
+
+class InvalidTagsFileError(ValueError):
+    """The listing does not have the documented shape; the message says where."""
+
+
+def parse_tags_document(text: str, *, origin: str) -> dict[str, tuple[str, ...]]:
+    """`{"<registry>/<repository>": ["tag", ...]}` with the registry always written."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidTagsFileError(f"{origin}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise InvalidTagsFileError(f'{origin}: expected an object {{"<registry>/<repository>": [tags]}}')
+    listing: dict[str, tuple[str, ...]] = {}
+    for key, tags in data.items():
+        if "/" not in key:
+            raise InvalidTagsFileError(
+                f'{origin}: key "{key}" must be "<registry>/<repository>", e.g. docker.io/library/ubuntu'
+            )
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise InvalidTagsFileError(f'{origin}: "{key}" must map to a list of tag strings')
+        registry, _, repository = key.partition("/")
+        listing[f"{normalize_registry(registry)}/{repository}"] = tuple(tags)
+    return listing
+
+
+class StaticTagLister:
+    """Implements the sync's `TagLister` port over an in-memory listing."""
+
+    def __init__(self, listing: Mapping[str, Sequence[str]]) -> None:
+        self._listing = {key: tuple(tags) for key, tags in listing.items()}
+
+    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
+        tags = self._listing.get(ref.key)
+        if tags is None:
+            raise RepositoryNotFound(f"repository not found: {ref.key} (not in the tags file)")
+        return TagListing(tags=tags)
+
+    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+        tags = self._listing.get(ref.key)
+        if tags is None:
+            raise RepositoryNotFound(f"repository not found: {ref.key} (not in the tags file)")
+        if ref.tag not in tags:
+            raise TagNotFound(f"tag not found: {ref} (not in the tags file)")
+        return None
