@@ -301,8 +301,10 @@ def _desugar(op: str, partial: _Partial) -> tuple[Comparator, ...]:
     if op == "<":
         return (Comparator("<", floor),)
     if op == "~":
-        bound = _lowest(floor.major + 1, 0, 0) if len(partial.numbers) == 1 else _lowest(
-            floor.major, floor.minor + 1, 0
+        bound = (
+            _lowest(floor.major + 1, 0, 0)
+            if len(partial.numbers) == 1
+            else _lowest(floor.major, floor.minor + 1, 0)
         )
         return (Comparator(">=", floor), Comparator("<", bound))
     if op == "^":
