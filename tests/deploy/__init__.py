@@ -1,0 +1,1 @@
+"""Tests of what we ship: the kustomize tree, the Dockerfile and the examples."""

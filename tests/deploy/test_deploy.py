@@ -1,0 +1,178 @@
+"""What `kubectl apply -k deploy/` installs: the CRDs the code ships, the namespace, the operator.
+
+RBAC has its own module (test_rbac.py); this one checks the rest of the rendered tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from tests.deploy.manifests import OPERATOR_NAMESPACE, crd_files, of_kind, one, render
+
+CLUSTER_SCOPED = {"Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"}
+
+
+@pytest.fixture(scope="module")
+def objects() -> list[dict[str, Any]]:
+    return render()
+
+
+@pytest.fixture(scope="module")
+def pod(objects: list[dict[str, Any]]) -> Mapping[str, Any]:
+    spec: Mapping[str, Any] = one(objects, "Deployment", "aimsource")["spec"]["template"]["spec"]
+    return spec
+
+
+@pytest.fixture(scope="module")
+def container(pod: Mapping[str, Any]) -> Mapping[str, Any]:
+    (operator,) = pod["containers"]
+    return operator
+
+
+def _path(obj: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = obj
+    for key in dotted.split("."):
+        value = value[int(key)] if isinstance(value, list) else value.get(key)
+        if value is None:
+            return None
+    return value
+
+
+# --- CRDs -----------------------------------------------------------------------------------------
+
+
+def test_crds_are_installed_exactly_as_the_code_ships_them(objects: list[dict[str, Any]]) -> None:
+    shipped = {crd["metadata"]["name"]: crd for crd in crd_files()}
+    rendered = {crd["metadata"]["name"]: crd for crd in of_kind(objects, "CustomResourceDefinition")}
+    assert rendered.keys() == shipped.keys()
+    for name, crd in shipped.items():
+        assert rendered[name] == crd, f"{name} differs from src/aimsource/crds"
+
+
+@pytest.mark.parametrize(
+    "crd", ["aimclustermodelsources.aim.eai.amd.com", "aimclustermodels.aim.eai.amd.com"]
+)
+def test_both_crds_are_installed(crd: str, objects: list[dict[str, Any]]) -> None:
+    one(objects, "CustomResourceDefinition", crd)
+
+
+# --- namespace and placement ----------------------------------------------------------------------
+
+
+def test_namespace_enforces_the_restricted_pod_security_level(objects: list[dict[str, Any]]) -> None:
+    labels = one(objects, "Namespace", OPERATOR_NAMESPACE)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_every_namespaced_object_lives_in_the_operator_namespace(objects: list[dict[str, Any]]) -> None:
+    misplaced = [
+        f"{obj['kind']}/{obj['metadata']['name']}"
+        for obj in objects
+        if obj["kind"] not in CLUSTER_SCOPED and obj["metadata"].get("namespace") != OPERATOR_NAMESPACE
+    ]
+    assert not misplaced
+
+
+def test_deployment_uses_the_service_account_that_rbac_binds(
+    objects: list[dict[str, Any]], pod: Mapping[str, Any]
+) -> None:
+    one(objects, "ServiceAccount", pod["serviceAccountName"])
+    assert pod["serviceAccountName"] == "aimsource"
+
+
+# --- the operator Deployment ----------------------------------------------------------------------
+
+
+def test_two_replicas_for_leader_election(objects: list[dict[str, Any]]) -> None:
+    assert one(objects, "Deployment", "aimsource")["spec"]["replicas"] == 2
+
+
+def test_container_runs_the_operator(container: Mapping[str, Any]) -> None:
+    assert container["args"][0] == "run"
+    assert container["image"]
+    assert not container["image"].endswith(":latest")
+
+
+def test_operator_namespace_comes_from_the_pod(container: Mapping[str, Any]) -> None:
+    env = {item["name"]: item for item in container["env"]}
+    assert env["AIMSOURCE_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+    assert "--no-leader-election" not in container.get("args", [])
+    assert "AIMSOURCE_NO_LEADER_ELECTION" not in env
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("runAsNonRoot", True),
+        ("runAsUser", 65532),
+        ("readOnlyRootFilesystem", True),
+        ("allowPrivilegeEscalation", False),
+        ("capabilities.drop", ["ALL"]),
+        ("seccompProfile.type", "RuntimeDefault"),
+    ],
+)
+def test_container_security_context(field: str, expected: Any, container: Mapping[str, Any]) -> None:
+    assert _path(container["securityContext"], field) == expected
+
+
+def test_container_adds_no_capabilities(container: Mapping[str, Any]) -> None:
+    assert not _path(container["securityContext"], "capabilities.add")
+    assert not container["securityContext"].get("privileged", False)
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [("runAsNonRoot", True), ("runAsUser", 65532), ("seccompProfile.type", "RuntimeDefault")],
+)
+def test_pod_security_context(field: str, expected: Any, pod: Mapping[str, Any]) -> None:
+    assert _path(pod["securityContext"], field) == expected
+
+
+@pytest.mark.parametrize("field", ["hostNetwork", "hostPID", "hostIPC"])
+def test_pod_shares_nothing_with_the_host(field: str, pod: Mapping[str, Any]) -> None:
+    assert not pod.get(field, False)
+
+
+@pytest.mark.parametrize(
+    ("probe", "path"), [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")]
+)
+def test_probes_hit_the_health_port(probe: str, path: str, container: Mapping[str, Any]) -> None:
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    get = container[probe]["httpGet"]
+    assert get["path"] == path
+    assert get["port"] == "health"
+    assert str(ports["health"]) == env["AIMSOURCE_HEALTH_PORT"]
+
+
+def test_metrics_port_is_named_and_matches_the_operator_setting(container: Mapping[str, Any]) -> None:
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert str(ports["metrics"]) == env["AIMSOURCE_METRICS_PORT"]
+
+
+def test_metrics_service_targets_the_operator_pods(objects: list[dict[str, Any]]) -> None:
+    service = one(objects, "Service", "aimsource-metrics")
+    deployment = one(objects, "Deployment", "aimsource")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["metrics"]
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"],
+)
+def test_resources_are_bounded(field: str, container: Mapping[str, Any]) -> None:
+    assert _path(container["resources"], field)
+
+
+def test_writable_scratch_space_is_an_empty_dir(
+    pod: Mapping[str, Any], container: Mapping[str, Any]
+) -> None:
+    volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        assert "emptyDir" in volumes[mount["name"]], f"{mount['mountPath']} is not an emptyDir"

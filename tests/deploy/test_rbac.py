@@ -1,0 +1,153 @@
+"""RBAC in deploy/: everything the operator does is allowed, and nothing else is.
+
+NEEDS lists each API call the operator makes, with the code that makes it. When the code starts
+doing something new, this table and deploy/ change together; when deploy/ grants something this
+table does not name, the test says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.deploy.manifests import (
+    CLUSTER,
+    OPERATOR_NAMESPACE,
+    Grant,
+    of_kind,
+    operator_grants,
+    rbac_rules,
+    render,
+)
+
+AIM = "aim.eai.amd.com"
+
+
+@dataclass(frozen=True)
+class Need:
+    scope: str
+    group: str
+    resource: str
+    verbs: tuple[str, ...]
+    why: str
+
+
+NEEDS = {
+    "sources-watch": Need(
+        CLUSTER, AIM, "aimclustermodelsources", ("get", "list", "watch"),
+        "operator: kopf watches sources cluster-wide",
+    ),
+    "sources-status": Need(
+        CLUSTER, AIM, "aimclustermodelsources/status", ("patch",),
+        "kube.KubeClient.patch_source_status: merge patch on the status subresource",
+    ),
+    "models-index": Need(
+        CLUSTER, AIM, "aimclustermodels", ("list", "watch"),
+        "operator: index of models by image (kopf watch; KubeClient.list_models at start-up)",
+    ),
+    "models-create": Need(
+        CLUSTER, AIM, "aimclustermodels", ("create",),
+        "kube.KubeClient.create_model",
+    ),
+    "events": Need(
+        CLUSTER, "", "events", ("create",),
+        "kube.KubeClient.post_event: events about cluster-scoped sources",
+    ),
+    "pull-secrets": Need(
+        OPERATOR_NAMESPACE, "", "secrets", ("get",),
+        "kube.KubeClient.read_pull_secret: imagePullSecrets, re-read on every sync",
+    ),
+    "lease": Need(
+        OPERATOR_NAMESPACE, "coordination.k8s.io", "leases", ("get", "create", "update"),
+        "kube.LeaseElector: read, create and renew the leader Lease",
+    ),
+}
+
+# Granted on purpose although no call strictly needs it; each with the reason.
+TOLERATED = {
+    Grant(CLUSTER, AIM, "aimclustermodelsources/status", "get"): "read-back of status; harmless",
+    Grant(CLUSTER, AIM, "aimclustermodels", "get"): "read one model by name when create says 409",
+}
+
+WILDCARD_FIELDS = ("apiGroups", "resources", "verbs", "resourceNames")
+
+
+@pytest.fixture(scope="module")
+def objects() -> list[dict[str, Any]]:
+    return render()
+
+
+@pytest.fixture(scope="module")
+def grants(objects: list[dict[str, Any]]) -> set[Grant]:
+    return operator_grants(objects)
+
+
+def _needed_grants() -> set[Grant]:
+    return {
+        Grant(need.scope, need.group, need.resource, verb)
+        for need in NEEDS.values()
+        for verb in need.verbs
+    }
+
+
+@pytest.mark.parametrize("need", NEEDS.values(), ids=NEEDS.keys())
+def test_operator_may_do_what_its_code_does(need: Need, grants: set[Grant]) -> None:
+    missing = [
+        Grant(need.scope, need.group, need.resource, verb)
+        for verb in need.verbs
+        if Grant(need.scope, need.group, need.resource, verb) not in grants
+    ]
+    assert not missing, f"{need.why} needs: " + "; ".join(map(str, missing))
+
+
+def test_operator_may_do_nothing_else(grants: set[Grant]) -> None:
+    extra = sorted(grants - _needed_grants() - TOLERATED.keys())
+    assert not extra, "deploy/ grants more than the operator uses: " + "; ".join(map(str, extra))
+
+
+@pytest.mark.parametrize("field", WILDCARD_FIELDS)
+def test_no_rule_uses_a_wildcard(field: str, objects: list[dict[str, Any]]) -> None:
+    offenders = [owner for owner, rule in rbac_rules(objects) if "*" in (rule.get(field) or ())]
+    assert not offenders, f"{field} contains '*' in {offenders}"
+
+
+def test_no_rule_grants_non_resource_urls(objects: list[dict[str, Any]]) -> None:
+    offenders = [owner for owner, rule in rbac_rules(objects) if rule.get("nonResourceURLs")]
+    assert not offenders, f"nonResourceURLs granted in {offenders}"
+
+
+def test_secrets_are_never_granted_cluster_wide(objects: list[dict[str, Any]]) -> None:
+    offenders = [
+        owner
+        for owner, rule in rbac_rules(objects)
+        if owner.startswith("ClusterRole/") and "secrets" in (rule.get("resources") or ())
+    ]
+    assert not offenders, f"a ClusterRole names secrets: {offenders}"
+
+
+def test_secrets_are_granted_only_in_the_operator_namespace(grants: set[Grant]) -> None:
+    scopes = {grant.scope for grant in grants if grant.resource == "secrets"}
+    assert scopes == {OPERATOR_NAMESPACE}
+
+
+def test_models_are_never_updated_or_deleted(grants: set[Grant]) -> None:
+    forbidden = {"update", "patch", "delete", "deletecollection"}
+    offending = sorted(g for g in grants if g.resource == "aimclustermodels" and g.verb in forbidden)
+    assert not offending, "models are append-only; granted: " + "; ".join(map(str, offending))
+
+
+def test_source_spec_is_never_written(grants: set[Grant]) -> None:
+    writes = {"create", "update", "delete", "deletecollection"}
+    offending = sorted(g for g in grants if g.resource == "aimclustermodelsources" and g.verb in writes)
+    assert not offending, "the operator does not write sources: " + "; ".join(map(str, offending))
+
+
+def test_every_binding_targets_the_operator_service_account(objects: list[dict[str, Any]]) -> None:
+    bindings = of_kind(objects, "ClusterRoleBinding") + of_kind(objects, "RoleBinding")
+    assert bindings, "deploy/ contains no bindings"
+    for binding in bindings:
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": "aimsource", "namespace": OPERATOR_NAMESPACE}
+        ], binding["metadata"]["name"]
