@@ -1,0 +1,115 @@
+"""`aimsource preview` with a tags file: what would be created and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aimsource.cli import main
+
+SOURCE = """\
+apiVersion: aim.eai.amd.com/v1alpha1
+kind: AIMClusterModelSource
+metadata:
+  name: ghcr-stable-models
+spec:
+  registry: ghcr.io
+  filters:
+    - image: amdenterpriseai/aim-qwen-qwen3-32b
+      versions: [">=0.8.4"]
+    - image: amdenterpriseai/aim-missing
+  maxModels: 2
+"""
+TAGS = {
+    "ghcr.io/amdenterpriseai/aim-qwen-qwen3-32b": [
+        "0.8.3", "0.8.4", "0.8.5", "0.9.0-rc1", "latest", "sha256-abc.sig",
+    ],
+}
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    src = tmp_path / "source.yaml"
+    src.write_text(SOURCE)
+    tags = tmp_path / "tags.json"
+    tags.write_text(json.dumps(TAGS))
+    return src, tags
+
+
+def test_json_preview_is_one_object_with_models_status_tags_and_not_created(files, capsys):
+    src, tags = files
+    code = main(["preview", str(src), "--tags-file", str(tags), "-o", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(doc) == {"models", "status", "tags", "notCreated"}
+    assert [m["image"] for m in doc["models"]] == [
+        "ghcr.io/amdenterpriseai/aim-qwen-qwen3-32b:0.9.0-rc1",
+        "ghcr.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
+    ]
+    assert all(m["selector"] == "amdenterpriseai/aim-qwen-qwen3-32b" for m in doc["models"])
+    assert doc["notCreated"] == [
+        {"image": "ghcr.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.4", "reason": doc["notCreated"][0]["reason"]}
+    ]
+    decisions = {t["image"].rsplit(":", 1)[1]: t["decision"] for t in doc["tags"]}
+    assert decisions == {
+        "0.8.3": "out-of-range", "0.8.4": "selected", "0.8.5": "selected", "0.9.0-rc1": "selected",
+        "latest": "not-a-version", "sha256-abc.sig": "signature",
+    }
+    status = doc["status"]
+    assert status["status"] == "Degraded"
+    assert status["availableModels"] == 3
+    assert status["modelsLimitReached"] is True
+    assert "lastSyncTime" not in status
+    missing = status["selectors"][1]
+    assert missing["error"]["reason"] == "RepositoryNotFound"
+
+
+def test_pinned_tag_missing_from_the_listing_is_tag_not_found(tmp_path, capsys):
+    src = tmp_path / "s.yaml"
+    src.write_text(SOURCE.replace("amdenterpriseai/aim-qwen-qwen3-32b\n", "amdenterpriseai/aim-qwen-qwen3-32b:9.9.9\n"))
+    tags = tmp_path / "t.json"
+    tags.write_text(json.dumps(TAGS))
+    main(["preview", str(src), "--tags-file", str(tags), "-o", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"]["selectors"][0]["error"]["reason"] == "TagNotFound"
+    assert doc["models"] == []
+
+
+def test_table_preview_names_what_would_be_created_and_why_tags_were_skipped(files, capsys):
+    src, tags = files
+    main(["preview", str(src), "--tags-file", str(tags)])
+    out = capsys.readouterr().out
+    assert "Would create:" in out
+    assert "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-" in out
+    assert "not-a-version" in out
+    assert "RepositoryNotFound" in out
+
+
+@pytest.mark.parametrize(
+    ("tags_text", "expected"),
+    [
+        pytest.param("{not json", "not valid JSON", id="bad-json"),
+        pytest.param('["a"]', "expected an object", id="not-an-object"),
+        pytest.param('{"ghcr.io/x": "1.0.0"}', "list of tag strings", id="tags-not-a-list"),
+        pytest.param('{"ubuntu": ["1"]}', "<registry>/<repository>", id="key-without-registry"),
+    ],
+)
+def test_a_bad_tags_file_is_one_line_and_exit_2(files, capsys, tags_text, expected):
+    src, tags = files
+    tags.write_text(tags_text)
+    code = main(["preview", str(src), "--tags-file", str(tags)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_file_with_several_sources_needs_source_flag(files, capsys):
+    src, tags = files
+    src.write_text(SOURCE + "---\n" + SOURCE.replace("ghcr-stable-models", "other"))
+    assert main(["preview", str(src), "--tags-file", str(tags)]) == 2
+    assert "--source" in capsys.readouterr().err
+    assert main(["preview", str(src), "--tags-file", str(tags), "--source", "other", "-o", "yaml"]) == 0
+    assert "models:" in capsys.readouterr().out

@@ -1,0 +1,86 @@
+"""Small doubles of the sync's own ports (never of the sync itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aimsource.domain.models import SOURCE_LABEL
+from aimsource.domain.planning import ExistingModel
+from aimsource.domain.references import ImageRef, canonical_image
+from aimsource.registry.client import TagListing
+from aimsource.registry.credentials import Credential
+from aimsource.registry.errors import RegistryError, RepositoryNotFound, TagNotFound
+from aimsource.sync.ports import SecretError
+
+
+@dataclass
+class RecordingLister:
+    """Tags per "registry/repository"; errors per key; records every call with its credential."""
+
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, RegistryError] = field(default_factory=dict)
+    calls: list[tuple[str, str, Credential | None]] = field(default_factory=list)
+
+    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
+        self.calls.append(("list", str(ref), credential))
+        if ref.key in self.errors:
+            raise self.errors[ref.key]
+        if ref.key not in self.tags:
+            raise RepositoryNotFound(f"repository not found: {ref.key}")
+        return TagListing(tags=tuple(self.tags[ref.key]))
+
+    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+        self.calls.append(("head", str(ref), credential))
+        if ref.key in self.errors:
+            raise self.errors[ref.key]
+        if ref.tag not in self.tags.get(ref.key, []):
+            raise TagNotFound(f"tag not found: {ref}")
+        return f"sha256:{abs(hash(str(ref))):064d}"[:71]
+
+    def count(self, kind: str) -> int:
+        return sum(1 for c in self.calls if c[0] == kind)
+
+
+@dataclass
+class MemoryStore:
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Bodies by name."""
+
+    def existing(self) -> Mapping[str, ExistingModel]:
+        out = {}
+        for name, body in self.models.items():
+            image = canonical_image(body["spec"]["image"])
+            source = (body["metadata"].get("labels") or {}).get(SOURCE_LABEL)
+            out[image] = ExistingModel(name=name, image=image, source=source)
+        return out
+
+    def owned_count(self, source_name: str) -> int:
+        return sum(1 for m in self.existing().values() if m.source == source_name)
+
+    async def create(self, body: dict[str, Any]) -> bool:
+        name = body["metadata"]["name"]
+        if name in self.models:
+            return False
+        self.models[name] = body
+        return True
+
+
+@dataclass
+class DictSecrets:
+    secrets: dict[str, bytes] = field(default_factory=dict)
+
+    async def read(self, name: str) -> bytes:
+        if name not in self.secrets:
+            raise SecretError(f'imagePullSecret "{name}" not found in namespace "aim-system"')
+        return self.secrets[name]
+
+
+def source(spec: dict[str, Any], *, name: str = "src", uid: str = "uid-1", generation: int = 1) -> dict[str, Any]:
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModelSource",
+        "metadata": {"name": name, "uid": uid, "generation": generation},
+        "spec": spec,
+    }
