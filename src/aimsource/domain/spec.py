@@ -1,21 +1,59 @@
 """The AIMClusterModelSource spec as values, and its validation.
 
-The dataclasses are the contract other packages use (see docs/dev/contracts.md); parsing and
-validation mirror the CRD schema and its CEL rule so that a CRD installed without them cannot make
-the operator misbehave.
+The dataclasses are the contract other packages use (see docs/dev/contracts.md). `parse_source`
+applies the CRD's defaults and its rules (src/aimsource/crds/, the single source of truth; the domain
+reads no files, so the limits are repeated below and tests/crds/ checks that both agree): a CRD
+installed without its schema or CEL rule must not make the operator misbehave, and `aimsource check`
+must reject offline exactly what the API server rejects. Unknown spec fields are problems too, as
+with kubectl's strict field validation: a misspelt `syncinterval` would otherwise be dropped
+silently. `check_source` adds what only the domain can know: references and constraints that do not
+parse.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aimsource.domain.errors import DomainError
+from aimsource.domain.constraints import parse_constraint
+from aimsource.domain.durations import parse_duration
+from aimsource.domain.errors import DomainError, InvalidConstraintError, InvalidReferenceError
+from aimsource.domain.references import parse_reference
+
+API_VERSION = "aim.eai.amd.com/v1alpha1"
+KIND = "AIMClusterModelSource"
 
 DEFAULT_REGISTRY = "docker.io"
 DEFAULT_SYNC_INTERVAL = 3600.0
+DEFAULT_SYNC_INTERVAL_TEXT = "1h"
 DEFAULT_MAX_MODELS = 100
+
+# Limits, equal to the CRD's (tests/crds/test_agreement.py compares them).
+MAX_REGISTRY_LENGTH = 255
+MAX_SELECTORS = 100  # images, filters
+MAX_IMAGE_LENGTH = 512  # images[], filters[].image, filters[].exclude[]
+MAX_VERSIONS = 20  # versions, filters[].versions
+MAX_CONSTRAINT_LENGTH = 256
+MAX_EXCLUDES = 100
+MAX_PULL_SECRETS = 16
+MAX_SECRET_NAME_LENGTH = 253
+MAX_SYNC_INTERVAL_LENGTH = 64
+MIN_MAX_MODELS, MAX_MAX_MODELS = 1, 10000
+SYNC_INTERVAL_PATTERN = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$")
+
+# The source's name is the value of the models' label aim.eai.amd.com/model-source, so it must be a
+# valid label value as well as a valid object name (RFC 1123 subdomain): at most 63 characters.
+MAX_NAME_LENGTH = 63
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+_SPEC_FIELDS = frozenset(
+    {"registry", "images", "filters", "versions", "syncInterval", "imagePullSecrets", "maxModels"}
+)
+_FILTER_FIELDS = frozenset({"image", "versions", "exclude"})
+_SECRET_FIELDS = frozenset({"name"})
+EXACTLY_ONE_MESSAGE = "exactly one of spec.images or spec.filters must be set"
 
 
 @dataclass(frozen=True)
@@ -60,8 +98,322 @@ class InvalidSpecError(DomainError):
 
 
 def parse_source(obj: Mapping[str, Any]) -> Source:
-    raise NotImplementedError  # built in the core issue (helper: spec/CRDs)
+    """Turn a whole AIMClusterModelSource object into a `Source`, or raise InvalidSpecError.
+
+    Defaults are the CRD's: registry docker.io, syncInterval 1h, maxModels 100; a null field counts
+    as absent (the API server prunes nulls before defaulting). Metadata: `name` is required (a valid
+    object name of at most 63 characters, see MAX_NAME_LENGTH); `uid` defaults to "" and
+    `generation` to 1, as for a manifest read from a file. `apiVersion`, `kind` and `status` are
+    not looked at (see check_source).
+    """
+    checker = _Checker()
+    source = _read_source(obj, checker)
+    if checker.problems or source is None:
+        raise InvalidSpecError(tuple(checker.problems))
+    return source
 
 
 def check_source(obj: Mapping[str, Any]) -> list[Problem]:
-    raise NotImplementedError  # built in the core issue (helper: spec/CRDs)
+    """Every problem of a manifest, as `aimsource check` prints them; empty when it is valid.
+
+    Beyond parse_source's: apiVersion and kind, then each selector's reference (wildcards, digests,
+    malformed) and each version constraint, at the path of the entry that is wrong.
+    """
+    checker = _Checker()
+    if not isinstance(obj, Mapping):
+        return [Problem("(document)", f"must be a mapping (a Kubernetes object), not {_type(obj)}")]
+    if obj.get("apiVersion") != API_VERSION:
+        checker.add("apiVersion", f"must be {API_VERSION}, not {_show(obj.get('apiVersion'))}")
+    if obj.get("kind") != KIND:
+        checker.add("kind", f"must be {KIND}, not {_show(obj.get('kind'))}")
+    source = _read_source(obj, checker)
+    spec = obj.get("spec")
+    if isinstance(spec, Mapping):
+        registry = source.spec.registry if source is not None else spec.get("registry")
+        _check_selectors(spec, registry if isinstance(registry, str) else DEFAULT_REGISTRY, checker)
+    return checker.problems
+
+
+class _Checker:
+    """Collects problems while reading values, so that one pass reports all of them."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: str, reason: str) -> None:
+        self.problems.append(Problem(path, reason))
+
+    def mapping(self, value: Any, path: str, known: frozenset[str] | None = None) -> Mapping[str, Any] | None:
+        if not isinstance(value, Mapping):
+            self.add(path, f"must be a mapping, not {_type(value)}")
+            return None
+        for key in value:
+            if known is not None and key not in known:
+                self.add(f"{path}.{key}", f"unknown field (expected one of: {', '.join(sorted(known))})")
+        return value
+
+    def string(self, value: Any, path: str, *, max_length: int, min_length: int = 1) -> str | None:
+        if not isinstance(value, str):
+            self.add(path, f"must be a string, not {_type(value)}")
+            return None
+        if len(value) < min_length:
+            self.add(path, "must not be empty")
+            return None
+        if len(value) > max_length:
+            self.add(path, f"must be at most {max_length} characters long (is {len(value)})")
+            return None
+        return value
+
+    def items(self, value: Any, path: str, *, max_items: int, min_items: int = 0) -> list[Any]:
+        """The list at `path` (empty when absent or wrong), after checking its length."""
+        if value is None:
+            return []
+        if not isinstance(value, list | tuple):
+            self.add(path, f"must be a list, not {_type(value)}")
+            return []
+        if len(value) < min_items:
+            self.add(path, f"must have at least {min_items} item{'s' if min_items > 1 else ''}")
+        if len(value) > max_items:
+            self.add(path, f"must have at most {max_items} items (has {len(value)})")
+        return list(value)
+
+    def strings(
+        self, value: Any, path: str, *, max_items: int, max_length: int, min_items: int = 0
+    ) -> tuple[str, ...]:
+        texts = (
+            self.string(item, f"{path}[{i}]", max_length=max_length)
+            for i, item in enumerate(self.items(value, path, max_items=max_items, min_items=min_items))
+        )
+        return tuple(text for text in texts if text is not None)
+
+
+def _read_source(obj: Mapping[str, Any], checker: _Checker) -> Source | None:
+    if not isinstance(obj, Mapping):
+        checker.add("(document)", f"must be a mapping (a Kubernetes object), not {_type(obj)}")
+        return None
+    name, uid, generation, annotations = _read_metadata(obj.get("metadata"), checker)
+    if obj.get("spec") is None:
+        checker.add("spec", "required")
+        return None
+    spec = _read_spec(obj["spec"], checker)
+    if spec is None:
+        return None
+    return Source(name=name, uid=uid, generation=generation, spec=spec, annotations=annotations)
+
+
+def _read_metadata(value: Any, checker: _Checker) -> tuple[str, str, int, dict[str, str]]:
+    metadata = checker.mapping({} if value is None else value, "metadata") or {}
+    name = metadata.get("name")
+    if name is None or name == "":
+        checker.add("metadata.name", "required")
+        name = ""
+    elif not isinstance(name, str):
+        checker.add("metadata.name", f"must be a string, not {_type(name)}")
+        name = ""
+    elif len(name) > MAX_NAME_LENGTH:
+        checker.add(
+            "metadata.name",
+            f"must be at most {MAX_NAME_LENGTH} characters long (is {len(name)}): it is the value of "
+            "the models' label aim.eai.amd.com/model-source",
+        )
+    elif not _NAME.fullmatch(name):
+        checker.add(
+            "metadata.name",
+            f'"{name}" is not a valid name (lower-case letters, digits, "-" and ".", '
+            "starting and ending with a letter or digit)",
+        )
+    uid = metadata.get("uid")
+    if uid is None:
+        uid = ""
+    elif not isinstance(uid, str):
+        checker.add("metadata.uid", f"must be a string, not {_type(uid)}")
+        uid = ""
+    generation = metadata.get("generation")
+    if generation is None:
+        generation = 1
+    elif not _is_int(generation) or generation < 1:
+        checker.add("metadata.generation", f"must be a positive integer, not {_show(generation)}")
+        generation = 1
+    annotations: dict[str, str] = {}
+    raw = metadata.get("annotations")
+    if raw is not None and checker.mapping(raw, "metadata.annotations") is not None:
+        for key, text in raw.items():
+            if not isinstance(key, str):
+                checker.add("metadata.annotations", f"keys must be strings, not {_type(key)} ({key!r})")
+            elif not isinstance(text, str):
+                checker.add(f"metadata.annotations.{key}", f"must be a string, not {_type(text)}")
+            else:
+                annotations[key] = text
+    return name, uid, generation, annotations
+
+
+def _read_spec(value: Any, checker: _Checker) -> SourceSpec | None:
+    spec = checker.mapping(value, "spec", _SPEC_FIELDS)
+    if spec is None:
+        return None
+
+    registry = spec.get("registry")
+    if registry is None:
+        registry = DEFAULT_REGISTRY
+    else:
+        registry = checker.string(registry, "spec.registry", max_length=MAX_REGISTRY_LENGTH)
+
+    images = checker.strings(
+        spec.get("images"), "spec.images", max_items=MAX_SELECTORS, max_length=MAX_IMAGE_LENGTH, min_items=1
+    )
+    raw_filters = checker.items(spec.get("filters"), "spec.filters", max_items=MAX_SELECTORS, min_items=1)
+    filters = tuple(
+        f for i, item in enumerate(raw_filters) if (f := _read_filter(item, f"spec.filters[{i}]", checker))
+    )
+    if _is_set(spec.get("images")) == _is_set(spec.get("filters")):
+        both = "both are set" if _is_set(spec.get("images")) else "neither is set"
+        checker.add("spec", f"{EXACTLY_ONE_MESSAGE} ({both})")
+
+    versions = checker.strings(
+        spec.get("versions"), "spec.versions", max_items=MAX_VERSIONS, max_length=MAX_CONSTRAINT_LENGTH
+    )
+    sync_interval = _read_sync_interval(spec.get("syncInterval"), checker)
+    pull_secrets = tuple(
+        name
+        for i, item in enumerate(
+            checker.items(spec.get("imagePullSecrets"), "spec.imagePullSecrets", max_items=MAX_PULL_SECRETS)
+        )
+        if (name := _read_secret_ref(item, f"spec.imagePullSecrets[{i}]", checker))
+    )
+    max_models = spec.get("maxModels")
+    if max_models is None:
+        max_models = DEFAULT_MAX_MODELS
+    elif not _is_int(max_models):
+        checker.add("spec.maxModels", f"must be an integer, not {_type(max_models)}")
+    elif not MIN_MAX_MODELS <= max_models <= MAX_MAX_MODELS:
+        checker.add(
+            "spec.maxModels", f"must be between {MIN_MAX_MODELS} and {MAX_MAX_MODELS} (is {max_models})"
+        )
+
+    if registry is None or sync_interval is None or not _is_int(max_models):
+        return None
+    return SourceSpec(
+        registry=registry,
+        images=images,
+        filters=filters,
+        versions=versions,
+        sync_interval=sync_interval,
+        image_pull_secrets=pull_secrets,
+        max_models=max_models,
+    )
+
+
+def _read_filter(value: Any, path: str, checker: _Checker) -> FilterSpec | None:
+    item = checker.mapping(value, path, _FILTER_FIELDS)
+    if item is None:
+        return None
+    image = item.get("image")
+    if image is None:
+        checker.add(f"{path}.image", "required")
+    else:
+        image = checker.string(image, f"{path}.image", max_length=MAX_IMAGE_LENGTH)
+    versions = checker.strings(
+        item.get("versions"), f"{path}.versions", max_items=MAX_VERSIONS, max_length=MAX_CONSTRAINT_LENGTH
+    )
+    exclude = checker.strings(
+        item.get("exclude"), f"{path}.exclude", max_items=MAX_EXCLUDES, max_length=MAX_IMAGE_LENGTH
+    )
+    return None if image is None else FilterSpec(image=image, versions=versions, exclude=exclude)
+
+
+def _read_secret_ref(value: Any, path: str, checker: _Checker) -> str | None:
+    item = checker.mapping(value, path, _SECRET_FIELDS)
+    if item is None:
+        return None
+    if item.get("name") is None:
+        checker.add(f"{path}.name", "required")
+        return None
+    return checker.string(item["name"], f"{path}.name", max_length=MAX_SECRET_NAME_LENGTH)
+
+
+def _read_sync_interval(value: Any, checker: _Checker) -> float | None:
+    if value is None:
+        return DEFAULT_SYNC_INTERVAL
+    text = checker.string(value, "spec.syncInterval", max_length=MAX_SYNC_INTERVAL_LENGTH)
+    if text is None:
+        return None
+    if not SYNC_INTERVAL_PATTERN.fullmatch(text):
+        checker.add(
+            "spec.syncInterval",
+            f'"{text}" is not a duration: write a number and a unit (ns, us, ms, s, m, h), '
+            "like 15m, 1h or 2h30m",
+        )
+        return None
+    return parse_duration(text)
+
+
+def _check_selectors(spec: Mapping[str, Any], registry: str, checker: _Checker) -> None:
+    """Report each reference and constraint that does not parse, at the path of its entry.
+
+    Works on the raw spec so that paths keep their indices when other entries are malformed;
+    entries that are not strings were reported already.
+    """
+    try:
+        parse_reference("probe", default_registry=registry)
+    except InvalidReferenceError:
+        checker.add("spec.registry", f'"{registry}" is not a valid registry host[:port]')
+        registry = DEFAULT_REGISTRY  # so that each reference is judged on its own, not on the registry
+    for i, image in _texts(spec.get("images")):
+        _check_reference(image, f"spec.images[{i}]", registry, checker)
+    for i, item in _entries(spec.get("filters")):
+        if isinstance(item, Mapping):
+            if isinstance(item.get("image"), str):
+                _check_reference(item["image"], f"spec.filters[{i}].image", registry, checker)
+            for j, text in _texts(item.get("versions")):
+                _check_constraint(text, f"spec.filters[{i}].versions[{j}]", checker)
+    for j, text in _texts(spec.get("versions")):
+        _check_constraint(text, f"spec.versions[{j}]", checker)
+
+
+def _entries(value: Any) -> list[tuple[int, Any]]:
+    return list(enumerate(value)) if isinstance(value, list | tuple) else []
+
+
+def _texts(value: Any) -> list[tuple[int, str]]:
+    return [(i, item) for i, item in _entries(value) if isinstance(item, str) and item]
+
+
+def _check_reference(text: str, path: str, registry: str, checker: _Checker) -> None:
+    try:
+        parse_reference(text, default_registry=registry)
+    except InvalidReferenceError as exc:
+        checker.add(path, str(exc))
+
+
+def _check_constraint(text: str, path: str, checker: _Checker) -> None:
+    try:
+        parse_constraint(text)
+    except InvalidConstraintError as exc:
+        checker.add(path, str(exc))
+
+
+def _is_set(value: Any) -> bool:
+    """Whether a selector list counts as set for the exactly-one rule: present and not empty."""
+    return value is not None and not (isinstance(value, list | tuple) and not value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _type(value: Any) -> str:
+    """The YAML/JSON name of a value's type, for messages."""
+    if value is None:
+        return "null"
+    for kind, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string")):
+        if isinstance(value, kind):
+            return name
+    if isinstance(value, Mapping):
+        return "mapping"
+    if isinstance(value, list | tuple):
+        return "list"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    return "nothing" if value is None else repr(value) if isinstance(value, str) else _type(value)
