@@ -1,0 +1,76 @@
+"""The body of an `AIMClusterModel` a source creates.
+
+One function builds it so that the cluster store and the directory store (`aimsource sync --out`)
+write the very same object. Names, labels and annotation keys are the reference implementation's
+(users select on them); the owner reference makes Kubernetes garbage-collect a source's models
+when the source is deleted, and `blockOwnerDeletion` keeps the source around until they are gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aimsource.domain.planning import Candidate
+
+API_VERSION = "aim.eai.amd.com/v1alpha1"
+MODEL_KIND = "AIMClusterModel"
+SOURCE_KIND = "AIMClusterModelSource"
+
+SOURCE_LABEL = "aim.eai.amd.com/model-source"
+ORIGIN_LABEL = "aim.eai.amd.com/origin"
+ORIGIN_AUTO_GENERATED = "auto-generated"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "aimsource"
+
+REGISTRY_ANNOTATION = "aim.eai.amd.com/source-registry"
+REPOSITORY_ANNOTATION = "aim.eai.amd.com/source-repository"
+TAG_ANNOTATION = "aim.eai.amd.com/source-tag"
+DIGEST_ANNOTATION = "aim.eai.amd.com/source-digest"
+
+
+def model_body(
+    candidate: Candidate,
+    *,
+    source_name: str,
+    source_uid: str,
+    digest: str | None,
+    image_pull_secrets: Sequence[str],
+) -> dict[str, Any]:
+    """The full object to create; `digest` is the manifest digest seen at creation, if known."""
+    ref = candidate.ref
+    annotations = {
+        REGISTRY_ANNOTATION: ref.registry,
+        REPOSITORY_ANNOTATION: ref.repository,
+        TAG_ANNOTATION: ref.tag or "",
+    }
+    if digest is not None:
+        annotations[DIGEST_ANNOTATION] = digest
+    spec: dict[str, Any] = {"image": candidate.image}
+    if image_pull_secrets:
+        spec["imagePullSecrets"] = [{"name": name} for name in image_pull_secrets]
+    spec["discovery"] = {"extractMetadata": True, "createServiceTemplates": True}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": MODEL_KIND,
+        "metadata": {
+            "name": candidate.name,
+            "labels": {
+                SOURCE_LABEL: source_name,
+                ORIGIN_LABEL: ORIGIN_AUTO_GENERATED,
+                MANAGED_BY_LABEL: MANAGED_BY,
+            },
+            "annotations": annotations,
+            "ownerReferences": [
+                {
+                    "apiVersion": API_VERSION,
+                    "kind": SOURCE_KIND,
+                    "name": source_name,
+                    "uid": source_uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": spec,
+    }

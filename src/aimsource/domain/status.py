@@ -1,0 +1,217 @@
+"""The `.status` of a source after a sync, and whether it differs from what is stored.
+
+Built in one place so that the operator, `aimsource sync` and `aimsource preview` report the same
+numbers. Two properties matter in production:
+
+- stability: nothing in the status changes between two syncs that found the same registry
+  contents except `lastSyncTime` (per-selector `created` counts matched images that have a model,
+  not models created *by this sync*; `lastTransitionTime` moves only when a condition flips), so
+  `status_changed` lets the operator skip the write;
+- safety: messages name each failing selector and why, are bounded in size, and pass through a
+  last redaction of anything shaped like a credential, although the registry layer never puts one
+  in its messages.
+
+Status values: `Ready` when no selector failed (a source whose filters are all excluded is Ready:
+nothing failed), `Degraded` when some did, `Failed` when every selector failed or the spec is
+invalid. `Pending` is `initial_status()`; `Progressing` is the operator's to write.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from aimsource.domain.planning import Plan
+from aimsource.domain.selection import SelectorOutcome
+from aimsource.domain.spec import Problem
+
+PENDING = "Pending"
+PROGRESSING = "Progressing"
+READY = "Ready"
+DEGRADED = "Degraded"
+FAILED = "Failed"
+
+READY_CONDITION = "Ready"
+DEGRADED_CONDITION = "Degraded"
+LIMIT_CONDITION = "MaxModelsLimitReached"
+
+MAX_MESSAGE_LENGTH = 1024
+
+_URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+_AUTH_VALUE = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
+
+
+def initial_status() -> dict[str, Any]:
+    """What a new source shows until its first sync finishes."""
+    return {"status": PENDING, "discoveredModels": 0, "availableModels": 0, "modelsLimitReached": False}
+
+
+def build_status(
+    *,
+    outcomes: Sequence[SelectorOutcome],
+    plan: Plan | None,
+    created: int,
+    problems: Sequence[Problem] = (),
+    generation: int,
+    previous: Mapping[str, Any] | None,
+    now: datetime | None,
+    created_names: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """The full `.status` body after one sync.
+
+    `created` is how many of `plan.to_create` were created; `created_names`, when given, says
+    which ones (otherwise the first `created` in plan order are assumed). `plan` None with
+    `problems` means the spec is invalid: Failed, reason InvalidSpec, counters kept from
+    `previous`. `now` None (preview) writes no new timestamps.
+    """
+    prev = previous or {}
+    failures = [(o.selector.written, error) for o in outcomes if (error := o.failed) is not None]
+
+    if problems:
+        status, reason = FAILED, "InvalidSpec"
+        trouble = "spec is invalid: " + "; ".join(f"{p.field}: {p.reason}" for p in problems)
+    elif failures and len(failures) == len(outcomes):
+        status, reason = FAILED, "AllSelectorsFailed"
+        trouble = _failure_message(failures, len(outcomes))
+    elif failures:
+        status, reason = DEGRADED, "SomeSelectorsFailed"
+        trouble = _failure_message(failures, len(outcomes))
+    else:
+        status, reason, trouble = READY, "AllSelectorsSucceeded", ""
+
+    images_with_model = _images_with_model(plan, created, created_names)
+    if plan is not None:
+        discovered = plan.owned_before + created + plan.foreign
+        available = plan.available
+        limit_reached = plan.limit_reached
+        owned_now = plan.owned_before + created
+        limit_message = (
+            f"Model creation limit reached ({owned_now} models created). "
+            f"{plan.capped} available images not created as models."
+            if limit_reached
+            else f"Within the model creation limit ({owned_now} models created)."
+        )
+    else:
+        discovered = int(prev.get("discoveredModels", 0))
+        available = int(prev.get("availableModels", 0))
+        limit_reached = bool(prev.get("modelsLimitReached", False))
+        old = _conditions_by_type(prev).get(LIMIT_CONDITION, {})
+        limit_message = str(old.get("message", "")) or (
+            "Model creation limit reached." if limit_reached else "Within the model creation limit."
+        )
+
+    ok = len(outcomes) - len(failures)
+    summary = f"{ok} of {len(outcomes)} selectors synced; {available} images available, {discovered} models"
+    conditions = [
+        (READY_CONDITION, status == READY, reason, summary if status == READY else trouble),
+        (DEGRADED_CONDITION, status != READY, reason, trouble if status != READY else "No selector failed"),
+        (LIMIT_CONDITION, limit_reached, "LimitReached" if limit_reached else "WithinLimit", limit_message),
+    ]
+
+    body: dict[str, Any] = {
+        "status": status,
+        "discoveredModels": discovered,
+        "availableModels": available,
+        "modelsLimitReached": limit_reached,
+        "observedGeneration": generation,
+    }
+    if now is not None and any(o.reached_registry for o in outcomes):
+        body["lastSyncTime"] = format_time(now)
+    elif "lastSyncTime" in prev:
+        body["lastSyncTime"] = prev["lastSyncTime"]
+    body["conditions"] = _conditions(conditions, prev, generation=generation, now=now)
+    body["selectors"] = [_selector_status(o, images_with_model) for o in outcomes]
+    return body
+
+
+def status_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+    """Whether writing `new` over `old` changes anything but `lastSyncTime`."""
+    if old is None:
+        return True
+    return _comparable(old) != _comparable(new)
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with a "Z", to the second (as Kubernetes writes times); naive means UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _failure_message(failures: Sequence[tuple[str, Any]], total: int) -> str:
+    parts = "; ".join(f"{written} ({error.reason}): {error.message}" for written, error in failures)
+    return f"{len(failures)} of {total} selectors failed: {parts}"
+
+
+def _images_with_model(plan: Plan | None, created: int, created_names: Collection[str] | None) -> set[str]:
+    if plan is None:
+        return set()
+    if created_names is not None:
+        made = [c for c in plan.to_create if c.name in created_names]
+    else:
+        made = list(plan.to_create[: max(0, created)])
+    return {c.key for c in plan.existing} | {c.key for c in made}
+
+
+def _selector_status(outcome: SelectorOutcome, images_with_model: set[str]) -> dict[str, Any]:
+    selected = outcome.selected
+    entry: dict[str, Any] = {
+        "reference": outcome.selector.written,
+        "tagsListed": outcome.listed,
+        "matched": len(selected),
+        "created": sum(1 for d in selected if str(d.image) in images_with_model),
+        "skipped": sum(1 for d in outcome.decisions if d.decision in ("not-a-version", "signature")),
+        "truncated": outcome.truncated,
+    }
+    error = outcome.failed
+    if error is not None:
+        entry["error"] = {"reason": error.reason, "message": _clean(error.message)}
+    return entry
+
+
+def _conditions(
+    wanted: Sequence[tuple[str, bool, str, str]],
+    prev: Mapping[str, Any],
+    *,
+    generation: int,
+    now: datetime | None,
+) -> list[dict[str, Any]]:
+    before = _conditions_by_type(prev)
+    result = []
+    for kind, flag, reason, message in wanted:
+        value = "True" if flag else "False"
+        condition: dict[str, Any] = {
+            "type": kind,
+            "status": value,
+            "reason": reason,
+            "message": _clean(message),
+            "observedGeneration": generation,
+        }
+        old = before.get(kind)
+        if old is not None and old.get("status") == value and old.get("lastTransitionTime"):
+            condition["lastTransitionTime"] = old["lastTransitionTime"]
+        elif now is not None:
+            condition["lastTransitionTime"] = format_time(now)
+        result.append(condition)
+    return result
+
+
+def _conditions_by_type(status: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    conditions = status.get("conditions") or []
+    return {str(c.get("type")): c for c in conditions if isinstance(c, Mapping)}
+
+
+def _comparable(status: Mapping[str, Any]) -> dict[str, Any]:
+    body = {k: v for k, v in status.items() if k not in ("lastSyncTime", "conditions")}
+    body["conditions"] = {k: dict(v) for k, v in _conditions_by_type(status).items()}
+    return body
+
+
+def _clean(message: str) -> str:
+    """Redact credential-shaped text and bound the length, so a status stays readable and safe."""
+    text = _AUTH_VALUE.sub(lambda m: f"{m.group(1)} ***", _URL_USERINFO.sub("***@", message))
+    if len(text) > MAX_MESSAGE_LENGTH:
+        text = text[: MAX_MESSAGE_LENGTH - 3] + "..."
+    return text
