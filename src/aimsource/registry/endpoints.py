@@ -1,0 +1,92 @@
+"""Where a registry lives on the network and which URL schemes we may use to reach it.
+
+`docker.io` is a name, not a host: its API answers at `registry-1.docker.io`. Everything else is
+reached at the `host[:port]` written in the reference. HTTPS is the rule; plain HTTP is allowed
+only for loopback hosts (a registry on 127.0.0.1 in a demo or a test) and hosts the operator was
+told to treat as insecure. For those we still try HTTPS first and fall back to HTTP only when the
+server does not speak TLS at all (Docker does the same), and we remember the answer per host so the
+probe costs one failed handshake per process, not one per request.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import httpx
+
+from aimsource.domain.references import DOCKER_HUB, normalize_registry
+from aimsource.registry.settings import RegistrySettings
+
+DOCKER_HUB_API_HOST = "registry-1.docker.io"
+
+
+def api_host(registry: str) -> str:
+    """The `host[:port]` serving the registry API for `registry` (as written in `ImageRef.registry`)."""
+    registry = normalize_registry(registry)
+    return DOCKER_HUB_API_HOST if registry == DOCKER_HUB else registry
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bare host name (no port, no brackets) is this machine: localhost, 127/8, ::1."""
+    host = host.lower().strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def netloc(url: httpx.URL) -> str:
+    """`host[:port]` of a URL, lower-case, the way `insecure` entries and our host keys are written."""
+    host = url.host.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return host if url.port is None else f"{host}:{url.port}"
+
+
+def plain_http_allowed(url: httpx.URL, settings: RegistrySettings) -> bool:
+    """Whether plain HTTP may be used for the host of `url`."""
+    return is_loopback(url.host) or url.host.lower() in settings.insecure or netloc(url) in settings.insecure
+
+
+def scheme_allowed(url: httpx.URL, settings: RegistrySettings) -> bool:
+    """Whether we may send a request to `url` at all: https anywhere, http only where allowed."""
+    if url.scheme == "https":
+        return True
+    return url.scheme == "http" and plain_http_allowed(url, settings)
+
+
+def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    """Same host and port (default ports made explicit); the scheme may differ only by our downgrade."""
+    return a.host.lower() == b.host.lower() and _port(a) == _port(b)
+
+
+def _port(url: httpx.URL) -> int | None:
+    if url.port is not None:
+        return url.port
+    return {"https": 443, "http": 80}.get(url.scheme)
+
+
+class Schemes:
+    """Remembers, per API host, whether it turned out to speak only plain HTTP."""
+
+    def __init__(self, settings: RegistrySettings) -> None:
+        self._settings = settings
+        self._plain: set[str] = set()
+
+    def base_url(self, host: str) -> httpx.URL:
+        """`https://host[:port]`, or `http://...` once the host proved to be plain HTTP."""
+        scheme = "http" if host in self._plain else "https"
+        return httpx.URL(f"{scheme}://{host}")
+
+    def may_downgrade(self, url: httpx.URL) -> bool:
+        return url.scheme == "https" and plain_http_allowed(url, self._settings)
+
+    def downgrade(self, url: httpx.URL) -> httpx.URL:
+        """Remember that the host of `url` speaks plain HTTP and return `url` with that scheme.
+
+        An explicit port is kept (a test registry on 127.0.0.1:5000 is plain HTTP on 5000); without
+        one the default ports apply, as with Docker's insecure registries."""
+        self._plain.add(netloc(url))
+        return url.copy_with(scheme="http")

@@ -1,0 +1,77 @@
+"""The registry client's own exceptions: the only errors that leave `aimsource.registry`.
+
+Every failure of a registry conversation - a refused connection, a TLS handshake, a 401, a 429, a
+garbled JSON body - is mapped here, so callers (the sync engine, the CLI) never see an `httpx`
+exception and can copy `reason` straight into `SelectorError.reason`. Messages are meant to be shown
+to users as they are: they name the registry, the repository and what to do, and never contain a
+credential, a token or a byte of a `.dockerconfigjson` document.
+
+    RegistryError
+    ├── AuthenticationFailed   401/403, token service refusals
+    ├── RepositoryNotFound     404 on a tag listing
+    ├── TagNotFound            404 on a manifest
+    ├── RateLimited            429 that we may not wait out (retry_after in seconds, when known)
+    ├── Unreachable            connection errors, timeouts, 5xx after retries, the call deadline
+    ├── TLSFailure             certificate verification or handshake failures
+    └── BadResponse            malformed or oversized bodies, links or redirects we refuse to follow
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class RegistryError(Exception):
+    """Base of every registry failure; `str(error)` is safe to show (no credentials)."""
+
+    reason: ClassVar[str] = "RegistryError"
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class AuthenticationFailed(RegistryError):
+    """The registry or its token service refused us (or demands credentials we do not have)."""
+
+    reason = "AuthenticationFailed"
+
+
+class RepositoryNotFound(RegistryError):
+    """The registry says the repository does not exist."""
+
+    reason = "RepositoryNotFound"
+
+
+class TagNotFound(RegistryError):
+    """The registry has no manifest for the pinned tag."""
+
+    reason = "TagNotFound"
+
+
+class RateLimited(RegistryError):
+    """The registry throttles us for longer than we may wait; `retry_after` in seconds, if known."""
+
+    reason = "RateLimited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unreachable(RegistryError):
+    """No usable answer: connection refused or reset, timeouts, server errors after retries."""
+
+    reason = "Unreachable"
+
+
+class TLSFailure(RegistryError):
+    """The TLS handshake failed: an untrusted or mismatching certificate, or a broken handshake."""
+
+    reason = "TLSError"
+
+
+class BadResponse(RegistryError):
+    """The registry answered something we cannot or will not use."""
+
+    reason = "BadResponse"

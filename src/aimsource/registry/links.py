@@ -1,0 +1,116 @@
+"""The `Link` header of a tags page: where the next page is, taken exactly as the registry wrote it.
+
+Registries paginate `tags/list` with `Link: </v2/repo/tags/list?last=x&n=100>; rel="next"`, but
+not all of them write it by the book: some send absolute URLs, some omit the angle brackets, some
+quote `rel` and some do not. We accept all of these and never rebuild the URL ourselves - the query
+is an opaque cursor (Docker Hub's is not `last=<tag>`), so it is resolved against the page's own URL
+and sent back byte for byte. A next page on another host is refused by the caller: a registry has
+no business sending our credentials elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Link:
+    target: str
+    """The URL reference as written (relative or absolute), without the angle brackets."""
+    rels: frozenset[str]
+    """Lower-case relation types of the `rel` parameter (it may list several, space separated)."""
+
+
+def parse_link_header(value: str) -> list[Link]:
+    """All link-values of one `Link` header value; unparseable pieces are skipped."""
+    links: list[Link] = []
+    pos, end = 0, len(value)
+    while pos < end:
+        while pos < end and value[pos] in " \t,":
+            pos += 1
+        if pos >= end:
+            break
+        if value[pos] == "<":
+            close = value.find(">", pos + 1)
+            if close < 0:
+                break
+            target = value[pos + 1 : close].strip()
+            pos = close + 1
+        else:
+            stop = _find_any(value, ";,", pos)
+            target = value[pos:stop].strip()
+            pos = stop
+        params, pos = _parse_params(value, pos)
+        rels = frozenset(r.lower() for r in params.get("rel", "").split())
+        if target:
+            links.append(Link(target=target, rels=rels))
+    return links
+
+
+def next_page(headers: Iterable[str], *, current: httpx.URL) -> httpx.URL | None:
+    """The absolute URL of the `rel="next"` link among `headers`, resolved against `current`."""
+    for header in headers:
+        for link in parse_link_header(header):
+            if "next" in link.rels:
+                return current.join(link.target)
+    return None
+
+
+def _parse_params(value: str, pos: int) -> tuple[dict[str, str], int]:
+    """`; name=value; name="quoted, value"` up to the next comma that ends the link-value."""
+    params: dict[str, str] = {}
+    end = len(value)
+    while pos < end:
+        while pos < end and value[pos] in " \t":
+            pos += 1
+        if pos >= end or value[pos] == ",":
+            break
+        if value[pos] != ";":
+            # Garbage after the target: skip to the next link-value.
+            pos = _find_any(value, ",", pos)
+            break
+        pos += 1
+        stop = _find_any(value, "=;,", pos)
+        name = value[pos:stop].strip().lower()
+        pos = stop
+        param_value = ""
+        if pos < end and value[pos] == "=":
+            pos += 1
+            while pos < end and value[pos] in " \t":
+                pos += 1
+            if pos < end and value[pos] == '"':
+                param_value, pos = _quoted(value, pos)
+            else:
+                stop = _find_any(value, ";,", pos)
+                param_value = value[pos:stop].strip()
+                pos = stop
+        if name and name not in params:
+            params[name] = param_value
+    return params, pos
+
+
+def _quoted(value: str, pos: int) -> tuple[str, int]:
+    """A quoted-string starting at `value[pos] == '"'`; backslash escapes the next character."""
+    out: list[str] = []
+    pos += 1
+    while pos < len(value):
+        char = value[pos]
+        if char == "\\" and pos + 1 < len(value):
+            out.append(value[pos + 1])
+            pos += 2
+            continue
+        if char == '"':
+            return "".join(out), pos + 1
+        out.append(char)
+        pos += 1
+    return "".join(out), pos
+
+
+def _find_any(value: str, chars: str, pos: int) -> int:
+    for index in range(pos, len(value)):
+        if value[index] in chars:
+            return index
+    return len(value)

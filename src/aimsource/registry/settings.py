@@ -1,0 +1,112 @@
+"""How the registry client behaves: timeouts, retries, limits, TLS and which hosts may be plain HTTP.
+
+One frozen value built once by the CLI or the operator (from flags and `AIMSOURCE_*` variables) and
+handed to `RegistryClient`. Every field documents its unit and default; `__post_init__` refuses
+values that would make the client hang or hammer a registry (a zero timeout, no attempts at all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    insecure: frozenset[str] = frozenset()
+    """Hosts (`host` or `host:port`, lower-case) that may be spoken to over plain HTTP. Loopback
+    hosts (127.0.0.0/8, ::1, localhost) always may. HTTPS is tried first; it does not disable
+    certificate verification."""
+
+    ca_file: str | None = None
+    """PEM bundle of extra certificate authorities, trusted in addition to the public ones."""
+
+    max_concurrency_per_host: int = 4
+    """Requests in flight at once to one registry host, shared by every source. Default 4."""
+
+    requests_per_second: float = 10.0
+    """Request budget per registry host (token bucket refill rate, requests/s); 0 = unlimited."""
+
+    request_burst: int = 20
+    """Token bucket size per registry host: requests allowed at once after an idle period."""
+
+    connect_timeout: float = 10.0
+    """Seconds to establish a connection, TLS handshake included. Default 10 s."""
+
+    read_timeout: float = 30.0
+    """Seconds to wait for each chunk of an answer. Default 30 s."""
+
+    call_deadline: float = 300.0
+    """Seconds one call (a whole tag listing with its pages, or one manifest check) may take,
+    retries and waits included. Default 5 min."""
+
+    max_attempts: int = 5
+    """Attempts per request (first try included) on timeouts, connection errors, 5xx and 429."""
+
+    backoff_base: float = 0.5
+    """Seconds: the first retry waits up to this, doubling per attempt (full jitter)."""
+
+    backoff_cap: float = 30.0
+    """Seconds: no backoff wait is longer than this."""
+
+    retry_after_cap: float = 60.0
+    """Seconds: a `Retry-After` longer than this is not waited out; the call fails as RateLimited."""
+
+    page_size: int = 1000
+    """`n` asked for on the first tags page; later pages follow the registry's `Link` exactly."""
+
+    max_pages: int = 100
+    """Pages of one tag listing; a listing with more is reported as truncated."""
+
+    max_redirects: int = 5
+    """Redirects followed per request."""
+
+    max_tags_bytes: int = 8 * MiB
+    """Largest tags page body accepted (bytes, after decompression). Default 8 MiB."""
+
+    max_token_bytes: int = 1 * MiB
+    """Largest token service answer accepted (bytes). Default 1 MiB."""
+
+    max_manifest_bytes: int = 4 * MiB
+    """Largest manifest accepted when a HEAD gives no digest and we GET to hash it. Default 4 MiB."""
+
+    token_default_lifetime: float = 60.0
+    """Seconds a token is trusted when the token service gives no `expires_in` (the spec's 60 s)."""
+
+    token_expiry_margin: float = 10.0
+    """Seconds before expiry at which a cached token is no longer used (at most half its life)."""
+
+    user_agent: str = field(default="aimsource-registry/0.1")
+    """User-Agent header sent with every request."""
+
+    def __post_init__(self) -> None:
+        positive = {
+            "max_concurrency_per_host": self.max_concurrency_per_host,
+            "request_burst": self.request_burst,
+            "connect_timeout": self.connect_timeout,
+            "read_timeout": self.read_timeout,
+            "call_deadline": self.call_deadline,
+            "max_attempts": self.max_attempts,
+            "page_size": self.page_size,
+            "max_pages": self.max_pages,
+            "max_tags_bytes": self.max_tags_bytes,
+            "max_token_bytes": self.max_token_bytes,
+            "max_manifest_bytes": self.max_manifest_bytes,
+            "token_default_lifetime": self.token_default_lifetime,
+        }
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"registry setting {name} must be positive, not {value!r}")
+        non_negative = {
+            "requests_per_second": self.requests_per_second,
+            "backoff_base": self.backoff_base,
+            "backoff_cap": self.backoff_cap,
+            "retry_after_cap": self.retry_after_cap,
+            "max_redirects": self.max_redirects,
+            "token_expiry_margin": self.token_expiry_margin,
+        }
+        for name, value in non_negative.items():
+            if value < 0:
+                raise ValueError(f"registry setting {name} must not be negative, not {value!r}")
+        object.__setattr__(self, "insecure", frozenset(h.strip().lower() for h in self.insecure))
