@@ -1,0 +1,31 @@
+"""Pytest fixtures for the emulated Kubernetes API; import them into a conftest.py:
+
+    from tests.support.kubeapi_fixtures import kube_api, kubeconfig  # noqa: F401
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.kubeapi import KubeAPI
+
+
+@pytest.fixture
+def kube_api() -> Iterator[KubeAPI]:
+    """A fresh API server (namespaces default, kube-system, kube-public, aim-system; our CRDs installed).
+
+    Fails the test if the emulator itself crashed on a request, so that its bugs are not mistaken
+    for the client's.
+    """
+    with KubeAPI() as api:
+        yield api
+    assert not api.internal_errors, "\n".join(api.internal_errors)
+
+
+@pytest.fixture
+def kubeconfig(kube_api: KubeAPI, tmp_path: Path) -> Path:
+    """A kubeconfig file pointing at `kube_api`; pass it to a process as KUBECONFIG."""
+    return kube_api.write_kubeconfig(tmp_path / "kubeconfig")

@@ -1,0 +1,270 @@
+"""The HTTP face of the emulated Kubernetes API, built on kmock's Kubernetes scaffold.
+
+kmock gives us the HTTP server, request parsing and recording, user-defined
+reactions that take precedence (`api.handler[...] << 500` injects faults), and
+the Kubernetes error rendering. Its own in-memory emulator keeps objects as
+plain dicts (no uid, resourceVersion, generation, status subresource,
+selectors or garbage collection), which is not enough for kopf and for our
+client's conflict handling, so every request for a resource goes to
+`kubeapi_store.Store`, and discovery is answered from the store's types (which
+grow when a CustomResourceDefinition is created, as on a real cluster).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import traceback
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp.web
+import attrs
+import kmock
+from kmock._internal.filtering import FnCriteria
+
+from tests.support.kubeapi_store import Event, Store
+from tests.support.kubeapi_types import ApiError, ResourceType, bad_request
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One API request as Kubernetes audit logs name it: verb + resource (+ subresource)."""
+
+    verb: str  # get | list | watch | create | update | patch | delete | deletecollection
+    group: str
+    version: str
+    plural: str
+    subresource: str | None
+    namespace: str | None
+    name: str | None
+
+
+def _verb(method: str, name: str | None, params: Mapping[str, str]) -> str:
+    if method == "GET":
+        return "watch" if params.get("watch") in ("true", "1") else "get" if name else "list"
+    if method == "DELETE":
+        return "delete" if name else "deletecollection"
+    return {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
+
+
+def _unauthorized() -> ApiError:
+    return ApiError(401, "Unauthorized", "Unauthorized")
+
+
+@attrs.define(kw_only=True)
+class KubeAPIHandler(kmock.KubernetesScaffold):
+    """A kmock handler that serves resources from a `Store` with the API server's semantics."""
+
+    store: Store = attrs.field(factory=Store)
+    token: str | None = None  # when set, every request must carry `Authorization: Bearer <token>`
+    records: list[RequestRecord] = attrs.field(factory=list)
+    internal_errors: list[str] = attrs.field(factory=list)
+    closing: asyncio.Event = attrs.field(factory=asyncio.Event)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        is_resource = FnCriteria(lambda r: r.resource is not None and r.resource.plural is not None)
+        (self.fallback ** 1)[is_resource] << self._serve_resource
+
+    async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        if self.token is not None and request.headers.get("Authorization") != f"Bearer {self.token}":
+            return await self._render_error(_unauthorized())
+        return await super()._handle(request)
+
+    async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
+        if not isinstance(exc, ApiError):
+            self.internal_errors.append("".join(traceback.format_exception(exc)))
+            exc = ApiError(500, "InternalError", f"Internal error occurred: {exc!r}")
+        return aiohttp.web.json_response(exc.status(), status=exc.code)
+
+    # --- resources -------------------------------------------------------------------------------
+
+    async def _serve_resource(self, request: kmock.Request) -> kmock.Response:
+        # Always an explicit status: kmock keeps the status of the last answer on the reaction otherwise.
+        answer = await self._answer(request)
+        if isinstance(answer, kmock.Response):
+            return answer
+        return kmock.Response(status=200, payload=answer)
+
+    async def _answer(self, request: kmock.Request) -> Any:
+        res = request.resource
+        assert res is not None
+        assert res.plural is not None
+        rt = self.store.type_for(res.group or "", res.version or "", res.plural)
+        if rt is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        method = request.method.value.upper()
+        verb = _verb(method, request.name, request.params)
+        self.records.append(RequestRecord(verb, rt.group, rt.version, rt.plural, request.subresource,
+                                          request.namespace, request.name))
+        params = request.params
+        ns, name = request.namespace, request.name
+        if verb == "watch":
+            if name:  # the deprecated single-object watch: same as a field selector
+                params = dict(params, fieldSelector=f"metadata.name={name}")
+            return self._watch(rt, ns, params)
+        if verb == "list":
+            limit = int(params["limit"]) if params.get("limit") else None
+            return self.store.list(rt, ns, label=params.get("labelSelector"),
+                                   field=params.get("fieldSelector"), limit=limit,
+                                   cont=params.get("continue"))
+        assert verb != "deletecollection" or name is None
+        if verb == "get":
+            if request.subresource not in (None, "status"):
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            return self.store.get(rt, ns, name or "")
+        if verb == "create":
+            created = self.store.create(rt, ns, self._body(request))
+            return kmock.Response(status=201, payload=created)
+        if verb == "update":
+            return self.store.replace(rt, ns, name or "", self._body(request),
+                                      subresource=request.subresource)
+        if verb == "patch":
+            content_type = request.headers.get("Content-Type", "")
+            return self.store.patch(rt, ns, name or "", self._body(request), content_type=content_type,
+                                    subresource=request.subresource)
+        if verb == "delete":
+            options = self._body(request, required=False) or {}
+            propagation = params.get("propagationPolicy") or options.get("propagationPolicy") or "Background"
+            return self.store.delete(rt, ns, name or "", propagation=propagation)
+        raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested"
+                                                f" resource ({method} {rt.qualified})")
+
+    @staticmethod
+    def _body(request: kmock.Request, *, required: bool = True) -> Any:
+        if not request.body:
+            if required:
+                raise bad_request("the request has no body")
+            return None
+        try:
+            return json.loads(request.body)
+        except ValueError as e:
+            raise bad_request(f"the body is not valid JSON: {e}") from None
+
+    async def _watch(self, rt: ResourceType, ns: str | None, params: Mapping[str, str]) -> AsyncIterator[Any]:
+        match = self.store.matcher(params.get("labelSelector"), params.get("fieldSelector"))
+        timeout = float(params["timeoutSeconds"]) if params.get("timeoutSeconds") else None
+        since = params.get("resourceVersion") or "0"
+        if not since.isdigit():
+            raise bad_request(f"invalid resource version: {since!r}")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        wake = asyncio.Event()
+        self.store.add_waiter(wake)
+        try:
+            yield b""  # send the headers now: a watch with nothing to say is still a watch
+            last = int(since)
+            if last == 0:
+                last, objs = self.store.snapshot(rt, ns)
+                for obj in objs:
+                    if match(obj):
+                        yield {"type": "ADDED", "object": obj}
+            while not self.closing.is_set():
+                wake.clear()
+                try:
+                    events = self.store.events_after(last, rt)
+                except ApiError as e:
+                    yield {"type": "ERROR", "object": e.status()}
+                    return
+                for event in events:
+                    last = event.rv
+                    shown = _as_seen(event, ns, match)
+                    if shown is not None:
+                        yield shown
+                if events:
+                    continue
+                remaining = None if deadline is None else deadline - loop.time()
+                if remaining is not None and remaining <= 0:
+                    return
+                waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(self.closing.wait())]
+                try:
+                    await asyncio.wait(waiters, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiter in waiters:
+                        waiter.cancel()
+        finally:
+            self.store.remove_waiter(wake)
+
+    # --- discovery (from the store's types, so CRDs created at run time appear) --------------------
+
+    async def _serve_api(self, request: kmock.Request) -> Any:
+        return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{request.url.host}:{request.url.port}"}]}
+
+    def _versions(self) -> dict[str, list[str]]:
+        groups: dict[str, list[str]] = {}
+        for rt in self.store.types():
+            if rt.group and rt.version not in groups.setdefault(rt.group, []):
+                groups[rt.group].append(rt.version)
+        return groups
+
+    @staticmethod
+    def _group(name: str, versions: list[str]) -> dict[str, Any]:
+        entries = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
+        return {"name": name, "versions": entries, "preferredVersion": entries[0]}
+
+    async def _serve_apis(self, request: kmock.Request) -> Any:
+        groups = [self._group(name, versions) for name, versions in sorted(self._versions().items())]
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+    async def _serve_group(self, request: kmock.Request) -> Any:
+        assert request.resource is not None
+        versions = self._versions().get(request.resource.group or "")
+        if not versions:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        return dict(self._group(request.resource.group or "", versions), kind="APIGroup", apiVersion="v1")
+
+    async def _serve_version(self, request: kmock.Request) -> Any:
+        assert request.resource is not None
+        group, version = request.resource.group or "", request.resource.version or ""
+        types = [rt for rt in self.store.types() if rt.group == group and rt.version == version]
+        if not types:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        resources: list[dict[str, Any]] = []
+        for rt in types:
+            resources.append({
+                "name": rt.plural, "singularName": rt.singular, "namespaced": rt.namespaced,
+                "kind": rt.kind, "verbs": list(rt.verbs), "shortNames": list(rt.short_names),
+                "categories": list(rt.categories),
+            })
+            if rt.status_subresource:
+                resources.append({"name": f"{rt.plural}/status", "singularName": "",
+                                  "namespaced": rt.namespaced, "kind": rt.kind,
+                                  "verbs": ["get", "patch", "update"]})
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": rt.api_version,
+                "resources": resources}
+
+
+def _as_seen(event: Event, ns: str | None, match: Any) -> dict[str, Any] | None:
+    """The event as a filtered watch reports it: an object leaving the selection is DELETED for it."""
+    if ns and event.obj["metadata"].get("namespace") != ns:
+        return None
+    now = match(event.obj)
+    before = event.old is not None and match(event.old)
+    if event.type == "MODIFIED":
+        kind = "MODIFIED" if now and before else "ADDED" if now else "DELETED" if before else None
+    else:
+        kind = event.type if now else None
+    return None if kind is None else {"type": kind, "object": event.obj}
+
+
+async def collect_garbage_forever(store: Store, *, delay: float) -> None:
+    """The garbage collector: after deletions, delete the orphans (background cascade), repeatedly."""
+    wake = asyncio.Event()
+    store.add_waiter(wake)
+    seen = store.last_delete_rv
+    try:
+        while True:
+            await wake.wait()
+            wake.clear()
+            if store.last_delete_rv == seen:
+                continue
+            seen = store.last_delete_rv
+            await asyncio.sleep(delay)
+            for _ in range(100):  # each pass deletes one more level of a chain of owners
+                if not store.collect_garbage():
+                    break
+    finally:
+        store.remove_waiter(wake)
