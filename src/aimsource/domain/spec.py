@@ -41,14 +41,15 @@ MAX_PULL_SECRETS = 16
 MAX_SECRET_NAME_LENGTH = 253
 MAX_SYNC_INTERVAL_LENGTH = 64
 MIN_MAX_MODELS, MAX_MAX_MODELS = 1, 10000
-SYNC_INTERVAL_PATTERN = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$")
+# Written with escapes for the two micro signs Go accepts; the compiled text equals the CRD's pattern.
+SYNC_INTERVAL_PATTERN = re.compile("^([0-9]+(\\.[0-9]+)?(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$")
 
 # The source's name is the value of the models' label aim.eai.amd.com/model-source, so it must be a
 # valid label value as well as a valid object name (RFC 1123 subdomain): at most 63 characters.
 MAX_NAME_LENGTH = 63
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
-_SPEC_FIELDS = frozenset(
+SPEC_FIELDS = frozenset(
     {"registry", "images", "filters", "versions", "syncInterval", "imagePullSecrets", "maxModels"}
 )
 _FILTER_FIELDS = frozenset({"image", "versions", "exclude"})
@@ -248,7 +249,7 @@ def _read_metadata(value: Any, checker: _Checker) -> tuple[str, str, int, dict[s
 
 
 def _read_spec(value: Any, checker: _Checker) -> SourceSpec | None:
-    spec = checker.mapping(value, "spec", _SPEC_FIELDS)
+    spec = checker.mapping(value, "spec", SPEC_FIELDS)
     if spec is None:
         return None
 

@@ -1,0 +1,1 @@
+"""Tests of the CRDs, and of the domain rules that mirror them."""
