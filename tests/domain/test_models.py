@@ -1,0 +1,103 @@
+"""The AIMClusterModel body a source creates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from aimsource.domain.models import SOURCE_LABEL, model_body
+from aimsource.domain.planning import candidate_for
+from aimsource.domain.references import parse_reference
+
+
+def body_for(
+    image: str,
+    *,
+    digest: str | None = "sha256:" + "ab" * 32,
+    secrets: tuple[str, ...] = (),
+    default_registry: str = "docker.io",
+) -> dict[str, Any]:
+    ref = parse_reference(image, default_registry=default_registry)
+    candidate = candidate_for(ref, selector_index=0, selector=image)
+    return model_body(
+        candidate, source_name="amd-models", source_uid="uid-123", digest=digest, image_pull_secrets=secrets
+    )
+
+
+def test_body_of_the_documented_example() -> None:
+    assert body_for("amdenterpriseai/aim-qwen-qwen3-32b:0.8.5", secrets=("ghcr-secret",)) == {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModel",
+        "metadata": {
+            "name": "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726",
+            "labels": {
+                "aim.eai.amd.com/model-source": "amd-models",
+                "aim.eai.amd.com/origin": "auto-generated",
+                "app.kubernetes.io/managed-by": "aimsource",
+            },
+            "annotations": {
+                "aim.eai.amd.com/source-registry": "docker.io",
+                "aim.eai.amd.com/source-repository": "amdenterpriseai/aim-qwen-qwen3-32b",
+                "aim.eai.amd.com/source-tag": "0.8.5",
+                "aim.eai.amd.com/source-digest": "sha256:" + "ab" * 32,
+            },
+            "ownerReferences": [
+                {
+                    "apiVersion": "aim.eai.amd.com/v1alpha1",
+                    "kind": "AIMClusterModelSource",
+                    "name": "amd-models",
+                    "uid": "uid-123",
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": {
+            "image": "amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
+            "imagePullSecrets": [{"name": "ghcr-secret"}],
+            "discovery": {"extractMetadata": True, "createServiceTemplates": True},
+        },
+    }
+
+
+def test_digest_annotation_is_omitted_when_unknown() -> None:
+    annotations = body_for("org/a:1.0", digest=None)["metadata"]["annotations"]
+    assert "aim.eai.amd.com/source-digest" not in annotations
+    assert annotations["aim.eai.amd.com/source-tag"] == "1.0"
+
+
+def test_pull_secrets_are_omitted_when_none() -> None:
+    assert "imagePullSecrets" not in body_for("org/a:1.0")["spec"]
+
+
+def test_several_pull_secrets_are_copied_in_order() -> None:
+    assert body_for("org/a:1.0", secrets=("one", "two"))["spec"]["imagePullSecrets"] == [
+        {"name": "one"},
+        {"name": "two"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("image", "default", "spec_image", "registry", "repository"),
+    [
+        ("ghcr.io/silogen/x:0.8.1-rc1", "docker.io", "ghcr.io/silogen/x:0.8.1-rc1", "ghcr.io", "silogen/x"),
+        ("org/x:1", "ghcr.io", "ghcr.io/org/x:1", "ghcr.io", "org/x"),
+        ("ubuntu:22.04", "docker.io", "library/ubuntu:22.04", "docker.io", "library/ubuntu"),
+        ("localhost:5000/x:dev", "docker.io", "localhost:5000/x:dev", "localhost:5000", "x"),
+    ],
+    ids=["ghcr", "ghcr-by-default", "official", "local"],
+)
+def test_image_and_annotations_follow_the_normalised_reference(
+    image: str, default: str, spec_image: str, registry: str, repository: str
+) -> None:
+    body = body_for(image, default_registry=default)
+    assert body["spec"]["image"] == spec_image
+    annotations = body["metadata"]["annotations"]
+    assert annotations["aim.eai.amd.com/source-registry"] == registry
+    assert annotations["aim.eai.amd.com/source-repository"] == repository
+
+
+def test_source_label_constant() -> None:
+    assert SOURCE_LABEL == "aim.eai.amd.com/model-source"
+    assert body_for("org/a:1")["metadata"]["labels"][SOURCE_LABEL] == "amd-models"
