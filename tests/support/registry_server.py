@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import shutil
+import ssl
 import subprocess
 import tempfile
 import time
@@ -29,7 +30,12 @@ import httpx
 
 from tests.support.images import ImagePusher
 from tests.support.serving import LOOPBACK, free_port
-from tests.support.tls import CertificateAuthority, make_certificate_authority, make_signing_key
+from tests.support.tls import (
+    CertificateAuthority,
+    client_verify,
+    make_certificate_authority,
+    make_signing_key,
+)
 from tests.support.token_server import TokenPolicy, TokenServer
 
 Mode = Literal["anonymous", "htpasswd", "token"]
@@ -67,9 +73,9 @@ class RunningRegistry:
         return f"{self.scheme}://{self.host}"
 
     @property
-    def verify(self) -> str | bool:
-        """What to pass as httpx's `verify=` to reach this registry."""
-        return str(self.ca_file) if self.ca_file else True
+    def verify(self) -> ssl.SSLContext | bool:
+        """What to pass as httpx's `verify=` to reach this registry (a context trusting `ca_file`)."""
+        return client_verify(self.ca_file)
 
     def auth(self) -> httpx.BasicAuth | None:
         """Basic credentials for httpx (htpasswd mode), None otherwise."""
@@ -84,7 +90,7 @@ class RunningRegistry:
         )
 
     def docker_config(self) -> dict[str, Any]:
-        """A `.dockerconfigjson` document holding this registry's credentials (empty `auths` when anonymous)."""
+        """A `.dockerconfigjson` document with this registry's credentials (no `auths` when anonymous)."""
         if self.username is None or self.password is None:
             return {"auths": {}}
         token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
@@ -112,8 +118,15 @@ def _htpasswd_line(username: str, password: str) -> str:
 
 
 def _config(
-    *, port: int, workdir: Path, mode: Mode, tls: CertificateAuthority | None,
-    username: str | None, password: str | None, token_server: TokenServer | None, root_bundle: Path | None,
+    *,
+    port: int,
+    workdir: Path,
+    mode: Mode,
+    tls: CertificateAuthority | None,
+    username: str | None,
+    password: str | None,
+    token_server: TokenServer | None,
+    root_bundle: Path | None,
 ) -> dict[str, Any]:
     http: dict[str, Any] = {"addr": f"{LOOPBACK}:{port}", "secret": secrets.token_hex(16)}
     if tls is not None:
@@ -125,12 +138,14 @@ def _config(
         "http": http,
     }
     if mode == "htpasswd":
-        assert username is not None and password is not None
+        assert username is not None
+        assert password is not None
         htpasswd = workdir / "htpasswd"
         htpasswd.write_text(_htpasswd_line(username, password))
         config["auth"] = {"htpasswd": {"realm": "aimsource-test-basic", "path": str(htpasswd)}}
     elif mode == "token":
-        assert token_server is not None and root_bundle is not None
+        assert token_server is not None
+        assert root_bundle is not None
         config["auth"] = {
             "token": {
                 "realm": token_server.realm,
@@ -142,7 +157,9 @@ def _config(
     return config
 
 
-def _wait_ready(base_url: str, verify: str | bool, process: subprocess.Popen[bytes], log_path: Path) -> None:
+def _wait_ready(
+    base_url: str, verify: ssl.SSLContext | bool, process: subprocess.Popen[bytes], log_path: Path
+) -> None:
     deadline = time.monotonic() + 15
     with httpx.Client(verify=verify, timeout=1.0) as client:
         while time.monotonic() < deadline:
@@ -154,7 +171,9 @@ def _wait_ready(base_url: str, verify: str | bool, process: subprocess.Popen[byt
                 if client.get(f"{base_url}/v2/").status_code in (200, 401):
                     return
             time.sleep(0.05)
-    raise RegistryUnavailable(f"docker-registry did not answer /v2/ within 15 s:\n{log_path.read_text()[-2000:]}")
+    raise RegistryUnavailable(
+        f"docker-registry did not answer /v2/ within 15 s:\n{log_path.read_text()[-2000:]}"
+    )
 
 
 def _stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -205,13 +224,18 @@ def start_registry(
         token_server: TokenServer | None = None
         root_bundle: Path | None = None
         if mode == "token":
-            assert user is not None and secret is not None
+            assert user is not None
+            assert secret is not None
             signing_key = make_signing_key(workdir / "token")
             root_bundle = signing_key.cert_file
             policy = token_policy or TokenPolicy()
             policy.users.setdefault(user, secret)
             token_server = TokenServer(
-                signing_key=signing_key, service=SERVICE, policy=policy, tls=authority, hostname=token_hostname
+                signing_key=signing_key,
+                service=SERVICE,
+                policy=policy,
+                tls=authority,
+                hostname=token_hostname,
             )
             token_server.start()
             stack.callback(token_server.stop)
@@ -220,8 +244,14 @@ def start_registry(
             port = free_port()
             config_path = workdir / "config.yml"
             config = _config(
-                port=port, workdir=workdir, mode=mode, tls=authority, username=user, password=secret,
-                token_server=token_server, root_bundle=root_bundle,
+                port=port,
+                workdir=workdir,
+                mode=mode,
+                tls=authority,
+                username=user,
+                password=secret,
+                token_server=token_server,
+                root_bundle=root_bundle,
             )
             config_path.write_text(json.dumps(config, indent=2))  # JSON is YAML
             log_path = workdir / f"registry-{attempt}.log"
@@ -229,13 +259,21 @@ def start_registry(
             env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
             process = subprocess.Popen(
                 [binary, "serve", str(config_path)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
             )
             stack.callback(_stop_process, process)
             scheme = "https" if authority else "http"
             try:
-                _wait_ready(f"{scheme}://{LOOPBACK}:{port}", str(authority.ca_file) if authority else True,
-                            process, log_path)
+                _wait_ready(
+                    f"{scheme}://{LOOPBACK}:{port}",
+                    client_verify(authority.ca_file if authority else None),
+                    process,
+                    log_path,
+                )
             except RegistryUnavailable:
                 _stop_process(process)
                 if attempt == 2 or "address already in use" not in log_path.read_text():

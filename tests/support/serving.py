@@ -114,7 +114,9 @@ class BackgroundServer:
             sock.bind((LOOPBACK, self._requested_port))
             self.port = sock.getsockname()[1]
             # handler_cancellation: a client that gives up on a stalled response ends its handler.
-            runner = web.AppRunner(self._app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None)
+            runner = web.AppRunner(
+                self._app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None
+            )
             await runner.setup()
             site = web.SockSite(runner, sock, ssl_context=self._ssl_context)
             await site.start()

@@ -92,9 +92,15 @@ def make_certificate_authority(directory: Path) -> CertificateAuthority:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -139,6 +145,11 @@ def make_certificate_authority(directory: Path) -> CertificateAuthority:
     return CertificateAuthority(ca_file=ca_file, cert_file=cert_file, key_file=key_file)
 
 
+def client_verify(ca_file: Path | None) -> ssl.SSLContext | bool:
+    """httpx's `verify=` for a server whose CA is `ca_file` (system trust when None)."""
+    return ssl.create_default_context(cafile=str(ca_file)) if ca_file is not None else True
+
+
 def libtrust_key_id(public_key: ec.EllipticCurvePublicKey) -> str:
     """The key ID docker/libtrust derives from a public key (what distribution matches `kid` against).
 
@@ -166,4 +177,6 @@ def make_signing_key(directory: Path) -> SigningKey:
     )
     cert_file = directory / "token-signing.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return SigningKey(private_key_pem=_pem_key(key), cert_file=cert_file, kid=libtrust_key_id(key.public_key()))
+    return SigningKey(
+        private_key_pem=_pem_key(key), cert_file=cert_file, kid=libtrust_key_id(key.public_key())
+    )

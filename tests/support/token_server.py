@@ -19,7 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 import jwt
 from aiohttp import web
@@ -180,7 +180,9 @@ class TokenServer:
             return False, None
         return True, username
 
-    def _grant(self, user: str | None, scopes: list[tuple[str, str, tuple[str, ...]]]) -> list[dict[str, object]]:
+    def _grant(
+        self, user: str | None, scopes: list[tuple[str, str, tuple[str, ...]]]
+    ) -> list[dict[str, object]]:
         access: list[dict[str, object]] = []
         for kind, name, actions in scopes:
             if kind != "repository":
@@ -201,8 +203,13 @@ class TokenServer:
         service = request.query.get("service")
         raw_scopes = tuple(request.query.getall("scope", []))
 
-        def record(status: int, user: str | None = None, access: list[dict[str, object]] | None = None) -> None:
-            granted = tuple((str(a["name"]), tuple(a["actions"])) for a in access or ())  # type: ignore[arg-type]
+        def record(
+            status: int, user: str | None = None, access: list[dict[str, object]] | None = None
+        ) -> None:
+            granted = tuple(
+                (str(entry["name"]), tuple(str(a) for a in cast(list[str], entry["actions"])))
+                for entry in access or ()
+            )
             with self._lock:
                 self._requests.append(
                     TokenRequest(service, raw_scopes, header, user=user, status=status, granted=granted)
@@ -212,7 +219,9 @@ class TokenServer:
             forced = self.policy.fail_next.pop(0) if self.policy.fail_next else None
         if forced is not None:
             record(forced)
-            return web.json_response({"errors": [{"code": "UNAVAILABLE", "message": "injected"}]}, status=forced)
+            return web.json_response(
+                {"errors": [{"code": "UNAVAILABLE", "message": "injected"}]}, status=forced
+            )
         if service != self.service:
             record(400)
             return web.json_response({"details": f"unknown service {service!r}"}, status=400)

@@ -1,0 +1,143 @@
+"""A paginating front for distribution 2.8, which returns every tag of a repository in one answer.
+
+Docker Hub, GHCR and Harbor paginate `tags/list`, and the client must follow their `Link` headers
+exactly as given. This front serves a real registry's tags in Docker Hub-like pages: at most
+`page_size` per page (a smaller `n` is honoured), an opaque cursor (the client cannot compute the next
+page itself, it must follow the link), and a `Link: <...>; rel="next"` header in one of the styles
+seen in the wild. Everything else (auth challenges, manifest HEADs, pushes) passes through unchanged,
+and every request is counted, so a benchmark can compare requests made with the minimum.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Literal
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from tests.support.proxying import Forwarder, RequestLog, SeenRequest, Upstream, respond
+from tests.support.serving import BackgroundServer
+
+LinkStyle = Literal["relative", "absolute", "relative-bare", "absolute-bare"]
+"""`relative`: `</v2/r/tags/list?n=100&last=X>; rel="next"` (Docker Hub, distribution 3);
+`absolute`: `<http://host/v2/...>; rel="next"` (some Harbor and Quay versions);
+`*-bare`: the URL without angle brackets, which some registries send and clients must tolerate."""
+
+CursorParam = Literal["last", "next_page"]
+"""Where the opaque cursor goes: `last` (Docker's name) or a registry-specific token parameter."""
+
+
+def encode_cursor(tag: str) -> str:
+    return base64.urlsafe_b64encode(b"after:" + tag.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw[len(b"after:") :].decode() if raw.startswith(b"after:") else None
+
+
+class PaginatingFront:
+    """An HTTP server on 127.0.0.1 in front of `upstream`, paginating `/v2/<repo>/tags/list`."""
+
+    def __init__(
+        self,
+        upstream: Upstream | str,
+        *,
+        page_size: int = 100,
+        link_style: LinkStyle = "relative",
+        cursor_param: CursorParam = "last",
+    ) -> None:
+        self.upstream = upstream if isinstance(upstream, Upstream) else Upstream(upstream)
+        self.page_size = page_size
+        self.link_style: LinkStyle = link_style
+        self.cursor_param: CursorParam = cursor_param
+        self.log = RequestLog()
+        self._forwarder = Forwarder(self.upstream)
+        app = web.Application()
+        app.on_startup.append(self._forwarder.on_startup)
+        app.on_cleanup.append(self._forwarder.on_cleanup)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._server = BackgroundServer(app, name="paginating-front")
+
+    def start(self) -> PaginatingFront:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> PaginatingFront:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def host(self) -> str:
+        """`127.0.0.1:PORT`: the registry host to write in image references."""
+        return self._server.host
+
+    @property
+    def base_url(self) -> str:
+        return self._server.url
+
+    @staticmethod
+    def pages_needed(tag_count: int, page_size: int) -> int:
+        """Requests a perfect client makes to list `tag_count` tags with pages of `page_size`."""
+        return max(1, -(-tag_count // page_size))
+
+    def _link(self, repository: str, n: int, last_tag: str) -> str:
+        query = urlencode({"n": n, self.cursor_param: encode_cursor(last_tag)})
+        url = f"/v2/{repository}/tags/list?{query}"
+        if self.link_style.startswith("absolute"):
+            url = self.base_url + url
+        if self.link_style.endswith("bare"):
+            return f'{url}; rel="next"'
+        return f'<{url}>; rel="next"'
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        authorization = request.headers.get("Authorization")
+        if request.method == "GET" and path.startswith("/v2/") and path.endswith("/tags/list"):
+            response = await self._tags_page(request, path[len("/v2/") : -len("/tags/list")])
+        else:
+            response = respond(await self._forwarder.forward(request), method=request.method)
+        self.log.add(SeenRequest(request.method, path, request.query_string, authorization, response.status))
+        return response
+
+    async def _tags_page(self, request: web.Request, repository: str) -> web.Response:
+        # The upstream (distribution 2.8) ignores `n`/`last` and returns all tags, sorted.
+        full = await self._forwarder.forward(request, path_qs=f"/v2/{repository}/tags/list")
+        if full.status != 200:
+            return respond(full, method="GET")
+        try:
+            tags: list[str] = sorted(json.loads(full.body).get("tags") or [])
+        except (ValueError, AttributeError):
+            return respond(full, method="GET")
+        try:
+            n = min(int(request.query.get("n", self.page_size)), self.page_size)
+        except ValueError:
+            n = self.page_size
+        if n <= 0:
+            n = self.page_size
+        cursor = request.query.get(self.cursor_param)
+        start = 0
+        if cursor is not None:
+            after = decode_cursor(cursor)
+            if after is None:
+                return web.json_response(
+                    {"errors": [{"code": "PAGINATION_NUMBER_INVALID", "message": "invalid cursor"}]},
+                    status=400,
+                )
+            start = next((i for i, tag in enumerate(tags) if tag > after), len(tags))
+        page = tags[start : start + n]
+        headers = {}
+        if start + n < len(tags):
+            headers["Link"] = self._link(repository, n, page[-1])
+        return web.json_response({"name": repository, "tags": page}, headers=headers)
