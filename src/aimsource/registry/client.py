@@ -1,0 +1,290 @@
+"""The OCI distribution client: list a repository's tags, check a pinned tag's manifest.
+
+One `RegistryClient` per process, shared by every source: it owns the single `httpx.AsyncClient`
+(HTTP/1.1 keep-alive), the per-host limits, the token cache and the memory of which hosts speak
+plain HTTP. A call gets a deadline (`call_deadline`) covering its pages, retries and waits; within
+it, `auth.py` decides what credentials to send, `sending.py` makes each request, and this module
+turns the answers into tags or a digest - or into one of our errors (`errors.py`), named for the
+registry and repository, never an httpx exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import re
+import ssl
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+
+import certifi
+import httpx
+
+from aimsource.domain.references import ImageRef
+from aimsource.registry.auth import AuthScope, AuthState, auth_flow
+from aimsource.registry.credentials import Credential
+from aimsource.registry.endpoints import Schemes, api_host, netloc, same_origin, scheme_allowed
+from aimsource.registry.errors import (
+    AuthenticationFailed,
+    BadResponse,
+    RegistryError,
+    RepositoryNotFound,
+    TagNotFound,
+    TLSFailure,
+    Unreachable,
+)
+from aimsource.registry.limits import HostLimits
+from aimsource.registry.links import next_page
+from aimsource.registry.messages import Outgoing, Purpose, Reply
+from aimsource.registry.observer import NullObserver, RegistryObserver
+from aimsource.registry.sending import Sender
+from aimsource.registry.settings import RegistrySettings
+
+__all__ = ["MANIFEST_MEDIA_TYPES", "RegistryClient", "RegistryObserver", "TagListing"]
+
+logger = logging.getLogger("aimsource.registry")
+
+MANIFEST_MEDIA_TYPES = (
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
+_T = TypeVar("_T")
+_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+_ERROR_CODE = re.compile(r"[A-Z][A-Z_]{0,39}")
+
+
+@dataclass(frozen=True)
+class TagListing:
+    tags: tuple[str, ...]
+    """Tags in the registry's order, each once."""
+    truncated: bool = False
+    """True when the page cap stopped the listing before the registry's last page."""
+
+
+@dataclass(frozen=True)
+class _Call:
+    scope: AuthScope
+    base: httpx.URL
+    deadline: float
+
+
+class RegistryClient:
+    def __init__(
+        self,
+        settings: RegistrySettings | None = None,
+        *,
+        observer: RegistryObserver | None = None,
+        limits: HostLimits | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`limits` may be shared between clients; `rng` and `clock` exist for tests."""
+        self._settings = settings = settings if settings is not None else RegistrySettings()
+        self._schemes = Schemes(settings)
+        self._auth = AuthState(settings, clock=clock)
+        cap = settings.max_concurrency_per_host
+        self._http = httpx.AsyncClient(
+            verify=_ssl_context(settings.ca_file),
+            http1=True,
+            http2=False,
+            follow_redirects=False,
+            # Our per-host semaphores are the real cap; a global pool limit would let one slow host
+            # starve the others. Keep-alive is sized for the cap on a handful of hosts.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=cap * 8, keepalive_expiry=30),
+            headers={"User-Agent": settings.user_agent},
+        )
+        self._sender = Sender(
+            self._http,
+            settings=settings,
+            limits=limits
+            if limits is not None
+            else HostLimits(concurrency=cap, rate=settings.requests_per_second, burst=settings.request_burst),
+            schemes=self._schemes,
+            observer=observer if observer is not None else NullObserver(),
+            rng=rng if rng is not None else random.Random(),
+        )
+
+    async def __aenter__(self) -> RegistryClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
+        """Every tag of `ref`'s repository (its tag is ignored), following the registry's pages."""
+        call = self._start(ref, credential)
+        return await self._guarded(call, self._list_tags(call))
+
+    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str:
+        """The digest of `ref`'s manifest (one HEAD); raises TagNotFound when the tag does not exist."""
+        if ref.tag is None:
+            raise ValueError(f"manifest_digest needs a pinned reference, not {ref}")
+        call = self._start(ref, credential)
+        return await self._guarded(call, self._manifest_digest(call, ref.tag))
+
+    def _start(self, ref: ImageRef, credential: Credential | None) -> _Call:
+        host = api_host(ref.registry)
+        scope = AuthScope(host=host, registry=ref.registry, repository=ref.repository, credential=credential)
+        deadline = asyncio.get_running_loop().time() + self._settings.call_deadline
+        return _Call(scope=scope, base=self._schemes.base_url(host), deadline=deadline)
+
+    async def _guarded(self, call: _Call, work: Coroutine[Any, Any, _T]) -> _T:
+        """Run one call under its deadline; whatever escapes is one of our errors."""
+        try:
+            async with asyncio.timeout_at(call.deadline):
+                return await work
+        except RegistryError:
+            raise
+        except TimeoutError:
+            raise Unreachable(
+                f"unreachable: {call.scope.host}: no answer for {call.scope.subject} within the "
+                f"{self._settings.call_deadline:g} s deadline"
+            ) from None
+        except httpx.HTTPError as exc:  # a safety net: sending.py maps these already
+            raise Unreachable(f"unreachable: {call.scope.host}: {type(exc).__name__}") from None
+
+    async def _list_tags(self, call: _Call) -> TagListing:
+        settings = self._settings
+        url = call.base.copy_with(
+            path=f"/v2/{call.scope.repository}/tags/list", params={"n": str(settings.page_size)}
+        )
+        tags: list[str] = []
+        seen: set[str] = set()
+        for _ in range(settings.max_pages):
+            reply = await self._fetch(call, Outgoing("GET", url, (("Accept", "application/json"),), "tags"))
+            _check(reply, call, kind="tags")
+            for tag in _parse_tags(reply.body, call):
+                if tag not in seen:
+                    seen.add(tag)
+                    tags.append(tag)
+            following = self._next_page(reply, call)
+            if following is None:
+                return TagListing(tuple(tags))
+            url = following
+        logger.warning(
+            "tag listing of %s truncated after %d pages (%d tags)",
+            call.scope.subject, settings.max_pages, len(tags),
+        )
+        return TagListing(tuple(tags), truncated=True)
+
+    def _next_page(self, reply: Reply, call: _Call) -> httpx.URL | None:
+        try:
+            following = next_page(reply.headers.get_list("link"), current=reply.url)
+        except httpx.InvalidURL:
+            raise _bad(call, "the next-page Link is not a valid URL") from None
+        if following is None:
+            return None
+        if not same_origin(following, call.base) or not scheme_allowed(following, self._settings):
+            raise _bad(
+                call,
+                f"the next-page Link points to {following.scheme}://{netloc(following)}, "
+                "not this registry; refusing to follow it",
+            )
+        return following
+
+    async def _manifest_digest(self, call: _Call, tag: str) -> str:
+        url = call.base.copy_with(path=f"/v2/{call.scope.repository}/manifests/{tag}")
+        accept = (("Accept", ", ".join(MANIFEST_MEDIA_TYPES)),)
+        reply = await self._fetch(call, Outgoing("HEAD", url, accept, "manifest"))
+        _check(reply, call, kind="manifest", tag=tag)
+        digest = str(reply.headers.get("docker-content-digest", "")).strip()
+        if _DIGEST.fullmatch(digest):
+            return digest
+        # Some registries omit the header on HEAD: fetch the manifest and hash it ourselves.
+        reply = await self._fetch(call, Outgoing("GET", url, accept, "manifest"))
+        _check(reply, call, kind="manifest", tag=tag)
+        digest = str(reply.headers.get("docker-content-digest", "")).strip()
+        if _DIGEST.fullmatch(digest):
+            return digest
+        return "sha256:" + hashlib.sha256(reply.body).hexdigest()
+
+    async def _fetch(self, call: _Call, request: Outgoing) -> Reply:
+        """Drive the auth flow: send what it yields, feed it the answers; the last answer is final."""
+        flow = auth_flow(request, scope=call.scope, state=self._auth, settings=self._settings)
+        outgoing = next(flow)
+        while True:
+            reply = await self._sender.send(outgoing, deadline=call.deadline, subject=call.scope.subject)
+            try:
+                outgoing = flow.send(reply)
+            except StopIteration:
+                return reply
+
+
+def _check(reply: Reply, call: _Call, *, kind: Purpose, tag: str | None = None) -> None:
+    """Map a final non-2xx answer to our errors."""
+    if 200 <= reply.status < 300:
+        return
+    subject = call.scope.subject
+    codes = _error_codes(reply.body)
+    detail = f" ({', '.join(codes)})" if codes else ""
+    anonymous = call.scope.credential is None
+    if reply.status == 401:
+        raise AuthenticationFailed(f"authentication failed for {subject}: HTTP 401{detail}")
+    if reply.status == 403:
+        hint = "supply credentials for this registry" if anonymous else "check the credentials may pull it"
+        raise AuthenticationFailed(f"authentication failed for {subject}: access denied{detail}; {hint}")
+    if reply.status == 404:
+        private = " (or it is private: supply credentials)" if anonymous else ""
+        if kind == "manifest" and "NAME_UNKNOWN" not in codes:
+            raise TagNotFound(f"tag not found: {subject}:{tag}")
+        raise RepositoryNotFound(f"repository not found: {subject}{private}")
+    raise _bad(call, f"HTTP {reply.status} {httpx.codes.get_reason_phrase(reply.status)}{detail}")
+
+
+def _parse_tags(body: bytes, call: _Call) -> list[str]:
+    try:
+        document: Any = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise _bad(call, "the tag list is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise _bad(call, "the tag list is not a JSON object")
+    tags = document.get("tags")
+    if tags is None:
+        return []  # distribution answers `"tags": null` for a repository without tags
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise _bad(call, '"tags" is not a list of strings')
+    return tags
+
+
+def _error_codes(body: bytes) -> list[str]:
+    """The distribution error codes of an error body (`{"errors": [{"code": ...}]}`), if any."""
+    try:
+        document: Any = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return []
+    errors = document.get("errors") if isinstance(document, dict) else None
+    if not isinstance(errors, list):
+        return []
+    codes = [e.get("code") for e in errors[:5] if isinstance(e, dict)]
+    return [code for code in codes if isinstance(code, str) and _ERROR_CODE.fullmatch(code)]
+
+
+def _bad(call: _Call, why: str) -> BadResponse:
+    return BadResponse(f"bad response from {call.scope.host} for {call.scope.subject}: {why}")
+
+
+def _ssl_context(ca_file: str | None) -> ssl.SSLContext:
+    """The public CAs plus `ca_file`, if given: a private registry's CA adds to trust, not replaces it."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except ssl.SSLError:
+            raise TLSFailure(f"cannot load the CA bundle {ca_file}: not a PEM certificate bundle") from None
+        except OSError as exc:
+            why = exc.strerror or "cannot be read"
+            raise TLSFailure(f"cannot load the CA bundle {ca_file}: {why}") from None
+    return context

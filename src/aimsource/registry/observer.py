@@ -1,0 +1,32 @@
+"""The metrics hook of the registry client, implemented by the operator (Prometheus) or nobody.
+
+A Protocol so that `registry/` knows nothing of metrics libraries; calls are synchronous and cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class RegistryObserver(Protocol):
+    def request(self, host: str, status: int | None) -> None:
+        """One HTTP exchange with `host` ended with `status` (None: no HTTP answer at all)."""
+
+    def retry(self, host: str) -> None:
+        """A request to `host` is about to be retried."""
+
+    def ratelimit_remaining(self, host: str, remaining: int) -> None:
+        """`host` reported how many requests remain in its window (Docker Hub's header)."""
+
+
+class NullObserver:
+    """The observer used when nobody watches."""
+
+    def request(self, host: str, status: int | None) -> None:
+        pass
+
+    def retry(self, host: str) -> None:
+        pass
+
+    def ratelimit_remaining(self, host: str, remaining: int) -> None:
+        pass
