@@ -25,9 +25,10 @@ _UNIT_SECONDS: dict[str, float] = {
     "h": 3600.0,
 }
 
-# One part: digits with an optional fraction (at least one digit on one side of the dot), then a
-# unit. Longer units come first in the alternation so that "ms" is not read as "m" + "s".
-_PART = re.compile(r"(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+# One part: digits with an optional fraction, then the unit: as in Go, every character up to the
+# next digit or dot, so that "1hour" is an unknown unit "hour" rather than "1h" followed by junk.
+_PART = re.compile(r"(\d*)(?:\.(\d*))?([^\d.]*)")
+_UNITS_HINT = "use ns, us, ms, s, m or h"
 
 
 class InvalidDurationError(DomainError):
@@ -46,29 +47,24 @@ def parse_duration(text: str) -> float:
     if rest == "0":
         return 0.0
     if not rest:
-        raise InvalidDurationError(f"invalid duration {text!r}")
+        raise InvalidDurationError(f"invalid duration {text!r}: expected a number and a unit, like 15m or 1h")
     total = 0.0
     pos = 0
     while pos < len(rest):
         match = _PART.match(rest, pos)
-        if match is None or not (match.group(1) or match.group(2)):
-            raise InvalidDurationError(_explain(text, rest[pos:]))
-        whole, fraction, unit = match.group(1), match.group(2) or "", match.group(3)
+        assert match is not None  # every group may be empty, so the pattern always matches
+        whole, fraction, unit = match.group(1), match.group(2), match.group(3)
+        if not whole and not fraction:
+            raise InvalidDurationError(
+                f"invalid duration {text!r}: expected a number before {rest[pos:]!r}, like 15m or 1h"
+            )
+        if not unit:
+            raise InvalidDurationError(f"invalid duration {text!r}: missing unit ({_UNITS_HINT})")
+        if unit not in _UNIT_SECONDS:
+            raise InvalidDurationError(f"invalid duration {text!r}: unknown unit {unit!r} ({_UNITS_HINT})")
         total += float(f"{whole or '0'}.{fraction or '0'}") * _UNIT_SECONDS[unit]
         pos = match.end()
     return sign * total
-
-
-def _explain(text: str, rest: str) -> str:
-    """Say what is wrong with the unparsed `rest` of `text`, as Go's error messages do."""
-    number = re.match(r"\d*(?:\.\d*)?", rest)
-    if number is not None and number.group(0) not in ("", ".") and number.end() == len(rest):
-        return f"invalid duration {text!r}: missing unit (use ns, us, ms, s, m or h)"
-    if number is not None and number.group(0) not in ("", "."):
-        unit = re.match(r"[^\d.]*", rest[number.end() :])
-        found = unit.group(0) if unit else ""
-        return f"invalid duration {text!r}: unknown unit {found!r} (use ns, us, ms, s, m or h)"
-    return f"invalid duration {text!r}: expected a number followed by a unit, such as 15m, 1h or 2h30m"
 
 
 def format_duration(seconds: float) -> str:

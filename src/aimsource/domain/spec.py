@@ -417,4 +417,11 @@ def _type(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    return "nothing" if value is None else repr(value) if isinstance(value, str) else _type(value)
+    """A value for messages: scalars as written, containers by their type."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return repr(value)
+    return _type(value)
