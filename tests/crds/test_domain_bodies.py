@@ -1,0 +1,92 @@
+"""What the domain writes to the cluster is admitted by our CRDs: model bodies and source statuses.
+
+The API server silently prunes fields a schema does not declare, so a status field named
+differently here and in domain/status.py would vanish without an error; these tests run the real
+domain functions and judge their output by the CRDs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aimsource.domain.models import model_body
+from aimsource.domain.planning import candidate_for, plan_sync
+from aimsource.domain.references import parse_reference
+from aimsource.domain.selection import SelectorError, SelectorOutcome, build_selectors, decide_tags
+from aimsource.domain.spec import Problem, parse_source
+from aimsource.domain.status import build_status, initial_status
+from tests.crds.samples import source
+from tests.crds.schema import MODELS_CRD, SOURCES_CRD, admit
+
+NOW = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
+
+
+def with_status(status: dict[str, Any]) -> dict[str, Any]:
+    return {**source({"images": ["org/model"]}), "status": status}
+
+
+def test_model_body_is_admitted_and_keeps_every_field() -> None:
+    ref = parse_reference("ghcr.io/org/model:1.0.0")
+    body = model_body(
+        candidate_for(ref, selector_index=0, selector="ghcr.io/org/model:1.0.0"),
+        source_name="amd-models",
+        source_uid="uid-1",
+        digest="sha256:" + "a" * 64,
+        image_pull_secrets=["creds"],
+    )
+    stored, errors = admit(body, MODELS_CRD)
+    assert errors == []
+    assert stored == body  # nothing pruned, nothing defaulted that the body did not say already
+
+
+def test_model_discovery_is_enabled_by_default() -> None:
+    stored, errors = admit({"metadata": {"name": "m"}, "spec": {"image": "org/model:1.0.0"}}, MODELS_CRD)
+    assert errors == []
+    assert stored["spec"]["discovery"] == {"extractMetadata": True, "createServiceTemplates": True}
+
+
+def test_model_requires_an_image_and_leaves_status_open() -> None:
+    assert admit({"metadata": {"name": "m"}, "spec": {}}, MODELS_CRD)[1] != []
+    open_status = {
+        "metadata": {"name": "m"},
+        "spec": {"image": "a/b:1"},
+        "status": {"anything": [1, {"x": 2}]},
+    }
+    assert admit(open_status, MODELS_CRD)[1] == []
+
+
+def test_initial_status_is_admitted() -> None:
+    assert admit(with_status(initial_status()), SOURCES_CRD)[1] == []
+
+
+def test_status_after_a_sync_is_admitted() -> None:
+    spec = parse_source(source({"images": ["org/model", "org/gone"], "versions": [">=1.0.0"]})).spec
+    listed, failed = build_selectors(spec)
+    outcomes = [
+        SelectorOutcome(
+            selector=listed,
+            decisions=tuple(decide_tags(listed, ["1.0.0", "1.1.0", "latest", "0.9.0"])),
+            listed=4,
+            reached_registry=True,
+        ),
+        SelectorOutcome(
+            selector=failed,
+            error=SelectorError(reason="RepositoryNotFound", message="docker.io/org/gone: not found"),
+            reached_registry=True,
+        ),
+    ]
+    plan = plan_sync(outcomes, source_name="sample", existing_by_image={}, owned=0, max_models=1)
+    status = build_status(outcomes=outcomes, plan=plan, created=1, generation=2, previous=None, now=NOW)
+    assert status["selectors"][1]["error"]["reason"] == "RepositoryNotFound"
+    stored, errors = admit(with_status(status), SOURCES_CRD)
+    assert errors == []
+    assert stored["status"] == status
+
+
+def test_status_of_an_invalid_spec_is_admitted() -> None:
+    problems = [Problem("spec.maxModels", "must be between 1 and 10000 (is 0)")]
+    status = build_status(
+        outcomes=[], plan=None, created=0, problems=problems, generation=1, previous=None, now=NOW
+    )
+    assert admit(with_status(status), SOURCES_CRD)[1] == []
