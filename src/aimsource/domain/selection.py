@@ -111,7 +111,8 @@ def _build(
     try:
         constraints = parse_constraints(texts) if texts else None
     except InvalidConstraintError as exc:
-        # The ref is kept: it is valid, and `preview` can still say which repository was meant.
+        # Reported even for an excluded filter: a constraint is never silently dropped. The ref is
+        # kept: it is valid, and `preview` can still say which repository was meant.
         return Selector(
             index, written, ref, None, excluded, SelectorError(INVALID_VERSION_CONSTRAINT, str(exc))
         )
