@@ -1,5 +1,26 @@
-"""Fixtures of the kube tests: the emulated API server (see tests/support/kubeapi.py)."""
+"""Fixtures of the kube tests: the emulated API server (tests/support/kubeapi.py) and our client on it."""
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from aimsource.kube import ClientSettings, KubeClient, load_kube_config
 from tests.support.kubeapi_fixtures import kube_api, kubeconfig
 
-__all__ = ["kube_api", "kubeconfig"]
+__all__ = ["fast_settings", "kube_api", "kube_client", "kubeconfig"]
+
+
+@pytest.fixture
+def fast_settings() -> ClientSettings:
+    """Retries without real waiting, so that retry tests stay fast."""
+    return ClientSettings(timeout=2.0, retries=3, backoff=0.01, max_retry_after=0.2, page_size=2)
+
+
+@pytest.fixture
+async def kube_client(kubeconfig: Path, tmp_path: Path,
+                      fast_settings: ClientSettings) -> AsyncIterator[KubeClient]:
+    """Our KubeClient, configured the way the operator is: from the kubeconfig, over real HTTP."""
+    config = load_kube_config(environ={"KUBECONFIG": str(kubeconfig)}, service_account_dir=tmp_path / "no-sa")
+    async with KubeClient(config, fast_settings) as client:
+        yield client

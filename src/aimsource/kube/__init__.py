@@ -1,1 +1,26 @@
-"""kube layer."""
+"""kube layer: the only code that calls the Kubernetes API (models, source status, pull secrets,
+events, the leader-election Lease). Knows nothing of registries and never imports kopf."""
+
+from aimsource.kube.client import ClientSettings, KubeClient
+from aimsource.kube.config import KubeConfig, load_kube_config, operator_namespace
+from aimsource.kube.errors import (
+    AlreadyExistsError,
+    ApiStatusError,
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    KubeConfigError,
+    KubeError,
+    NotFoundError,
+    SecretError,
+    ServerError,
+    UnauthorizedError,
+    UnreachableError,
+)
+
+__all__ = [
+    "AlreadyExistsError", "ApiStatusError", "ClientSettings", "ConflictError", "ForbiddenError",
+    "InvalidError", "KubeClient", "KubeConfig", "KubeConfigError", "KubeError", "NotFoundError",
+    "SecretError", "ServerError", "UnauthorizedError", "UnreachableError", "load_kube_config",
+    "operator_namespace",
+]
