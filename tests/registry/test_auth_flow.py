@@ -81,22 +81,47 @@ class Driver:
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
-        pytest.param(BEARER, [("bearer", {"realm": REALM, "service": "registry.example",
-                                          "scope": "repository:org/repo:pull"})], id="docker-hub-style"),
-        pytest.param('Bearer realm="https://a/t",scope="repository:a/b:pull,push"',
-                     [("bearer", {"realm": "https://a/t", "scope": "repository:a/b:pull,push"})],
-                     id="quoted-value-with-comma"),
-        pytest.param("Bearer realm=https://a/t, service=reg",
-                     [("bearer", {"realm": "https://a/t", "service": "reg"})], id="unquoted-values"),
+        pytest.param(
+            BEARER,
+            [
+                (
+                    "bearer",
+                    {"realm": REALM, "service": "registry.example", "scope": "repository:org/repo:pull"},
+                )
+            ],
+            id="docker-hub-style",
+        ),
+        pytest.param(
+            'Bearer realm="https://a/t",scope="repository:a/b:pull,push"',
+            [("bearer", {"realm": "https://a/t", "scope": "repository:a/b:pull,push"})],
+            id="quoted-value-with-comma",
+        ),
+        pytest.param(
+            "Bearer realm=https://a/t, service=reg",
+            [("bearer", {"realm": "https://a/t", "service": "reg"})],
+            id="unquoted-values",
+        ),
         pytest.param('Basic realm="Registry Realm"', [("basic", {"realm": "Registry Realm"})], id="basic"),
-        pytest.param('Bearer realm="https://a/t", Basic realm="x"',
-                     [("bearer", {"realm": "https://a/t"}), ("basic", {"realm": "x"})], id="two-challenges"),
-        pytest.param('Negotiate abc==, Basic realm="x"', [("negotiate", {}), ("basic", {"realm": "x"})],
-                     id="token68-skipped"),
-        pytest.param('Bearer realm="a\\"b", error="insufficient_scope"',
-                     [("bearer", {"realm": 'a"b', "error": "insufficient_scope"})], id="escaped-quote"),
-        pytest.param('BEARER Realm = "x" , Service = "y"', [("bearer", {"realm": "x", "service": "y"})],
-                     id="case-and-spaces"),
+        pytest.param(
+            'Bearer realm="https://a/t", Basic realm="x"',
+            [("bearer", {"realm": "https://a/t"}), ("basic", {"realm": "x"})],
+            id="two-challenges",
+        ),
+        pytest.param(
+            'Negotiate abc==, Basic realm="x"',
+            [("negotiate", {}), ("basic", {"realm": "x"})],
+            id="token68-skipped",
+        ),
+        pytest.param(
+            'Bearer realm="a\\"b", error="insufficient_scope"',
+            [("bearer", {"realm": 'a"b', "error": "insufficient_scope"})],
+            id="escaped-quote",
+        ),
+        pytest.param(
+            'BEARER Realm = "x" , Service = "y"',
+            [("bearer", {"realm": "x", "service": "y"})],
+            id="case-and-spaces",
+        ),
         pytest.param("", [], id="empty"),
     ],
 )
