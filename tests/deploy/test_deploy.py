@@ -68,12 +68,22 @@ def test_namespace_enforces_the_restricted_pod_security_level(objects: list[dict
 
 
 def test_every_namespaced_object_lives_in_the_operator_namespace(objects: list[dict[str, Any]]) -> None:
+    # Except the Role that lets the operator post events about cluster-scoped sources to "default".
     misplaced = [
         f"{obj['kind']}/{obj['metadata']['name']}"
         for obj in objects
-        if obj["kind"] not in CLUSTER_SCOPED and obj["metadata"].get("namespace") != OPERATOR_NAMESPACE
+        if obj["kind"] not in CLUSTER_SCOPED
+        and obj["metadata"].get("namespace") != OPERATOR_NAMESPACE
+        and obj["metadata"]["name"] != "aimsource-events"
     ]
     assert not misplaced
+
+
+def test_only_events_are_granted_outside_the_operator_namespace(objects: list[dict[str, Any]]) -> None:
+    outside = [
+        obj for obj in of_kind(objects, "Role") if obj["metadata"]["namespace"] != OPERATOR_NAMESPACE
+    ]
+    assert [rule["resources"] for role in outside for rule in role["rules"]] == [["events"]]
 
 
 def test_deployment_uses_the_service_account_that_rbac_binds(

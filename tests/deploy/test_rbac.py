@@ -23,6 +23,7 @@ from tests.deploy.manifests import (
 )
 
 AIM = "aim.eai.amd.com"
+EVENTS_NAMESPACE = "default"  # kube.client.EVENTS_NAMESPACE_FOR_CLUSTER_OBJECTS
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,14 @@ NEEDS = {
         CLUSTER, AIM, "aimclustermodels", ("create",),
         "kube.KubeClient.create_model",
     ),
+    "models-owner-reference": Need(
+        CLUSTER, AIM, "aimclustermodelsources/finalizers", ("update",),
+        "domain.models.model_body sets blockOwnerDeletion, which OwnerReferencesPermissionEnforcement "
+        "allows only to who may update the owner's finalizers",
+    ),
     "events": Need(
-        CLUSTER, "", "events", ("create",),
-        "kube.KubeClient.post_event: events about cluster-scoped sources",
+        EVENTS_NAMESPACE, "", "events", ("create",),
+        "kube.KubeClient.post_event: events about cluster-scoped sources go to 'default'",
     ),
     "pull-secrets": Need(
         OPERATOR_NAMESPACE, "", "secrets", ("get",),
@@ -82,6 +88,12 @@ def objects() -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def grants(objects: list[dict[str, Any]]) -> set[Grant]:
     return operator_grants(objects)
+
+
+def test_events_namespace_is_the_one_the_client_posts_to() -> None:
+    from aimsource.kube.client import EVENTS_NAMESPACE_FOR_CLUSTER_OBJECTS
+
+    assert EVENTS_NAMESPACE == EVENTS_NAMESPACE_FOR_CLUSTER_OBJECTS
 
 
 def _needed_grants() -> set[Grant]:
