@@ -24,7 +24,12 @@ spec:
 """
 TAGS = {
     "ghcr.io/amdenterpriseai/aim-qwen-qwen3-32b": [
-        "0.8.3", "0.8.4", "0.8.5", "0.9.0-rc1", "latest", "sha256-abc.sig",
+        "0.8.3",
+        "0.8.4",
+        "0.8.5",
+        "0.9.0-rc1",
+        "latest",
+        "sha256-abc.sig",
     ],
 }
 
@@ -50,12 +55,19 @@ def test_json_preview_is_one_object_with_models_status_tags_and_not_created(file
     ]
     assert all(m["selector"] == "amdenterpriseai/aim-qwen-qwen3-32b" for m in doc["models"])
     assert doc["notCreated"] == [
-        {"image": "ghcr.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.4", "reason": doc["notCreated"][0]["reason"]}
+        {
+            "image": "ghcr.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.4",
+            "reason": doc["notCreated"][0]["reason"],
+        }
     ]
     decisions = {t["image"].rsplit(":", 1)[1]: t["decision"] for t in doc["tags"]}
     assert decisions == {
-        "0.8.3": "out-of-range", "0.8.4": "selected", "0.8.5": "selected", "0.9.0-rc1": "selected",
-        "latest": "not-a-version", "sha256-abc.sig": "signature",
+        "0.8.3": "out-of-range",
+        "0.8.4": "selected",
+        "0.8.5": "selected",
+        "0.9.0-rc1": "selected",
+        "latest": "not-a-version",
+        "sha256-abc.sig": "signature",
     }
     status = doc["status"]
     assert status["status"] == "Degraded"
@@ -68,7 +80,9 @@ def test_json_preview_is_one_object_with_models_status_tags_and_not_created(file
 
 def test_pinned_tag_missing_from_the_listing_is_tag_not_found(tmp_path, capsys):
     src = tmp_path / "s.yaml"
-    src.write_text(SOURCE.replace("amdenterpriseai/aim-qwen-qwen3-32b\n", "amdenterpriseai/aim-qwen-qwen3-32b:9.9.9\n"))
+    src.write_text(
+        SOURCE.replace("amdenterpriseai/aim-qwen-qwen3-32b\n", "amdenterpriseai/aim-qwen-qwen3-32b:9.9.9\n")
+    )
     tags = tmp_path / "t.json"
     tags.write_text(json.dumps(TAGS))
     main(["preview", str(src), "--tags-file", str(tags), "-o", "json"])

@@ -87,9 +87,14 @@ def test_manifests_already_in_dir_are_existing_models_and_are_left_alone(setup, 
     src, tags, out = setup
     out.mkdir()
     mine = out / "hand-made.yaml"
-    text = yaml.safe_dump({"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
-                           "metadata": {"name": "hand-made"},
-                           "spec": {"image": "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.4"}})
+    text = yaml.safe_dump(
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModel",
+            "metadata": {"name": "hand-made"},
+            "spec": {"image": "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.4"},
+        }
+    )
     mine.write_text(text)
     sync(src, tags, out)
     assert mine.read_text() == text
@@ -127,9 +132,20 @@ def test_bad_yaml_is_one_line_without_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: [unclosed\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "aimsource", "sync", str(bad), "--out", str(tmp_path / "o"),
-         "--tags-file", str(bad)],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "aimsource",
+            "sync",
+            str(bad),
+            "--out",
+            str(tmp_path / "o"),
+            "--tags-file",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert "invalid YAML" in proc.stderr

@@ -77,7 +77,9 @@ class DictSecrets:
         return self.secrets[name]
 
 
-def source(spec: dict[str, Any], *, name: str = "src", uid: str = "uid-1", generation: int = 1) -> dict[str, Any]:
+def source(
+    spec: dict[str, Any], *, name: str = "src", uid: str = "uid-1", generation: int = 1
+) -> dict[str, Any]:
     return {
         "apiVersion": "aim.eai.amd.com/v1alpha1",
         "kind": "AIMClusterModelSource",

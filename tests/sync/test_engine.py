@@ -17,16 +17,28 @@ DEEPSEEK = "docker.io/amdenterpriseai/aim-deepseek-deepseek-r1"
 
 async def run(spec, lister, store=None, secrets=None, previous=None, **kw):
     return await sync_source(
-        source(spec, **kw), lister=lister, store=store or MemoryStore(), secrets=secrets or DictSecrets(),
-        now=NOW, previous=previous,
+        source(spec, **kw),
+        lister=lister,
+        store=store or MemoryStore(),
+        secrets=secrets or DictSecrets(),
+        now=NOW,
+        previous=previous,
     )
 
 
 async def test_pinned_images_become_models_with_the_digest_from_one_head_each():
     lister = RecordingLister(tags={QWEN: ["0.8.5"], DEEPSEEK: ["0.8.5"]})
     store = MemoryStore()
-    result = await run({"images": ["amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
-                                   "amdenterpriseai/aim-deepseek-deepseek-r1:0.8.5"]}, lister, store)
+    result = await run(
+        {
+            "images": [
+                "amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
+                "amdenterpriseai/aim-deepseek-deepseek-r1:0.8.5",
+            ]
+        },
+        lister,
+        store,
+    )
     assert result.status["status"] == "Ready"
     assert "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726" in result.created
     assert len(store.models) == 2
@@ -42,8 +54,9 @@ async def test_pinned_images_become_models_with_the_digest_from_one_head_each():
 async def test_unpinned_selector_lists_once_and_heads_only_what_it_creates():
     lister = RecordingLister(tags={QWEN: ["0.8.3", "0.8.4", "0.8.5", "0.9.0-rc1", "latest"]})
     store = MemoryStore()
-    result = await run({"images": ["amdenterpriseai/aim-qwen-qwen3-32b"], "versions": [">=0.8.4"]},
-                       lister, store)
+    result = await run(
+        {"images": ["amdenterpriseai/aim-qwen-qwen3-32b"], "versions": [">=0.8.4"]}, lister, store
+    )
     assert lister.count("list") == 1
     assert lister.count("head") == 3
     images = sorted(b["spec"]["image"] for b in store.models.values())
@@ -57,8 +70,16 @@ async def test_unpinned_selector_lists_once_and_heads_only_what_it_creates():
 async def test_one_failing_selector_degrades_and_the_others_still_create():
     lister = RecordingLister(tags={QWEN: ["0.8.5"]}, errors={DEEPSEEK: Unreachable("unreachable: docker.io")})
     store = MemoryStore()
-    result = await run({"filters": [{"image": "amdenterpriseai/aim-qwen-qwen3-32b"},
-                                    {"image": "amdenterpriseai/aim-deepseek-deepseek-r1"}]}, lister, store)
+    result = await run(
+        {
+            "filters": [
+                {"image": "amdenterpriseai/aim-qwen-qwen3-32b"},
+                {"image": "amdenterpriseai/aim-deepseek-deepseek-r1"},
+            ]
+        },
+        lister,
+        store,
+    )
     assert result.status["status"] == "Degraded"
     assert len(store.models) == 1
     assert result.outcomes[1].error is not None
@@ -77,8 +98,13 @@ async def test_every_selector_failing_is_failed_and_creates_nothing():
 
 async def test_invalid_spec_fails_without_touching_the_registry():
     lister = RecordingLister(tags={QWEN: ["1.0.0"]})
-    result = await run({"images": ["amdenterpriseai/aim-qwen-qwen3-32b"],
-                        "filters": [{"image": "amdenterpriseai/aim-qwen-qwen3-32b"}]}, lister)
+    result = await run(
+        {
+            "images": ["amdenterpriseai/aim-qwen-qwen3-32b"],
+            "filters": [{"image": "amdenterpriseai/aim-qwen-qwen3-32b"}],
+        },
+        lister,
+    )
     assert result.status["status"] == "Failed"
     assert result.plan is None
     assert lister.calls == []
@@ -86,8 +112,10 @@ async def test_invalid_spec_fails_without_touching_the_registry():
 
 async def test_missing_pull_secret_fails_the_selectors_and_names_the_secret():
     lister = RecordingLister(tags={QWEN: ["1.0.0"]})
-    result = await run({"images": ["amdenterpriseai/aim-qwen-qwen3-32b"],
-                        "imagePullSecrets": [{"name": "ghcr-secret"}]}, lister)
+    result = await run(
+        {"images": ["amdenterpriseai/aim-qwen-qwen3-32b"], "imagePullSecrets": [{"name": "ghcr-secret"}]},
+        lister,
+    )
     assert result.status["status"] == "Failed"
     assert lister.calls == []
     error = result.outcomes[0].error
@@ -100,9 +128,14 @@ async def test_secret_credentials_go_to_their_registry_only():
     auth = base64.b64encode(b"robot:s3cret-pass").decode()
     config = json.dumps({"auths": {"ghcr.io": {"auth": auth}}}).encode()
     lister = RecordingLister(tags={"ghcr.io/org/private": ["1.0.0"], QWEN: ["1.0.0"]})
-    result = await run({"images": ["ghcr.io/org/private:1.0.0", "amdenterpriseai/aim-qwen-qwen3-32b:1.0.0"],
-                        "imagePullSecrets": [{"name": "creds"}]}, lister,
-                       secrets=DictSecrets({"creds": config}))
+    result = await run(
+        {
+            "images": ["ghcr.io/org/private:1.0.0", "amdenterpriseai/aim-qwen-qwen3-32b:1.0.0"],
+            "imagePullSecrets": [{"name": "creds"}],
+        },
+        lister,
+        secrets=DictSecrets({"creds": config}),
+    )
     assert result.status["status"] == "Ready"
     by_image = {c[1]: c[2] for c in lister.calls}
     ghcr = by_image["ghcr.io/org/private:1.0.0"]
@@ -114,8 +147,14 @@ async def test_secret_credentials_go_to_their_registry_only():
 
 async def test_an_image_that_already_has_a_model_is_not_created_again():
     lister = RecordingLister(tags={QWEN: ["0.8.5"]})
-    store = MemoryStore({"hand-made": {"metadata": {"name": "hand-made"},
-                                       "spec": {"image": "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"}}})
+    store = MemoryStore(
+        {
+            "hand-made": {
+                "metadata": {"name": "hand-made"},
+                "spec": {"image": "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"},
+            }
+        }
+    )
     result = await run({"images": ["amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"]}, lister, store)
     assert result.created == ()
     assert list(store.models) == ["hand-made"]
@@ -140,7 +179,9 @@ async def test_second_sync_creates_nothing_new():
     lister = RecordingLister(tags={QWEN: ["0.8.4", "0.8.5"]})
     store = MemoryStore()
     first = await run({"images": ["amdenterpriseai/aim-qwen-qwen3-32b"]}, lister, store)
-    second = await run({"images": ["amdenterpriseai/aim-qwen-qwen3-32b"]}, lister, store, previous=first.status)
+    second = await run(
+        {"images": ["amdenterpriseai/aim-qwen-qwen3-32b"]}, lister, store, previous=first.status
+    )
     assert len(first.created) == 2
     assert second.created == ()
     assert second.status["discoveredModels"] == 2

@@ -16,6 +16,7 @@ from aimsource.cli.manifests import read_sources
 from aimsource.cli.progress import progress_printer
 from aimsource.cli.registry_options import (
     add_registry_flags,
+    check_files,
     docker_config_secrets,
     load_credentials,
     open_lister,
@@ -62,13 +63,19 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file} holds {len(docs)} sources ({names}); choose one with --source")
     doc = docs[0]
     credentials = load_credentials(args)
+    check_files(args)
     from aimsource.sync.engine import sync_source
 
     async def go() -> Any:
         async with open_lister(args) as lister:
             return await sync_source(
-                doc.body, lister=lister, store=_EmptyStore(), secrets=docker_config_secrets,
-                now=None, previous=None, credentials=credentials,
+                doc.body,
+                lister=lister,
+                store=_EmptyStore(),
+                secrets=docker_config_secrets,
+                now=None,
+                previous=None,
+                credentials=credentials,
                 progress=progress_printer(args.output == "table"),
             )
 

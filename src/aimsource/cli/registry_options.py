@@ -26,16 +26,21 @@ from aimsource.sync.static_listing import InvalidTagsFileError, StaticTagLister,
 
 def add_registry_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--tags-file", metavar="TAGS.json",
+        "--tags-file",
+        metavar="TAGS.json",
         help='use this listing instead of the registries: {"<registry>/<repository>": ["tag", ...]}',
     )
     parser.add_argument(
-        "--docker-config", metavar="PATH",
+        "--docker-config",
+        metavar="PATH",
         help="credentials standing in for imagePullSecrets "
         "(default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)",
     )
     parser.add_argument(
-        "--insecure-registry", metavar="HOST[:PORT]", action="append", default=[],
+        "--insecure-registry",
+        metavar="HOST[:PORT]",
+        action="append",
+        default=[],
         help="reach this registry over plain HTTP (loopback registries always may); repeatable",
     )
     parser.add_argument("--ca-file", metavar="PATH", help="extra CA bundle for private registries")
@@ -74,6 +79,12 @@ class _DockerConfigSecrets:
 docker_config_secrets = _DockerConfigSecrets()
 
 
+def check_files(args: argparse.Namespace) -> None:
+    """Fails early, before any event loop, on a flag naming a file that is not there."""
+    if args.ca_file and not Path(args.ca_file).is_file():
+        raise CliError(f"--ca-file {args.ca_file}: no such file")
+
+
 @asynccontextmanager
 async def open_lister(args: argparse.Namespace) -> AsyncIterator[TagLister]:
     if args.tags_file:
@@ -87,8 +98,6 @@ async def open_lister(args: argparse.Namespace) -> AsyncIterator[TagLister]:
     from aimsource.registry.client import RegistryClient
     from aimsource.registry.settings import RegistrySettings
 
-    if args.ca_file and not Path(args.ca_file).is_file():
-        raise CliError(f"--ca-file {args.ca_file}: no such file")
     settings = RegistrySettings(insecure=frozenset(args.insecure_registry), ca_file=args.ca_file)
     async with RegistryClient(settings) as client:
         yield client

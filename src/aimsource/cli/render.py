@@ -15,15 +15,16 @@ def preview_document(result: SyncResult) -> dict[str, Any]:
     """The `preview -o json` object: models to create, status, tag decisions, images left out."""
     plan = result.plan
     models = [
-        {"name": c.name, "image": c.image, "selector": c.selector}
-        for c in (plan.to_create if plan else ())
+        {"name": c.name, "image": c.image, "selector": c.selector} for c in (plan.to_create if plan else ())
     ]
     tags = [
         {"image": str(d.image), "decision": d.decision, "reason": d.reason}
         for outcome in result.outcomes
         for d in outcome.decisions
     ]
-    not_created = [{"image": n.candidate.image, "reason": n.reason} for n in (plan.not_created if plan else ())]
+    not_created = [
+        {"image": n.candidate.image, "reason": n.reason} for n in (plan.not_created if plan else ())
+    ]
     return {"models": models, "status": result.status, "tags": tags, "notCreated": not_created}
 
 
@@ -36,7 +37,9 @@ def dump(data: Any, fmt: str) -> str:
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     cells = [[str(h) for h in headers], *[[("" if v is None else str(v)) for v in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
 
 
 def status_lines(name: str, status: Mapping[str, Any]) -> list[str]:
@@ -48,7 +51,9 @@ def status_lines(name: str, status: Mapping[str, Any]) -> list[str]:
     ]
     for cond in status.get("conditions", []):
         if cond.get("message"):
-            lines.append(f"  {cond.get('type')}={cond.get('status')} ({cond.get('reason')}): {cond['message']}")
+            lines.append(
+                f"  {cond.get('type')}={cond.get('status')} ({cond.get('reason')}): {cond['message']}"
+            )
     return lines
 
 
@@ -56,23 +61,53 @@ def preview_table(name: str, result: SyncResult) -> str:
     doc = preview_document(result)
     parts = ["\n".join(status_lines(name, result.status))]
     if doc["models"]:
-        parts.append("Would create:\n" + _indent(table(
-            ["NAME", "IMAGE", "SELECTOR"], [[m["name"], m["image"], m["selector"]] for m in doc["models"]])))
+        parts.append(
+            "Would create:\n"
+            + _indent(
+                table(
+                    ["NAME", "IMAGE", "SELECTOR"],
+                    [[m["name"], m["image"], m["selector"]] for m in doc["models"]],
+                )
+            )
+        )
     else:
         parts.append("Would create: nothing")
     if doc["notCreated"]:
-        parts.append("Not created:\n" + _indent(table(
-            ["IMAGE", "REASON"], [[n["image"], n["reason"]] for n in doc["notCreated"]])))
+        parts.append(
+            "Not created:\n"
+            + _indent(table(["IMAGE", "REASON"], [[n["image"], n["reason"]] for n in doc["notCreated"]]))
+        )
     selectors = result.status.get("selectors", [])
     if selectors:
-        parts.append("Selectors:\n" + _indent(table(
-            ["REFERENCE", "LISTED", "MATCHED", "SKIPPED", "TRUNCATED", "ERROR"],
-            [[s.get("reference"), s.get("tagsListed"), s.get("matched"), s.get("skipped"),
-              "yes" if s.get("truncated") else "", _error_text(s.get("error"))] for s in selectors],
-        )))
+        parts.append(
+            "Selectors:\n"
+            + _indent(
+                table(
+                    ["REFERENCE", "LISTED", "MATCHED", "SKIPPED", "TRUNCATED", "ERROR"],
+                    [
+                        [
+                            s.get("reference"),
+                            s.get("tagsListed"),
+                            s.get("matched"),
+                            s.get("skipped"),
+                            "yes" if s.get("truncated") else "",
+                            _error_text(s.get("error")),
+                        ]
+                        for s in selectors
+                    ],
+                )
+            )
+        )
     if doc["tags"]:
-        parts.append("Tags:\n" + _indent(table(
-            ["IMAGE", "DECISION", "REASON"], [[t["image"], t["decision"], t["reason"]] for t in doc["tags"]])))
+        parts.append(
+            "Tags:\n"
+            + _indent(
+                table(
+                    ["IMAGE", "DECISION", "REASON"],
+                    [[t["image"], t["decision"], t["reason"]] for t in doc["tags"]],
+                )
+            )
+        )
     return "\n\n".join(parts)
 
 

@@ -17,6 +17,7 @@ from aimsource.cli.manifests import read_sources
 from aimsource.cli.progress import progress_printer
 from aimsource.cli.registry_options import (
     add_registry_flags,
+    check_files,
     docker_config_secrets,
     load_credentials,
     open_lister,
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         raise CliError(str(exc)) from None
     credentials = load_credentials(args)
+    check_files(args)
     progress = progress_printer(args.output == "text")
 
     async def go() -> dict[str, dict[str, Any]]:
@@ -62,8 +64,14 @@ def run(args: argparse.Namespace) -> int:
             # one wrote, as two sources on one cluster would.
             for doc, name in zip(docs, names, strict=True):
                 result = await sync_source(
-                    doc.body, lister=lister, store=store, secrets=docker_config_secrets,
-                    now=datetime.now(UTC), previous=None, credentials=credentials, progress=progress,
+                    doc.body,
+                    lister=lister,
+                    store=store,
+                    secrets=docker_config_secrets,
+                    now=datetime.now(UTC),
+                    previous=None,
+                    credentials=credentials,
+                    progress=progress,
                 )
                 statuses[name] = result.status
         return statuses

@@ -94,8 +94,11 @@ def _read_models(path: Path) -> list[ExistingModel]:
             raise StoreError(f"{path}: an AIMClusterModel without metadata.name or spec.image")
         labels = metadata.get("labels") or {}
         source = labels.get(SOURCE_LABEL) if isinstance(labels, dict) else None
-        found.append(ExistingModel(name=name, image=canonical_image(image),
-                                   source=source if isinstance(source, str) else None))
+        found.append(
+            ExistingModel(
+                name=name, image=canonical_image(image), source=source if isinstance(source, str) else None
+            )
+        )
     return found
 
 

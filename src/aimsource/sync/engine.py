@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aimsource.domain.models import model_body
 from aimsource.domain.planning import Candidate, Plan, plan_sync
 from aimsource.domain.selection import (
     Selector,
@@ -25,7 +26,6 @@ from aimsource.domain.selection import (
 )
 from aimsource.domain.spec import InvalidSpecError, Source, parse_source
 from aimsource.domain.status import build_status
-from aimsource.domain.models import model_body
 from aimsource.registry.credentials import (
     EMPTY_CREDENTIALS,
     CredentialStore,
@@ -70,16 +70,23 @@ async def sync_source(
         source = parse_source(source_obj)
     except InvalidSpecError as exc:
         status = build_status(
-            outcomes=(), plan=None, created=0, problems=exc.problems,
-            generation=generation, previous=previous, now=now,
+            outcomes=(),
+            plan=None,
+            created=0,
+            problems=exc.problems,
+            generation=generation,
+            previous=previous,
+            now=now,
         )
         return SyncResult(status=status, plan=None, outcomes=(), created=())
 
     selectors = build_selectors(source.spec)
     creds, secret_error = await _read_credentials(source, secrets, credentials)
     fetched = await asyncio.gather(
-        *(_fetch(s, lister=lister, creds=creds, secret_error=secret_error, progress=progress)
-          for s in selectors)
+        *(
+            _fetch(s, lister=lister, creds=creds, secret_error=secret_error, progress=progress)
+            for s in selectors
+        )
     )
     outcomes = tuple(outcome for outcome, _ in fetched)
     known_digests = {image: digest for _, found in fetched for image, digest in found.items()}
@@ -90,11 +97,17 @@ async def sync_source(
         owned=store.owned_count(source.name),
         max_models=source.spec.max_models,
     )
-    created = await _create(plan.to_create, source=source, lister=lister, store=store,
-                            creds=creds, known_digests=known_digests)
+    created = await _create(
+        plan.to_create, source=source, lister=lister, store=store, creds=creds, known_digests=known_digests
+    )
     status = build_status(
-        outcomes=outcomes, plan=plan, created=len(created), generation=source.generation,
-        previous=previous, now=now,
+        outcomes=outcomes,
+        plan=plan,
+        created=len(created),
+        created_names=created,
+        generation=source.generation,
+        previous=previous,
+        now=now,
     )
     return SyncResult(status=status, plan=plan, outcomes=outcomes, created=created, source=source)
 
@@ -168,7 +181,10 @@ async def _fetch(
     if progress:
         progress(f"listed {ref}: {listed} tags")
     return SelectorOutcome(
-        selector=selector, decisions=tuple(decisions), listed=listed, truncated=truncated,
+        selector=selector,
+        decisions=tuple(decisions),
+        listed=listed,
+        truncated=truncated,
         reached_registry=True,
     ), digests
 
@@ -211,8 +227,9 @@ async def _digest(
     if str(candidate.ref) in known:
         return known[str(candidate.ref)]
     try:
-        return await lister.manifest_digest(candidate.ref, credential=creds.for_registry(
-            candidate.ref.registry))
+        return await lister.manifest_digest(
+            candidate.ref, credential=creds.for_registry(candidate.ref.registry)
+        )
     except RegistryError as exc:
         log.info("no digest for %s: %s", candidate.image, exc)
         return None
