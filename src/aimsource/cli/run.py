@@ -1,16 +1,280 @@
-"""`aimsource run` (placeholder until its issue lands)."""
+"""`aimsource run`: the operator. Flags, each also readable from an `AIMSOURCE_*` variable.
+
+A flag given on the command line wins over its variable, which wins over the default. The values
+are checked here and turned into one `OperatorSettings`; bad values are one-line errors that name
+the flag (or variable) and the value.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aimsource.cli import CliError
+from aimsource.domain.durations import InvalidDurationError, parse_duration
+from aimsource.operator.settings import OperatorSettings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Option:
+    flag: str
+    dest: str
+    env: str
+    help: str
+    metavar: str | None = None
+
+
+_OPTIONS = (
+    _Option(
+        "--namespace",
+        "namespace",
+        "AIMSOURCE_NAMESPACE",
+        "operator namespace: pull secrets and the Lease live here "
+        "(default: the service account's namespace, else aim-system)",
+        "NAME",
+    ),
+    _Option(
+        "--ca-file", "ca_file", "AIMSOURCE_CA_FILE", "extra CA bundle (PEM) trusted for registries", "PATH"
+    ),
+    _Option(
+        "--max-concurrency-per-host",
+        "max_concurrency_per_host",
+        "AIMSOURCE_MAX_CONCURRENCY_PER_HOST",
+        "concurrent requests to one registry host (default: 4)",
+        "N",
+    ),
+    _Option(
+        "--min-sync-interval",
+        "min_sync_interval",
+        "AIMSOURCE_MIN_SYNC_INTERVAL",
+        "least time between two listings of one source (default: 30s)",
+        "DURATION",
+    ),
+    _Option(
+        "--retry-base",
+        "retry_base",
+        "AIMSOURCE_RETRY_BASE",
+        "first backoff after a failed sync, doubled each time, capped at syncInterval (default: 30s)",
+        "DURATION",
+    ),
+    _Option(
+        "--startup-spread",
+        "startup_spread",
+        "AIMSOURCE_STARTUP_SPREAD",
+        "window over which overdue sources are spread at start-up (default: 10s)",
+        "DURATION",
+    ),
+    _Option("--workers", "workers", "AIMSOURCE_WORKERS", "syncs running at once (default: 4)", "N"),
+    _Option(
+        "--metrics-port",
+        "metrics_port",
+        "AIMSOURCE_METRICS_PORT",
+        "port of /metrics; 0 disables (default: 8080)",
+        "PORT",
+    ),
+    _Option(
+        "--health-port",
+        "health_port",
+        "AIMSOURCE_HEALTH_PORT",
+        "port of /healthz and /readyz; 0 disables (default: 8081)",
+        "PORT",
+    ),
+    _Option(
+        "--listen-host",
+        "listen_host",
+        "AIMSOURCE_LISTEN_HOST",
+        "address of the metrics and health servers (default: 0.0.0.0)",
+        "ADDR",
+    ),
+    _Option("--log-format", "log_format", "AIMSOURCE_LOG_FORMAT", "text or json (default: text)", "FORMAT"),
+    _Option(
+        "--log-level", "log_level", "AIMSOURCE_LOG_LEVEL", "DEBUG, INFO, WARNING... (default: INFO)", "LEVEL"
+    ),
+    _Option(
+        "--lease-name",
+        "lease_name",
+        "AIMSOURCE_LEASE_NAME",
+        "name of the leader-election Lease (default: aimsource-leader)",
+        "NAME",
+    ),
+    _Option(
+        "--lease-duration",
+        "lease_duration",
+        "AIMSOURCE_LEASE_DURATION",
+        "how long a Lease stays valid without renewal (default: 15s)",
+        "DURATION",
+    ),
+    _Option(
+        "--identity",
+        "identity",
+        "AIMSOURCE_IDENTITY",
+        "this replica's name in the Lease (default: hostname-pid)",
+        "NAME",
+    ),
+)
+_INSECURE_ENV = "AIMSOURCE_INSECURE_REGISTRY"
+_NO_ELECTION_ENV = "AIMSOURCE_NO_LEADER_ELECTION"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("run", help="not built yet")
+    p = sub.add_parser(
+        "run",
+        help="run the operator",
+        description="Run the operator: watch AIMClusterModelSources and create AIMClusterModels. "
+        "Every flag can also be set through the AIMSOURCE_* variable named in its help.",
+    )
+    for opt in _OPTIONS:
+        p.add_argument(opt.flag, dest=opt.dest, metavar=opt.metavar, help=f"{opt.help} [${opt.env}]")
+    p.add_argument(
+        "--insecure-registry",
+        dest="insecure_registry",
+        metavar="HOST[:PORT]",
+        action="append",
+        default=[],
+        help=f"reach this registry over plain HTTP; repeatable [${_INSECURE_ENV}, comma-separated]",
+    )
+    p.add_argument(
+        "--no-leader-election",
+        dest="no_leader_election",
+        action="store_true",
+        default=None,
+        help=f"sync without electing a leader (one replica only) [${_NO_ELECTION_ENV}=true]",
+    )
     p.set_defaults(handler=run)
 
 
+def settings_from_args(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    *,
+    default_namespace: Callable[[], str] | None = None,
+) -> OperatorSettings:
+    """Flags, then `AIMSOURCE_*` variables, then defaults; raises CliError naming a bad value."""
+    options = {opt.dest: opt for opt in _OPTIONS}
+    defaults = OperatorSettings()
+
+    def raw(dest: str) -> tuple[str | None, str]:
+        opt = options[dest]
+        value = getattr(args, dest, None)
+        if value is not None:
+            return str(value), opt.flag
+        return env.get(opt.env) or None, f"${opt.env}"
+
+    def pick(dest: str, convert: Callable[[str, str], T], default: T) -> T:
+        value, origin = raw(dest)
+        return default if value is None else convert(value, origin)
+
+    namespace, _ = raw("namespace")
+    if namespace is None:
+        namespace = default_namespace() if default_namespace is not None else _service_account_namespace()
+    insecure = [*(getattr(args, "insecure_registry", None) or ()), *_split(env.get(_INSECURE_ENV, ""))]
+    no_election = bool(getattr(args, "no_leader_election", None)) or _boolean(
+        env.get(_NO_ELECTION_ENV, ""), f"${_NO_ELECTION_ENV}"
+    )
+    return OperatorSettings(
+        namespace=namespace,
+        insecure_registries=frozenset(h.strip().lower() for h in insecure if h.strip()),
+        ca_file=pick("ca_file", lambda v, _: v, defaults.ca_file),
+        max_concurrency_per_host=pick(
+            "max_concurrency_per_host", _positive_int, defaults.max_concurrency_per_host
+        ),
+        min_sync_interval=pick("min_sync_interval", _duration, defaults.min_sync_interval),
+        retry_base=pick("retry_base", _positive_duration, defaults.retry_base),
+        startup_spread=pick("startup_spread", _duration, defaults.startup_spread),
+        workers=pick("workers", _positive_int, defaults.workers),
+        metrics_port=pick("metrics_port", _port, defaults.metrics_port),
+        health_port=pick("health_port", _port, defaults.health_port),
+        listen_host=pick("listen_host", lambda v, _: v, defaults.listen_host),
+        log_format=pick("log_format", _log_format, defaults.log_format),
+        log_level=pick("log_level", _log_level, defaults.log_level),
+        leader_election=not no_election,
+        lease_name=pick("lease_name", lambda v, _: v, defaults.lease_name),
+        lease_duration=pick("lease_duration", _positive_duration, defaults.lease_duration),
+        identity=pick("identity", lambda v, _: v, defaults.identity),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    print("not built yet")
-    return 2
+    settings = settings_from_args(args, os.environ)
+    from aimsource.operator.main import OperatorStartError, run_operator
+
+    try:
+        return run_operator(settings)
+    except OperatorStartError as exc:
+        raise CliError(str(exc), code=1) from None
+
+
+def _service_account_namespace() -> str:
+    from aimsource.kube import operator_namespace
+
+    return operator_namespace()
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _boolean(value: str, origin: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise CliError(f"{origin}: expected true or false, got {value!r}")
+
+
+def _positive_int(value: str, origin: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise CliError(f"{origin}: expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise CliError(f"{origin}: must be at least 1, got {value!r}")
+    return number
+
+
+def _port(value: str, origin: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise CliError(f"{origin}: expected a port number, got {value!r}") from None
+    if not 0 <= number <= 65535:
+        raise CliError(f"{origin}: a port is between 0 and 65535, got {value!r}")
+    return number
+
+
+def _duration(value: str, origin: str) -> float:
+    try:
+        seconds = parse_duration(value)
+    except InvalidDurationError:
+        raise CliError(f"{origin}: expected a duration such as 30s, 1m or 1h30m, got {value!r}") from None
+    if seconds < 0:
+        raise CliError(f"{origin}: must not be negative, got {value!r}")
+    return seconds
+
+
+def _positive_duration(value: str, origin: str) -> float:
+    seconds = _duration(value, origin)
+    if seconds <= 0:
+        raise CliError(f"{origin}: must be more than zero, got {value!r}")
+    return seconds
+
+
+def _log_format(value: str, origin: str) -> Any:
+    if value not in ("text", "json"):
+        raise CliError(f"{origin}: expected text or json, got {value!r}")
+    return value
+
+
+def _log_level(value: str, origin: str) -> str:
+    level = value.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise CliError(f"{origin}: expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {value!r}")
+    return level

@@ -1,0 +1,83 @@
+"""Prometheus metrics of the operator, and the registry client's observer that feeds some of them.
+
+The metrics live in their own `CollectorRegistry` (not the process-global one) so that several
+operators in one test process do not collide, and the `/metrics` endpoint shows only ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import generate_latest
+
+STATUS_VALUES = ("Pending", "Progressing", "Ready", "Degraded", "Failed")
+NO_ANSWER = "none"
+"""The `code` label of a registry request that got no HTTP answer (timeout, refused, TLS)."""
+
+
+class Metrics:
+    """All the operator's metrics; also a `registry.RegistryObserver`."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.syncs = Counter("aimsource_syncs", "Syncs of sources, by result.", ["result"], registry=r)
+        self.sync_duration = Histogram(
+            "aimsource_sync_duration_seconds",
+            "Duration of one sync of one source.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+            registry=r,
+        )
+        self.registry_requests = Counter(
+            "aimsource_registry_requests",
+            "Requests to registries, by host and HTTP status code.",
+            ["host", "code"],
+            registry=r,
+        )
+        self.registry_retries = Counter(
+            "aimsource_registry_retries",
+            "Retried registry requests, by host.",
+            ["host"],
+            registry=r,
+        )
+        self.models_created = Counter(
+            "aimsource_models_created",
+            "AIMClusterModels created by the operator.",
+            registry=r,
+        )
+        self.sources = Gauge("aimsource_sources", "Known sources, by status.", ["status"], registry=r)
+        self.ratelimit_gauge = Gauge(
+            "aimsource_registry_ratelimit_remaining",
+            "The last ratelimit-remaining a registry announced (Docker Hub), by host.",
+            ["host"],
+            registry=r,
+        )
+        for status in STATUS_VALUES:
+            self.sources.labels(status=status).set(0)
+
+    # --- registry.RegistryObserver -------------------------------------------------------------
+    def request(self, host: str, status: int | None) -> None:
+        code = NO_ANSWER if status is None else str(status)
+        self.registry_requests.labels(host=host, code=code).inc()
+
+    def retry(self, host: str) -> None:
+        self.registry_retries.labels(host=host).inc()
+
+    def ratelimit_remaining(self, host: str, remaining: int) -> None:
+        self.ratelimit_gauge.labels(host=host).set(remaining)
+
+    # --- the operator's own -------------------------------------------------------------------
+    def sync_finished(self, result: str, seconds: float, *, created: int) -> None:
+        self.syncs.labels(result=result).inc()
+        self.sync_duration.observe(seconds)
+        if created:
+            self.models_created.inc(created)
+
+    def set_sources(self, counts: Mapping[str, int]) -> None:
+        for status in {*STATUS_VALUES, *counts}:
+            self.sources.labels(status=status).set(counts.get(status, 0))
+
+    def render(self) -> tuple[bytes, str]:
+        """The exposition text and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,126 @@
+"""When should a source sync next, and why: one pure function of the source's state and the time.
+
+Like Flux's `shouldScan`, every trigger (creation, a spec change, the sync-request annotation, the
+interval, a retry after failure, an overdue source at start-up) is decided in one place, so that the
+rules can be read and tested as a table, and the minimum interval between two listings of one source
+is applied last, whatever the trigger. Times are seconds on one clock (epoch seconds in the
+operator; the tests may use any clock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    """What the scheduler knows about one source."""
+
+    generation: int
+    """metadata.generation as last seen."""
+
+    interval: float
+    """Seconds: the source's syncInterval."""
+
+    jitter: float = 0.0
+    """This source's fixed share, in [0, 1), of the jitter window (see `jitter_for`)."""
+
+    synced_generation: int | None = None
+    """Generation used by the last sync (from this process, or status.observedGeneration)."""
+
+    last_sync: float | None = None
+    """When the last sync finished (in this process), or status.lastSyncTime when `inherited`."""
+
+    last_attempt: float | None = None
+    """When the last listing of this source started, in this process."""
+
+    failures: int = 0
+    """Consecutive failed syncs."""
+
+    requested: str | None = None
+    """The current value of the annotation aim.eai.amd.com/sync-requested-at."""
+
+    handled_request: str | None = None
+    """The value of that annotation when it was last honoured (or seen at start-up)."""
+
+    inherited: bool = False
+    """True while `last_sync` comes from the status written by an earlier process or another
+    replica rather than from a sync made here: an overdue source then syncs within the start-up
+    window instead of all at once."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The operator-wide knobs of scheduling."""
+
+    min_interval: float = 30.0
+    """Seconds: the least time between the starts of two listings of one source."""
+
+    retry_base: float = 30.0
+    """Seconds: the first backoff after a failure; doubled each time, capped at the interval."""
+
+    startup_spread: float = 10.0
+    """Seconds: the window over which overdue sources are spread at start-up."""
+
+    jitter_share: float = 0.1
+    """The jitter window as a share of the interval..."""
+
+    jitter_cap: float = 60.0
+    """...but never more than this many seconds."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    when: float
+    """The time at which the source should sync."""
+
+    why: str
+    """A fixed phrase: created, spec changed, sync requested, retry after failure,
+    interval elapsed, overdue at start-up; with "held by minimum interval" appended when the
+    minimum interval pushed the time back."""
+
+
+def jitter_for(name: str) -> float:
+    """A stable share in [0, 1) for a source, so that sources with one interval do not fire
+    together and the decision stays a pure function."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def backoff(failures: int, *, base: float, cap: float) -> float:
+    """Seconds to wait after `failures` consecutive failures: base, 2*base, 4*base... capped."""
+    if failures <= 0:
+        return 0.0
+    exponent = min(failures - 1, 32)  # beyond this the cap has long been reached
+    return min(base * 2.0**exponent, cap)
+
+
+def decide(state: ScheduleState, now: float, policy: Policy) -> Decision:
+    """When the source should sync next, and why."""
+    when, why = _trigger(state, now, policy)
+    if state.last_attempt is not None:
+        earliest = state.last_attempt + policy.min_interval
+        if earliest > when:
+            return Decision(earliest, f"{why}, held by minimum interval")
+    return Decision(when, why)
+
+
+def _trigger(state: ScheduleState, now: float, policy: Policy) -> tuple[float, str]:
+    if state.synced_generation != state.generation:
+        if state.synced_generation is None and state.last_sync is None:
+            return now, "created"
+        return now, "spec changed"
+    if state.requested is not None and state.requested != state.handled_request:
+        return now, "sync requested"
+    if state.failures > 0 and state.last_attempt is not None:
+        wait = backoff(state.failures, base=policy.retry_base, cap=state.interval)
+        return state.last_attempt + wait, "retry after failure"
+    spread = state.jitter * policy.startup_spread
+    if state.last_sync is None:
+        return now + spread, "overdue at start-up"
+    window = min(state.interval * policy.jitter_share, policy.jitter_cap)
+    due = state.last_sync + state.interval + state.jitter * window
+    if state.inherited and due <= now:
+        return now + spread, "overdue at start-up"
+    return due, "interval elapsed"

@@ -1,0 +1,74 @@
+"""How the operator is configured: one frozen value built by `aimsource run` from flags and env.
+
+Everything the operator's parts need to know about their environment lives here so that each
+part takes the one value it needs and tests can build a settings object without a command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+LogFormat = Literal["text", "json"]
+DEFAULT_NAMESPACE = "aim-system"
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    namespace: str = DEFAULT_NAMESPACE
+    """The operator namespace: where pull secrets are read and the Lease lives.
+    Default: the service account's namespace, else ``aim-system``."""
+
+    insecure_registries: frozenset[str] = frozenset()
+    """Registry hosts (``host[:port]``) reached over plain HTTP. Default: none (loopback is always
+    allowed by the registry client)."""
+
+    ca_file: str | None = None
+    """A PEM bundle of extra certificate authorities trusted for registries. Default: none."""
+
+    max_concurrency_per_host: int = 4
+    """Concurrent requests to one registry host, shared by all sources. Default: 4."""
+
+    min_sync_interval: float = 30.0
+    """Seconds: the least time between two listings of one source, whatever triggers them.
+    Default: 30."""
+
+    retry_base: float = 30.0
+    """Seconds: the first backoff after a failed sync; doubled after each further failure and
+    capped at the source's syncInterval. Default: 30."""
+
+    startup_spread: float = 10.0
+    """Seconds: at start-up, sources whose last sync is overdue are spread over this window so
+    that they do not all list at once. Default: 10."""
+
+    workers: int = 4
+    """How many syncs run at the same time (the size of the worker pool). Default: 4."""
+
+    metrics_port: int = 8080
+    """TCP port of the Prometheus ``/metrics`` endpoint; 0 disables it. Default: 8080."""
+
+    health_port: int = 8081
+    """TCP port of ``/healthz`` and ``/readyz``; 0 disables it. Default: 8081."""
+
+    listen_host: str = "0.0.0.0"  # a pod's probes and scrapes come from outside
+    """Address the metrics and health servers bind to. Default: all interfaces."""
+
+    log_format: LogFormat = "text"
+    """``text`` for people, ``json`` (one object per line) for log collectors. Default: text."""
+
+    log_level: str = "INFO"
+    """Level of the operator's own loggers (kopf's are kept at WARNING). Default: INFO."""
+
+    leader_election: bool = True
+    """Whether replicas elect a leader through a Lease; only the leader syncs. Default: on."""
+
+    lease_name: str = "aimsource-leader"
+    """Name of the coordination.k8s.io/v1 Lease in the operator namespace. Default:
+    ``aimsource-leader``."""
+
+    lease_duration: float = 15.0
+    """Seconds a leader's Lease stays valid without renewal; a standby takes over within about
+    this long after the leader dies. Default: 15."""
+
+    identity: str = ""
+    """This replica's name in the Lease; empty means ``<hostname>-<pid>``. Default: empty."""
