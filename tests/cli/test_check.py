@@ -1,0 +1,222 @@
+"""`aimsource check`: what a person (or CI) sees for valid manifests, bad ones and unreadable files."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from aimsource.cli import main
+from tests.crds import seed_examples
+
+HEAD = "apiVersion: aim.eai.amd.com/v1alpha1\nkind: AIMClusterModelSource\n"
+VALID = HEAD + "metadata:\n  name: good\nspec:\n  images:\n    - org/model:1.0.0\n"
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def check(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], list[str]]:
+    code = main(["check", *argv])
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.splitlines()
+
+
+@pytest.mark.parametrize("name", seed_examples.MANIFESTS, ids=str)
+def test_every_documented_manifest_is_ok(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, f"{name}.yaml", seed_examples.MANIFESTS[name])
+    code, out, err = check(capsys, path)
+    (source,) = seed_examples.sources(name, seed_examples.MANIFESTS[name])
+    assert (code, err) == (0, [])
+    (line,) = out  # the Secret of the private-registry examples is skipped, not reported
+    assert line.startswith(f"{path}: document ")
+    assert f"({source['metadata']['name']}): ok (" in line
+
+
+def test_ok_line_summarises_the_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "s.yaml", VALID + "  syncInterval: 2h30m\n  maxModels: 5\n")
+    assert check(capsys, path) == (
+        0,
+        [f"{path}: document 1 (good): ok (1 image, registry docker.io, sync every 2h30m, maxModels 5)"],
+        [],
+    )
+
+
+BAD: dict[str, tuple[str, str]] = {
+    "both-images-and-filters": (
+        "  filters:\n    - image: org/other\n",
+        "spec: exactly one of spec.images or spec.filters must be set (both are set)",
+    ),
+    "max-models-out-of-range": ("  maxModels: 0\n", "spec.maxModels: must be between 1 and 10000 (is 0)"),
+    "bad-sync-interval": (
+        "  syncInterval: 1d\n",
+        'spec.syncInterval: "1d" is not a duration: write a number and a unit (ns, us, ms, s, m, h), '
+        "like 15m, 1h or 2h30m",
+    ),
+    "bad-global-constraint": (
+        '  versions: ["~>1.2"]\n',
+        'spec.versions[0]: invalid version constraint "~>1.2"',
+    ),
+    "misspelt-field": ("  syncinterval: 30m\n", "spec.syncinterval: unknown field"),
+}
+
+
+@pytest.mark.parametrize(("extra", "expected"), BAD.values(), ids=BAD.keys())
+def test_problem_line_names_file_document_field_and_reason(
+    extra: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "s.yaml", VALID + extra)
+    code, out, err = check(capsys, path)
+    assert (code, err) == (1, [])
+    (line,) = out
+    assert line.startswith(f"{path}: document 1 (good): {expected}")
+
+
+def test_wildcard_in_a_filter_is_reported_with_the_documented_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = HEAD + "metadata:\n  name: wild\nspec:\n  filters:\n    - image: org/ok\n    - image: org/aim-*\n"
+    path = write(tmp_path, "s.yaml", text)
+    code, out, _ = check(capsys, path)
+    assert code == 1
+    assert out == [
+        f'{path}: document 1 (wild): spec.filters[1].image: image reference "org/aim-*": '
+        "Wildcard syntax (*) is unsupported; use explicit images or explicit filters[].image"
+    ]
+
+
+def test_each_document_is_reported_on_its_own(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = HEAD + "metadata:\n  name: bad\nspec:\n  images: []\n  filters:\n    - versions: ['>=1']\n"
+    secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n"
+    path = write(tmp_path, "multi.yaml", "\n---\n".join([VALID, secret, bad]) + "\n---\n")
+    code, out, _ = check(capsys, path)
+    assert code == 1
+    assert out == [
+        f"{path}: document 1 (good): ok (1 image, registry docker.io, sync every 1h, maxModels 100)",
+        f"{path}: document 3 (bad): spec.images: must have at least 1 item",
+        f"{path}: document 3 (bad): spec.filters[0].image: required",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n",
+            "{path}: no AIMClusterModelSource documents",
+        ),
+        (
+            "- just\n- a list\n",
+            "{path}: document 1: not a Kubernetes object (a mapping with apiVersion and kind)",
+        ),
+        ("metadata:\n  name: x\nspec: {}\n", "{path}: document 1 (x): kind: required"),
+        (
+            "apiVersion: aim.eai.amd.com/v1\nkind: AIMClusterModelSource\nmetadata:\n  name: v\n"
+            "spec:\n  images: [org/m:1]\n",
+            "{path}: document 1 (v): apiVersion: must be aim.eai.amd.com/v1alpha1, not 'aim.eai.amd.com/v1'",
+        ),
+        (HEAD + "spec:\n  images: [org/m:1]\n", "{path}: document 1: metadata.name: required"),
+    ],
+    ids=["only-a-secret", "not-an-object", "no-kind", "wrong-api-version", "no-name"],
+)
+def test_files_that_hold_no_valid_source(
+    text: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "s.yaml", text)
+    assert check(capsys, path) == (1, [expected.format(path=path)], [])
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda tmp: str(tmp / "missing.yaml"), "cannot read: No such file or directory"),
+        (lambda tmp: str(tmp), "cannot read: Is a directory"),
+        (lambda tmp: write(tmp, "bad.yaml", "spec:\n  images: [a\n"), "not valid YAML at line 3, column 1: "),
+        (
+            lambda tmp: write(tmp, "tabs.yaml", "spec:\n\timages: []\n"),
+            "not valid YAML at line 2, column 1: ",
+        ),
+        (lambda tmp: write(tmp, "tag.yaml", "a: !!python/object:os.system {}\n"), "not valid YAML at line 1"),
+    ],
+    ids=["missing", "directory", "unclosed-list", "tab-indent", "unsafe-tag"],
+)
+def test_unreadable_file_is_one_line_on_stderr_and_exit_2(
+    make: Callable[[Path], str], reason: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = make(tmp_path)
+    code, out, err = check(capsys, path)
+    assert (code, out) == (2, [])
+    (line,) = err
+    assert line.startswith(f"aimsource check: {path}: {reason}")
+
+
+def test_non_utf8_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"metadata:\n  name: caf\xe9\n")
+    assert check(capsys, str(path)) == (2, [], [f"aimsource check: {path}: cannot read: not UTF-8 text"])
+
+
+def test_other_files_are_still_checked_after_an_unreadable_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write(tmp_path, "good.yaml", VALID)
+    bad = write(tmp_path, "bad.yaml", VALID + "  maxModels: 0\n")
+    code, out, err = check(capsys, str(tmp_path / "missing.yaml"), good, bad)
+    assert code == 2
+    assert [line.split(": ")[0] for line in out] == [good, bad]
+    assert len(err) == 1
+
+
+def test_reads_stdin_for_dash(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(VALID + "  maxModels: 10001\n"))
+    assert check(capsys, "-") == (
+        1,
+        ["<stdin>: document 1 (good): spec.maxModels: must be between 1 and 10000 (is 10001)"],
+        [],
+    )
+
+
+def test_quiet_prints_problems_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = write(tmp_path, "good.yaml", VALID)
+    assert check(capsys, "--quiet", good) == (0, [], [])
+    bad = write(tmp_path, "bad.yaml", VALID + "  maxModels: 0\n")
+    code, out, _ = check(capsys, "-q", good, bad)
+    assert (code, len(out)) == (1, 1)
+
+
+def test_no_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["check"])
+    assert info.value.code == 2
+    assert "FILE" in capsys.readouterr().err
+
+
+def test_console_script(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "aimsource"
+    good = write(tmp_path, "good.yaml", VALID)
+    bad = write(tmp_path, "bad.yaml", VALID + "  filters:\n    - image: org/x\n")
+    ok = subprocess.run([script, "check", good], capture_output=True, text=True, timeout=30, check=False)
+    assert (ok.returncode, ok.stderr) == (0, "")
+    assert ok.stdout.startswith(f"{good}: document 1 (good): ok")
+    failed = subprocess.run(
+        [script, "check", bad, str(tmp_path / "nope.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert failed.returncode == 2
+    assert "exactly one of spec.images or spec.filters must be set" in failed.stdout
+    assert failed.stderr.strip().splitlines() == [
+        f"aimsource check: {tmp_path / 'nope.yaml'}: cannot read: No such file or directory"
+    ]
+    assert "Traceback" not in failed.stderr
