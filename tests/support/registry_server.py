@@ -127,6 +127,7 @@ def _config(
     password: str | None,
     token_server: TokenServer | None,
     root_bundle: Path | None,
+    storage_dir: Path | None = None,
 ) -> dict[str, Any]:
     http: dict[str, Any] = {"addr": f"{LOOPBACK}:{port}", "secret": secrets.token_hex(16)}
     if tls is not None:
@@ -134,7 +135,10 @@ def _config(
     config: dict[str, Any] = {
         "version": 0.1,
         "log": {"level": "info", "formatter": "text", "accesslog": {"disabled": False}},
-        "storage": {"inmemory": {}, "maintenance": {"uploadpurging": {"enabled": False}}},
+        "storage": {
+            **({"filesystem": {"rootdirectory": str(storage_dir)}} if storage_dir else {"inmemory": {}}),
+            "maintenance": {"uploadpurging": {"enabled": False}},
+        },
         "http": http,
     }
     if mode == "htpasswd":
@@ -196,13 +200,15 @@ def start_registry(
     password: str | None = None,
     token_policy: TokenPolicy | None = None,
     token_hostname: str = LOOPBACK,
+    storage_dir: Path | None = None,
 ) -> Iterator[RunningRegistry]:
     """Run a registry (and, in token mode, its token server) until the `with` block ends.
 
     `tls=True` makes a fresh CA; pass a `CertificateAuthority` to share one between servers.
     `password` defaults to a random secret (so tests can grep logs for it). `token_policy` replaces
     the token server's policy; its `users` get `username`/`password` added. `token_hostname="localhost"`
-    puts the realm on another host name than the registry's `127.0.0.1`.
+    puts the realm on another host name than the registry's `127.0.0.1`. `storage_dir` keeps the
+    images on disk there (reused by the next registry given the same directory) instead of in memory.
     """
     binary = registry_binary()
     if binary is None:
@@ -252,6 +258,7 @@ def start_registry(
                 password=secret,
                 token_server=token_server,
                 root_bundle=root_bundle,
+                storage_dir=storage_dir,
             )
             config_path.write_text(json.dumps(config, indent=2))  # JSON is YAML
             log_path = workdir / f"registry-{attempt}.log"

@@ -1,0 +1,245 @@
+"""Benchmark: listing 50 repositories x 1,000 tags through a paginating registry, three ways.
+
+Not a test: run `make bench` (or `python benchmarks/registry_listing.py`). It starts a real
+`docker-registry` on 127.0.0.1, pushes REPOS repositories of TAGS tags each (one manifest under every
+tag), puts the Docker Hub-like paginating front before it (pages of 100, opaque cursors) and times,
+each as a whole process (start-up included), with the front counting every request:
+
+- `aimsource`: `python -m aimsource sync` of a source with one filter per repository, no version
+  constraints and `maxModels` small, into a fresh directory. Creating a model needs the manifest
+  digest, so the minimum for it is every page of every repository plus one manifest HEAD per model.
+- `ideal`: this file's own minimal client (asyncio + httpx, same concurrency per host), doing
+  exactly the minimum: every page, following `Link`, and the same number of manifest HEADs.
+- `skopeo`: `skopeo list-tags` per repository, one after the other (listing only).
+
+Targets (issue 3): aimsource requests = minimum; aimsource time <= 1.2x ideal; >= 2x faster than skopeo.
+`--data-dir DIR` keeps the pushed images on disk so later runs skip the (slow) push.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the harness is imported lazily: the `ideal` leg's process must start lean
+    from tests.support.fronts import PaginatingFront
+    from tests.support.registry_server import RunningRegistry
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the registry harness lives in tests/support
+
+PAGE_SIZE = 100
+CONCURRENCY = 4  # RegistrySettings.max_concurrency_per_host's default: the same for every leg
+
+
+# -- the ideal minimal client (runs in its own process: `registry_listing.py ideal ...`) ---------
+
+
+async def ideal_client(base_url: str, repositories: list[str], *, concurrency: int, heads: int) -> int:
+    """List every repository (following Link), then HEAD the newest tag of the first `heads` ones."""
+    import httpx
+
+    accept = ", ".join(
+        (
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        )
+    )
+    gate = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+
+        async def list_tags(repository: str) -> list[str]:
+            url: str | None = f"/v2/{repository}/tags/list?n=1000"
+            tags: list[str] = []
+            while url:
+                async with gate:
+                    response = await client.get(url)
+                response.raise_for_status()
+                tags.extend(response.json()["tags"])
+                link = response.headers.get("Link")
+                url = link.split(";")[0].strip().strip("<>") if link else None
+            return tags
+
+        listings = await asyncio.gather(*(list_tags(r) for r in repositories))
+
+        async def head(repository: str, tag: str) -> None:
+            async with gate:
+                response = await client.head(f"/v2/{repository}/manifests/{tag}", headers={"Accept": accept})
+            response.raise_for_status()
+
+        newest = [max(tags, key=lambda t: tuple(int(p) for p in t.split("."))) for tags in listings]
+        await asyncio.gather(*(head(r, t) for r, t in list(zip(repositories, newest, strict=True))[:heads]))
+    return sum(len(t) for t in listings)
+
+
+# -- the harness ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leg:
+    name: str
+    seconds: float
+    listing_requests: int
+    head_requests: int
+    other_requests: int
+    ok: bool
+    note: str = ""
+
+    @property
+    def requests(self) -> int:
+        return self.listing_requests + self.head_requests + self.other_requests
+
+
+def repositories(count: int) -> list[str]:
+    return [f"bench/aim-model-{i:03d}" for i in range(count)]
+
+
+def push(registry: RunningRegistry, repos: list[str], tags: list[str]) -> None:
+    import httpx
+
+    started = time.monotonic()
+    with registry.pusher() as pusher:
+        pusher.concurrency = 16
+        for i, repository in enumerate(repos):
+            existing = httpx.get(f"{registry.base_url}/v2/{repository}/tags/list")
+            if existing.status_code == 200 and len(existing.json().get("tags") or []) == len(tags):
+                continue
+            pusher.push_image(repository, tags)
+            print(f"\r  pushed {i + 1}/{len(repos)} repositories", end="", flush=True)
+    print(f"\r  {len(repos)} repositories x {len(tags)} tags ready in {time.monotonic() - started:.1f} s")
+
+
+def run_leg(name: str, front: PaginatingFront, command: list[str]) -> Leg:
+    front.log.reset()
+    started = time.monotonic()
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    seconds = time.monotonic() - started
+    requests = front.log.requests
+    listing = sum(1 for r in requests if r.path.endswith("/tags/list"))
+    heads = sum(1 for r in requests if "/manifests/" in r.path)
+    lines = (result.stderr or result.stdout).strip().splitlines()
+    note = "" if result.returncode == 0 else (lines[-1] if lines else f"exit {result.returncode}")
+    return Leg(name, seconds, listing, heads, len(requests) - listing - heads, result.returncode == 0, note)
+
+
+def source_yaml(host: str, repos: list[str], max_models: int) -> str:
+    filters = "\n".join(f"    - image: {r}" for r in repos)
+    return (
+        "apiVersion: aim.eai.amd.com/v1alpha1\nkind: AIMClusterModelSource\nmetadata:\n  name: bench\n"
+        f"spec:\n  registry: {host}\n  maxModels: {max_models}\n  filters:\n{filters}\n"
+    )
+
+
+def report(legs: list[Leg], *, minimum_listing: int, max_models: int) -> None:
+    print()
+    print(f"{'LEG':<10} {'WALL s':>8} {'LIST':>6} {'HEAD':>6} {'OTHER':>6} {'TOTAL':>6}  NOTE")
+    for leg in legs:
+        status = "" if leg.ok else f"FAILED: {leg.note}"
+        print(
+            f"{leg.name:<10} {leg.seconds:>8.2f} {leg.listing_requests:>6} {leg.head_requests:>6} "
+            f"{leg.other_requests:>6} {leg.requests:>6}  {status}"
+        )
+    by = {leg.name: leg for leg in legs}
+    minimum = minimum_listing + max_models
+    print()
+    print(f"minimum requests: {minimum_listing} tag pages + {max_models} manifest HEADs = {minimum}")
+    if "aimsource" in by:
+        ours = by["aimsource"]
+        print(f"aimsource requests / minimum: {ours.requests}/{minimum} = {ours.requests / minimum:.2f}x")
+        if "ideal" in by:
+            ratio = ours.seconds / by["ideal"].seconds
+            print(f"aimsource time / ideal client: {ratio:.2f}x (target <= 1.2x)")
+        if "skopeo" in by:
+            print(f"skopeo time / aimsource: {by['skopeo'].seconds / ours.seconds:.2f}x (target >= 2x)")
+    if "ideal" in by and "skopeo" in by:
+        print(f"skopeo time / ideal client: {by['skopeo'].seconds / by['ideal'].seconds:.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    ideal = sub.add_parser("ideal", help="(internal) the ideal client, as its own process")
+    ideal.add_argument("base_url")
+    ideal.add_argument("repositories", nargs="+")
+    ideal.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    ideal.add_argument("--heads", type=int, default=0)
+    parser.add_argument("--repos", type=int, default=50)
+    parser.add_argument("--tags", type=int, default=1000)
+    parser.add_argument("--max-models", type=int, default=10)
+    parser.add_argument("--data-dir", type=Path, help="keep pushed images here between runs")
+    parser.add_argument("--legs", default="aimsource,ideal,skopeo", help="comma-separated subset")
+    args = parser.parse_args(argv)
+    if args.command == "ideal":
+        total = asyncio.run(
+            ideal_client(args.base_url, args.repositories, concurrency=args.concurrency, heads=args.heads)
+        )
+        print(f"{total} tags")
+        return 0
+
+    from tests.support.fronts import PaginatingFront
+    from tests.support.images import numbered_tags
+    from tests.support.registry_server import registry_binary, start_registry
+
+    if registry_binary() is None:
+        print("benchmark: docker-registry is not installed (apt-get install docker-registry)")
+        return 2
+    repos = repositories(args.repos)
+    tags = numbered_tags(args.tags)
+    legs = [leg.strip() for leg in args.legs.split(",") if leg.strip()]
+    with tempfile.TemporaryDirectory(prefix="aimsource-bench-") as tmp:
+        work = Path(tmp)
+        print(
+            f"Setting up: docker-registry, {args.repos} repositories x {args.tags} tags,"
+            f" pages of {PAGE_SIZE}."
+        )
+        with start_registry("anonymous", workdir=work / "registry", storage_dir=args.data_dir) as registry:
+            push(registry, repos, tags)
+            with PaginatingFront(registry.base_url, page_size=PAGE_SIZE) as front:
+                results: list[Leg] = []
+                docker_config = work / "docker-config.json"
+                docker_config.write_text('{"auths": {}}')
+                if "aimsource" in legs:
+                    source = work / "bench-source.yaml"
+                    source.write_text(source_yaml(front.host, repos, args.max_models))
+                    command = [
+                        sys.executable, "-m", "aimsource", "sync", str(source), "--out", str(work / "models"),
+                        "--docker-config", str(docker_config), "-o", "json",
+                    ]  # fmt: skip
+                    results.append(run_leg("aimsource", front, command))
+                if "ideal" in legs:
+                    command = [
+                        sys.executable, __file__, "ideal", front.base_url, *repos,
+                        "--concurrency", str(CONCURRENCY), "--heads", str(args.max_models),
+                    ]  # fmt: skip
+                    results.append(run_leg("ideal", front, command))
+                if "skopeo" in legs:
+                    skopeo = shutil.which("skopeo")
+                    if skopeo is None:
+                        print("skopeo is not installed: skipping its leg")
+                    else:
+                        script = "\n".join(
+                            f"{skopeo} list-tags --tls-verify=false docker://{front.host}/{r} >/dev/null"
+                            " || exit 1"
+                            for r in repos
+                        )
+                        results.append(run_leg("skopeo", front, ["sh", "-c", script]))
+    minimum_listing = args.repos * PaginatingFront.pages_needed(args.tags, PAGE_SIZE)
+    report(results, minimum_listing=minimum_listing, max_models=args.max_models)
+    print(json.dumps({leg.name: round(leg.seconds, 3) for leg in results}))
+    return 0 if all(leg.ok for leg in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
