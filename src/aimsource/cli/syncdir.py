@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,15 @@ def run(args: argparse.Namespace) -> int:
                     progress=progress,
                 )
                 statuses[name] = result.status
+                if result.created and not doc.body.get("metadata", {}).get("uid"):
+                    # The owner reference is written as the operator would write it, but the API
+                    # server refuses an empty uid: say so rather than hand over unusable manifests.
+                    print(
+                        f"aimsource sync: warning: source {name} has no metadata.uid, so the owner "
+                        "references written are empty; set it from `kubectl get aimclsrc "
+                        f"{name} -o jsonpath={{.metadata.uid}}` before applying",
+                        file=sys.stderr,
+                    )
         return statuses
 
     try:
