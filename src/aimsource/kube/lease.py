@@ -1,0 +1,214 @@
+"""Leader election on a coordination.k8s.io/v1 Lease, with client-go's rules.
+
+Only the holder of the Lease syncs. A candidate takes the Lease when it is
+absent, released (no holder) or expired; expiry is judged by when *this*
+process last saw the record change plus the lease duration (client-go's
+observed-time rule), never by comparing the holder's timestamps with our clock,
+so clock skew between nodes cannot make two leaders. Every write carries the
+resourceVersion that was read, so two candidates racing for one Lease get one
+winner and one 409.
+
+The holder renews every `retry_period`. It stops leading at once when the
+renewal meets a conflict or finds another holder, and when no renewal has
+succeeded for `renew_deadline` (which is shorter than the lease duration, so it
+stops before anyone else may take over). On shutdown it releases the Lease so a
+standby takes over without waiting for expiry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import inspect
+import logging
+import os
+import random
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aimsource.kube.client import KubeClient
+from aimsource.kube.errors import AlreadyExistsError, ConflictError, KubeError, NotFoundError
+
+logger = logging.getLogger("aimsource.lease")
+
+Callback = Callable[[], Awaitable[None] | None]
+
+
+def default_identity() -> str:
+    """The pod name (HOSTNAME) plus the process id, unique among replicas and restarts."""
+    return f"{os.environ.get('HOSTNAME') or socket.gethostname()}_{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class LeaseSettings:
+    """Where the Lease is and how fast it moves (defaults as in client-go's examples)."""
+
+    namespace: str = "aim-system"
+    """The operator namespace."""
+    name: str = "aimsource-leader"
+    identity: str = field(default_factory=default_identity)
+    """This candidate's holderIdentity."""
+    lease_duration: float = 15.0
+    """Seconds a standby waits, after last seeing the record change, before taking the Lease."""
+    renew_deadline: float = 10.0
+    """Seconds the holder keeps trying to renew before it stops leading."""
+    retry_period: float = 2.0
+    """Seconds between two attempts to acquire or renew."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.retry_period < self.renew_deadline < self.lease_duration:
+            raise ValueError("lease timings must satisfy 0 < retry_period < renew_deadline < lease_duration")
+
+
+def _micro_time() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class LeaseElector:
+    """`await elector.run()` (cancel it to stop); `is_leader` tells whether to sync right now."""
+
+    def __init__(self, client: KubeClient, settings: LeaseSettings | None = None, *,
+                 on_started_leading: Callback | None = None,
+                 on_stopped_leading: Callback | None = None) -> None:
+        self._client = client
+        self.settings = settings or LeaseSettings()
+        self._on_started = on_started_leading
+        self._on_stopped = on_stopped_leading
+        self._leader = False
+        self._observed: tuple[Any, ...] | None = None
+        self._observed_at = 0.0
+        self._path = (f"/apis/coordination.k8s.io/v1/namespaces/{self.settings.namespace}"
+                      f"/leases/{self.settings.name}")
+
+    @property
+    def is_leader(self) -> bool:
+        return self._leader
+
+    @property
+    def identity(self) -> str:
+        return self.settings.identity
+
+    async def run(self) -> None:
+        """Campaign, lead, and campaign again after losing; releases the Lease when cancelled."""
+        try:
+            while True:
+                await self._campaign()
+                await self._lead()
+        finally:
+            if self._leader:
+                await self._stop_leading("shutting down")
+                with contextlib.suppress(KubeError, asyncio.CancelledError):
+                    await asyncio.shield(self.release())
+
+    async def _campaign(self) -> None:
+        while True:
+            try:
+                if await self.try_acquire_or_renew():
+                    self._leader = True
+                    logger.info("Started leading", extra={"identity": self.identity})
+                    await _call(self._on_started)
+                    return
+            except KubeError as e:
+                logger.warning("Could not acquire the lease: %s", e)
+            await asyncio.sleep(self.settings.retry_period * (1 + 0.2 * random.random()))
+
+    async def _lead(self) -> None:
+        loop = asyncio.get_running_loop()
+        renewed_at = loop.time()
+        while self._leader:
+            await asyncio.sleep(self.settings.retry_period)
+            remaining = renewed_at + self.settings.renew_deadline - loop.time()
+            if remaining <= 0:
+                await self._stop_leading("no renewal succeeded within the renew deadline")
+                return
+            try:
+                renewed = await asyncio.wait_for(self.try_acquire_or_renew(), remaining)
+            except ConflictError:
+                await self._stop_leading("the lease was changed by another candidate (conflict)")
+                return
+            except TimeoutError:
+                await self._stop_leading("no renewal succeeded within the renew deadline")
+                return
+            except KubeError as e:
+                logger.warning("Lease renewal failed, retrying until the renew deadline: %s", e)
+                continue
+            if not renewed:
+                await self._stop_leading("the lease is held by another candidate")
+                return
+            renewed_at = loop.time()
+
+    async def _stop_leading(self, why: str) -> None:
+        self._leader = False
+        logger.warning("Stopped leading: %s", why)
+        await _call(self._on_stopped)
+
+    async def try_acquire_or_renew(self) -> bool:
+        """One attempt: True when we hold the Lease afterwards. ConflictError when another write won."""
+        now = _micro_time()
+        spec: dict[str, Any] = {
+            "holderIdentity": self.identity, "leaseDurationSeconds": _seconds(self.settings.lease_duration),
+            "acquireTime": now, "renewTime": now, "leaseTransitions": 0,
+        }
+        try:
+            lease = await self._client.request("GET", self._path)
+        except NotFoundError:
+            body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                    "metadata": {"name": self.settings.name, "namespace": self.settings.namespace},
+                    "spec": spec}
+            try:
+                await self._client.request("POST", self._path.rsplit("/", 1)[0], json=body)
+            except AlreadyExistsError:
+                return False
+            self._observe(spec)
+            return True
+        old = lease.get("spec") or {}
+        self._observe(old)
+        holder = old.get("holderIdentity") or ""
+        if holder and holder != self.identity and not self._expired(old):
+            return False
+        if holder == self.identity:
+            spec["acquireTime"] = old.get("acquireTime") or now
+            spec["leaseTransitions"] = old.get("leaseTransitions") or 0
+        else:
+            spec["leaseTransitions"] = (old.get("leaseTransitions") or 0) + 1
+        lease["spec"] = spec  # metadata.resourceVersion stays: a stale write gets 409
+        await self._client.request("PUT", self._path, json=lease)
+        self._observe(spec)
+        return True
+
+    async def release(self) -> None:
+        """Give the Lease up (empty holder), so that a standby takes it at once."""
+        lease = await self._client.request("GET", self._path)
+        spec = lease.get("spec") or {}
+        if spec.get("holderIdentity") != self.identity:
+            return
+        now = _micro_time()
+        lease["spec"] = dict(spec, holderIdentity="", leaseDurationSeconds=1, renewTime=now, acquireTime=now)
+        await self._client.request("PUT", self._path, json=lease)
+        logger.info("Released the lease")
+
+    def _observe(self, spec: dict[str, Any]) -> None:
+        record = (spec.get("holderIdentity"), spec.get("renewTime"), spec.get("acquireTime"),
+                  spec.get("leaseTransitions"), spec.get("leaseDurationSeconds"))
+        if record != self._observed:
+            self._observed = record
+            self._observed_at = time.monotonic()
+
+    def _expired(self, spec: dict[str, Any]) -> bool:
+        duration = spec.get("leaseDurationSeconds") or self.settings.lease_duration
+        return bool(self._observed_at + float(duration) <= time.monotonic())
+
+
+def _seconds(value: float) -> int:
+    return max(1, round(value))
+
+
+async def _call(callback: Callback | None) -> None:
+    if callback is not None:
+        result = callback()
+        if inspect.isawaitable(result):
+            await result

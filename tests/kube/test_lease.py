@@ -1,0 +1,172 @@
+"""LeaseElector against the emulated API server, with sub-second timings (real time, real HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import kmock
+import pytest
+
+from aimsource.kube import KubeClient
+from aimsource.kube.lease import LeaseElector, LeaseSettings
+from tests.support.kubeapi import KubeAPI
+
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/aim-system/leases"
+
+
+def fast(identity: str) -> LeaseSettings:
+    return LeaseSettings(identity=identity, lease_duration=1.0, renew_deadline=0.6, retry_period=0.1)
+
+
+@dataclass
+class Candidate:
+    """An elector running in a task, with the times its callbacks fired."""
+
+    elector: LeaseElector
+    task: asyncio.Task[None] | None = None
+    started: list[float] = field(default_factory=list)
+    stopped: list[float] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        assert self.task is not None
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+@pytest.fixture
+async def candidates(kube_client: KubeClient) -> AsyncIterator[Callable[[str], Candidate]]:
+    made: list[Candidate] = []
+
+    def start(identity: str) -> Candidate:
+        started: list[float] = []
+        stopped: list[float] = []
+        elector = LeaseElector(kube_client, fast(identity),
+                               on_started_leading=lambda: started.append(time.monotonic()),
+                               on_stopped_leading=lambda: stopped.append(time.monotonic()))
+        candidate = Candidate(elector, started=started, stopped=stopped)
+        candidate.task = asyncio.create_task(candidate.elector.run())
+        made.append(candidate)
+        return candidate
+
+    yield start
+    for candidate in made:
+        await candidate.stop()
+
+
+async def until(predicate: Callable[[], bool], limit: float = 5.0) -> float:
+    """Wait (polling) until the predicate holds; the time it took."""
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > limit:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
+
+
+def holder(api: KubeAPI) -> str | None:
+    lease = api.find("leases", "aimsource-leader", namespace="aim-system")
+    return None if lease is None else lease["spec"].get("holderIdentity")
+
+
+async def test_absent_lease_is_created_and_held(
+        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    one = candidates("one")
+    await until(lambda: one.elector.is_leader)
+    assert holder(kube_api) == "one"
+    assert len(one.started) == 1
+    lease = kube_api.get("leases", "aimsource-leader", namespace="aim-system")
+    assert lease["spec"]["leaseDurationSeconds"] == 1
+    await asyncio.sleep(0.3)  # renewals move renewTime, keep the holder, and call no callback again
+    renewed = kube_api.get("leases", "aimsource-leader", namespace="aim-system")
+    assert renewed["spec"]["renewTime"] > lease["spec"]["renewTime"]
+    assert renewed["spec"]["acquireTime"] == lease["spec"]["acquireTime"]
+    assert (len(one.started), one.stopped) == (1, [])
+
+
+async def test_two_candidates_have_one_leader(
+        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    one, two = candidates("one"), candidates("two")
+    await until(lambda: one.elector.is_leader or two.elector.is_leader)
+    for _ in range(15):
+        assert one.elector.is_leader != two.elector.is_leader
+        await asyncio.sleep(0.1)
+    leader = one if one.elector.is_leader else two
+    assert holder(kube_api) == leader.elector.identity
+
+
+async def test_standby_takes_over_when_the_holder_stops(
+        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    one = candidates("one")
+    await until(lambda: one.elector.is_leader)
+    two = candidates("two")
+    await asyncio.sleep(0.3)
+    assert not two.elector.is_leader
+    await one.stop()
+    assert holder(kube_api) != "one"  # released on shutdown
+    assert len(one.stopped) == 1
+    took = await until(lambda: two.elector.is_leader)
+    assert took < 0.5  # released: no waiting for expiry
+    assert holder(kube_api) == "two"
+
+
+async def test_standby_takes_over_an_expired_lease(
+        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    kube_api.create("leases", {"metadata": {"name": "aimsource-leader"}, "spec": {
+        "holderIdentity": "dead", "leaseDurationSeconds": 1, "leaseTransitions": 3,
+        "renewTime": "2020-01-01T00:00:00.000000Z", "acquireTime": "2020-01-01T00:00:00.000000Z"}},
+        namespace="aim-system")
+    two = candidates("two")
+    took = await until(lambda: two.elector.is_leader)
+    assert 0.9 <= took < 2.0  # one lease duration after first seeing the record, whatever its timestamps
+    spec = kube_api.get("leases", "aimsource-leader", namespace="aim-system")["spec"]
+    assert (spec["holderIdentity"], spec["leaseTransitions"]) == ("two", 4)
+
+
+async def test_holder_stops_at_once_when_another_takes_the_lease(
+        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    one = candidates("one")
+    await until(lambda: one.elector.is_leader)
+    kube_api.patch("leases", "aimsource-leader", {"spec": {"holderIdentity": "thief"}},
+                   namespace="aim-system")
+    took = await until(lambda: not one.elector.is_leader)
+    assert took < 0.4
+    assert len(one.stopped) == 1
+
+
+async def test_holder_stops_at_once_on_a_conflict(
+        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    one = candidates("one")
+    await until(lambda: one.elector.is_leader)
+    kube_api.handler[f"put {LEASES}/aimsource-leader"] << 409 << {
+        "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Conflict", "code": 409,
+        "message": "the object has been modified"}
+    took = await until(lambda: not one.elector.is_leader)
+    assert took < 0.4  # well before the renew deadline
+    assert not one.elector.is_leader
+
+
+async def test_holder_that_cannot_renew_stops_at_the_renew_deadline(
+        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    one = candidates("one")
+    await until(lambda: one.elector.is_leader)
+    kube_api.handler[f"put {LEASES}/aimsource-leader"] << 503 << kmock.headers({"Retry-After": "0"})
+    broken = time.monotonic()
+    await until(lambda: not one.elector.is_leader)
+    lasted = time.monotonic() - broken
+    assert 0.4 <= lasted <= 0.9  # renew deadline 0.6 s after the last successful renewal (≤ 0.1 s before)
+    assert holder(kube_api) == "one"  # the lease is still recorded as ours, but we no longer act on it
+
+
+@pytest.mark.parametrize(("retry", "renew", "duration"), [
+    pytest.param(2.0, 2.0, 15.0, id="retry-not-below-renew"),
+    pytest.param(1.0, 15.0, 15.0, id="renew-not-below-duration"),
+    pytest.param(0.0, 1.0, 2.0, id="zero-retry"),
+])
+def test_inconsistent_timings_are_refused(retry: float, renew: float, duration: float) -> None:
+    with pytest.raises(ValueError, match="retry_period < renew_deadline < lease_duration"):
+        LeaseSettings(retry_period=retry, renew_deadline=renew, lease_duration=duration)
