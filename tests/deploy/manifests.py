@@ -7,6 +7,7 @@ restrictor) fails here as it would fail for a user.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping
@@ -30,11 +31,18 @@ def render(directory: Path = DEPLOY) -> list[dict[str, Any]]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         pytest.skip("kubectl is not installed (Debian: kubernetes-client; .ci/run installs it)")
+    returncode, stdout, stderr = _kustomize(kubectl, directory)
+    assert returncode == 0, f"kubectl kustomize {directory} failed:\n{stderr}"
+    return [doc for doc in yaml.safe_load_all(stdout) if doc]
+
+
+@functools.cache
+def _kustomize(kubectl: str, directory: Path) -> tuple[int, str, str]:
+    # Cached: several test modules look at the same rendering, and the machine is small.
     proc = subprocess.run(
         [kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=50, check=False
     )
-    assert proc.returncode == 0, f"kubectl kustomize {directory} failed:\n{proc.stderr}"
-    return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 def crd_files() -> list[dict[str, Any]]:

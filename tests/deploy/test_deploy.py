@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.manifests import OPERATOR_NAMESPACE, crd_files, of_kind, one, render
+from tests.deploy.manifests import DEPLOY, OPERATOR_NAMESPACE, crd_files, of_kind, one, render
 
 CLUSTER_SCOPED = {"Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"}
 
@@ -57,6 +57,19 @@ def test_crds_are_installed_exactly_as_the_code_ships_them(objects: list[dict[st
 )
 def test_both_crds_are_installed(crd: str, objects: list[dict[str, Any]]) -> None:
     one(objects, "CustomResourceDefinition", crd)
+
+
+def test_with_aim_overlay_is_the_install_without_the_model_crd(objects: list[dict[str, Any]]) -> None:
+    # On a cluster that already runs AIM, AIM's AIMClusterModel CRD must not be replaced by ours.
+    models_crd = ("CustomResourceDefinition", "aimclustermodels.aim.eai.amd.com")
+
+    def keyed(objs: list[dict[str, Any]]) -> dict[tuple[str, str, str | None], dict[str, Any]]:
+        return {(o["kind"], o["metadata"]["name"], o["metadata"].get("namespace")): o for o in objs}
+
+    full = keyed(objects)
+    with_aim = keyed(render(DEPLOY / "with-aim"))
+    assert (*models_crd, None) in full
+    assert with_aim == {key: obj for key, obj in full.items() if key[:2] != models_crd}
 
 
 # --- namespace and placement ----------------------------------------------------------------------
