@@ -168,9 +168,10 @@ class Sender:
         except _Failure as failure:
             if not (failure.plain_http_server and self._schemes.may_downgrade(request.url)):
                 raise
-            logger.info("%s does not speak TLS; using plain HTTP", netloc(request.url))
-            plain = replace(request, url=self._schemes.downgrade(request.url))
-            return await self._exchange_once(plain, deadline=deadline, subject=subject)
+        # Not counted as a request: no HTTP exchange took place, only a refused TLS handshake.
+        logger.info("%s does not speak TLS; using plain HTTP", netloc(request.url))
+        plain = replace(request, url=self._schemes.downgrade(request.url))
+        return await self._exchange_once(plain, deadline=deadline, subject=subject)
 
     async def _exchange_once(self, request: Outgoing, *, deadline: float, subject: str) -> Reply:
         host = netloc(request.url)
@@ -192,8 +193,10 @@ class Sender:
                 )
                 response = await self._http.send(built, stream=True)
             except httpx.HTTPError as exc:
-                self._observer.request(host, None)
-                raise _map_transport_error(exc, host=host, subject=subject) from None
+                failure = _map_transport_error(exc, host=host, subject=subject)
+                if not (failure.plain_http_server and self._schemes.may_downgrade(request.url)):
+                    self._observer.request(host, None)
+                raise failure from None
             try:
                 self._observer.request(host, response.status_code)
                 self._note_ratelimit(host, response.headers)

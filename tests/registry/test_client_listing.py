@@ -1,0 +1,158 @@
+"""Tag listings and manifest digests against a real `docker-registry` and the paginating front."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+from aimsource.domain.references import ImageRef
+from aimsource.registry.client import RegistryClient
+from aimsource.registry.errors import RepositoryNotFound, TagNotFound
+from aimsource.registry.settings import RegistrySettings
+from tests.support.faults import Fault, FaultFront
+from tests.support.fronts import CursorParam, LinkStyle, PaginatingFront
+from tests.support.images import ManifestKind, PushedImage
+from tests.support.registry_fixtures import BIG_REPOSITORY, BIG_TAGS, STANDARD_IMAGES
+from tests.support.registry_server import RunningRegistry
+
+pytestmark = pytest.mark.registry
+
+QWEN = "amdenterpriseai/aim-qwen-qwen3-32b"
+MANIFEST_KINDS: tuple[ManifestKind, ...] = ("docker", "oci", "oci-index", "docker-list")
+
+
+class Observer:
+    def __init__(self) -> None:
+        self.statuses: list[tuple[str, int | None]] = []
+        self.retries: list[str] = []
+        self.remaining: list[tuple[str, int]] = []
+
+    def request(self, host: str, status: int | None) -> None:
+        self.statuses.append((host, status))
+
+    def retry(self, host: str) -> None:
+        self.retries.append(host)
+
+    def ratelimit_remaining(self, host: str, remaining: int) -> None:
+        self.remaining.append((host, remaining))
+
+
+@pytest.fixture
+def observer() -> Observer:
+    return Observer()
+
+
+@pytest.fixture
+async def client(observer: Observer) -> AsyncIterator[RegistryClient]:
+    async with RegistryClient(RegistrySettings(backoff_base=0.01), observer=observer) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def manifests(anonymous_registry: RunningRegistry) -> dict[ManifestKind, PushedImage]:
+    """One image per manifest format, each in its own repository."""
+    with anonymous_registry.pusher() as pusher:
+        return {kind: pusher.push_image(f"listing/{kind}", "1.0.0", kind=kind) for kind in MANIFEST_KINDS}
+
+
+async def test_lists_tags_anonymously(
+    client: RegistryClient, anonymous_registry: RunningRegistry, observer: Observer
+) -> None:
+    listing = await client.list_tags(ImageRef(anonymous_registry.host, QWEN), credential=None)
+    assert sorted(listing.tags) == sorted(STANDARD_IMAGES[QWEN])
+    assert listing.truncated is False
+    assert observer.statuses == [(anonymous_registry.host, 200)]
+
+
+@pytest.mark.parametrize("cursor_param", ["last", "next_page"])
+@pytest.mark.parametrize("link_style", ["relative", "absolute", "relative-bare", "absolute-bare"])
+async def test_pagination_follows_links_with_the_minimum_number_of_requests(
+    client: RegistryClient,
+    big_registry: RunningRegistry,
+    make_paginating_front: Callable[..., PaginatingFront],
+    link_style: LinkStyle,
+    cursor_param: CursorParam,
+) -> None:
+    front = make_paginating_front(big_registry, link_style=link_style, cursor_param=cursor_param)
+    listing = await client.list_tags(ImageRef(front.host, BIG_REPOSITORY), credential=None)
+    assert listing.tags == tuple(sorted(BIG_TAGS))
+    assert listing.truncated is False
+    assert front.log.count() == PaginatingFront.pages_needed(len(BIG_TAGS), front.page_size) == 10
+    first = front.log.requests[0]
+    assert first.query == "n=1000"
+
+
+async def test_page_cap_reports_a_truncated_listing(
+    observer: Observer, paginating_front: PaginatingFront
+) -> None:
+    async with RegistryClient(RegistrySettings(max_pages=3), observer=observer) as client:
+        listing = await client.list_tags(ImageRef(paginating_front.host, BIG_REPOSITORY), credential=None)
+    assert listing.truncated is True
+    assert listing.tags == tuple(sorted(BIG_TAGS)[:300])
+    assert paginating_front.log.count() == 3
+
+
+async def test_tags_repeated_across_pages_are_listed_once(
+    client: RegistryClient, fault_front: FaultFront
+) -> None:
+    # The first page links to itself once: the second page repeats every tag of the first.
+    fault_front.inject(Fault.link_to(f"{fault_front.base_url}/v2/{QWEN}/tags/list?n=5"), path="tags/list")
+    listing = await client.list_tags(ImageRef(fault_front.host, QWEN), credential=None)
+    assert sorted(listing.tags) == sorted(STANDARD_IMAGES[QWEN])
+    assert fault_front.log.count(path="tags/list") == 2
+
+
+@pytest.mark.parametrize("kind", MANIFEST_KINDS)
+async def test_manifest_digest_comes_from_one_head_for_every_manifest_format(
+    client: RegistryClient,
+    anonymous_registry: RunningRegistry,
+    manifests: dict[ManifestKind, PushedImage],
+    make_fault_front: Callable[[RunningRegistry], FaultFront],
+    kind: ManifestKind,
+) -> None:
+    front = make_fault_front(anonymous_registry)
+    digest = await client.manifest_digest(ImageRef(front.host, f"listing/{kind}", "1.0.0"), credential=None)
+    assert digest == manifests[kind].digest
+    assert [(r.method, r.status) for r in front.log.requests] == [("HEAD", 200)]
+
+
+async def test_manifest_digest_of_a_standard_image_matches_the_registry(
+    client: RegistryClient, anonymous_registry: RunningRegistry
+) -> None:
+    async with httpx.AsyncClient() as plain:
+        answer = await plain.head(
+            f"{anonymous_registry.base_url}/v2/{QWEN}/manifests/0.8.5",
+            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        )
+    digest = await client.manifest_digest(ImageRef(anonymous_registry.host, QWEN, "0.8.5"), credential=None)
+    assert digest == answer.headers["Docker-Content-Digest"]
+
+
+async def test_missing_tag_is_tag_not_found(
+    client: RegistryClient, anonymous_registry: RunningRegistry
+) -> None:
+    ref = ImageRef(anonymous_registry.host, QWEN, "9.9.9")
+    with pytest.raises(TagNotFound, match=rf"tag not found: {anonymous_registry.host}/{QWEN}:9\.9\.9"):
+        await client.manifest_digest(ref, credential=None)
+
+
+async def test_missing_repository_is_repository_not_found(
+    client: RegistryClient, anonymous_registry: RunningRegistry
+) -> None:
+    ref = ImageRef(anonymous_registry.host, "nobody/nothing")
+    with pytest.raises(
+        RepositoryNotFound, match=rf"repository not found: {anonymous_registry.host}/nobody/nothing"
+    ):
+        await client.list_tags(ref, credential=None)
+
+
+async def test_plain_http_loopback_registry_is_probed_once_per_client(
+    client: RegistryClient, anonymous_registry: RunningRegistry, make_fault_front: Callable[..., FaultFront]
+) -> None:
+    # HTTPS first (it fails the handshake: the server speaks plain HTTP), then HTTP, remembered.
+    front = make_fault_front(anonymous_registry)
+    for _ in range(3):
+        await client.list_tags(ImageRef(front.host, QWEN), credential=None)
+    assert front.log.count() == 3
