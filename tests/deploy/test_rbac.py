@@ -23,6 +23,7 @@ from tests.deploy.manifests import (
 )
 
 AIM = "aim.eai.amd.com"
+LEASE_NAME = "aimsource-leader"  # kube.lease.LeaseSettings.name, operator.settings lease_name
 EVENTS_NAMESPACE = "default"  # kube.client.EVENTS_NAMESPACE_FOR_CLUSTER_OBJECTS
 
 
@@ -33,6 +34,7 @@ class Need:
     resource: str
     verbs: tuple[str, ...]
     why: str
+    names: tuple[str, ...] = ()  # resourceNames the grant may be limited to; () = every object
 
 
 NEEDS = {
@@ -65,9 +67,14 @@ NEEDS = {
         OPERATOR_NAMESPACE, "", "secrets", ("get",),
         "kube.KubeClient.read_pull_secret: imagePullSecrets, re-read on every sync",
     ),
-    "lease": Need(
-        OPERATOR_NAMESPACE, "coordination.k8s.io", "leases", ("get", "create", "update"),
-        "kube.LeaseElector: read, create and renew the leader Lease",
+    "lease-create": Need(
+        OPERATOR_NAMESPACE, "coordination.k8s.io", "leases", ("create",),
+        "kube.LeaseElector.try_acquire_or_renew: POST the Lease when there is none",
+    ),
+    "lease-renew": Need(
+        OPERATOR_NAMESPACE, "coordination.k8s.io", "leases", ("get", "update"),
+        "kube.LeaseElector: GET the Lease, PUT to take, renew and release it",
+        names=(LEASE_NAME,),
     ),
 }
 
@@ -90,6 +97,13 @@ def grants(objects: list[dict[str, Any]]) -> set[Grant]:
     return operator_grants(objects)
 
 
+def test_lease_name_is_the_one_the_operator_uses() -> None:
+    from aimsource.kube.lease import LeaseSettings
+    from aimsource.operator.settings import OperatorSettings
+
+    assert LeaseSettings().name == OperatorSettings().lease_name == LEASE_NAME
+
+
 def test_events_namespace_is_the_one_the_client_posts_to() -> None:
     from aimsource.kube.client import EVENTS_NAMESPACE_FOR_CLUSTER_OBJECTS
 
@@ -98,7 +112,7 @@ def test_events_namespace_is_the_one_the_client_posts_to() -> None:
 
 def _needed_grants() -> set[Grant]:
     return {
-        Grant(need.scope, need.group, need.resource, verb)
+        Grant(need.scope, need.group, need.resource, verb, need.names)
         for need in NEEDS.values()
         for verb in need.verbs
     }
@@ -106,10 +120,19 @@ def _needed_grants() -> set[Grant]:
 
 @pytest.mark.parametrize("need", NEEDS.values(), ids=NEEDS.keys())
 def test_operator_may_do_what_its_code_does(need: Need, grants: set[Grant]) -> None:
+    def covered(verb: str) -> bool:
+        # A grant for every object covers a need limited to names; a grant limited to names
+        # covers only a need limited to the same or fewer names.
+        return any(
+            (g.scope, g.group, g.resource, g.verb) == (need.scope, need.group, need.resource, verb)
+            and (not g.names or (need.names and set(need.names) <= set(g.names)))
+            for g in grants
+        )
+
     missing = [
-        Grant(need.scope, need.group, need.resource, verb)
+        Grant(need.scope, need.group, need.resource, verb, need.names)
         for verb in need.verbs
-        if Grant(need.scope, need.group, need.resource, verb) not in grants
+        if not covered(verb)
     ]
     assert not missing, f"{need.why} needs: " + "; ".join(map(str, missing))
 
