@@ -113,10 +113,19 @@ def prune_nulls_and_default(value: Any, node: dict[str, Any]) -> Any:
     return value
 
 
+# One environment for the whole session: building one raises the recursion limit, which hypothesis
+# reports when it happens inside a test.
+_CEL = celpy.Environment()
+
+
 @cache
 def _program(rule: str) -> celpy.Runner:
-    env = celpy.Environment()
-    return env.program(env.compile(rule))
+    return _CEL.program(_CEL.compile(rule))
+
+
+@cache
+def _validator(filename: str) -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(to_json_schema(root_schema(filename)))
 
 
 def cel_failures(value: Any, node: dict[str, Any], path: str) -> list[str]:
@@ -143,10 +152,9 @@ def admit(obj: dict[str, Any], filename: str = SOURCES_CRD) -> tuple[dict[str, A
     """(the stored object, the reasons it is rejected): empty reasons means the API server admits it."""
     schema = root_schema(filename)
     stored = prune_nulls_and_default(obj, schema)
-    validator = jsonschema.Draft7Validator(to_json_schema(schema))
     errors = [
         f"{'.'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
-        for error in validator.iter_errors(stored)
+        for error in _validator(filename).iter_errors(stored)
     ]
     # The API server evaluates CEL rules only on values that passed the schema's type checks; here,
     # rules run on well-typed objects only, which is enough for a verdict.
