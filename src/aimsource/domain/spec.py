@@ -27,7 +27,6 @@ KIND = "AIMClusterModelSource"
 
 DEFAULT_REGISTRY = "docker.io"
 DEFAULT_SYNC_INTERVAL = 3600.0
-DEFAULT_SYNC_INTERVAL_TEXT = "1h"
 DEFAULT_MAX_MODELS = 100
 
 # Limits, equal to the CRD's (tests/crds/test_agreement.py compares them).
