@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp.web
 import attrs
 import kmock
+from kmock._internal import parsing
 from kmock._internal.filtering import FnCriteria
 
 from tests.support.kubeapi_store import Event, Store
@@ -39,6 +40,26 @@ class RequestRecord:
     subresource: str | None
     namespace: str | None
     name: str | None
+
+
+_kmock_parse_path = parsing.parse_path
+
+
+def _parse_path(path: str) -> parsing.ParsedPath:
+    """kmock 0.8 reads `/api/v1/namespaces[/<name>]` as a namespace prefix (and crashes on the list).
+
+    Namespaces are a resource like any other; everything else goes to kmock's parser.
+    """
+    parts = path.strip("/").split("/")
+    namespace_url = len(parts) <= 4 or parts[4:] in (["status"], ["finalize"])
+    if parts[:3] == ["api", "v1", "namespaces"] and namespace_url:
+        name = parts[3] if len(parts) > 3 else None
+        subresource = parts[4] if len(parts) > 4 else None
+        return parsing.ParsedPath("", "v1", "namespaces", None, name, subresource)
+    return _kmock_parse_path(path)
+
+
+parsing.parse_path = _parse_path  # kmock's request parser looks it up on the module at each request
 
 
 def _verb(method: str, name: str | None, params: Mapping[str, str]) -> str:
@@ -74,6 +95,9 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
         return await super()._handle(request)
 
     async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
+        if isinstance(exc, kmock.KubernetesError) and exc.status < 500:  # kmock's own, e.g. unknown URL
+            exc = ApiError(exc.status, "NotFound" if exc.status == 404 else "BadRequest",
+                           "the server could not find the requested resource")
         if not isinstance(exc, ApiError):
             self.internal_errors.append("".join(traceback.format_exception(exc)))
             exc = ApiError(500, "InternalError", f"Internal error occurred: {exc!r}")

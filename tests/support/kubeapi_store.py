@@ -332,11 +332,18 @@ class Store:
     def _store_update(self, rt: ResourceType, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         new["metadata"]["resourceVersion"] = self._next_rv()
         self._objects[rt.key][_key(new)] = new
+        if rt == CRDS:
+            for new_type in types_from_crd(new):
+                self.register(new_type)
         self._record(rt, "MODIFIED", new, old)
         return copy.deepcopy(new)
 
     def _remove(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         del self._objects[rt.key][_key(obj)]
+        if rt == CRDS:  # the resource is no longer served, and its objects are gone with it
+            for old_type in types_from_crd(obj):
+                self._types.pop(old_type.key, None)
+                self._objects.pop(old_type.key, None)
         gone_obj = copy.deepcopy(obj)
         gone_obj["metadata"]["resourceVersion"] = self._next_rv()
         self.last_delete_rv = self._rv
@@ -344,7 +351,7 @@ class Store:
         return gone_obj
 
     def _orphan(self, uid: str) -> None:
-        for rt_key, objs in self._objects.items():
+        for rt_key, objs in list(self._objects.items()):
             for obj in list(objs.values()):
                 refs = obj["metadata"].get("ownerReferences") or []
                 if any(ref.get("uid") == uid for ref in refs):
@@ -379,7 +386,7 @@ class Store:
         deleted = 0
         with self._lock:
             live = {obj["metadata"]["uid"] for objs in self._objects.values() for obj in objs.values()}
-            for rt_key, objs in self._objects.items():
+            for rt_key, objs in list(self._objects.items()):
                 rt = self._types[rt_key]
                 for obj in list(objs.values()):
                     refs = obj["metadata"].get("ownerReferences") or []

@@ -17,10 +17,26 @@ from aimsource.kube.errors import (
     UnauthorizedError,
     UnreachableError,
 )
+from aimsource.kube.lease import LeaseElector, LeaseSettings
 
 __all__ = [
-    "AlreadyExistsError", "ApiStatusError", "ClientSettings", "ConflictError", "ForbiddenError",
-    "InvalidError", "KubeClient", "KubeConfig", "KubeConfigError", "KubeError", "NotFoundError",
-    "SecretError", "ServerError", "UnauthorizedError", "UnreachableError", "load_kube_config",
+    "AlreadyExistsError",
+    "ApiStatusError",
+    "ClientSettings",
+    "ConflictError",
+    "ForbiddenError",
+    "InvalidError",
+    "KubeClient",
+    "KubeConfig",
+    "KubeConfigError",
+    "KubeError",
+    "LeaseElector",
+    "LeaseSettings",
+    "NotFoundError",
+    "SecretError",
+    "ServerError",
+    "UnauthorizedError",
+    "UnreachableError",
+    "load_kube_config",
     "operator_namespace",
 ]
