@@ -1,0 +1,127 @@
+"""The kopf side: how kopf logs in, what it watches, and the thin handlers that feed our state.
+
+Only event handlers and indexes are registered - no change handlers, timers or daemons - so kopf
+never adds a finalizer to a source (a source stays deletable while the operator is down) and never
+patches objects for its own bookkeeping; the persistence settings point at annotations anyway, so
+that nothing of kopf's can land in `status`, which the CRD would prune. Every handler is a
+coroutine: kopf runs synchronous handlers in threads, and ours touch loop-bound state.
+
+Models are kept in two kopf indexes (by canonical image, by source label). kopf does not call
+any non-index handler before every index has been filled from the initial listing, so no source
+is scheduled - and no sync can run - before the operator knows every existing model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import kopf
+
+from aimsource.domain.models import SOURCE_LABEL
+from aimsource.domain.planning import ExistingModel
+from aimsource.kube import KubeConfig
+from aimsource.operator.index import existing_model
+
+GROUP = "aim.eai.amd.com"
+VERSION = "v1alpha1"
+SOURCES = "aimclustermodelsources"
+MODELS = "aimclustermodels"
+ANNOTATION_PREFIX = "aimsource.eai.amd.com"
+
+
+class OperatorHooks(Protocol):
+    """What the handlers hand their events to (implemented in `main`)."""
+
+    def bind_indexes(self, by_image: Mapping[str, Any], by_source: Mapping[str, Any]) -> None: ...
+    def source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None: ...
+    def model_seen(self, image: str) -> None: ...
+
+
+def connection_info(config: KubeConfig) -> kopf.ConnectionInfo:
+    """kopf logs in with exactly what our own client uses (in-cluster or kubeconfig)."""
+    token = config.token
+    if config.token_file:
+        with open(config.token_file) as f:
+            token = f.read().strip()
+    return kopf.ConnectionInfo(
+        server=config.server,
+        ca_path=config.ca_file,
+        ca_data=config.ca_data,
+        insecure=config.insecure or None,
+        username=config.username,
+        password=config.password,
+        scheme="Bearer" if token else None,
+        token=token,
+        certificate_path=config.client_cert_file,
+        certificate_data=config.client_cert_data,
+        private_key_path=config.client_key_file,
+        private_key_data=config.client_key_data,
+        default_namespace=config.namespace,
+    )
+
+
+def kopf_settings() -> kopf.OperatorSettings:
+    """kopf settings for an operator that only watches."""
+    settings = kopf.OperatorSettings()
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=ANNOTATION_PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=ANNOTATION_PREFIX)
+    settings.posting.enabled = False  # our events are posted by the reconciler, on change only
+    settings.scanning.disabled = True  # the CRDs come with the operator; no RBAC to watch CRDs
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.watching.connect_timeout = 10
+    settings.networking.request_timeout = 60
+    settings.peering.standalone = True  # our Lease elects the leader; every replica watches
+    return settings
+
+
+def build_registry(config: KubeConfig, hooks: OperatorHooks) -> kopf.OperatorRegistry:
+    registry = kopf.OperatorRegistry()
+
+    @kopf.on.login(registry=registry)
+    async def login(**_: Any) -> kopf.ConnectionInfo:
+        return connection_info(config)
+
+    @kopf.on.startup(registry=registry)
+    async def startup(**kwargs: Any) -> None:
+        # kopf passes every index to every handler by its function's name.
+        hooks.bind_indexes(kwargs["models_by_image"], kwargs["models_by_source"])
+
+    # Indexes are named by their handler id; set it, or kopf derives it from the qualified name.
+    @kopf.index(GROUP, VERSION, MODELS, id="models_by_image", registry=registry)
+    async def models_by_image(body: kopf.Body, **_: Any) -> dict[str, ExistingModel] | None:
+        model = existing_model(body)
+        return None if model is None else {model.image: model}
+
+    @kopf.index(GROUP, VERSION, MODELS, id="models_by_source", registry=registry)
+    async def models_by_source(body: kopf.Body, labels: Mapping[str, str], **_: Any) -> dict[str, str] | None:
+        source = labels.get(SOURCE_LABEL)
+        return {source: str(body.metadata.name)} if source else None
+
+    @kopf.on.event(GROUP, VERSION, MODELS, registry=registry)
+    async def model_event(type: str | None, body: kopf.Body, **_: Any) -> None:
+        if type != "DELETED":
+            model = existing_model(body)
+            if model is not None:
+                hooks.model_seen(model.image)
+
+    @kopf.on.event(GROUP, VERSION, SOURCES, registry=registry)
+    async def source_event(type: str | None, body: kopf.Body, **_: Any) -> None:
+        hooks.source_event(type, _plain(body))
+
+    return registry
+
+
+def _plain(body: kopf.Body) -> dict[str, Any]:
+    """A detached plain-dict copy: kopf's Body is a live view that changes under our feet."""
+    copied: dict[str, Any] = _copy(dict(body))
+    return copied
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value

@@ -1,0 +1,137 @@
+"""`aimsource run`: assemble the operator's parts and run them on one event loop until stopped.
+
+kopf watches (every replica); the Lease elector switches the worker pool on and off; the metrics
+and health endpoints serve the platform. kopf owns SIGINT/SIGTERM: when it stops, everything else
+is cancelled and the Lease is released, so a standby takes over at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from aimsource.kube import KubeClient, KubeConfigError, load_kube_config
+from aimsource.kube.lease import LeaseElector, LeaseSettings, default_identity
+from aimsource.operator import handlers
+from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
+from aimsource.operator.index import IndexedModelStore
+from aimsource.operator.leadership import WorkerSwitch
+from aimsource.operator.logs import setup_logging
+from aimsource.operator.metrics import Metrics
+from aimsource.operator.reconciler import Reconciler, run_workers
+from aimsource.operator.schedule import Policy
+from aimsource.operator.settings import OperatorSettings
+from aimsource.registry.client import RegistryClient
+from aimsource.registry.settings import RegistrySettings
+
+log = logging.getLogger("aimsource.operator")
+
+
+class OperatorStartError(Exception):
+    """The operator cannot start (no cluster configuration, a port taken); the message says why."""
+
+
+class Operator:
+    """The operator's state shared by kopf's handlers, the workers and the endpoints."""
+
+    def __init__(self, settings: OperatorSettings, kube: KubeClient, registry: RegistryClient,
+                 metrics: Metrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.store = IndexedModelStore(create=kube.create_model, clock=time.monotonic)
+        self.reconciler = Reconciler(
+            kube=kube, lister=registry, store=self.store, namespace=settings.namespace, metrics=metrics,
+            policy=Policy(min_interval=settings.min_sync_interval, retry_base=settings.retry_base,
+                          startup_spread=settings.startup_spread),
+        )
+        self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers))
+        self.kopf_ready = asyncio.Event()
+        self.elector_task: asyncio.Task[None] | None = None
+
+    # --- handlers.OperatorHooks ----------------------------------------------------------------
+    def bind_indexes(self, by_image: Mapping[str, Any], by_source: Mapping[str, Any]) -> None:
+        self.store.bind(by_image=by_image, by_source=by_source)
+
+    def source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        self.reconciler.on_source_event(event_type, body)
+
+    def model_seen(self, image: str) -> None:
+        self.store.observed(image)
+
+    # --- readiness -----------------------------------------------------------------------------
+    def readiness(self) -> Readiness:
+        if not self.kopf_ready.is_set():
+            return Readiness(False, "not watching yet")
+        if self.settings.leader_election:
+            if self.elector_task is None or self.elector_task.done():
+                return Readiness(False, "leader election is not running")
+            return Readiness(True, "leader" if self.switch.leading else "standby")
+        return Readiness(True, "leader (no election)")
+
+
+def run_operator(settings: OperatorSettings) -> int:
+    setup_logging(fmt=settings.log_format, level=settings.log_level)
+    try:
+        config = load_kube_config()
+    except KubeConfigError as exc:
+        raise OperatorStartError(str(exc)) from None
+    try:
+        asyncio.run(_run(settings, config))
+    except EndpointError as exc:
+        raise OperatorStartError(str(exc)) from None
+    return 0
+
+
+def _lease_settings(settings: OperatorSettings) -> LeaseSettings:
+    """client-go's proportions (15 s lease, 10 s renew deadline, 2 s retry) scaled to the duration."""
+    duration = settings.lease_duration
+    return LeaseSettings(
+        namespace=settings.namespace, name=settings.lease_name,
+        identity=settings.identity or default_identity(),
+        lease_duration=duration, renew_deadline=duration * 2 / 3, retry_period=duration * 2 / 15,
+    )
+
+
+async def _run(settings: OperatorSettings, config: Any) -> None:
+    metrics = Metrics()
+    registry_settings = RegistrySettings(
+        insecure=settings.insecure_registries, ca_file=settings.ca_file,
+        max_concurrency_per_host=settings.max_concurrency_per_host,
+    )
+    async with KubeClient(config) as kube, RegistryClient(registry_settings, observer=metrics) as registry:
+        op = Operator(settings, kube, registry, metrics)
+        apps = build_apps(metrics=metrics, readiness=op.readiness, metrics_port=settings.metrics_port,
+                          health_port=settings.health_port)
+        runners = await start_endpoints(apps, host=settings.listen_host)
+        log.info("operator starting", extra={
+            "namespace": settings.namespace, "server": config.server,
+            "leader_election": settings.leader_election, "workers": settings.workers,
+        })
+        try:
+            if settings.leader_election:
+                elector = LeaseElector(kube, _lease_settings(settings),
+                                       on_started_leading=op.switch.start, on_stopped_leading=op.switch.stop)
+                op.elector_task = asyncio.create_task(elector.run(), name="leader-election")
+            else:
+                op.switch.start()
+            await kopf.operator(
+                registry=handlers.build_registry(config, op),
+                settings=handlers.kopf_settings(),
+                clusterwide=True,
+                standalone=True,
+                ready_flag=op.kopf_ready,
+            )
+        finally:
+            if op.elector_task is not None:
+                op.elector_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await op.elector_task
+            await op.switch.stop()
+            await stop_endpoints(runners)
+            log.info("operator stopped")

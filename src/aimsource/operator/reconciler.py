@@ -1,0 +1,196 @@
+"""Sources in, syncs out: the table of known sources, the due-time queue, and one sync's effects.
+
+Watch events (`on_source_event`) only update the table and the queue. Workers (`worker`, run by the
+leader only) take due sources and run `sync_source`; this module then writes what it returned -
+the status when something in it changed, events on creations and on a change into trouble - and
+reschedules from the updated state. Nothing here deletes or edits a model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from aimsource.domain.status import PENDING, PROGRESSING, READY, initial_status
+from aimsource.kube import KubeClient, KubeError
+from aimsource.kube import SecretError as KubeSecretError
+from aimsource.operator.logs import source_context
+from aimsource.operator.metrics import Metrics
+from aimsource.operator.queue import SyncQueue
+from aimsource.operator.reporting import events_for, status_write_needed
+from aimsource.operator.schedule import Policy, decide
+from aimsource.operator.sources import SourceEntry, observe
+from aimsource.sync.engine import SyncResult, sync_source
+from aimsource.sync.ports import ModelStore, SecretError, TagLister
+
+log = logging.getLogger("aimsource.operator")
+
+
+class NamespaceSecrets:
+    """`sync.ports.SecretReader` over the operator namespace; secrets are read on every sync."""
+
+    def __init__(self, kube: KubeClient, namespace: str) -> None:
+        self._kube = kube
+        self._namespace = namespace
+
+    async def read(self, name: str) -> bytes:
+        try:
+            return await self._kube.read_pull_secret(self._namespace, name)
+        except KubeSecretError as exc:
+            raise SecretError(str(exc)) from None
+
+
+class Reconciler:
+    def __init__(
+        self,
+        *,
+        kube: KubeClient,
+        lister: TagLister,
+        store: ModelStore,
+        namespace: str,
+        metrics: Metrics,
+        policy: Policy,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._kube = kube
+        self._lister = lister
+        self._store = store
+        self._secrets = NamespaceSecrets(kube, namespace)
+        self._metrics = metrics
+        self._policy = policy
+        self._clock = clock
+        self.table: dict[str, SourceEntry] = {}
+        self.queue = SyncQueue(clock)
+
+    # --- watch side (every replica) -------------------------------------------------------------
+    def on_source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        name = str((body.get("metadata") or {}).get("name"))
+        if event_type == "DELETED":
+            if self.table.pop(name, None) is not None:
+                self.queue.discard(name)
+                log.info("source deleted", extra={"source": name})
+            self._count_sources()
+            return
+        first = name not in self.table
+        entry = observe(self.table.get(name), body)
+        self.table[name] = entry
+        self._reschedule(entry, first=first)
+        self._count_sources()
+
+    def _reschedule(self, entry: SourceEntry, *, first: bool = False) -> None:
+        now = self._clock()
+        decision = decide(entry.state, now, self._policy)
+        before = self.queue.due(entry.name)
+        self.queue.schedule(entry.name, decision.when)
+        if first or before is None or abs(before - decision.when) > 0.001:
+            log.debug("sync scheduled", extra={"source": entry.name, "why": decision.why,
+                                               "in_seconds": round(decision.when - now, 3)})
+
+    def _count_sources(self) -> None:
+        counts = Counter(
+            (e.status or {}).get("status") or PENDING for e in self.table.values()
+        )
+        self._metrics.set_sources(counts)
+
+    # --- sync side (the leader's workers) ------------------------------------------------------
+    async def worker(self) -> None:
+        """Take due sources forever; cancelled when this replica stops leading."""
+        while True:
+            name = await self.queue.take()
+            try:
+                with source_context(name):
+                    await self.sync_one(name)
+            finally:
+                self.queue.done(name)
+                entry = self.table.get(name)
+                if entry is not None:
+                    self._reschedule(entry)
+
+    async def sync_one(self, name: str) -> None:
+        entry = self.table.get(name)
+        if entry is None:
+            return
+        started = self._clock()
+        state = entry.state
+        entry.state = replace(state, last_attempt=started, handled_request=state.requested)
+        body = entry.body
+        log.info("sync started", extra={"generation": state.generation})
+        try:
+            await self._mark_in_progress(entry, generation=state.generation)
+            result = await sync_source(
+                body, lister=self._lister, store=self._store, secrets=self._secrets,
+                now=datetime.datetime.fromtimestamp(started, tz=datetime.UTC), previous=entry.status,
+            )
+            await self._report(entry, body, result)
+        except KubeError as exc:
+            self._failed(entry, started)
+            log.warning("sync failed", extra={"error": str(exc)})
+            return
+        except Exception:
+            # A bug must not kill the worker or stop the other sources; it retries with backoff.
+            self._failed(entry, started)
+            log.exception("sync crashed")
+            return
+        outcome = result.status.get("status")
+        invalid = result.source is None  # won't get better until the spec changes: no backoff
+        failures = 0 if outcome == READY or invalid else entry.state.failures + 1
+        entry.state = replace(entry.state, failures=failures, synced_generation=state.generation,
+                              last_sync=self._clock(), inherited=False)
+        self._metrics.sync_finished(str(outcome), self._clock() - started, created=len(result.created))
+        self._count_sources()
+        log.info("sync finished", extra={
+            "status": outcome, "created": len(result.created),
+            "available": result.status.get("availableModels"),
+            "discovered": result.status.get("discoveredModels"),
+            "seconds": round(self._clock() - started, 3),
+        })
+
+    def _failed(self, entry: SourceEntry, started: float) -> None:
+        entry.state = replace(entry.state, failures=entry.state.failures + 1)
+        self._metrics.sync_finished("Error", self._clock() - started, created=0)
+
+    async def _mark_in_progress(self, entry: SourceEntry, *, generation: int) -> None:
+        """Pending on first sight; Progressing while a sync for a new generation runs."""
+        if not entry.status:
+            await self._write(entry, initial_status())
+        elif entry.status.get("observedGeneration") != generation and entry.status.get("status") not in (
+            PENDING, PROGRESSING,
+        ):
+            await self._write(entry, {**entry.status, "status": PROGRESSING})
+
+    async def _report(self, entry: SourceEntry, body: Mapping[str, Any], result: SyncResult) -> None:
+        new = result.status
+        if status_write_needed(entry.status, new):
+            await self._write(entry, new)
+        for event in events_for(settled_before=entry.settled, new=new, created=result.created):
+            try:
+                await self._kube.post_event(body, type=event.type, reason=event.reason, message=event.message)
+            except KubeError as exc:
+                log.warning("event not posted", extra={"reason": event.reason, "error": str(exc)})
+        if new.get("status") not in (PENDING, PROGRESSING):
+            entry.settled = new.get("status")
+
+    async def _write(self, entry: SourceEntry, status: Mapping[str, Any]) -> None:
+        """One merge patch of the status subresource; keys that disappeared are removed."""
+        patch: dict[str, Any] = {key: None for key in (entry.status or {}) if key not in status}
+        patch.update(status)
+        await self._kube.patch_source_status(entry.name, patch)
+        entry.status = dict(status)
+        log.debug("status written", extra={"status": status.get("status")})
+
+
+async def run_workers(reconciler: Reconciler, count: int) -> None:
+    """The bounded pool: `count` workers until cancelled."""
+    workers = [asyncio.create_task(reconciler.worker(), name=f"sync-worker-{i}") for i in range(count)]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
