@@ -35,6 +35,7 @@ from aimsource.registry.settings import RegistrySettings
 
 AuthFlow = Generator[Outgoing, Reply, None]
 TokenKey = tuple[str, str, str]
+_PRUNE_ABOVE = 1024
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,11 @@ class AuthState:
     def store_token(self, key: TokenKey, value: str, *, expires_in: float | None) -> None:
         lifetime = expires_in if expires_in is not None else self._settings.token_default_lifetime
         margin = min(self._settings.token_expiry_margin, lifetime / 2)
-        self._tokens[key] = _Token(value=value, expires_at=self._clock() + lifetime - margin)
+        now = self._clock()
+        if len(self._tokens) >= _PRUNE_ABOVE:
+            # Expired tokens are otherwise dropped only when looked up again: keep the cache bounded.
+            self._tokens = {k: t for k, t in self._tokens.items() if t.expires_at > now}
+        self._tokens[key] = _Token(value=value, expires_at=now + lifetime - margin)
 
     def drop_token(self, key: TokenKey) -> None:
         self._tokens.pop(key, None)

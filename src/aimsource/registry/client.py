@@ -155,6 +155,8 @@ class RegistryClient:
             ) from None
         except httpx.HTTPError as exc:  # a safety net: sending.py maps these already
             raise Unreachable(f"unreachable: {call.scope.host}: {type(exc).__name__}") from None
+        except (httpx.InvalidURL, httpx.StreamError) as exc:  # not HTTPError subclasses
+            raise _bad(call, f"cannot use the registry's answer ({type(exc).__name__})") from None
 
     async def _list_tags(self, call: _Call) -> TagListing:
         settings = self._settings
@@ -176,7 +178,9 @@ class RegistryClient:
             url = following
         logger.warning(
             "tag listing of %s truncated after %d pages (%d tags)",
-            call.scope.subject, settings.max_pages, len(tags),
+            call.scope.subject,
+            settings.max_pages,
+            len(tags),
         )
         return TagListing(tuple(tags), truncated=True)
 

@@ -118,7 +118,12 @@ class Sender:
             self._observer.retry(host)
             logger.info(
                 "retrying request to %s for %s after %s (attempt %d of %d, waiting %.2f s)",
-                host, subject, what, attempt + 1, settings.max_attempts, delay,
+                host,
+                subject,
+                what,
+                attempt + 1,
+                settings.max_attempts,
+                delay,
             )
             await asyncio.sleep(delay)
 
@@ -291,6 +296,10 @@ def _map_transport_error(exc: httpx.HTTPError, *, host: str, subject: str) -> _F
                     retryable=False,
                     plain_http_server=True,
                 )
+            if isinstance(cause, ConnectionResetError | BrokenPipeError):
+                # Some plain-HTTP servers hang up on a TLS hello instead of answering it.
+                reset = Unreachable(f"unreachable: {host}: connection reset")
+                return _Failure(reset, retryable=True, plain_http_server=True)
             if isinstance(cause, ConnectionRefusedError):
                 return _unreachable(host, "connection refused")
             if isinstance(cause, socket.gaierror):
