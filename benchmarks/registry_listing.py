@@ -179,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tags", type=int, default=1000)
     parser.add_argument("--max-models", type=int, default=10)
     parser.add_argument("--data-dir", type=Path, help="keep pushed images here between runs")
+    parser.add_argument(
+        "--aimsource-arg", action="append", default=[], metavar="ARG",
+        help="extra argument for `aimsource sync` (repeatable), e.g. a request budget flag",
+    )  # fmt: skip
     parser.add_argument("--legs", default="aimsource,ideal,skopeo", help="comma-separated subset")
     args = parser.parse_args(argv)
     if args.command == "ideal":
@@ -206,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         with start_registry("anonymous", workdir=work / "registry", storage_dir=args.data_dir) as registry:
             push(registry, repos, tags)
-            with PaginatingFront(registry.base_url, page_size=PAGE_SIZE) as front:
+            with PaginatingFront(registry.base_url, page_size=PAGE_SIZE, cache_seconds=3600) as front:
                 results: list[Leg] = []
                 docker_config = work / "docker-config.json"
                 docker_config.write_text('{"auths": {}}')
@@ -215,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                     source.write_text(source_yaml(front.host, repos, args.max_models))
                     command = [
                         sys.executable, "-m", "aimsource", "sync", str(source), "--out", str(work / "models"),
-                        "--docker-config", str(docker_config), "-o", "json",
+                        "--docker-config", str(docker_config), "-o", "json", *args.aimsource_arg,
                     ]  # fmt: skip
                     results.append(run_leg("aimsource", front, command))
                 if "ideal" in legs:

@@ -7,6 +7,7 @@ If these fail, the client's tests against them mean nothing; so they check what 
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
 import time
@@ -82,6 +83,15 @@ def test_docker_config_holds_credentials_the_registry_accepts(htpasswd_registry:
 def test_registry_log_is_captured(anonymous_registry: RunningRegistry) -> None:
     httpx.get(f"{anonymous_registry.base_url}/v2/{QWEN}/tags/list")
     assert "/v2/amdenterpriseai/aim-qwen-qwen3-32b/tags/list" in anonymous_registry.log_text()
+
+
+def test_secret_strings_name_the_forms_a_basic_header_carries(htpasswd_registry: RunningRegistry) -> None:
+    pair = f"{htpasswd_registry.username}:{htpasswd_registry.password}"
+    header = "Basic " + base64.b64encode(pair.encode()).decode()
+    password, encoded = htpasswd_registry.secret_strings()
+    assert password == htpasswd_registry.password
+    assert header == f"Basic {encoded}"
+    assert not any(secret in htpasswd_registry.log_text() for secret in htpasswd_registry.secret_strings())
 
 
 # -- token flow ----------------------------------------------------------------------------------
@@ -288,6 +298,26 @@ def test_paginating_front_page_size(paginating_front: PaginatingFront, n: int, e
     assert pages == expected_pages
 
 
+@pytest.mark.parametrize(
+    ("cache_seconds", "sees_new_tag"),
+    [pytest.param(0.0, True, id="no-cache-lists-new-tags-at-once"), pytest.param(600.0, False, id="cached")],
+)
+def test_paginating_front_caches_listings_only_when_asked(
+    anonymous_registry: RunningRegistry,
+    make_paginating_front: Callable[..., PaginatingFront],
+    cache_seconds: float,
+    sees_new_tag: bool,
+) -> None:
+    repository = f"infra/cache-{int(cache_seconds)}"
+    front = make_paginating_front(anonymous_registry, cache_seconds=cache_seconds)
+    with anonymous_registry.pusher() as pusher:
+        pusher.push_image(repository, "1.0.0")
+        assert _tags(httpx.get(f"{front.base_url}/v2/{repository}/tags/list")) == ["1.0.0"]
+        pusher.push_image(repository, "1.0.1")
+    listed = _tags(httpx.get(f"{front.base_url}/v2/{repository}/tags/list"))
+    assert ("1.0.1" in listed) is sees_new_tag
+
+
 def test_paginating_front_cursor_is_opaque_and_can_use_a_token_param(
     big_registry: RunningRegistry, make_paginating_front: Callable[..., PaginatingFront]
 ) -> None:
@@ -426,7 +456,7 @@ def test_recording_server_catches_a_leaked_credential(recording_server: Recordin
     assert recording_server.credentials_seen() == []
     leaked = httpx.get(f"{recording_server.base_url}{TAGS_PATH}", auth=("user", "secret"))
     assert leaked.json()["tags"] == ["from-another-host"]
-    assert recording_server.credentials_seen() == [httpx.BasicAuth("user", "secret")._auth_header]
+    assert recording_server.credentials_seen() == ["Basic " + base64.b64encode(b"user:secret").decode()]
 
 
 def test_fault_front_records_authorization_per_request(

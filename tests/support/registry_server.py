@@ -96,6 +96,13 @@ class RunningRegistry:
         token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
         return {"auths": {self.host: {"auth": token}}}
 
+    def secret_strings(self) -> tuple[str, ...]:
+        """Forms of the credentials that must never show up in a log, status, event or error message:
+        the password and the base64 `user:password` of a Basic header (empty when anonymous)."""
+        if self.username is None or self.password is None:
+            return ()
+        return (self.password, base64.b64encode(f"{self.username}:{self.password}".encode()).decode())
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
