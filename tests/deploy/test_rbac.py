@@ -39,8 +39,8 @@ class Need:
 
 NEEDS = {
     "sources-watch": Need(
-        CLUSTER, AIM, "aimclustermodelsources", ("get", "list", "watch"),
-        "operator: kopf watches sources cluster-wide",
+        CLUSTER, AIM, "aimclustermodelsources", ("list", "watch"),
+        "operator.handlers: kopf lists and watches sources cluster-wide (event handlers only)",
     ),
     "sources-status": Need(
         CLUSTER, AIM, "aimclustermodelsources/status", ("patch",),
@@ -48,7 +48,7 @@ NEEDS = {
     ),
     "models-index": Need(
         CLUSTER, AIM, "aimclustermodels", ("list", "watch"),
-        "operator: index of models by image (kopf watch; KubeClient.list_models at start-up)",
+        "operator.handlers: kopf indexes of models by image and by source (list, then watch)",
     ),
     "models-create": Need(
         CLUSTER, AIM, "aimclustermodels", ("create",),
@@ -78,8 +78,12 @@ NEEDS = {
     ),
 }
 
-# Granted on purpose although no call strictly needs it; each with the reason.
+# Granted on purpose although no call strictly needs it; each with the reason. Not needed, and so
+# not granted: `patch`/`update` of sources (kopf runs event handlers and indexes only, so it never
+# patches objects or adds finalizers), CRDs (kopf's resource scanning is disabled), namespaces
+# (cluster-wide watching), kopf peering resources (standalone: our Lease elects the leader).
 TOLERATED = {
+    Grant(CLUSTER, AIM, "aimclustermodelsources", "get"): "read one source (kubectl-style); read-only",
     Grant(CLUSTER, AIM, "aimclustermodelsources/status", "get"): "read-back of status; harmless",
     Grant(CLUSTER, AIM, "aimclustermodels", "get"): "read one model by name when create says 409",
 }
@@ -186,3 +190,18 @@ def test_every_binding_targets_the_operator_service_account(objects: list[dict[s
         assert binding["subjects"] == [
             {"kind": "ServiceAccount", "name": "aimsource", "namespace": OPERATOR_NAMESPACE}
         ], binding["metadata"]["name"]
+
+
+def test_kopf_is_configured_to_need_nothing_beyond_these_grants() -> None:
+    # The reasons in TOLERATED's comment, checked: if one of these changes, RBAC must change too.
+    from aimsource.operator.handlers import build_registry, kopf_settings
+
+    settings = kopf_settings()
+    assert settings.scanning.disabled, "kopf would watch CRDs: customresourcedefinitions list/watch"
+    assert not settings.posting.enabled, "kopf would post its own events into aim-system"
+    assert settings.peering.standalone, "kopf would read and patch KopfPeering objects"
+    registry = build_registry(None, None)  # type: ignore[arg-type]  # the handlers are not called
+    changing = registry._changing.get_all_handlers()
+    spawning = registry._spawning.get_all_handlers()
+    assert not changing, "change handlers make kopf patch sources (diff-base, progress, finalizers)"
+    assert not spawning, "daemons and timers make kopf add finalizers to sources"
