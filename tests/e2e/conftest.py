@@ -31,7 +31,9 @@ def shared_api() -> Iterator[KubeAPI]:
 
 
 @pytest.fixture(scope="module")
-def shared_operator(shared_api: KubeAPI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
+def shared_operator(
+    shared_api: KubeAPI, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorProcess]:
     workdir = tmp_path_factory.mktemp("operator")
     kubeconfig = shared_api.write_kubeconfig(workdir / "kubeconfig")
     with running_operator(kubeconfig, workdir) as op:

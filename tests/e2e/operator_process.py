@@ -26,28 +26,45 @@ FAST_FLAGS = ("--min-sync-interval", "1s", "--retry-base", "1s", "--startup-spre
 
 
 class OperatorProcess:
-    def __init__(self, kubeconfig: Path, workdir: Path, *, name: str = "operator",
-                 election: bool = False, extra: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        kubeconfig: Path,
+        workdir: Path,
+        *,
+        name: str = "operator",
+        election: bool = False,
+        extra: Sequence[str] = (),
+    ) -> None:
         self.kubeconfig = kubeconfig
         self.name = name
         self.log_path = workdir / f"{name}.log"
         self.metrics_port = free_port()
         self.health_port = free_port()
         self.args = [
-            sys.executable, "-m", "aimsource", "run",
-            "--listen-host", "127.0.0.1",
-            "--metrics-port", str(self.metrics_port),
-            "--health-port", str(self.health_port),
-            "--log-format", "json", "--log-level", "DEBUG",
-            "--namespace", "aim-system",
-            "--identity", name,
+            sys.executable,
+            "-m",
+            "aimsource",
+            "run",
+            "--listen-host",
+            "127.0.0.1",
+            "--metrics-port",
+            str(self.metrics_port),
+            "--health-port",
+            str(self.health_port),
+            "--log-format",
+            "json",
+            "--log-level",
+            "DEBUG",
+            "--namespace",
+            "aim-system",
+            "--identity",
+            name,
             *FAST_FLAGS,
             *(() if election else ("--no-leader-election",)),
             *extra,
         ]
         self.env = {
-            k: v for k, v in os.environ.items()
-            if not k.startswith(("AIMSOURCE_", "KUBERNETES_SERVICE_"))
+            k: v for k, v in os.environ.items() if not k.startswith(("AIMSOURCE_", "KUBERNETES_SERVICE_"))
         }
         self.env.update(KUBECONFIG=str(kubeconfig), HOME=str(workdir), PYTHONUNBUFFERED="1")
         self.process: subprocess.Popen[bytes] | None = None
@@ -56,8 +73,9 @@ class OperatorProcess:
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self, *, wait: bool = True) -> OperatorProcess:
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(self.args, env=self.env, stdout=self._log_file,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            self.args, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         if wait:
             self.wait_ready()
         return self
@@ -131,8 +149,11 @@ class OperatorProcess:
         return records
 
     def logged(self, message: str, *, source: str | None = None) -> list[dict[str, Any]]:
-        return [r for r in self.log_records()
-                if r.get("message") == message and (source is None or r.get("source") == source)]
+        return [
+            r
+            for r in self.log_records()
+            if r.get("message") == message and (source is None or r.get("source") == source)
+        ]
 
     def wait(self, predicate: Callable[[], Any], *, timeout: float = 15.0, message: str = "condition") -> Any:
         """Poll `predicate` until truthy; fail with the operator's log tail if it dies or times out."""
@@ -142,10 +163,14 @@ class OperatorProcess:
             if result:
                 return result
             if self.process is not None and self.process.poll() is not None:
-                raise AssertionError(f"{self.name} exited ({self.process.returncode}) while waiting for"
-                                     f" {message}:\n{self.tail()}")
+                raise AssertionError(
+                    f"{self.name} exited ({self.process.returncode}) while waiting for"
+                    f" {message}:\n{self.tail()}"
+                )
             if time.monotonic() > deadline:
-                raise AssertionError(f"{message} not reached within {timeout} s; {self.name} log:\n{self.tail()}")
+                raise AssertionError(
+                    f"{message} not reached within {timeout} s; {self.name} log:\n{self.tail()}"
+                )
             time.sleep(0.1)
 
     def tail(self, lines: int = 40) -> str:

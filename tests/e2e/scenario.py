@@ -14,9 +14,17 @@ SOURCE_LABEL = "aim.eai.amd.com/model-source"
 REQUEST_ANNOTATION = "aim.eai.amd.com/sync-requested-at"
 
 
-def source(name: str, *, images: Sequence[str] = (), filters: Sequence[dict[str, Any]] = (),
-           registry: str | None = None, interval: str = "1h", max_models: int | None = None,
-           secrets: Sequence[str] = (), versions: Sequence[str] = ()) -> dict[str, Any]:
+def source(
+    name: str,
+    *,
+    images: Sequence[str] = (),
+    filters: Sequence[dict[str, Any]] = (),
+    registry: str | None = None,
+    interval: str = "1h",
+    max_models: int | None = None,
+    secrets: Sequence[str] = (),
+    versions: Sequence[str] = (),
+) -> dict[str, Any]:
     spec: dict[str, Any] = {"syncInterval": interval}
     if images:
         spec["images"] = list(images)
@@ -30,14 +38,22 @@ def source(name: str, *, images: Sequence[str] = (), filters: Sequence[dict[str,
         spec["imagePullSecrets"] = [{"name": s} for s in secrets]
     if versions:
         spec["versions"] = list(versions)
-    return {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-            "metadata": {"name": name}, "spec": spec}
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModelSource",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
 
 
 def model(name: str, image: str) -> dict[str, Any]:
     """A model made by a user: no source label, no owner."""
-    return {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
-            "metadata": {"name": name}, "spec": {"image": image}}
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModel",
+        "metadata": {"name": name},
+        "spec": {"image": image},
+    }
 
 
 def status(api: KubeAPI, name: str) -> dict[str, Any]:
@@ -47,18 +63,28 @@ def status(api: KubeAPI, name: str) -> dict[str, Any]:
 
 def models_of(api: KubeAPI, source_name: str) -> dict[str, str]:
     """The source's models: name -> spec.image."""
-    return {m["metadata"]["name"]: m["spec"]["image"]
-            for m in api.list(MODELS, labels=f"{SOURCE_LABEL}={source_name}")}
+    return {
+        m["metadata"]["name"]: m["spec"]["image"]
+        for m in api.list(MODELS, labels=f"{SOURCE_LABEL}={source_name}")
+    }
 
 
 def all_images(api: KubeAPI) -> list[str]:
     return sorted(m["spec"]["image"] for m in api.list(MODELS))
 
 
-def wait_synced(api: KubeAPI, op: OperatorProcess, name: str, *, state: str | None = None,
-                timeout: float = 20.0, after: str | None = None) -> dict[str, Any]:
+def wait_synced(
+    api: KubeAPI,
+    op: OperatorProcess,
+    name: str,
+    *,
+    state: str | None = None,
+    timeout: float = 20.0,
+    after: str | None = None,
+) -> dict[str, Any]:
     """Wait until the source's status describes its current generation (and has `state`, and a
     lastSyncTime other than `after`); return the status."""
+
     def done() -> dict[str, Any] | None:
         obj = api.find(SOURCES, name) or {}
         st = obj.get("status") or {}
@@ -72,7 +98,9 @@ def wait_synced(api: KubeAPI, op: OperatorProcess, name: str, *, state: str | No
             return None
         return st
 
-    result: dict[str, Any] = op.wait(done, timeout=timeout, message=f"source {name} synced ({state or 'any'})")
+    result: dict[str, Any] = op.wait(
+        done, timeout=timeout, message=f"source {name} synced ({state or 'any'})"
+    )
     return result
 
 
@@ -84,5 +112,8 @@ def condition(st: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def events_for(api: KubeAPI, name: str) -> list[dict[str, Any]]:
-    return [e for e in api.list("events", namespace="default")
-            if (e.get("involvedObject") or {}).get("name") == name]
+    return [
+        e
+        for e in api.list("events", namespace="default")
+        if (e.get("involvedObject") or {}).get("name") == name
+    ]

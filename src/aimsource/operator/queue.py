@@ -37,6 +37,9 @@ class SyncQueue:
         entry = self._current.get(name)
         return None if entry is None else entry[0]
 
+    def is_running(self, name: str) -> bool:
+        return name in self._running
+
     @property
     def running(self) -> frozenset[str]:
         return frozenset(self._running)

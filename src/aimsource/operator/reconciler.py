@@ -67,6 +67,8 @@ class Reconciler:
         self._clock = clock
         self.table: dict[str, SourceEntry] = {}
         self.queue = SyncQueue(clock)
+        self.why: dict[str, str] = {}
+        """Why each source is scheduled (for the "sync started" log line)."""
 
     # --- watch side (every replica) -------------------------------------------------------------
     def on_source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
@@ -74,6 +76,7 @@ class Reconciler:
         if event_type == "DELETED":
             if self.table.pop(name, None) is not None:
                 self.queue.discard(name)
+                self.why.pop(name, None)
                 log.info("source deleted", extra={"source": name})
             self._count_sources()
             return
@@ -84,10 +87,13 @@ class Reconciler:
         self._count_sources()
 
     def _reschedule(self, entry: SourceEntry, *, first: bool = False) -> None:
+        if self.queue.is_running(entry.name):
+            return  # the worker reschedules from the latest state when the sync ends
         now = self._clock()
         decision = decide(entry.state, now, self._policy)
         before = self.queue.due(entry.name)
         self.queue.schedule(entry.name, decision.when)
+        self.why[entry.name] = decision.why
         if first or before is None or abs(before - decision.when) > 0.001:
             log.debug("sync scheduled", extra={"source": entry.name, "why": decision.why,
                                                "in_seconds": round(decision.when - now, 3)})
@@ -106,11 +112,16 @@ class Reconciler:
             try:
                 with source_context(name):
                     await self.sync_one(name)
+            except Exception:  # a worker must survive whatever one source does
+                log.exception("sync crashed", extra={"source": name})
             finally:
                 self.queue.done(name)
                 entry = self.table.get(name)
                 if entry is not None:
-                    self._reschedule(entry)
+                    try:
+                        self._reschedule(entry)
+                    except Exception:  # a worker must survive whatever one source does
+                        log.exception("reschedule failed", extra={"source": name})
 
     async def sync_one(self, name: str) -> None:
         entry = self.table.get(name)
@@ -120,7 +131,7 @@ class Reconciler:
         state = entry.state
         entry.state = replace(state, last_attempt=started, handled_request=state.requested)
         body = entry.body
-        log.info("sync started", extra={"generation": state.generation})
+        log.info("sync started", extra={"generation": state.generation, "why": self.why.get(name, "")})
         try:
             await self._mark_in_progress(entry, generation=state.generation)
             result = await sync_source(
@@ -145,7 +156,7 @@ class Reconciler:
         self._metrics.sync_finished(str(outcome), self._clock() - started, created=len(result.created))
         self._count_sources()
         log.info("sync finished", extra={
-            "status": outcome, "created": len(result.created),
+            "status": outcome, "models_created": len(result.created),
             "available": result.status.get("availableModels"),
             "discovered": result.status.get("discoveredModels"),
             "seconds": round(self._clock() - started, 3),
