@@ -97,3 +97,10 @@ def test_private_registry_secret_holds_only_a_placeholder_for_the_registry() -> 
     assert credential is not None
     assert credential.username.startswith("REPLACE_WITH_")
     assert credential.password.startswith("REPLACE_WITH_")
+
+
+def test_examples_readme_lists_every_example() -> None:
+    readme = (EXAMPLES / "README.md").read_text()
+    files = [p.name for p in [*ALL_EXAMPLES, EXAMPLES / "tags.json"]]
+    unlisted = [name for name in files if f"]({name})" not in readme]
+    assert not unlisted, f"examples/README.md does not list {unlisted}"
