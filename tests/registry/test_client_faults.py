@@ -16,7 +16,14 @@ import pytest
 from aimsource.domain.references import ImageRef
 from aimsource.registry.client import RegistryClient
 from aimsource.registry.credentials import Credential
-from aimsource.registry.errors import BadResponse, RateLimited, RegistryError, Unreachable
+from aimsource.registry.errors import (
+    AuthenticationFailed,
+    BadResponse,
+    RateLimited,
+    RegistryError,
+    RepositoryNotFound,
+    Unreachable,
+)
 from aimsource.registry.settings import RegistrySettings
 from tests.support.faults import Fault, FaultFront, RecordingServer
 from tests.support.registry_fixtures import STANDARD_IMAGES
@@ -128,6 +135,16 @@ async def test_transient_fault_is_retried_then_listing_succeeds(
             r"bad response from {host} for .*: HTTP 501",
             1,
             id="501-not-retried",
+        ),
+        pytest.param(
+            Fault.error(403),
+            AuthenticationFailed,
+            r"authentication failed for {host}/.*: access denied",
+            1,
+            id="403",
+        ),
+        pytest.param(
+            Fault.error(404), RepositoryNotFound, r"repository not found: {host}/", 1, id="404-on-tags"
         ),
         pytest.param(
             Fault.stall(3.0), Unreachable, r"unreachable: {host}: timed out", 3, id="stall-persistent"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import hashlib
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
+from aiohttp import web
 
 from aimsource.domain.references import ImageRef
 from aimsource.registry.client import RegistryClient
@@ -16,6 +18,7 @@ from tests.support.fronts import CursorParam, LinkStyle, PaginatingFront
 from tests.support.images import ManifestKind, PushedImage
 from tests.support.registry_fixtures import BIG_REPOSITORY, BIG_TAGS, STANDARD_IMAGES
 from tests.support.registry_server import RunningRegistry
+from tests.support.serving import BackgroundServer
 
 pytestmark = pytest.mark.registry
 
@@ -156,3 +159,32 @@ async def test_plain_http_loopback_registry_is_probed_once_per_client(
     for _ in range(3):
         await client.list_tags(ImageRef(front.host, QWEN), credential=None)
     assert front.log.count() == 3
+
+
+MANIFEST_BODY = b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}'
+
+
+@pytest.fixture
+def digestless_registry() -> Iterator[tuple[BackgroundServer, list[str]]]:
+    """A registry stand-in whose manifest HEAD carries no Docker-Content-Digest (some mirrors do
+    this); it records the methods it was asked with."""
+    methods: list[str] = []
+
+    async def manifest(request: web.Request) -> web.Response:
+        methods.append(request.method)
+        headers = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
+        return web.Response(body=b"" if request.method == "HEAD" else MANIFEST_BODY, headers=headers)
+
+    app = web.Application()
+    app.router.add_route("*", "/v2/{name:.*}/manifests/{reference}", manifest)
+    with BackgroundServer(app, name="digestless-registry") as server:
+        yield server, methods
+
+
+async def test_head_without_digest_falls_back_to_get_and_hashes_the_manifest(
+    client: RegistryClient, digestless_registry: tuple[BackgroundServer, list[str]]
+) -> None:
+    server, methods = digestless_registry
+    digest = await client.manifest_digest(ImageRef(server.host, "org/repo", "1.0.0"), credential=None)
+    assert digest == "sha256:" + hashlib.sha256(MANIFEST_BODY).hexdigest()
+    assert methods == ["HEAD", "GET"]
