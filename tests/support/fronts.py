@@ -10,6 +10,7 @@ and every request is counted, so a benchmark can compare requests made with the 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import bisect
@@ -55,15 +56,19 @@ class PaginatingFront:
         link_style: LinkStyle = "relative",
         cursor_param: CursorParam = "last",
         cache_seconds: float = 0.0,
+        latency: float = 0.0,
     ) -> None:
         """`cache_seconds` > 0 keeps each repository's full upstream listing (per Authorization
         header) that long, so that the front, not the registry's storage, sets the cost of a page:
-        for benchmarks. Tests keep 0, so that a tag pushed is listed at once."""
+        for benchmarks. Tests keep 0, so that a tag pushed is listed at once. `latency` (seconds) is
+        added to every answer, as a registry across a network would: on loopback a sequential client
+        pays nothing for round trips, which hides what concurrency and fewer requests buy."""
         self.upstream = upstream if isinstance(upstream, Upstream) else Upstream(upstream)
         self.page_size = page_size
         self.link_style: LinkStyle = link_style
         self.cursor_param: CursorParam = cursor_param
         self.cache_seconds = cache_seconds
+        self.latency = latency
         self.log = RequestLog()
         self._cache: dict[tuple[str, str | None], tuple[float, list[str]]] = {}  # server thread only
         self._forwarder = Forwarder(self.upstream)
@@ -112,6 +117,8 @@ class PaginatingFront:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         authorization = request.headers.get("Authorization")
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
         if request.method == "GET" and path.startswith("/v2/") and path.endswith("/tags/list"):
             response = await self._tags_page(request, path[len("/v2/") : -len("/tags/list")])
         else:
