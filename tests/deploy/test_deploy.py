@@ -6,11 +6,14 @@ RBAC has its own module (test_rbac.py); this one checks the rest of the rendered
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.deploy.manifests import DEPLOY, OPERATOR_NAMESPACE, crd_files, of_kind, one, render
+from tests.deploy.markdown import DOCS, code_blocks
 
 CLUSTER_SCOPED = {"Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"}
 
@@ -199,3 +202,18 @@ def test_writable_scratch_space_is_an_empty_dir(
     volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
     for mount in container.get("volumeMounts", []):
         assert "emptyDir" in volumes[mount["name"]], f"{mount['mountPath']} is not an emptyDir"
+
+
+def test_the_install_guide_s_overlay_points_the_deployment_at_your_image(tmp_path: Path) -> None:
+    # docs/install.md tells users to put this overlay next to deploy/; it must render and win.
+    (block,) = [
+        body for lang, body in code_blocks((DOCS / "install.md").read_text())
+        if lang == "yaml" and body.startswith("# my-aimsource/kustomization.yaml")
+    ]
+    (tmp_path / "deploy").symlink_to(DEPLOY)
+    (tmp_path / "my-aimsource").mkdir()
+    (tmp_path / "my-aimsource" / "kustomization.yaml").write_text(block)
+    objects = render(tmp_path / "my-aimsource")
+    (container,) = one(objects, "Deployment", "aimsource")["spec"]["template"]["spec"]["containers"]
+    wanted = yaml.safe_load(block)["images"][0]
+    assert container["image"] == f"{wanted['newName']}:{wanted['newTag']}"
