@@ -21,6 +21,7 @@ from tests.support.fronts import PaginatingFront
 from tests.support.images import MANIFEST_MEDIA_TYPES, ManifestKind
 from tests.support.registry_fixtures import BIG_REPOSITORY, BIG_TAGS, PRIVATE_REPOSITORY, STANDARD_IMAGES
 from tests.support.registry_server import RunningRegistry
+from tests.support.serving import free_port
 from tests.support.tls import make_signing_key
 from tests.support.token_server import TokenServer
 
@@ -484,3 +485,13 @@ def test_fault_front_over_paginating_front(
     page = httpx.get(url)
     assert len(page.json()["tags"]) == 100
     assert page.headers["Link"].startswith(f"</v2/{BIG_REPOSITORY}/tags/list?")
+
+
+@pytest.mark.parametrize("front_type", [PaginatingFront, FaultFront])
+def test_fronts_answer_502_when_the_registry_behind_is_gone(
+    front_type: type[PaginatingFront | FaultFront],
+) -> None:
+    with front_type(f"http://127.0.0.1:{free_port()}") as front:
+        response = httpx.get(f"{front.base_url}{TAGS_PATH}")
+    assert response.status_code == 502
+    assert response.json()["errors"][0]["code"] == "UNAVAILABLE"

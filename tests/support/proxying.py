@@ -117,18 +117,24 @@ class Forwarder:
         assert self._session is not None, "Forwarder.on_startup was not registered"
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         body = await request.read() if request.can_read_body else None
-        async with self._session.request(
-            request.method,
-            self.upstream.base_url.rstrip("/") + (path_qs if path_qs is not None else request.path_qs),
-            headers=headers,
-            data=body,
-            allow_redirects=False,
-        ) as response:
-            data = await response.read()
-            out = CIMultiDict((k, v) for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP)
-            if request.method == "HEAD" and "Content-Length" in response.headers:
-                out["Content-Length"] = response.headers["Content-Length"]
-            return Forwarded(response.status, out, data)
+        try:
+            async with self._session.request(
+                request.method,
+                self.upstream.base_url.rstrip("/") + (path_qs if path_qs is not None else request.path_qs),
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+            ) as response:
+                data = await response.read()
+                out = CIMultiDict((k, v) for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP)
+                if request.method == "HEAD" and "Content-Length" in response.headers:
+                    out["Content-Length"] = response.headers["Content-Length"]
+                return Forwarded(response.status, out, data)
+        except aiohttp.ClientError as exc:
+            # The registry behind the front is gone (stopped by a test, say): a gateway error, as a
+            # real reverse proxy would answer, rather than a traceback in the server thread.
+            error = f'{{"errors": [{{"code": "UNAVAILABLE", "message": "upstream: {type(exc).__name__}"}}]}}'
+            return Forwarded(502, CIMultiDict({"Content-Type": "application/json"}), error.encode())
 
 
 def respond(forwarded: Forwarded, *, method: str) -> web.Response:
