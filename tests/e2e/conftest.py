@@ -16,7 +16,12 @@ import pytest
 
 from tests.e2e.operator_process import OperatorProcess, running_operator
 from tests.support.kubeapi import KubeAPI
-from tests.support.registry_fixtures import anonymous_registry, htpasswd_registry  # noqa: F401
+from tests.support.registry_fixtures import (  # noqa: F401
+    anonymous_registry,
+    fault_front,
+    htpasswd_registry,
+    make_fault_front,
+)
 from tests.support.registry_server import RunningRegistry
 
 pytestmark = pytest.mark.e2e

@@ -36,6 +36,7 @@ class OperatorHooks(Protocol):
     def bind_indexes(self, by_image: Mapping[str, Any], by_source: Mapping[str, Any]) -> None: ...
     def source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None: ...
     def model_seen(self, image: str) -> None: ...
+    async def stopping(self) -> None: ...
 
 
 def connection_info(config: KubeConfig) -> kopf.ConnectionInfo:
@@ -87,6 +88,12 @@ def build_registry(config: KubeConfig, hooks: OperatorHooks) -> kopf.OperatorReg
     async def startup(**kwargs: Any) -> None:
         # kopf passes every index to every handler by its function's name.
         hooks.bind_indexes(kwargs["models_by_image"], kwargs["models_by_source"])
+
+    @kopf.on.cleanup(registry=registry)
+    async def cleanup(**_: Any) -> None:
+        # kopf gives tasks it did not start 5 s to finish on its own before cancelling them; the
+        # workers must stop (and the Lease be released) the moment the operator is told to stop.
+        await hooks.stopping()
 
     # Indexes are named by their handler id; set it, or kopf derives it from the qualified name.
     @kopf.index(GROUP, VERSION, MODELS, id="models_by_image", registry=registry)

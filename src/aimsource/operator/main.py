@@ -64,6 +64,14 @@ class Operator:
     def model_seen(self, image: str) -> None:
         self.store.observed(image)
 
+    async def stopping(self) -> None:
+        """Stop syncing and give the Lease up; safe to call more than once."""
+        if self.elector_task is not None:
+            self.elector_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.elector_task
+        await self.switch.stop()
+
     # --- readiness -----------------------------------------------------------------------------
     def readiness(self) -> Readiness:
         if not self.kopf_ready.is_set():
@@ -128,10 +136,6 @@ async def _run(settings: OperatorSettings, config: Any) -> None:
                 ready_flag=op.kopf_ready,
             )
         finally:
-            if op.elector_task is not None:
-                op.elector_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await op.elector_task
-            await op.switch.stop()
+            await op.stopping()
             await stop_endpoints(runners)
             log.info("operator stopped")

@@ -192,8 +192,10 @@ class Reconciler:
         patch: dict[str, Any] = {key: None for key in (entry.status or {}) if key not in status}
         patch.update(status)
         await self._kube.patch_source_status(entry.name, patch)
+        before = entry.status or {}
+        changed = sorted(k for k in {*before, *status} if before.get(k) != status.get(k))
         entry.status = dict(status)
-        log.debug("status written", extra={"status": status.get("status")})
+        log.debug("status written", extra={"status": status.get("status"), "changed": ",".join(changed)})
 
 
 async def run_workers(reconciler: Reconciler, count: int) -> None:
