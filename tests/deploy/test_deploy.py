@@ -5,6 +5,7 @@ RBAC has its own module (test_rbac.py); this one checks the rest of the rendered
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -217,3 +218,23 @@ def test_the_install_guide_s_overlay_points_the_deployment_at_your_image(tmp_pat
     (container,) = one(objects, "Deployment", "aimsource")["spec"]["template"]["spec"]["containers"]
     wanted = yaml.safe_load(block)["images"][0]
     assert container["image"] == f"{wanted['newName']}:{wanted['newTag']}"
+
+
+def test_operator_reads_the_deployment_s_environment_as_intended(container: Mapping[str, Any]) -> None:
+    # The pod passes configuration as AIMSOURCE_* variables only; each must be one `aimsource run`
+    # reads, with the value the manifest means (a misspelt variable would be ignored silently).
+    from aimsource.cli import build_parser
+    from aimsource.cli.run import settings_from_args
+
+    env = {item["name"]: item.get("value", "aim-system") for item in container["env"]}  # fieldRef
+    settings = settings_from_args(build_parser().parse_args(container["args"]), env)
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert settings.namespace == OPERATOR_NAMESPACE
+    assert (settings.metrics_port, settings.health_port) == (ports["metrics"], ports["health"])
+    assert settings.log_format == "json"
+    assert settings.leader_election
+    run_parser = build_parser()._subparsers._group_actions[0].choices["run"]  # type: ignore[union-attr]
+    helps = " ".join(action.help or "" for action in run_parser._actions)
+    read = set(re.findall(r"\$(AIMSOURCE_\w+)", helps))  # each flag's help names its variable
+    assert "AIMSOURCE_NAMESPACE" in read
+    assert {name for name in env if name.startswith("AIMSOURCE_")} <= read
