@@ -7,11 +7,11 @@ empty cluster would do.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 from aimsource.cli import CliError
+from aimsource.cli.aio import run_async
 from aimsource.cli.manifests import read_sources
 from aimsource.cli.progress import progress_printer
 from aimsource.cli.registry_options import (
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=progress_printer(args.output == "table"),
             )
 
-    result = asyncio.run(go())
+    result = run_async(go())
     name = str(doc.body.get("metadata", {}).get("name", "?"))
     if args.output == "table":
         print(preview_table(name, result))

@@ -7,13 +7,13 @@ already there count as existing models, and nothing in DIR is ever deleted or re
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aimsource.cli import CliError
+from aimsource.cli.aio import run_async
 from aimsource.cli.manifests import read_sources
 from aimsource.cli.progress import progress_printer
 from aimsource.cli.registry_options import (
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         return statuses
 
     try:
-        statuses = asyncio.run(go())
+        statuses = run_async(go())
     except StoreError as exc:
         raise CliError(str(exc)) from None
     if args.output == "text":

@@ -1,0 +1,33 @@
+"""Suite-wide fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _close_loop_left_by_a_sync_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Closes the event loop that looptime's hook creates around a synchronous test.
+
+    looptime asks the policy for the current loop before every test, which creates one for a
+    synchronous test; pytest-asyncio later replaces it without closing it, and the orphaned loop's
+    sockets surface as ResourceWarnings (errors here) at the end of the session.
+    """
+    yield
+    if inspect.iscoroutinefunction(request.function):
+        return
+    policy = asyncio.get_event_loop_policy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = policy.get_event_loop()
+        except RuntimeError:
+            return
+    if not loop.is_running():
+        loop.close()
+        policy.set_event_loop(None)
