@@ -10,8 +10,11 @@ from __future__ import annotations
 import base64
 import email.utils
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -183,10 +186,8 @@ def test_token_server_can_fail_on_demand_and_omit_expiry(token_registry: Running
     )
 
 
-def test_token_server_realm_can_name_another_host(tmp_path: object) -> None:
-    from pathlib import Path
-
-    key = make_signing_key(Path(str(tmp_path)))
+def test_token_server_realm_can_name_another_host(tmp_path: Path) -> None:
+    key = make_signing_key(tmp_path)
     with TokenServer(signing_key=key, service="svc", hostname="localhost") as server:
         assert server.realm.startswith("http://localhost:")
         response = httpx.get(server.realm, params={"service": "svc", "scope": "repository:a/b:pull"})
@@ -495,3 +496,37 @@ def test_fronts_answer_502_when_the_registry_behind_is_gone(
         response = httpx.get(f"{front.base_url}{TAGS_PATH}")
     assert response.status_code == 502
     assert response.json()["errors"][0]["code"] == "UNAVAILABLE"
+
+
+# -- the scripts built on this infrastructure ----------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_syncs_six_models_from_its_local_registry() -> None:
+    """`make demo`: the README's first command works against a registry of its own."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo.py")],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "== Created 6 model manifests" in result.stdout
+    assert "amdenterpriseai-aim-qwen-qwen3-32b-0-9-0-rc1-" in result.stdout
+    assert "== Stopped the registry" in result.stdout
+
+
+def test_benchmark_ideal_client_makes_the_minimum_requests() -> None:
+    """The benchmark's harness at a tiny size, so that it does not rot between runs."""
+    result = subprocess.run(
+        [
+            sys.executable, str(ROOT / "benchmarks" / "registry_listing.py"),
+            "--repos", "2", "--tags", "150", "--latency-ms", "0", "--max-models", "1", "--legs", "ideal",
+        ],
+        capture_output=True, text=True, timeout=50, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    ideal = next(line.split() for line in result.stdout.splitlines() if line.startswith("ideal "))
+    assert ideal[2:6] == ["4", "1", "0", "5"]  # 2 repositories x 2 pages, 1 HEAD, nothing else
