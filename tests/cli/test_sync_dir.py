@@ -148,5 +148,5 @@ def test_bad_yaml_is_one_line_without_traceback(tmp_path):
         check=False,
     )
     assert proc.returncode == 2
-    assert "invalid YAML" in proc.stderr
+    assert "not valid YAML" in proc.stderr
     assert "Traceback" not in proc.stderr

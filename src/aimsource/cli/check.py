@@ -16,26 +16,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from aimsource.cli import CliError
-
-KIND = "AIMClusterModelSource"
-STDIN = "-"
-
-
-@dataclass(frozen=True)
-class _Document:
-    index: int  # 1-based, as a person counts documents in a file
-    body: Any
-
-    @property
-    def label(self) -> str:
-        name = self.body.get("metadata", {}) if isinstance(self.body, Mapping) else None
-        name = name.get("name") if isinstance(name, Mapping) else None
-        named = isinstance(name, str) and name
-        return f"document {self.index} ({name})" if named else f"document {self.index}"
+from aimsource.cli.manifests import SOURCE_KIND, Document, display, read_documents
 
 
 def add_parser(sub: Any) -> None:
@@ -61,12 +45,12 @@ def run(args: argparse.Namespace) -> int:
     code = 0
     for path in args.files:
         try:
-            documents = _load(path)
+            documents = read_documents(path)
         except CliError as exc:
             print(f"aimsource check: {exc}", file=sys.stderr)
             code = max(code, exc.code)
             continue
-        lines, valid = _check_file(_display(path), documents, quiet=args.quiet)
+        lines, valid = _check_file(display(path), documents, quiet=args.quiet)
         for line in lines:
             print(line)
         if not valid:
@@ -74,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _check_file(name: str, documents: list[_Document], *, quiet: bool) -> tuple[list[str], bool]:
+def _check_file(name: str, documents: list[Document], *, quiet: bool) -> tuple[list[str], bool]:
     """The lines to print for one file, and whether everything in it is valid."""
     from aimsource.domain.durations import format_duration
     from aimsource.domain.spec import check_source, parse_source
@@ -93,7 +77,7 @@ def _check_file(name: str, documents: list[_Document], *, quiet: bool) -> tuple[
             lines.append(f"{where}: kind: required")
             valid = False
             continue
-        if kind != KIND:
+        if kind != SOURCE_KIND:
             continue  # another kind of object, e.g. the Secret next to a private source
         sources += 1
         problems = check_source(doc.body)
@@ -112,37 +96,6 @@ def _check_file(name: str, documents: list[_Document], *, quiet: bool) -> tuple[
                 f"sync every {format_duration(spec.sync_interval)}, maxModels {spec.max_models})"
             )
     if sources == 0 and valid:
-        lines.append(f"{name}: no {KIND} documents")
+        lines.append(f"{name}: no {SOURCE_KIND} documents")
         valid = False
     return lines, valid
-
-
-def _load(path: str) -> list[_Document]:
-    """The documents of one file; empty documents (a trailing `---`) are dropped. Raises CliError."""
-    import yaml
-
-    where = _display(path)
-    try:
-        if path == STDIN:
-            text = sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8") as stream:
-                text = stream.read()
-    except UnicodeDecodeError:
-        raise CliError(f"{where}: cannot read: not UTF-8 text") from None
-    except OSError as exc:
-        raise CliError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    try:
-        bodies = list(yaml.safe_load_all(text))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        why = exc.problem or exc.context or "malformed"
-        raise CliError(f"{where}: not valid YAML{at}: {why}") from None
-    except yaml.YAMLError as exc:
-        raise CliError(f"{where}: not valid YAML: {exc}") from None
-    return [_Document(i, body) for i, body in enumerate(bodies, start=1) if body is not None]
-
-
-def _display(path: str) -> str:
-    return "<stdin>" if path == STDIN else path

@@ -1,14 +1,14 @@
-"""Reading AIMClusterModelSource manifests from files for the CLI.
+"""Reading Kubernetes manifests from files for the CLI.
 
 Files may hold several YAML documents and other kinds (the seed's private-registry example puts a
-Secret beside the source); only sources are returned, each with where it came from.
+Secret beside the source). Every reading problem becomes a one-line `CliError` naming the file.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -16,48 +16,63 @@ import yaml
 from aimsource.cli import CliError
 
 SOURCE_KIND = "AIMClusterModelSource"
+STDIN = "-"
 
 
 @dataclass(frozen=True)
 class Document:
     path: str
+    """As shown to people: `<stdin>` for `-`."""
     index: int
-    """Position of the document in its file, from 0."""
+    """1-based, as a person counts documents in a file."""
     body: Any
 
     @property
+    def name(self) -> str | None:
+        metadata = self.body.get("metadata") if isinstance(self.body, Mapping) else None
+        name = metadata.get("name") if isinstance(metadata, Mapping) else None
+        return name if isinstance(name, str) and name else None
+
+    @property
+    def label(self) -> str:
+        return f"document {self.index} ({self.name})" if self.name else f"document {self.index}"
+
+    @property
     def where(self) -> str:
-        name = self.body.get("metadata", {}).get("name") if isinstance(self.body, dict) else None
-        named = f" ({name})" if isinstance(name, str) else ""
-        return f"{self.path}: document {self.index + 1}{named}"
+        return f"{self.path}: {self.label}"
+
+
+def display(path: str) -> str:
+    return "<stdin>" if path == STDIN else path
 
 
 def read_text(path: str) -> str:
-    """The file's text, `-` meaning standard input; errors become one-line CliErrors."""
-    if path == "-":
-        return sys.stdin.read()
+    """The file's text, `-` meaning standard input."""
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CliError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CliError(f"{path}: is a directory") from None
+        if path == STDIN:
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as stream:
+            return stream.read()
     except UnicodeDecodeError:
-        raise CliError(f"{path}: not UTF-8 text") from None
+        raise CliError(f"{display(path)}: cannot read: not UTF-8 text") from None
     except OSError as exc:
-        raise CliError(f"{path}: cannot read ({exc.strerror})") from None
+        raise CliError(f"{display(path)}: cannot read: {exc.strerror or exc}") from None
 
 
 def read_documents(path: str) -> list[Document]:
+    """The documents of one file; empty documents (a trailing `---`) are dropped."""
     text = read_text(path)
+    where = display(path)
     try:
         bodies = list(yaml.safe_load_all(text))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        why = exc.problem or exc.context or "malformed"
+        raise CliError(f"{where}: not valid YAML{at}: {why}") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "syntax error"
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise CliError(f"{path}: invalid YAML: {problem}{where}") from None
-    return [Document(path, i, body) for i, body in enumerate(bodies) if body is not None]
+        raise CliError(f"{where}: not valid YAML: {exc}") from None
+    return [Document(where, i, body) for i, body in enumerate(bodies, start=1) if body is not None]
 
 
 def read_sources(paths: list[str]) -> list[Document]:
@@ -69,5 +84,5 @@ def read_sources(paths: list[str]) -> list[Document]:
         if isinstance(doc.body, dict) and doc.body.get("kind") == SOURCE_KIND
     ]
     if not found:
-        raise CliError(f"no {SOURCE_KIND} found in {', '.join(paths)}")
+        raise CliError(f"no {SOURCE_KIND} found in {', '.join(map(display, paths))}")
     return found
