@@ -187,6 +187,14 @@ def _wait_ready(
     )
 
 
+def _die_with_parent() -> list[str]:
+    """A command prefix that makes the registry get SIGTERM if the process (strictly: the thread)
+    that started it dies without cleaning up (a test run killed with SIGKILL), so no registry
+    outlives its test session. util-linux's `setpriv`; nothing when it is missing."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM"] if setpriv else []
+
+
 def _stop_process(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -272,7 +280,7 @@ def start_registry(
             log = stack.enter_context(log_path.open("wb"))
             env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
             process = subprocess.Popen(
-                [binary, "serve", str(config_path)],
+                [*_die_with_parent(), binary, "serve", str(config_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
