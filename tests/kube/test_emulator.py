@@ -324,7 +324,7 @@ def test_namespaced_watch_sees_its_namespace_only(http: httpx.Client) -> None:
 
 
 def test_watch_from_a_compacted_resource_version_is_410(kube_api: KubeAPI, http: httpx.Client) -> None:
-    kube_api.store._max_log = 2
+    kube_api.store.max_log = 2
     for name in "abcd":
         http.post(MODELS, json=model(name))
     [event] = watch(http, MODELS, resourceVersion="1")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import copy
 import datetime
 import json
@@ -71,9 +72,11 @@ class Store:
         self._rv = 1
         self._types: dict[tuple[str, str, str], ResourceType] = {}
         self._objects: dict[tuple[str, str, str], dict[ObjKey, dict[str, Any]]] = {}
-        self._log: list[Event] = []
-        self._max_log = max_log
-        self._compacted = 0  # events with rv <= this are gone from the log
+        # One log per resource, in resourceVersion order, so a watcher finds its place by bisection.
+        self._log: dict[tuple[str, str, str], list[Event]] = {}
+        self._log_rvs: dict[tuple[str, str, str], list[int]] = {}
+        self._compacted: dict[tuple[str, str, str], int] = {}  # rv of the newest event dropped, per resource
+        self.max_log = max_log  # events kept per resource; older watch positions get 410 Expired
         self.last_delete_rv = 0  # lets the garbage collector skip the writes that delete nothing
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         for rt in BUILTINS:
@@ -124,12 +127,14 @@ class Store:
             return self._rv
 
     def _record(self, rt: ResourceType, type_: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
-        self._log.append(Event(int(obj["metadata"]["resourceVersion"]), rt, type_, copy.deepcopy(obj),
-                               copy.deepcopy(old) if old is not None else None))
-        if len(self._log) > self._max_log:
-            dropped = self._log[: len(self._log) - self._max_log]
-            self._compacted = dropped[-1].rv
-            del self._log[: len(dropped)]
+        rv = int(obj["metadata"]["resourceVersion"])
+        log, rvs = self._log.setdefault(rt.key, []), self._log_rvs.setdefault(rt.key, [])
+        log.append(Event(rv, rt, type_, copy.deepcopy(obj), copy.deepcopy(old) if old is not None else None))
+        rvs.append(rv)
+        if len(log) > self.max_log:
+            excess = len(log) - self.max_log
+            self._compacted[rt.key] = rvs[excess - 1]
+            del log[:excess], rvs[:excess]
         self._notify()
 
     def _next_rv(self) -> str:
@@ -182,9 +187,11 @@ class Store:
     def events_after(self, rv: int, rt: ResourceType) -> list[Event]:
         """Events of one resource newer than `rv`; 410 Expired when the log no longer reaches back."""
         with self._lock:
-            if rv < self._compacted:
-                raise gone(f"too old resource version: {rv} ({self._compacted})")
-            return [ev for ev in self._log if ev.rv > rv and ev.resource.key == rt.key]
+            compacted = self._compacted.get(rt.key, 0)
+            if rv < compacted:
+                raise gone(f"too old resource version: {rv} ({compacted})")
+            rvs = self._log_rvs.get(rt.key, [])
+            return self._log.get(rt.key, [])[bisect.bisect_right(rvs, rv):]
 
     def snapshot(self, rt: ResourceType, namespace: str | None) -> tuple[int, list[dict[str, Any]]]:
         with self._lock:
