@@ -10,6 +10,7 @@ import argparse
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from aimsource.cli import CliError
@@ -44,6 +45,38 @@ def add_registry_flags(parser: argparse.ArgumentParser) -> None:
         help="reach this registry over plain HTTP (loopback registries always may); repeatable",
     )
     parser.add_argument("--ca-file", metavar="PATH", help="extra CA bundle for private registries")
+    parser.add_argument(
+        "--max-concurrency-per-host",
+        type=_positive_int,
+        metavar="N",
+        help="requests in flight at once to one registry host (default 4)",
+    )
+    parser.add_argument(
+        "--requests-per-second",
+        type=_non_negative_float,
+        metavar="R",
+        help="request budget per registry host, 0 for none (default 10, bursts of 20)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {text}")
+    return value
 
 
 def load_credentials(args: argparse.Namespace) -> CredentialStore:
@@ -99,5 +132,9 @@ async def open_lister(args: argparse.Namespace) -> AsyncIterator[TagLister]:
     from aimsource.registry.settings import RegistrySettings
 
     settings = RegistrySettings(insecure=frozenset(args.insecure_registry), ca_file=args.ca_file)
+    if args.max_concurrency_per_host is not None:
+        settings = replace(settings, max_concurrency_per_host=args.max_concurrency_per_host)
+    if args.requests_per_second is not None:
+        settings = replace(settings, requests_per_second=args.requests_per_second)
     async with RegistryClient(settings) as client:
         yield client
