@@ -49,6 +49,13 @@ _OPTIONS = (
         "N",
     ),
     _Option(
+        "--registry-rate",
+        "registry_rate",
+        "AIMSOURCE_REGISTRY_RATE",
+        "requests per second to one registry host, all sources together; 0: no budget (default: 10)",
+        "N",
+    ),
+    _Option(
         "--min-sync-interval",
         "min_sync_interval",
         "AIMSOURCE_MIN_SYNC_INTERVAL",
@@ -185,6 +192,7 @@ def settings_from_args(
         max_concurrency_per_host=pick(
             "max_concurrency_per_host", _positive_int, defaults.max_concurrency_per_host
         ),
+        registry_rate=pick("registry_rate", _rate, defaults.registry_rate),
         min_sync_interval=pick("min_sync_interval", _duration, defaults.min_sync_interval),
         retry_base=pick("retry_base", _positive_duration, defaults.retry_base),
         startup_spread=pick("startup_spread", _duration, defaults.startup_spread),
@@ -237,6 +245,16 @@ def _positive_int(value: str, origin: str) -> int:
         raise CliError(f"{origin}: expected a whole number, got {value!r}") from None
     if number < 1:
         raise CliError(f"{origin}: must be at least 1, got {value!r}")
+    return number
+
+
+def _rate(value: str, origin: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise CliError(f"{origin}: expected a number of requests per second, got {value!r}") from None
+    if not number >= 0:
+        raise CliError(f"{origin}: must not be negative, got {value!r}")
     return number
 
 

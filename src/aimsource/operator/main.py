@@ -111,6 +111,8 @@ async def _run(settings: OperatorSettings, config: Any) -> None:
     registry_settings = RegistrySettings(
         insecure=settings.insecure_registries, ca_file=settings.ca_file,
         max_concurrency_per_host=settings.max_concurrency_per_host,
+        requests_per_second=settings.registry_rate,
+        request_burst=max(1, round(settings.registry_rate * 2)),
     )
     async with KubeClient(config) as kube, RegistryClient(registry_settings, observer=metrics) as registry:
         op = Operator(settings, kube, registry, metrics)

@@ -29,6 +29,10 @@ class OperatorSettings:
     max_concurrency_per_host: int = 4
     """Concurrent requests to one registry host, shared by all sources. Default: 4."""
 
+    registry_rate: float = 10.0
+    """Requests per second to one registry host, shared by all sources (a token bucket; bursts of
+    twice that); 0 removes the budget. Default: 10."""
+
     min_sync_interval: float = 30.0
     """Seconds: the least time between two listings of one source, whatever triggers them.
     Default: 30."""

@@ -1,0 +1,192 @@
+"""One sync's effects on a Kubernetes API: status writes only on change, events on change only.
+
+The reconciler runs in the test's loop against the emulated API server (real HTTP through our
+KubeClient); the registry is a double of the sync's `TagLister` port, and the model index is fed
+from the API the way the watch feeds it in the operator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aimsource.domain.planning import ExistingModel
+from aimsource.kube import ClientSettings, KubeClient, load_kube_config
+from aimsource.operator.index import IndexedModelStore, existing_model
+from aimsource.operator.metrics import Metrics
+from aimsource.operator.reconciler import Reconciler
+from aimsource.operator.schedule import Policy
+from aimsource.registry.errors import AuthenticationFailed
+from tests.support.kubeapi import KubeAPI
+from tests.sync.doubles import RecordingLister
+
+SOURCES, MODELS = "aimclustermodelsources", "aimclustermodels"
+REPO = "reg.example.com/org/model"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Harness:
+    def __init__(self, api: KubeAPI, kube: KubeClient) -> None:
+        self.api = api
+        self.clock = Clock()
+        self.lister = RecordingLister(tags={REPO: ["1.0.0", "1.1.0"]})
+        self.by_image: dict[str, list[ExistingModel]] = {}
+        self.by_source: dict[str, list[str]] = {}
+        store = IndexedModelStore(create=kube.create_model, clock=self.clock)
+        store.bind(by_image=self.by_image, by_source=self.by_source)
+        self.metrics = Metrics()
+        self.reconciler = Reconciler(
+            kube=kube,
+            lister=self.lister,
+            store=store,
+            namespace="aim-system",
+            metrics=self.metrics,
+            policy=Policy(),
+            clock=self.clock,
+        )
+
+    def watch(self, name: str = "src") -> None:
+        """Deliver what the watch would: the source as stored, and the models into the index."""
+        self.by_image.clear()
+        self.by_source.clear()
+        for body in self.api.list(MODELS):
+            model = existing_model(body)
+            assert model is not None
+            self.by_image.setdefault(model.image, []).append(model)
+            if model.source:
+                self.by_source.setdefault(model.source, []).append(model.name)
+        self.reconciler.on_source_event("MODIFIED", self.api.get(SOURCES, name))
+
+    async def sync(self, name: str = "src") -> None:
+        self.clock.now += 60
+        self.api.reset_requests()
+        await self.reconciler.sync_one(name)
+
+    def status_writes(self) -> list[str]:
+        return [r.verb for r in self.api.requests if r.subresource == "status"]
+
+    def events(self) -> list[tuple[str, str]]:
+        return [(e["type"], e["reason"]) for e in self.api.list("events", namespace="default")]
+
+
+@pytest.fixture
+def api() -> Iterator[KubeAPI]:
+    with KubeAPI() as api:
+        yield api
+
+
+@pytest.fixture
+async def harness(api: KubeAPI, tmp_path: Path) -> AsyncIterator[Harness]:
+    config = load_kube_config(
+        environ={"KUBECONFIG": str(api.write_kubeconfig(tmp_path / "kubeconfig"))},
+        service_account_dir=tmp_path / "no-sa",
+    )
+    async with KubeClient(config, ClientSettings(retries=0)) as kube:
+        yield Harness(api, kube)
+
+
+def new_source(api: KubeAPI, spec: dict[str, Any] | None = None) -> None:
+    api.create(
+        SOURCES,
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModelSource",
+            "metadata": {"name": "src"},
+            "spec": spec or {"images": [REPO]},
+        },
+    )
+
+
+async def test_first_sync_writes_pending_then_the_result_and_announces_models(harness: Harness) -> None:
+    new_source(harness.api)
+    harness.watch()
+    await harness.sync()
+    assert harness.status_writes() == ["patch", "patch"]  # Pending, then Ready
+    status = harness.api.get(SOURCES, "src")["status"]
+    assert (status["status"], status["discoveredModels"], status["observedGeneration"]) == ("Ready", 2, 1)
+    assert len(harness.api.list(MODELS)) == 2
+    assert harness.events() == [("Normal", "ModelsCreated")]
+
+
+async def test_a_steady_sync_writes_only_last_sync_time_and_posts_nothing(harness: Harness) -> None:
+    new_source(harness.api)
+    harness.watch()
+    await harness.sync()
+    harness.watch()
+    before = harness.api.get(SOURCES, "src")["status"]
+
+    await harness.sync()
+
+    assert harness.status_writes() == ["patch"]
+    assert [r.verb for r in harness.api.requests if r.verb in ("list", "create")] == []
+    after = harness.api.get(SOURCES, "src")["status"]
+    assert after["lastSyncTime"] != before["lastSyncTime"]
+    assert {k: v for k, v in after.items() if k != "lastSyncTime"} == {
+        k: v for k, v in before.items() if k != "lastSyncTime"
+    }
+    assert harness.events() == [("Normal", "ModelsCreated")]
+
+
+async def test_a_new_generation_shows_progressing_during_its_sync(harness: Harness) -> None:
+    new_source(harness.api)
+    harness.watch()
+    await harness.sync()
+    harness.api.patch(SOURCES, "src", {"spec": {"images": [f"{REPO}:1.0.0"]}})
+    harness.watch()
+    written: list[str] = []
+    original = harness.lister.list_tags
+
+    async def spying(*args: Any, **kwargs: Any) -> Any:
+        written.append(harness.api.get(SOURCES, "src")["status"]["status"])
+        return await original(*args, **kwargs)
+
+    harness.lister.list_tags = spying  # type: ignore[method-assign]
+    harness.lister.manifest_digest = spying  # type: ignore[method-assign,assignment]
+    await harness.sync()
+
+    assert written == ["Progressing"]
+    status = harness.api.get(SOURCES, "src")["status"]
+    assert (status["status"], status["observedGeneration"]) == ("Ready", 2)
+
+
+async def test_warning_only_on_the_change_into_failed(harness: Harness) -> None:
+    harness.lister.errors[REPO] = AuthenticationFailed(f"authentication failed for {REPO}")
+    new_source(harness.api)
+    harness.watch()
+    await harness.sync()
+    harness.watch()
+    await harness.sync()
+
+    assert harness.api.get(SOURCES, "src")["status"]["status"] == "Failed"
+    assert harness.events() == [("Warning", "SyncFailed")]
+    assert harness.reconciler.table["src"].state.failures == 2
+    assert 'aimsource_syncs_total{result="Failed"} 2.0' in harness.metrics.render()[0].decode()
+
+
+async def test_an_invalid_spec_fails_without_backoff(harness: Harness) -> None:
+    new_source(harness.api, {"images": [REPO], "filters": [{"image": REPO}]})  # both: the CRD's CEL rule
+    harness.watch()
+    await harness.sync()
+    status = harness.api.get(SOURCES, "src")["status"]
+    assert status["status"] == "Failed"
+    assert harness.reconciler.table["src"].state.failures == 0
+    assert harness.lister.calls == []
+
+
+async def test_a_deleted_source_leaves_the_queue(harness: Harness) -> None:
+    new_source(harness.api)
+    harness.watch()
+    assert "src" in harness.reconciler.queue
+    harness.reconciler.on_source_event("DELETED", harness.api.get(SOURCES, "src"))
+    assert "src" not in harness.reconciler.queue
+    assert "src" not in harness.reconciler.table
