@@ -17,9 +17,10 @@ kmock reactions on `KubeAPI.handler`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -221,5 +222,27 @@ class KubeAPI:
             time.sleep(interval)
 
 
-def iter_objects(api: KubeAPI) -> Iterator[tuple[ResourceType, dict[str, Any]]]:
-    yield from api.store.all_objects()
+def main(argv: list[str] | None = None) -> None:
+    """Serve the emulator until interrupted: `python -m tests.support.kubeapi --kubeconfig PATH`.
+
+    For benchmarks and for trying the operator by hand (`kubectl --kubeconfig PATH get aimclsrc`).
+    """
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--kubeconfig", type=Path, required=True, help="where to write the kubeconfig")
+    parser.add_argument("--port", type=int, default=None, help="listening port on 127.0.0.1 (default: any)")
+    parser.add_argument("--namespace", action="append", default=[], help="extra namespace (repeatable)")
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with KubeAPI(namespaces=("aim-system", *args.namespace), port=args.port) as api:
+        api.write_kubeconfig(args.kubeconfig)
+        print(f"Kubernetes API emulator at {api.url}; kubeconfig {args.kubeconfig}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+
+
+if __name__ == "__main__":
+    main()
