@@ -247,3 +247,19 @@ def test_unreadable_ca_bundle_is_a_tls_failure(tmp_path: Path) -> None:
     garbage.write_text("not a certificate")
     with pytest.raises(TLSFailure, match="not a PEM certificate bundle"):
         RegistryClient(RegistrySettings(ca_file=str(garbage)))
+
+
+async def test_concurrent_first_calls_to_a_host_pay_one_challenge_round_trip(
+    token_registry: RunningRegistry, make_fault_front: Callable[[RunningRegistry], FaultFront]
+) -> None:
+    front = make_fault_front(token_registry)
+    deepseek = "amdenterpriseai/aim-deepseek-deepseek-r1"
+    async with RegistryClient() as client:
+        listings = await asyncio.gather(
+            *(client.list_tags(ImageRef(front.host, repo), credential=None) for repo in (QWEN, deepseek) * 3)
+        )
+    expected = [QWEN_TAGS, sorted(STANDARD_IMAGES[deepseek])]
+    assert [sorted(listing.tags) for listing in listings[:2]] == expected
+    statuses = [r.status for r in front.log.requests]
+    assert statuses.count(401) == 1
+    assert statuses.count(200) == 6

@@ -37,7 +37,7 @@ FAST = RegistrySettings(
     backoff_base=0.01,
     backoff_cap=0.05,
     connect_timeout=1.0,
-    read_timeout=0.5,
+    read_timeout=1.5,  # short enough for stall tests, long enough for a busy shared machine
     max_attempts=3,
     retry_after_cap=5.0,
     call_deadline=20.0,
@@ -87,7 +87,7 @@ def qwen(front: FaultFront) -> ImageRef:
         pytest.param(Fault.error(500), 0.0, id="500"),
         pytest.param(Fault.error(502), 0.0, id="502"),
         pytest.param(Fault.error(503), 0.0, id="503"),
-        pytest.param(Fault.stall(2.0), 0.5, id="stall-past-read-timeout"),
+        pytest.param(Fault.stall(4.0), 1.5, id="stall-past-read-timeout"),
         pytest.param(Fault.disconnect(), 0.0, id="dropped-connection"),
     ],
 )
@@ -147,7 +147,7 @@ async def test_transient_fault_is_retried_then_listing_succeeds(
             Fault.error(404), RepositoryNotFound, r"repository not found: {host}/", 1, id="404-on-tags"
         ),
         pytest.param(
-            Fault.stall(3.0), Unreachable, r"unreachable: {host}: timed out", 3, id="stall-persistent"
+            Fault.stall(5.0), Unreachable, r"unreachable: {host}: timed out", 3, id="stall-persistent"
         ),
         pytest.param(
             Fault.disconnect(),

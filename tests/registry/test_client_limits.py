@@ -16,7 +16,13 @@ from aiohttp import web
 
 from aimsource.domain.references import ImageRef
 from aimsource.registry.client import RegistryClient
-from aimsource.registry.endpoints import api_host, is_loopback, plain_http_allowed, scheme_allowed
+from aimsource.registry.endpoints import (
+    api_host,
+    is_loopback,
+    plain_http_allowed,
+    same_origin,
+    scheme_allowed,
+)
 from aimsource.registry.errors import Unreachable
 from aimsource.registry.limits import HostLimits, TokenBucket
 from aimsource.registry.settings import RegistrySettings
@@ -239,3 +245,17 @@ def test_insecure_entries_are_normalised() -> None:
 def test_settings_refuse_values_that_would_hang_or_hammer(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="registry setting"):
         RegistrySettings(**bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        pytest.param("https://localhost/v2/x", "http://localhost/v2/y", True, id="downgrade-no-port"),
+        pytest.param("https://h:5000/a", "http://h:5000/b", True, id="downgrade-port"),
+        pytest.param("https://h:5000/a", "https://h:5001/a", False, id="other-port"),
+        pytest.param("https://h/a", "https://H/a", True, id="host-case"),
+        pytest.param("https://h/a", "https://evil.h/a", False, id="other-host"),
+    ],
+)
+def test_same_origin(a: str, b: str, same: bool) -> None:
+    assert same_origin(httpx.URL(a), httpx.URL(b)) is same

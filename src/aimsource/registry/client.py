@@ -90,6 +90,8 @@ class RegistryClient:
         self._settings = settings = settings if settings is not None else RegistrySettings()
         self._schemes = Schemes(settings)
         self._auth = AuthState(settings, clock=clock)
+        self._met: set[str] = set()  # API hosts that answered at least once
+        self._meeting: dict[str, asyncio.Event] = {}  # API hosts whose first request is in flight
         cap = settings.max_concurrency_per_host
         self._http = httpx.AsyncClient(
             verify=_ssl_context(settings.ca_file),
@@ -191,7 +193,8 @@ class RegistryClient:
             raise _bad(call, "the next-page Link is not a valid URL") from None
         if following is None:
             return None
-        if not same_origin(following, call.base) or not scheme_allowed(following, self._settings):
+        base = self._schemes.base_url(call.scope.host)
+        if not same_origin(following, base) or not scheme_allowed(following, self._settings):
             raise _bad(
                 call,
                 f"the next-page Link points to {following.scheme}://{netloc(following)}, "
@@ -216,6 +219,27 @@ class RegistryClient:
         return "sha256:" + hashlib.sha256(reply.body).hexdigest()
 
     async def _fetch(self, call: _Call, request: Outgoing) -> Reply:
+        """Send one request through the auth flow, the first one per host alone.
+
+        Until a host has answered once we do not know whether it wants Basic, a token or nothing;
+        fifty sources starting together would each pay an anonymous 401. So the first request to a
+        host goes alone, and the others wait for it and start with the challenge it learnt."""
+        host = call.scope.host
+        if host not in self._met:
+            first = self._meeting.get(host)
+            if first is not None:
+                await first.wait()
+            else:
+                self._meeting[host] = event = asyncio.Event()
+                try:
+                    return await self._drive(call, request)
+                finally:
+                    self._met.add(host)
+                    del self._meeting[host]
+                    event.set()
+        return await self._drive(call, request)
+
+    async def _drive(self, call: _Call, request: Outgoing) -> Reply:
         """Drive the auth flow: send what it yields, feed it the answers; the last answer is final."""
         flow = auth_flow(request, scope=call.scope, state=self._auth, settings=self._settings)
         outgoing = next(flow)

@@ -58,14 +58,10 @@ def scheme_allowed(url: httpx.URL, settings: RegistrySettings) -> bool:
 
 
 def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
-    """Same host and port (default ports made explicit); the scheme may differ only by our downgrade."""
-    return a.host.lower() == b.host.lower() and _port(a) == _port(b)
-
-
-def _port(url: httpx.URL) -> int | None:
-    if url.port is not None:
-        return url.port
-    return {"https": 443, "http": 80}.get(url.scheme)
+    """Same host and same port as written (httpx drops default ports, so `https://h` and `http://h`
+    compare equal: that is our own HTTPS-to-HTTP probe, not another server; callers that care about
+    the scheme check it themselves)."""
+    return a.host.lower() == b.host.lower() and a.port == b.port
 
 
 class Schemes:
