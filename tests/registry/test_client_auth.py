@@ -175,13 +175,13 @@ async def test_token_without_expires_in_uses_the_default_lifetime(token_registry
     server.reset()
     server.policy.expires_in = None
     try:
-        settings = RegistrySettings(token_default_lifetime=0.6, token_expiry_margin=0.0)
+        settings = RegistrySettings(token_default_lifetime=2.0, token_expiry_margin=0.0)
         async with RegistryClient(settings) as client:
             ref = ImageRef(token_registry.host, QWEN)
             await client.list_tags(ref, credential=None)
             await client.list_tags(ref, credential=None)
             assert server.request_count == 1
-            await asyncio.sleep(0.7)
+            await asyncio.sleep(2.1)
             await client.list_tags(ref, credential=None)
             assert server.request_count == 2
     finally:

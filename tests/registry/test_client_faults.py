@@ -194,13 +194,13 @@ async def test_rate_limit_reports_the_registrys_retry_after(
 
 
 async def test_retry_after_past_the_deadline_is_not_waited_out(fault_front: FaultFront) -> None:
-    settings = RegistrySettings(retry_after_cap=60.0, call_deadline=1.0)
+    settings = RegistrySettings(retry_after_cap=60.0, call_deadline=5.0)
     async with RegistryClient(settings) as client:
-        fault_front.inject(Fault.rate_limited(retry_after=5), path="tags/list")
+        fault_front.inject(Fault.rate_limited(retry_after=10), path="tags/list")
         started = time.monotonic()
-        with pytest.raises(RateLimited, match="retry after 5 s"):
+        with pytest.raises(RateLimited, match="retry after 10 s"):
             await client.list_tags(qwen(fault_front), credential=None)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 4.0
 
 
 async def test_a_stalled_registry_cannot_outlast_the_call_deadline(fault_front: FaultFront) -> None:
@@ -210,7 +210,7 @@ async def test_a_stalled_registry_cannot_outlast_the_call_deadline(fault_front: 
         started = time.monotonic()
         with pytest.raises(Unreachable, match=f"unreachable: {fault_front.host}"):
             await client.list_tags(qwen(fault_front), credential=None)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 3.0
 
 
 async def test_a_manifest_head_is_retried_like_a_listing(
