@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from aimsource.registry.endpoints import netloc, same_origin, scheme_allowed
 from aimsource.registry.errors import AuthenticationFailed, BadResponse
 from aimsource.registry.messages import Outgoing, Reply
 from aimsource.registry.settings import RegistrySettings
+
+logger = logging.getLogger("aimsource.registry")
 
 AuthFlow = Generator[Outgoing, Reply, None]
 TokenKey = tuple[str, str, str]
@@ -188,6 +191,13 @@ def _fetch_token(
         )
     value, expires_in = _parse_token(reply.body, service=service, subject=scope.subject)
     state.store_token(scope.token_key, value, expires_in=expires_in)
+    logger.debug(
+        "token for %s obtained from %s (%s, expires in %s s)",
+        scope.subject,
+        service,
+        "with credentials" if scope.credential else "anonymous",
+        "default" if expires_in is None else f"{expires_in:g}",
+    )
     return value
 
 

@@ -71,12 +71,20 @@ class TagListing:
 
 @dataclass(frozen=True)
 class _Call:
+    """One public call: who asks for what, where the API starts, and when we give up (loop time)."""
+
     scope: AuthScope
     base: httpx.URL
     deadline: float
 
 
 class RegistryClient:
+    """Lists tags and checks manifests on any number of registries; one per process, shared.
+
+    Safe to use from many tasks at once (on one event loop). Every method raises only
+    `RegistryError` subclasses; `aclose()` (or `async with`) releases the connections.
+    """
+
     def __init__(
         self,
         settings: RegistrySettings | None = None,
