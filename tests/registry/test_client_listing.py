@@ -188,3 +188,30 @@ async def test_head_without_digest_falls_back_to_get_and_hashes_the_manifest(
     digest = await client.manifest_digest(ImageRef(server.host, "org/repo", "1.0.0"), credential=None)
     assert digest == "sha256:" + hashlib.sha256(MANIFEST_BODY).hexdigest()
     assert methods == ["HEAD", "GET"]
+
+
+@pytest.fixture
+def small_pages_registry() -> Iterator[tuple[BackgroundServer, list[str]]]:
+    """A registry stand-in that refuses `n` above 100 (as some registries do) and records queries."""
+    queries: list[str] = []
+
+    async def tags(request: web.Request) -> web.Response:
+        queries.append(request.query_string)
+        if int(request.query.get("n", "100")) > 100:
+            error = {"code": "PAGINATION_NUMBER_INVALID", "message": "n must be at most 100"}
+            return web.json_response({"errors": [error]}, status=400)
+        return web.json_response({"name": "org/repo", "tags": ["1.0.0", "1.1.0"]})
+
+    app = web.Application()
+    app.router.add_get("/v2/{name:.*}/tags/list", tags)
+    with BackgroundServer(app, name="small-pages-registry") as server:
+        yield server, queries
+
+
+async def test_registry_refusing_n_1000_is_asked_again_without_n(
+    client: RegistryClient, small_pages_registry: tuple[BackgroundServer, list[str]]
+) -> None:
+    server, queries = small_pages_registry
+    listing = await client.list_tags(ImageRef(server.host, "org/repo"), credential=None)
+    assert listing.tags == ("1.0.0", "1.1.0")
+    assert queries == ["n=1000", ""]

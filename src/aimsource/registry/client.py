@@ -175,8 +175,14 @@ class RegistryClient:
         )
         tags: list[str] = []
         seen: set[str] = set()
-        for _ in range(settings.max_pages):
-            reply = await self._fetch(call, Outgoing("GET", url, (("Accept", "application/json"),), "tags"))
+        accept = (("Accept", "application/json"),)
+        for page in range(settings.max_pages):
+            reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
+            if page == 0 and reply.status == 400 and "PAGINATION_NUMBER_INVALID" in _error_codes(reply.body):
+                # Some registries cap `n` below 1000 and refuse larger values: let them choose.
+                logger.info("%s refused n=%d; using its page size", call.scope.host, settings.page_size)
+                url = url.copy_remove_param("n")
+                reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
             _check(reply, call, kind="tags")
             for tag in _parse_tags(reply.body, call):
                 if tag not in seen:
