@@ -338,3 +338,28 @@ async def test_no_credential_or_token_in_logs_or_errors(
     assert "retrying request" in caplog.text  # the logs did capture the conversation
     for secret in ("hunter2", "PLUGH", "token-from-another-host", "cm9ib3Q6aHVudGVyMi1QTFVHSA"):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("fault", "answered"),
+    [
+        pytest.param(Fault.error(503), True, id="server-error-is-an-answer"),
+        pytest.param(Fault.rate_limited(retry_after=3600), True, id="rate-limit-is-an-answer"),
+        pytest.param(Fault.malformed_json(), True, id="bad-body-is-an-answer"),
+        pytest.param(Fault.stall(5.0), False, id="timeout-is-no-answer"),
+        pytest.param(Fault.disconnect(), False, id="dropped-connection-is-no-answer"),
+    ],
+)
+async def test_errors_say_whether_the_registry_answered(
+    client: RegistryClient, fault_front: FaultFront, fault: Fault, answered: bool
+) -> None:
+    fault_front.inject(fault, path="tags/list", times=10)
+    with pytest.raises(RegistryError) as info:
+        await client.list_tags(qwen(fault_front), credential=None)
+    assert info.value.answered is answered
+
+
+async def test_connection_refused_is_no_answer(client: RegistryClient) -> None:
+    with pytest.raises(Unreachable, match="connection refused") as info:
+        await client.list_tags(ImageRef("127.0.0.1:1", "a/b"), credential=None)
+    assert info.value.answered is False

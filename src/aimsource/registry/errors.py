@@ -26,6 +26,10 @@ class RegistryError(Exception):
 
     reason: ClassVar[str] = "RegistryError"
 
+    answered: bool = True
+    """Whether the registry gave an HTTP answer at all (even a 401 or a 503): what the sync records
+    as `reached_registry`. False for connection failures, timeouts and TLS failures."""
+
     @property
     def message(self) -> str:
         return str(self)
@@ -63,12 +67,14 @@ class Unreachable(RegistryError):
     """No usable answer: connection refused or reset, timeouts, server errors after retries."""
 
     reason = "Unreachable"
+    answered = False  # except after server errors: sending.py sets it on those
 
 
 class TLSFailure(RegistryError):
     """The TLS handshake failed: an untrusted or mismatching certificate, or a broken handshake."""
 
     reason = "TLSError"
+    answered = False
 
 
 class BadResponse(RegistryError):

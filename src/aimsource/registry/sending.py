@@ -261,11 +261,13 @@ def _status_error(reply: Reply, *, retry_after: float | None, attempts: int) -> 
         message = f"rate limited by {host}" + (after or "; retry later")
         return RateLimited(message, retry_after=retry_after)
     phrase = httpx.codes.get_reason_phrase(reply.status)
-    return Unreachable(
+    error = Unreachable(
         f"unreachable: {host}: HTTP {reply.status} {phrase} after {attempts} attempt"
         + ("s" if attempts != 1 else "")
         + after
     )
+    error.answered = True  # a server error is an answer: the registry was reached
+    return error
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
