@@ -74,8 +74,21 @@ async def test_a_just_created_model_counts_until_the_watch_shows_it() -> None:
     assert store.owned_count("src") == 1  # not counted twice
 
     del by_image["reg.io/x:1"], by_source["src"]  # a user deletes it
+    store.observed("reg.io/x:1", deleted=True)
     assert "reg.io/x:1" not in store.existing()
     assert store.owned_count("src") == 0
+
+
+def test_the_snapshot_follows_index_changes() -> None:
+    by_image: dict[str, list[ExistingModel]] = {"r/x:1": [ExistingModel("m1", "r/x:1", "src")]}
+    store, _ = make(by_image, {"src": ["m1"]})
+    assert set(store.existing()) == {"r/x:1"}
+    by_image["r/x:2"] = [ExistingModel("m2", "r/x:2", None)]
+    store.observed("r/x:2")
+    assert set(store.existing()) == {"r/x:1", "r/x:2"}
+    del by_image["r/x:1"]
+    store.observed("r/x:1", deleted=True)
+    assert set(store.existing()) == {"r/x:2"}
 
 
 async def test_a_created_model_never_seen_is_forgotten_after_the_grace_period() -> None:

@@ -42,7 +42,7 @@ class Harness:
         self.lister = RecordingLister(tags={REPO: ["1.0.0", "1.1.0"]})
         self.by_image: dict[str, list[ExistingModel]] = {}
         self.by_source: dict[str, list[str]] = {}
-        store = IndexedModelStore(create=kube.create_model, clock=self.clock)
+        self.store = store = IndexedModelStore(create=kube.create_model, clock=self.clock)
         store.bind(by_image=self.by_image, by_source=self.by_source)
         self.metrics = Metrics()
         self.reconciler = Reconciler(
@@ -65,6 +65,7 @@ class Harness:
             self.by_image.setdefault(model.image, []).append(model)
             if model.source:
                 self.by_source.setdefault(model.source, []).append(model.name)
+        self.store.observed(None)
         self.reconciler.on_source_event("MODIFIED", self.api.get(SOURCES, name))
 
     async def sync(self, name: str = "src") -> None:
@@ -174,8 +175,10 @@ async def test_warning_only_on_the_change_into_failed(harness: Harness) -> None:
 
 
 async def test_an_invalid_spec_fails_without_backoff(harness: Harness) -> None:
-    new_source(harness.api, {"images": [REPO], "filters": [{"image": REPO}]})  # both: the CRD's CEL rule
-    harness.watch()
+    new_source(harness.api)
+    body = harness.api.get(SOURCES, "src")
+    body["spec"]["filters"] = [{"image": REPO}]  # images and filters: what a CRD without its CEL rule admits
+    harness.reconciler.on_source_event("MODIFIED", body)
     await harness.sync()
     status = harness.api.get(SOURCES, "src")["status"]
     assert status["status"] == "Failed"

@@ -35,7 +35,7 @@ class OperatorHooks(Protocol):
 
     def bind_indexes(self, by_image: Mapping[str, Any], by_source: Mapping[str, Any]) -> None: ...
     def source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None: ...
-    def model_seen(self, image: str) -> None: ...
+    def model_event(self, image: str | None, *, deleted: bool) -> None: ...
     async def stopping(self) -> None: ...
 
 
@@ -108,10 +108,9 @@ def build_registry(config: KubeConfig, hooks: OperatorHooks) -> kopf.OperatorReg
 
     @kopf.on.event(GROUP, VERSION, MODELS, registry=registry)
     async def model_event(type: str | None, body: kopf.Body, **_: Any) -> None:
-        if type != "DELETED":
-            model = existing_model(body)
-            if model is not None:
-                hooks.model_seen(model.image)
+        # Called after kopf updated the indexes with the same event.
+        model = existing_model(body)
+        hooks.model_event(None if model is None else model.image, deleted=type == "DELETED")
 
     @kopf.on.event(GROUP, VERSION, SOURCES, registry=registry)
     async def source_event(type: str | None, body: kopf.Body, **_: Any) -> None:

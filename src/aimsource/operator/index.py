@@ -10,7 +10,8 @@ overshoot `maxModels`), and a model a user deletes after its event is re-created
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
+from collections import ChainMap
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,15 +68,24 @@ class IndexedModelStore:
         self._clock = clock
         self._grace = grace
         self._recent: dict[str, _Recent] = {}  # by canonical image
+        self._snapshot: dict[str, ExistingModel] | None = None
 
     def bind(self, *, by_image: ByImage, by_source: BySource) -> None:
         """Use these live indexes (kopf hands them over at start-up)."""
         self._by_image = by_image
         self._by_source = by_source
+        self._snapshot = None
 
     def existing(self) -> Mapping[str, ExistingModel]:
         self._forget_settled()
-        return _ExistingView(self._by_image, {image: r.model for image, r in self._recent.items()})
+        if self._snapshot is None:
+            # Built once per change of the index, not once per sync: planning reads every entry.
+            self._snapshot = {
+                image: model for image, models in self._by_image.items() if (model := _pick(models))
+            }
+        if not self._recent:
+            return self._snapshot
+        return ChainMap(self._snapshot, {image: r.model for image, r in self._recent.items()})
 
     def owned_count(self, source_name: str) -> int:
         self._forget_settled()
@@ -91,9 +101,12 @@ class IndexedModelStore:
             self._recent[model.image] = _Recent(model, self._clock())
         return created
 
-    def observed(self, image: str) -> None:
-        """The watch delivered a model of this canonical image: the index knows it now."""
-        self._recent.pop(image, None)
+    def observed(self, image: str | None, *, deleted: bool = False) -> None:
+        """The watch delivered an event of a model (of this canonical image, if it has one): the
+        index has changed, and a model it now shows need not be remembered here any more."""
+        self._snapshot = None
+        if image is not None and not deleted:
+            self._recent.pop(image, None)
 
     def _forget_settled(self) -> None:
         now = self._clock()
@@ -101,29 +114,3 @@ class IndexedModelStore:
             if now - recent.at > self._grace:
                 del self._recent[image]
 
-
-class _ExistingView(Mapping[str, ExistingModel]):
-    """A read-only merge of the index and the recent creations, without copying the index."""
-
-    def __init__(self, by_image: ByImage, recent: Mapping[str, ExistingModel]) -> None:
-        self._by_image = by_image
-        self._recent = recent
-
-    def __getitem__(self, image: str) -> ExistingModel:
-        model = _pick(self._by_image.get(image, ()))
-        if model is None:
-            model = self._recent.get(image)
-        if model is None:
-            raise KeyError(image)
-        return model
-
-    def __iter__(self) -> Iterator[str]:
-        for image, models in self._by_image.items():
-            if models:
-                yield image
-        for image in self._recent:
-            if not self._by_image.get(image):
-                yield image
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)

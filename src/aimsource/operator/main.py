@@ -61,8 +61,8 @@ class Operator:
     def source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
         self.reconciler.on_source_event(event_type, body)
 
-    def model_seen(self, image: str) -> None:
-        self.store.observed(image)
+    def model_event(self, image: str | None, *, deleted: bool) -> None:
+        self.store.observed(image, deleted=deleted)
 
     async def stopping(self) -> None:
         """Stop syncing and give the Lease up; safe to call more than once."""
