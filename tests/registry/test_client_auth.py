@@ -249,9 +249,11 @@ def test_unreadable_ca_bundle_is_a_tls_failure(tmp_path: Path) -> None:
         RegistryClient(RegistrySettings(ca_file=str(garbage)))
 
 
-async def test_concurrent_first_calls_to_a_host_pay_one_challenge_round_trip(
+async def test_concurrent_first_calls_pay_one_challenge_and_one_token_per_scope(
     token_registry: RunningRegistry, make_fault_front: Callable[[RunningRegistry], FaultFront]
 ) -> None:
+    assert token_registry.token_server is not None
+    token_registry.token_server.reset()
     front = make_fault_front(token_registry)
     deepseek = "amdenterpriseai/aim-deepseek-deepseek-r1"
     async with RegistryClient() as client:
@@ -263,3 +265,7 @@ async def test_concurrent_first_calls_to_a_host_pay_one_challenge_round_trip(
     statuses = [r.status for r in front.log.requests]
     assert statuses.count(401) == 1
     assert statuses.count(200) == 6
+    assert sorted(r.scopes[0] for r in token_registry.token_server.requests) == [
+        f"repository:{deepseek}:pull",
+        f"repository:{QWEN}:pull",
+    ]

@@ -99,7 +99,7 @@ class RegistryClient:
         self._schemes = Schemes(settings)
         self._auth = AuthState(settings, clock=clock)
         self._met: set[str] = set()  # API hosts that answered at least once
-        self._meeting: dict[str, asyncio.Event] = {}  # API hosts whose first request is in flight
+        self._leads: dict[tuple[str, ...], asyncio.Event] = {}  # what a leading request is learning
         cap = settings.max_concurrency_per_host
         self._http = httpx.AsyncClient(
             verify=_ssl_context(settings.ca_file),
@@ -233,25 +233,37 @@ class RegistryClient:
         return "sha256:" + hashlib.sha256(reply.body).hexdigest()
 
     async def _fetch(self, call: _Call, request: Outgoing) -> Reply:
-        """Send one request through the auth flow, the first one per host alone.
+        """Send one request through the auth flow; the first one to learn something goes alone.
 
-        Until a host has answered once we do not know whether it wants Basic, a token or nothing;
-        fifty sources starting together would each pay an anonymous 401. So the first request to a
-        host goes alone, and the others wait for it and start with the challenge it learnt."""
-        host = call.scope.host
-        if host not in self._met:
-            first = self._meeting.get(host)
-            if first is not None:
-                await first.wait()
-            else:
-                self._meeting[host] = event = asyncio.Event()
+        Until a host has answered once we do not know whether it wants Basic, a token or nothing,
+        and until a token for a scope is cached every caller would fetch its own: fifty sources
+        starting together would pay fifty 401s and fifty token requests. So one request leads, the
+        others with the same need wait for it and then start with what it learnt."""
+        while (lead := self._lead_key(call)) is not None:
+            pending = self._leads.get(lead)
+            if pending is None:
+                self._leads[lead] = event = asyncio.Event()
                 try:
                     return await self._drive(call, request)
                 finally:
-                    self._met.add(host)
-                    del self._meeting[host]
+                    self._met.add(call.scope.host)
+                    del self._leads[lead]
                     event.set()
+            await pending.wait()
         return await self._drive(call, request)
+
+    def _lead_key(self, call: _Call) -> tuple[str, ...] | None:
+        host = call.scope.host
+        if host not in self._met:
+            return ("host", host)
+        challenge = self._auth.challenges.get(host)
+        if (
+            challenge is not None
+            and challenge.scheme == "bearer"
+            and self._auth.token(call.scope.token_key) is None
+        ):
+            return ("token", *call.scope.token_key)
+        return None
 
     async def _drive(self, call: _Call, request: Outgoing) -> Reply:
         """Drive the auth flow: send what it yields, feed it the answers; the last answer is final."""
