@@ -166,7 +166,7 @@ def test_status_subresource_changes_only_status(http: httpx.Client) -> None:
                          json={"status": {"status": "Ready"}, "spec": {"maxModels": 1},
                                "metadata": {"labels": {"x": "y"}}})
     assert patched.json()["status"] == {"status": "Ready"}
-    assert "maxModels" not in patched.json()["spec"]
+    assert patched.json()["spec"]["maxModels"] == 100  # the default, not the 1 sent to /status
     assert patched.json()["metadata"]["labels"] == {}
 
 
@@ -180,33 +180,39 @@ def test_main_resource_writes_ignore_status(http: httpx.Client) -> None:
 
 def test_put_status_replaces_the_status(http: httpx.Client) -> None:
     http.post(SOURCES, json=source())
-    obj = http.patch(f"{SOURCES}/src/status", json={"status": {"a": 1, "b": 2}}, headers=MERGE).json()
-    obj["status"] = {"a": 3}
-    assert http.put(f"{SOURCES}/src/status", json=obj).json()["status"] == {"a": 3}
+    obj = http.patch(f"{SOURCES}/src/status", json={"status": {"status": "Ready", "availableModels": 2}},
+                     headers=MERGE).json()
+    obj["status"] = {"status": "Failed"}
+    assert http.put(f"{SOURCES}/src/status", json=obj).json()["status"] == {"status": "Failed"}
 
 
 # --- patch formats ------------------------------------------------------------------------------
 
 
+DEFAULTS = {"registry": "docker.io", "syncInterval": "1h", "maxModels": 100}
+PULL_A = [{"name": "a"}]
+
+
 @pytest.mark.parametrize(("content_type", "patch", "expected"), [
     pytest.param("application/merge-patch+json", {"spec": {"versions": None, "maxModels": 3}},
-                 {"images": ["x"], "maxModels": 3}, id="merge-null-deletes"),
-    pytest.param("application/merge-patch+json", {"spec": {"images": ["y"]}},
-                 {"images": ["y"], "versions": [">=1"]}, id="merge-lists-replace"),
-    pytest.param("application/strategic-merge-patch+json",
-                 {"spec": {"filters": [{"image": "b", "exclude": ["c"]}]}},
-                 {"images": ["x"], "versions": [">=1"], "filters": [{"image": "b", "exclude": ["c"]}]},
-                 id="strategic"),
+                 {"images": ["x"], "imagePullSecrets": PULL_A, "maxModels": 3}, id="merge-null-deletes"),
+    pytest.param("application/merge-patch+json", {"spec": {"imagePullSecrets": [{"name": "b"}]}},
+                 {"images": ["x"], "versions": [">=1"], "imagePullSecrets": [{"name": "b"}]},
+                 id="merge-lists-replace"),
+    pytest.param("application/strategic-merge-patch+json", {"spec": {"imagePullSecrets": [{"name": "b"}]}},
+                 {"images": ["x"], "versions": [">=1"], "imagePullSecrets": [{"name": "a"}, {"name": "b"}]},
+                 id="strategic-merges-named-lists"),
     pytest.param("application/json-patch+json", [{"op": "test", "path": "/spec/images/0", "value": "x"},
                                                   {"op": "add", "path": "/spec/images/-", "value": "z"},
                                                   {"op": "remove", "path": "/spec/versions"}],
-                 {"images": ["x", "z"]}, id="json-patch"),
+                 {"images": ["x", "z"], "imagePullSecrets": PULL_A}, id="json-patch"),
 ])
 def test_patch_formats(http: httpx.Client, content_type: str, patch: Any, expected: dict[str, Any]) -> None:
-    http.post(SOURCES, json=dict(source(), spec={"images": ["x"], "versions": [">=1"]}))
+    spec = {"images": ["x"], "versions": [">=1"], "imagePullSecrets": PULL_A}
+    http.post(SOURCES, json=dict(source(), spec=spec))
     answer = http.patch(f"{SOURCES}/src", json=patch, headers={"Content-Type": content_type})
     assert answer.status_code == 200
-    assert answer.json()["spec"] == expected
+    assert answer.json()["spec"] == {**DEFAULTS, **expected}
 
 
 def test_strategic_merge_merges_conditions_by_type(http: httpx.Client) -> None:
@@ -224,6 +230,46 @@ def test_unknown_patch_type_is_415(http: httpx.Client) -> None:
     http.post(SOURCES, json=source())
     answer = http.patch(f"{SOURCES}/src", json={}, headers={"Content-Type": "application/apply-patch+yaml"})
     assert answer.status_code == 415
+
+
+# --- the CRD's schema: pruning, defaults, validation ----------------------------------------------
+
+
+def test_create_applies_the_crd_defaults(http: httpx.Client) -> None:
+    assert http.post(SOURCES, json=source()).json()["spec"] == {"images": ["org/img:1.0.0"], **DEFAULTS}
+
+
+def test_fields_the_crd_does_not_declare_are_pruned(http: httpx.Client) -> None:
+    created = http.post(SOURCES, json=dict(source(), spec={"images": ["x"], "typo": 1})).json()
+    assert "typo" not in created["spec"]
+    status = http.patch(f"{SOURCES}/src/status", headers=MERGE,
+                        json={"status": {"status": "Ready", "kopf": {"progress": {}}}}).json()["status"]
+    assert status == {"status": "Ready"}  # kopf's own bookkeeping would not survive on a real cluster
+
+
+@pytest.mark.parametrize(("path", "body", "message"), [
+    pytest.param("", {"spec": {"images": ["x"], "maxModels": 0}}, "spec.maxModels", id="minimum"),
+    pytest.param("", {"spec": {"images": ["x"], "syncInterval": "1 day"}}, "spec.syncInterval",
+                 id="pattern"),
+    pytest.param("", {"spec": {"images": ["x"], "filters": [{"image": "y"}]}},
+                 "exactly one of spec.images or spec.filters", id="cel-rule"),
+    pytest.param("", {"spec": {"images": None}}, "exactly one of spec.images or spec.filters",
+                 id="cel-rule-none"),
+    pytest.param("/status", {"status": {"status": "Sleeping"}}, "status.status", id="status-enum"),
+])
+def test_objects_the_crd_refuses_are_422(
+        http: httpx.Client, path: str, body: dict[str, Any], message: str) -> None:
+    http.post(SOURCES, json=source())
+    answer = http.patch(f"{SOURCES}/src{path}", headers=MERGE, json=body)
+    assert (answer.status_code, answer.json()["reason"]) == (422, "Invalid")
+    assert message in answer.json()["message"]
+    assert answer.json()["message"].startswith('AIMClusterModelSource.aim.eai.amd.com "src" is invalid: ')
+
+
+def test_create_of_an_invalid_object_is_refused(http: httpx.Client) -> None:
+    answer = http.post(SOURCES, json=dict(source(), spec={"images": []}))
+    assert answer.status_code == 422
+    assert http.get(f"{SOURCES}/src").status_code == 404
 
 
 # --- lists: selectors and pages -----------------------------------------------------------------

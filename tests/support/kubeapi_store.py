@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.support.kubeapi_patch import apply_patch, field_selector, label_selector
+from tests.support.kubeapi_schema import admit, crd_schema
 from tests.support.kubeapi_types import (
     BUILTINS,
     CRDS,
@@ -71,6 +72,7 @@ class Store:
         self._lock = threading.RLock()
         self._rv = 1
         self._types: dict[tuple[str, str, str], ResourceType] = {}
+        self._schemas: dict[tuple[str, str, str], dict[str, Any]] = {}  # of custom resources
         self._objects: dict[tuple[str, str, str], dict[ObjKey, dict[str, Any]]] = {}
         # One log per resource, in resourceVersion order, so a watcher finds its place by bisection.
         self._log: dict[tuple[str, str, str], list[Event]] = {}
@@ -84,10 +86,29 @@ class Store:
 
     # --- types -----------------------------------------------------------------------------------
 
-    def register(self, rt: ResourceType) -> None:
+    def register(self, rt: ResourceType, schema: dict[str, Any] | None = None) -> None:
         with self._lock:
             self._types[rt.key] = rt
             self._objects.setdefault(rt.key, {})
+            if schema is not None:
+                self._schemas[rt.key] = schema
+            else:
+                self._schemas.pop(rt.key, None)
+
+    def _register_crd(self, crd: Mapping[str, Any]) -> None:
+        for new_type in types_from_crd(crd):
+            self.register(new_type, crd_schema(crd, new_type.version))
+
+    def _admit(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        """Prune, default and validate a custom resource by its CRD's schema (422 when invalid)."""
+        schema = self._schemas.get(rt.key)
+        if schema is None:
+            return obj
+        stored, errors = admit(obj, schema)
+        if errors:
+            raise invalid(rt, obj["metadata"].get("name", ""), errors[0].split(":")[0],
+                          "; ".join(errors) if len(errors) > 1 else errors[0].split(": ", 1)[-1])
+        return stored
 
     def types(self) -> list[ResourceType]:
         with self._lock:
@@ -240,12 +261,13 @@ class Store:
                 meta["generation"] = 1
             if rt.status_subresource and rt.custom:
                 obj.pop("status", None)  # the status stanza of a create is ignored
+            obj = self._admit(rt, obj)
+            meta = obj["metadata"]
             self._normalise(rt, obj)
             meta["resourceVersion"] = self._next_rv()
             self._objects[rt.key][(ns, name)] = obj
             if rt == CRDS:
-                for new_type in types_from_crd(obj):
-                    self.register(new_type)
+                self._register_crd(obj)
             self._record(rt, "ADDED", obj, None)
             return copy.deepcopy(obj)
 
@@ -326,8 +348,9 @@ class Store:
             meta["resourceVersion"] = old["metadata"]["resourceVersion"]
             new["apiVersion"], new["kind"] = rt.api_version, rt.kind
             self._normalise(rt, new)
-            if rt.custom and _spec_part(new) != _spec_part(old):
-                meta["generation"] = old["metadata"].get("generation", 1) + 1
+        new = self._admit(rt, new)
+        if subresource is None and rt.custom and _spec_part(new) != _spec_part(old):
+            new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
         if new == old:  # a no-op write keeps the resourceVersion and notifies nobody
             return copy.deepcopy(old)
         result = self._store_update(rt, old, new)
@@ -340,8 +363,7 @@ class Store:
         new["metadata"]["resourceVersion"] = self._next_rv()
         self._objects[rt.key][_key(new)] = new
         if rt == CRDS:
-            for new_type in types_from_crd(new):
-                self.register(new_type)
+            self._register_crd(new)
         self._record(rt, "MODIFIED", new, old)
         return copy.deepcopy(new)
 
@@ -351,6 +373,7 @@ class Store:
             for old_type in types_from_crd(obj):
                 self._types.pop(old_type.key, None)
                 self._objects.pop(old_type.key, None)
+                self._schemas.pop(old_type.key, None)
         gone_obj = copy.deepcopy(obj)
         gone_obj["metadata"]["resourceVersion"] = self._next_rv()
         self.last_delete_rv = self._rv
