@@ -55,7 +55,7 @@ def add_registry_flags(parser: argparse.ArgumentParser) -> None:
         "--requests-per-second",
         type=_non_negative_float,
         metavar="R",
-        help="request budget per registry host, 0 for none (default 10, bursts of 20)",
+        help="request budget per registry host, 0 for none (default 20, bursts of 40)",
     )
 
 
@@ -129,6 +129,7 @@ async def open_lister(args: argparse.Namespace) -> AsyncIterator[TagLister]:
         yield StaticTagLister(listing)
         return
     from aimsource.registry.client import RegistryClient
+    from aimsource.registry.errors import RegistryError
     from aimsource.registry.settings import RegistrySettings
 
     settings = RegistrySettings(insecure=frozenset(args.insecure_registry), ca_file=args.ca_file)
@@ -136,5 +137,9 @@ async def open_lister(args: argparse.Namespace) -> AsyncIterator[TagLister]:
         settings = replace(settings, max_concurrency_per_host=args.max_concurrency_per_host)
     if args.requests_per_second is not None:
         settings = replace(settings, requests_per_second=args.requests_per_second)
-    async with RegistryClient(settings) as client:
+    try:
+        client = RegistryClient(settings)
+    except RegistryError as exc:  # e.g. a --ca-file that is not a PEM bundle
+        raise CliError(str(exc)) from None
+    async with client:
         yield client

@@ -32,7 +32,7 @@ from aimsource.registry.credentials import (
     InvalidDockerConfigError,
     parse_docker_config,
 )
-from aimsource.registry.errors import RegistryError, TLSFailure, Unreachable
+from aimsource.registry.errors import RegistryError
 from aimsource.sync.ports import ModelStore, SecretError, SecretReader, TagLister
 
 log = logging.getLogger("aimsource.sync")
@@ -171,12 +171,11 @@ async def _fetch(
             listed = len(listing.tags)
             truncated = listing.truncated
     except RegistryError as exc:
-        reached = not isinstance(exc, Unreachable | TLSFailure)
         log.info("selector %s failed: %s", selector.written, exc)
         return SelectorOutcome(
             selector=selector,
             error=SelectorError(reason=exc.reason, message=str(exc)),
-            reached_registry=reached,
+            reached_registry=exc.answered,
         ), {}
     if progress:
         progress(f"listed {ref}: {listed} tags")
