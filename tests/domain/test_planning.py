@@ -191,7 +191,7 @@ def test_excluded_selector_contributes_nothing() -> None:
 def test_a_name_taken_by_another_image_is_reported_not_created() -> None:
     name = model_name(parse_reference("org/a:1.0.0"))
     models = {"docker.io/someone/else:9": ExistingModel(name, "docker.io/someone/else:9", None)}
-    p = plan(outcomes_for({"org/a": ["1.0.0", "2.0.0"]}), models=models, max_models=1)
+    p = plan(outcomes_for({"org/a": ["1.0.0", "2.0.0"]}), models=models, max_models=2)
     assert created(p) == ["org/a:2.0.0"]
     [conflict] = p.not_created
     assert conflict.candidate.image == "org/a:1.0.0"

@@ -31,6 +31,7 @@ from aimsource.domain.references import ImageRef
 MAX_NAME_LENGTH = 63
 HASH_LENGTH = 6
 _INVALID = re.compile(r"[^a-z0-9-]")
+_PLAIN = re.compile(r"[A-Za-z0-9._:/@+-]*")
 
 
 def model_name(ref: ImageRef) -> str:
@@ -72,6 +73,8 @@ def _go_json_string(value: str) -> str:
     references are ASCII without those characters, so this only matters for odd input — but then
     it still gives the Go operator's hash.
     """
+    if _PLAIN.fullmatch(value):
+        return f'"{value}"'  # the common case, and a hot path: no character needs escaping
     text = json.dumps(value, ensure_ascii=False)
     for char, escaped in (
         ("<", "\\u003c"),

@@ -11,13 +11,16 @@ rule of product.md "Models, limits and the append-only rule" is testable without
   the budget is short, candidates are taken round-robin across selectors in spec order, newest
   first within a selector, so one prolific repository cannot starve the others;
 - a candidate whose name is already taken by a model of a different image (a 6-hex hash collision,
-  or a hand-made model) is reported rather than sent to a create that would fail with 409.
+  or a hand-made model) is reported rather than sent to a create that would fail with 409. Names
+  are only computed for candidates within the budget: past it every candidate is reported as
+  capped, so a selector that picks 50,000 images costs 50,000 hashes only when it may create them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from aimsource.domain.naming import model_name
 from aimsource.domain.references import ImageRef, model_image
@@ -38,11 +41,20 @@ class ExistingModel:
 @dataclass(frozen=True)
 class Candidate:
     ref: ImageRef
-    name: str
-    image: str
-    """model_image(ref): what goes into spec.image."""
     selector_index: int
     selector: str
+
+    # Name and image are derived on first use: a broad selector can pick tens of thousands of
+    # images of which a sync creates a handful, and hashing every name would dominate the sync.
+    @cached_property
+    def name(self) -> str:
+        """model_name(ref): the model's metadata.name."""
+        return model_name(self.ref)
+
+    @cached_property
+    def image(self) -> str:
+        """model_image(ref): what goes into spec.image."""
+        return model_image(self.ref)
 
     @property
     def key(self) -> str:
@@ -84,13 +96,7 @@ class Plan:
 
 
 def candidate_for(ref: ImageRef, *, selector_index: int, selector: str) -> Candidate:
-    return Candidate(
-        ref=ref,
-        name=model_name(ref),
-        image=model_image(ref),
-        selector_index=selector_index,
-        selector=selector,
-    )
+    return Candidate(ref=ref, selector_index=selector_index, selector=selector)
 
 
 def plan_sync(
@@ -133,16 +139,17 @@ def plan_sync(
     to_create: list[Candidate] = []
     not_created: list[NotCreated] = []
     for candidate in _round_robin(queues):
+        if len(to_create) >= budget:
+            not_created.append(NotCreated(candidate, f"{LIMIT_REASON} ({max_models})"))
+            continue
         holder = taken_names.get(candidate.name)
         if holder is not None:
             not_created.append(
                 NotCreated(candidate, f'name "{candidate.name}" is already used by a model of {holder}')
             )
-        elif len(to_create) < budget:
+        else:
             to_create.append(candidate)
             taken_names[candidate.name] = candidate.key
-        else:
-            not_created.append(NotCreated(candidate, f"{LIMIT_REASON} ({max_models})"))
 
     return Plan(
         to_create=tuple(to_create),
