@@ -138,7 +138,8 @@ def test_two_replicas_only_the_leader_syncs_and_the_standby_takes_over(
         leader.kill()
         killed = time.monotonic()
         standby.wait(lambda: standby.logged("sync started", source=unique), timeout=15, message="takeover")
-        assert time.monotonic() - killed < 3 * 2, "the standby took longer than about one lease duration"
+        # About one lease duration (3 s), plus the retry period and slack for a loaded machine.
+        assert time.monotonic() - killed < 7.5, "the standby took much longer than one lease duration"
         assert api.get(*LEASE, namespace="aim-system")["spec"]["holderIdentity"] == standby.name
         assert len(models_of(api, unique)) == 1
     finally:

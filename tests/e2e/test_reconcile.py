@@ -181,7 +181,7 @@ def test_spec_change_syncs_at_once_and_keeps_old_models(
     wait_synced(shared_api, shared_operator, unique, state="Ready")
 
     shared_api.patch(SOURCES, unique, {"spec": {"images": [f"{host}/{repo}:2.0.0"]}})
-    st = wait_synced(shared_api, shared_operator, unique, state="Ready", timeout=5)  # interval is 1h
+    st = wait_synced(shared_api, shared_operator, unique, state="Ready", timeout=10)  # interval is 1h
 
     assert st["observedGeneration"] == 2
     assert sorted(models_of(shared_api, unique).values()) == [f"{host}/{repo}:1.0.0", f"{host}/{repo}:2.0.0"]
@@ -200,7 +200,10 @@ def test_sync_request_annotation_syncs_now(
 
     shared_api.patch(SOURCES, unique, {"metadata": {"annotations": {REQUEST_ANNOTATION: "now-please"}}})
 
-    shared_operator.wait(lambda: len(models_of(shared_api, unique)) == 2, timeout=5, message="requested sync")
+    # The interval is 1h: only the request can explain a sync within seconds.
+    shared_operator.wait(
+        lambda: len(models_of(shared_api, unique)) == 2, timeout=10, message="requested sync"
+    )
 
 
 def test_new_tag_is_picked_up_after_the_interval(
