@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from aimsource.domain.errors import InvalidReferenceError
 
@@ -56,7 +56,7 @@ class ImageRef:
         return f"{self.registry}/{self.repository}"
 
     def with_tag(self, tag: str) -> ImageRef:
-        return replace(self, tag=tag)
+        return ImageRef(self.registry, self.repository, tag)
 
     def __str__(self) -> str:
         return self.key if self.tag is None else f"{self.key}:{self.tag}"

@@ -10,7 +10,6 @@ in that order.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -153,7 +152,7 @@ def decide_tags(selector: Selector, tags: Sequence[str]) -> list[TagDecision]:
     if ref.pinned:
         unique = [t for t in unique if t == ref.tag]
     decisions = [_decide(selector, ref, tag) for tag in unique]
-    return sorted(decisions, key=functools.cmp_to_key(_compare))
+    return _ordered(decisions)
 
 
 def _decide(selector: Selector, ref: ImageRef, tag: str) -> TagDecision:
@@ -186,20 +185,25 @@ _GROUP: dict[Decision, int] = {
 }
 
 
-def _compare(a: TagDecision, b: TagDecision) -> int:
-    """Group by decision; within a group versions newest first, then non-versions by name."""
-    if _GROUP[a.decision] != _GROUP[b.decision]:
-        return _GROUP[a.decision] - _GROUP[b.decision]
-    va, vb = a.version, b.version
-    if va is not None and vb is not None:
-        if va > vb:
-            return -1
-        if va < vb:
-            return 1
-    elif va is not None:
-        return -1
-    elif vb is not None:
-        return 1
-    # Same precedence (`1.0.0` and `v1.0.0`, or different build metadata) or both non-versions.
-    ta, tb = a.image.tag or "", b.image.tag or ""
-    return (ta > tb) - (ta < tb)
+def _ordered(decisions: list[TagDecision]) -> list[TagDecision]:
+    """Group by decision; within a group versions newest first, then non-versions by name.
+
+    Plain sorts with cheap keys rather than a comparison function: a listing can hold tens of
+    thousands of tags. Sorting is stable, so versions of equal precedence (`1.0.0`, `v1.0.0`)
+    keep name order.
+    """
+    ordered: list[TagDecision] = []
+    for group in sorted(_GROUP, key=_GROUP.__getitem__):
+        members = sorted((d for d in decisions if d.decision == group), key=_tag_name)
+        ordered += sorted((d for d in members if d.version is not None), key=_version, reverse=True)
+        ordered += [d for d in members if d.version is None]
+    return ordered
+
+
+def _tag_name(decision: TagDecision) -> str:
+    return decision.image.tag or ""
+
+
+def _version(decision: TagDecision) -> Version:
+    assert decision.version is not None  # only called on decisions that carry a version
+    return decision.version
