@@ -56,7 +56,7 @@ class Candidate:
         """model_image(ref): what goes into spec.image."""
         return model_image(self.ref)
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The canonical image (`registry/repository:tag`), the key of `existing_by_image`."""
         return str(self.ref)
