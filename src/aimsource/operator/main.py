@@ -52,7 +52,18 @@ class Operator:
         )
         self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers))
         self.kopf_ready = asyncio.Event()
+        self.stop_flag = asyncio.Event()
+        self.failed = False
         self.elector_task: asyncio.Task[None] | None = None
+
+    def elector_ended(self, task: asyncio.Task[None]) -> None:
+        """Leader election never ends on its own: if it does, stop the operator (and exit non-zero)
+        rather than run on as a replica that can never lead."""
+        if task.cancelled():
+            return
+        self.failed = True
+        log.error("leader election failed", exc_info=task.exception())
+        self.stop_flag.set()
 
     # --- handlers.OperatorHooks ----------------------------------------------------------------
     def bind_indexes(self, by_image: Mapping[str, Any], by_source: Mapping[str, Any]) -> None:
@@ -68,7 +79,7 @@ class Operator:
         """Stop syncing and give the Lease up; safe to call more than once."""
         if self.elector_task is not None:
             self.elector_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # a failure is logged already
                 await self.elector_task
         await self.switch.stop()
 
@@ -90,10 +101,9 @@ def run_operator(settings: OperatorSettings) -> int:
     except KubeConfigError as exc:
         raise OperatorStartError(str(exc)) from None
     try:
-        asyncio.run(_run(settings, config))
+        return asyncio.run(_run(settings, config))
     except EndpointError as exc:
         raise OperatorStartError(str(exc)) from None
-    return 0
 
 
 def _lease_settings(settings: OperatorSettings) -> LeaseSettings:
@@ -106,7 +116,7 @@ def _lease_settings(settings: OperatorSettings) -> LeaseSettings:
     )
 
 
-async def _run(settings: OperatorSettings, config: Any) -> None:
+async def _run(settings: OperatorSettings, config: Any) -> int:
     metrics = Metrics()
     registry_settings = RegistrySettings(
         insecure=settings.insecure_registries, ca_file=settings.ca_file,
@@ -128,6 +138,7 @@ async def _run(settings: OperatorSettings, config: Any) -> None:
                 elector = LeaseElector(kube, _lease_settings(settings),
                                        on_started_leading=op.switch.start, on_stopped_leading=op.switch.stop)
                 op.elector_task = asyncio.create_task(elector.run(), name="leader-election")
+                op.elector_task.add_done_callback(op.elector_ended)
             else:
                 op.switch.start()
             await kopf.operator(
@@ -136,8 +147,10 @@ async def _run(settings: OperatorSettings, config: Any) -> None:
                 clusterwide=True,
                 standalone=True,
                 ready_flag=op.kopf_ready,
+                stop_flag=op.stop_flag,
             )
         finally:
             await op.stopping()
             await stop_endpoints(runners)
             log.info("operator stopped")
+        return 1 if op.failed else 0
