@@ -35,18 +35,21 @@ def test_steady_state_sync_makes_no_list_call_and_one_status_write(
         time.sleep(0.5)
         api.reset_requests()
         finished_before = len(op.logged("sync finished", source=unique))
+        written_before = len(op.logged("status written", source=unique))
 
         time.sleep(4.5)
 
         requests = api.requests
         syncs = len(op.logged("sync finished", source=unique)) - finished_before
+        written = op.logged("status written", source=unique)[written_before:]
     assert syncs >= 3
     assert [r for r in requests if r.verb == "list"] == []
     assert [r for r in requests if r.verb == "create"] == []
     status_writes = len(
         [r for r in requests if (r.verb, r.plural, r.subresource) == ("patch", SOURCES, "status")]
     )
-    assert 1 <= status_writes <= syncs + 1  # lastSyncTime once per sync, nothing else changed
+    assert 1 <= status_writes <= syncs + 1  # lastSyncTime once per sync...
+    assert {w["changed"] for w in written} == {"lastSyncTime"}  # ...and nothing else changed
     assert {(r.verb, r.plural, r.subresource) for r in requests} <= {
         ("patch", SOURCES, "status"),
         ("watch", SOURCES, None),
