@@ -52,10 +52,10 @@ def add_registry_flags(parser: argparse.ArgumentParser) -> None:
         help="requests in flight at once to one registry host (default 4)",
     )
     parser.add_argument(
-        "--requests-per-second",
+        "--registry-rate",
         type=_non_negative_float,
         metavar="R",
-        help="request budget per registry host, 0 for none (default 20, bursts of 40)",
+        help="request budget per registry host in requests/s, bursts of twice that; 0 for none (default 20)",
     )
 
 
@@ -135,8 +135,8 @@ async def open_lister(args: argparse.Namespace) -> AsyncIterator[TagLister]:
     settings = RegistrySettings(insecure=frozenset(args.insecure_registry), ca_file=args.ca_file)
     if args.max_concurrency_per_host is not None:
         settings = replace(settings, max_concurrency_per_host=args.max_concurrency_per_host)
-    if args.requests_per_second is not None:
-        settings = replace(settings, requests_per_second=args.requests_per_second)
+    if args.registry_rate is not None:
+        settings = replace(settings, requests_per_second=args.registry_rate)
     try:
         client = RegistryClient(settings)
     except RegistryError as exc:  # e.g. a --ca-file that is not a PEM bundle

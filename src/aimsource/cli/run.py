@@ -52,7 +52,7 @@ _OPTIONS = (
         "--registry-rate",
         "registry_rate",
         "AIMSOURCE_REGISTRY_RATE",
-        "requests per second to one registry host, all sources together; 0: no budget (default: 10)",
+        "requests per second to one registry host, all sources together; 0: no budget (default: 20)",
         "N",
     ),
     _Option(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from aimsource.registry.settings import RegistrySettings
+
 LogFormat = Literal["text", "json"]
 DEFAULT_NAMESPACE = "aim-system"
 
@@ -29,9 +31,9 @@ class OperatorSettings:
     max_concurrency_per_host: int = 4
     """Concurrent requests to one registry host, shared by all sources. Default: 4."""
 
-    registry_rate: float = 10.0
+    registry_rate: float = RegistrySettings.requests_per_second
     """Requests per second to one registry host, shared by all sources (a token bucket; bursts of
-    twice that); 0 removes the budget. Default: 10."""
+    twice that); 0 removes the budget. Default: the registry client's, 20."""
 
     min_sync_interval: float = 30.0
     """Seconds: the least time between two listings of one source, whatever triggers them.
