@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime
 import ssl
@@ -165,15 +164,9 @@ def test_operator_namespace(tmp_path: Path) -> None:
     assert operator_namespace(service_account_dir=tmp_path / "absent") == "aim-system"
 
 
-def test_client_reads_the_service_account_token_file(tmp_path: Path) -> None:
-    # A sync test with its own loop: in a module of sync tests, looptime's plugin would leave an
-    # unclosed loop behind the sync ones if this one were async.
+async def test_client_reads_the_service_account_token_file(tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("rotating-token\n")
-
-    async def list_with_token_file(url: str) -> list[dict[str, Any]]:
-        async with KubeClient(KubeConfig(server=url, token_file=str(token))) as client:
-            return await client.list_models()
-
     with KubeAPI(token="rotating-token") as api:
-        assert asyncio.run(list_with_token_file(api.url)) == []
+        async with KubeClient(KubeConfig(server=api.url, token_file=str(token))) as client:
+            assert await client.list_models() == []

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -25,12 +26,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import aiohttp.test_utils
 import kmock
 import yaml
 
 from tests.support.kubeapi_patch import MERGE
 from tests.support.kubeapi_server import KubeAPIHandler, RequestRecord, collect_garbage_forever
 from tests.support.kubeapi_store import Store
+from tests.support.kubeapi_tls import ClientCertificate, ServerTLS, TLSTestServer
 from tests.support.kubeapi_types import ApiError, ResourceType
 
 CRD_DIR = Path(__file__).resolve().parents[2] / "src" / "aimsource" / "crds"
@@ -50,15 +53,21 @@ def crd_manifests(directory: Path = CRD_DIR) -> list[dict[str, Any]]:
 
 
 def write_kubeconfig(path: Path, server: str, *, token: str | None = None, namespace: str | None = None,
-                     context: str = "emulator") -> Path:
+                     context: str = "emulator", ca_file: Path | None = None,
+                     client: ClientCertificate | None = None) -> Path:
     """A kubeconfig with one cluster/user/context pointing at `server`, as `kubectl config` writes it."""
     user: dict[str, Any] = {"token": token} if token else {}
+    if client is not None:
+        user.update({"client-certificate": str(client.cert_file), "client-key": str(client.key_file)})
+    cluster: dict[str, Any] = {"server": server}
+    if ca_file is not None:
+        cluster["certificate-authority"] = str(ca_file)
     ctx: dict[str, Any] = {"cluster": context, "user": context}
     if namespace:
         ctx["namespace"] = namespace
     config = {
         "apiVersion": "v1", "kind": "Config", "preferences": {},
-        "clusters": [{"name": context, "cluster": {"server": server}}],
+        "clusters": [{"name": context, "cluster": cluster}],
         "users": [{"name": context, "user": user}],
         "contexts": [{"name": context, "context": ctx}],
         "current-context": context,
@@ -72,13 +81,18 @@ class KubeAPI:
 
     `namespaces` exist from the start (plus default, kube-system, kube-public); with `install_crds`
     our CRDs are created through the store, exactly as `kubectl apply` would, so discovery shows them.
+    With `token`, requests must carry it (or, with `tls` accepting client certificates, a client
+    certificate); with `tls`, the server speaks HTTPS only.
     """
 
     def __init__(self, *, namespaces: Iterable[str] = ("aim-system",), install_crds: bool = True,
-                 token: str | None = None, gc_delay: float = 0.05, port: int | None = None) -> None:
+                 token: str | None = None, gc_delay: float = 0.05, port: int | None = None,
+                 tls: ServerTLS | None = None) -> None:
         self.store = Store()
-        self.handler = KubeAPIHandler(store=self.store, token=token)
+        self.handler = KubeAPIHandler(store=self.store, token=token,
+                                      client_certificates=tls is not None and tls.client_ca_file is not None)
         self.token = token
+        self.tls = tls
         self._gc_delay = gc_delay
         self._port = port
         self._url: str | None = None
@@ -128,8 +142,13 @@ class KubeAPI:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         self.handler.closing = asyncio.Event()
-        async with self.handler, kmock.Server(self.handler, host="127.0.0.1", port=self._port) as server:
-            self._url = f"http://127.0.0.1:{server.port}"
+        server_cls: Any = aiohttp.test_utils.RawTestServer
+        if self.tls is not None:
+            server_cls = functools.partial(TLSTestServer, ssl_context=self.tls.context())
+        async with self.handler, kmock.Server(self.handler, host="127.0.0.1", port=self._port,
+                                              server_cls=server_cls) as server:
+            scheme = "https" if self.tls is not None else "http"
+            self._url = f"{scheme}://127.0.0.1:{server.port}"
             gc = asyncio.create_task(collect_garbage_forever(self.store, delay=self._gc_delay))
             self._ready.set()
             try:
@@ -145,8 +164,12 @@ class KubeAPI:
             raise RuntimeError("the Kubernetes API emulator is not running")
         return self._url
 
-    def write_kubeconfig(self, path: Path, *, namespace: str | None = None) -> Path:
-        return write_kubeconfig(path, self.url, token=self.token, namespace=namespace)
+    def write_kubeconfig(self, path: Path, *, namespace: str | None = None,
+                         client: ClientCertificate | None = None) -> Path:
+        """A kubeconfig for this server: its token, its CA when on TLS, and a client certificate if given."""
+        ca_file = self.tls.authority.ca_file if self.tls is not None else None
+        return write_kubeconfig(path, self.url, token=self.token, namespace=namespace, ca_file=ca_file,
+                                client=client)
 
     @property
     def internal_errors(self) -> list[str]:

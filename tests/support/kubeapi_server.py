@@ -84,6 +84,7 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
 
     store: Store = attrs.field(factory=Store)
     token: str | None = None  # when set, every request must carry `Authorization: Bearer <token>`
+    client_certificates: bool = False  # a verified client certificate also authenticates (mutual TLS)
     records: list[RequestRecord] = attrs.field(factory=list)
     internal_errors: list[str] = attrs.field(factory=list)
     closing: asyncio.Event = attrs.field(factory=asyncio.Event)
@@ -95,7 +96,7 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
         self._own_reactions = len(self._payloads)
 
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
-        if self.token is not None and request.headers.get("Authorization") != f"Bearer {self.token}":
+        if not self._authenticated(request):
             return await self._render_error(_unauthorized())
         if _is_resource(request) and len(self._payloads) == self._own_reactions:
             # No reaction added by a test: skip kmock's matching, which filters every request recorded
@@ -103,6 +104,17 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
             response: aiohttp.web.StreamResponse = await (await self._serve_resource(request))(request)
             return response
         return await super()._handle(request)
+
+    def _authenticated(self, request: kmock.Request) -> bool:
+        if self.token is None and not self.client_certificates:
+            return True
+        if self.token is not None and request.headers.get("Authorization") == f"Bearer {self.token}":
+            return True
+        raw = request._raw_request
+        transport = raw.transport if raw is not None else None
+        # With CERT_OPTIONAL, ssl hands over a peer certificate only when it verified it.
+        peer = transport.get_extra_info("peercert") if transport is not None else None
+        return bool(self.client_certificates and peer)
 
     async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
         if isinstance(exc, kmock.KubernetesError) and exc.status < 500:  # kmock's own, e.g. unknown URL

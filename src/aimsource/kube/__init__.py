@@ -14,6 +14,7 @@ from aimsource.kube.errors import (
     NotFoundError,
     SecretError,
     ServerError,
+    TLSVerificationError,
     UnauthorizedError,
     UnreachableError,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "NotFoundError",
     "SecretError",
     "ServerError",
+    "TLSVerificationError",
     "UnauthorizedError",
     "UnreachableError",
     "load_kube_config",

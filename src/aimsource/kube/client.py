@@ -33,6 +33,7 @@ from aimsource.kube.errors import (
     NotFoundError,
     SecretError,
     ServerError,
+    TLSVerificationError,
     UnreachableError,
     error_for_status,
 )
@@ -199,6 +200,10 @@ class KubeClient:
         except httpx.TimeoutException:
             raise UnreachableError(f"Kubernetes API at {self.config.server} timed out on {what}") from None
         except httpx.TransportError as e:
+            if "CERTIFICATE_VERIFY_FAILED" in str(e):  # retrying cannot help; the message says why
+                raise TLSVerificationError(f"Kubernetes API at {self.config.server}: TLS certificate"
+                                           f" verification failed on {what} (check the certificate"
+                                           " authority)") from None
             raise UnreachableError(f"Kubernetes API at {self.config.server} unreachable on {what}:"
                                    f" {type(e).__name__}") from None
         if response.status_code < 400:

@@ -13,7 +13,8 @@ The tree, so callers can tell "won't get better" from "try again":
     │   ├── AlreadyExistsError   409 AlreadyExists: a create found the name taken
     │   ├── InvalidError         422: the API rejected the object
     │   └── ServerError          5xx / 429 after the retries ran out (transient)
-    └── UnreachableError         no HTTP answer: connection refused, timeout, TLS failure (transient)
+    ├── UnreachableError         no HTTP answer: connection refused, reset, timeout (transient)
+    └── TLSVerificationError     the server's certificate is not trusted (configuration; not retried)
 
 Messages name the object and say what is wrong; they come from the API's Status
 messages or from our own words, never from secret content or credentials.
@@ -44,6 +45,10 @@ class SecretError(KubeError):
 
 class UnreachableError(KubeError):
     reason = "Unreachable"
+
+
+class TLSVerificationError(KubeError):
+    reason = "TLSError"
 
 
 class ApiStatusError(KubeError):
