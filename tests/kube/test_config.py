@@ -132,6 +132,17 @@ def test_unusable_kubeconfig_is_explained(tmp_path: Path, kwargs: dict[str, Any]
         load(tmp_path, kubeconfig(tmp_path / "kc", **kwargs))
 
 
+@pytest.mark.parametrize("user", [
+    pytest.param({"client-certificate": "missing.crt", "client-key": "missing.key"}, id="missing-files"),
+    pytest.param({"client-certificate-data": base64.b64encode(b"not a certificate").decode(),
+                  "client-key-data": base64.b64encode(b"not a key").decode()}, id="garbage-data"),
+])
+def test_unloadable_certificates_are_a_config_error(tmp_path: Path, user: dict[str, Any]) -> None:
+    config = load(tmp_path, kubeconfig(tmp_path / "kc", user=user))
+    with pytest.raises(KubeConfigError, match="cannot load the TLS certificates"):
+        KubeClient(config)
+
+
 def test_no_configuration_at_all(tmp_path: Path) -> None:
     with pytest.raises(KubeConfigError, match="no Kubernetes configuration"):
         load(tmp_path)

@@ -16,6 +16,7 @@ import contextlib
 import datetime
 import random
 import socket
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from aimsource.kube.errors import (
     AlreadyExistsError,
     ApiStatusError,
     ForbiddenError,
+    KubeConfigError,
     KubeError,
     NotFoundError,
     SecretError,
@@ -77,8 +79,13 @@ class KubeClient:
         self.settings = settings or ClientSettings()
         self._token: str | None = config.token
         self._token_read_at = -1e9
+        try:
+            verify = config.ssl_context()
+        except (OSError, ssl.SSLError, ValueError) as e:
+            raise KubeConfigError(f"cannot load the TLS certificates of {config.origin or config.server}:"
+                                  f" {type(e).__name__}: {getattr(e, 'strerror', None) or e}") from None
         self._http = httpx.AsyncClient(
-            base_url=config.server, verify=config.ssl_context(), auth=config.basic_auth(),
+            base_url=config.server, verify=verify, auth=config.basic_auth(),
             timeout=httpx.Timeout(self.settings.timeout), headers={"Accept": "application/json"},
         )
 
