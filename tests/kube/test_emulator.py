@@ -369,6 +369,25 @@ def test_namespaced_watch_sees_its_namespace_only(http: httpx.Client) -> None:
     assert len(watch(http, "/api/v1/secrets")) == 2  # cluster-wide: all namespaces
 
 
+def test_initial_events_end_with_a_bookmark(http: httpx.Client) -> None:
+    http.post(SOURCES, json=source("a"))
+    events = watch(http, SOURCES, sendInitialEvents="true", resourceVersionMatch="NotOlderThan",
+                   allowWatchBookmarks="true")
+    assert [e["type"] for e in events][:2] == ["ADDED", "BOOKMARK"]
+    assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+
+def test_idle_watch_gets_bookmarks_when_it_allows_them(kube_api: KubeAPI, http: httpx.Client) -> None:
+    kube_api.handler.bookmark_interval = 0.1
+    rv = http.post(SOURCES, json=source("a")).json()["metadata"]["resourceVersion"]
+    http.post(MODELS, json=model("elsewhere"))  # moves the resourceVersion, not this watch's resource
+    events = watch(http, SOURCES, resourceVersion=rv, allowWatchBookmarks="true")
+    assert events
+    assert {e["type"] for e in events} == {"BOOKMARK"}
+    assert int(events[0]["object"]["metadata"]["resourceVersion"]) > int(rv)
+    assert watch(http, SOURCES, resourceVersion=rv) == []  # no bookmarks unless asked for
+
+
 def test_watch_from_a_compacted_resource_version_is_410(kube_api: KubeAPI, http: httpx.Client) -> None:
     kube_api.store.max_log = 2
     for name in "abcd":

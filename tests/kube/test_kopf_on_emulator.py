@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import kopf
+import pytest
 
 from tests.support.kubeapi import KubeAPI
 
@@ -22,8 +23,11 @@ SOURCE = {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSour
           "metadata": {"name": "watched"}, "spec": {"images": ["org/img:1.0.0"]}}
 
 
-async def test_kopf_operator_sees_a_created_source(kube_api: KubeAPI) -> None:
+@pytest.mark.parametrize("initial_streaming", [False, True], ids=["list-then-watch", "initial-streaming"])
+async def test_kopf_operator_sees_a_created_source(kube_api: KubeAPI, initial_streaming: bool) -> None:
     registry = kopf.OperatorRegistry()
+    settings = kopf.OperatorSettings()
+    settings.watching.initial_streaming = initial_streaming
     seen: list[str] = []
 
     @kopf.on.login(registry=registry)
@@ -36,8 +40,8 @@ async def test_kopf_operator_sees_a_created_source(kube_api: KubeAPI) -> None:
         patch.status["status"] = "Ready"  # a field the CRD declares: results kopf stores are pruned
 
     stop = asyncio.Event()
-    operator = asyncio.create_task(kopf.operator(registry=registry, clusterwide=True, standalone=True,
-                                                 stop_flag=stop))
+    operator = asyncio.create_task(kopf.operator(registry=registry, settings=settings, clusterwide=True,
+                                                 standalone=True, stop_flag=stop))
     try:
         await asyncio.sleep(0.5)
         kube_api.create("aimclustermodelsources", SOURCE)
@@ -53,6 +57,7 @@ async def test_kopf_operator_sees_a_created_source(kube_api: KubeAPI) -> None:
     assert "kopf.zalando.org/last-handled-configuration" in obj["metadata"]["annotations"]
     assert obj["status"] == {"status": "Ready"}
     assert kube_api.count("watch", "aimclustermodelsources") >= 1
+    assert kube_api.count("list", "aimclustermodelsources") == (0 if initial_streaming else 1)
     assert kube_api.count("patch", "aimclustermodelsources", subresource="status") >= 1
 
 

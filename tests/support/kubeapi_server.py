@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import traceback
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
     store: Store = attrs.field(factory=Store)
     token: str | None = None  # when set, every request must carry `Authorization: Bearer <token>`
     client_certificates: bool = False  # a verified client certificate also authenticates (mutual TLS)
+    bookmark_interval: float = 60.0  # seconds of silence after which a watch that allows bookmarks gets one
     records: list[RequestRecord] = attrs.field(factory=list)
     internal_errors: list[str] = attrs.field(factory=list)
     closing: asyncio.Event = attrs.field(factory=asyncio.Event)
@@ -207,6 +209,9 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
                 for obj in objs:
                     if match(obj):
                         yield {"type": "ADDED", "object": obj}
+                if params.get("sendInitialEvents") == "true":  # the end of the initial state, marked
+                    yield _bookmark(rt, last, initial_end=True)
+            bookmarks = params.get("allowWatchBookmarks") == "true"
             while not self.closing.is_set():
                 wake.clear()
                 try:
@@ -224,12 +229,17 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
                 remaining = None if deadline is None else deadline - loop.time()
                 if remaining is not None and remaining <= 0:
                     return
+                pause = min(self.bookmark_interval, remaining if remaining is not None else math.inf)
                 waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(self.closing.wait())]
                 try:
-                    await asyncio.wait(waiters, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+                    done, _ = await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     for waiter in waiters:
                         waiter.cancel()
+                reached = self.store.quiet_until(rt, last) if not done and bookmarks else None
+                if reached is not None:
+                    last = reached
+                    yield _bookmark(rt, reached)
         finally:
             self.store.remove_waiter(wake)
 
@@ -281,6 +291,14 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
                                   "verbs": ["get", "patch", "update"]})
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": rt.api_version,
                 "resources": resources}
+
+
+def _bookmark(rt: ResourceType, rv: int, *, initial_end: bool = False) -> dict[str, Any]:
+    """A BOOKMARK event: only the resourceVersion the watch has reached (and the initial-events mark)."""
+    meta: dict[str, Any] = {"resourceVersion": str(rv)}
+    if initial_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    return {"type": "BOOKMARK", "object": {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": meta}}
 
 
 def _as_seen(event: Event, ns: str | None, match: Any) -> dict[str, Any] | None:

@@ -214,6 +214,12 @@ class Store:
             rvs = self._log_rvs.get(rt.key, [])
             return self._log.get(rt.key, [])[bisect.bisect_right(rvs, rv):]
 
+    def quiet_until(self, rt: ResourceType, rv: int) -> int | None:
+        """The current resourceVersion if nothing happened to this resource after `rv` (for bookmarks)."""
+        with self._lock:
+            rvs = self._log_rvs.get(rt.key, [])
+            return None if rvs and rvs[-1] > rv else self._rv
+
     def snapshot(self, rt: ResourceType, namespace: str | None) -> tuple[int, list[dict[str, Any]]]:
         with self._lock:
             objs = [copy.deepcopy(obj) for (ns, _), obj in sorted(self._objects[rt.key].items())
