@@ -25,7 +25,6 @@ import logging
 import os
 import random
 import socket
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,11 +195,11 @@ class LeaseElector:
                   spec.get("leaseTransitions"), spec.get("leaseDurationSeconds"))
         if record != self._observed:
             self._observed = record
-            self._observed_at = time.monotonic()
+            self._observed_at = asyncio.get_running_loop().time()  # the loop's clock: fake under looptime
 
     def _expired(self, spec: dict[str, Any]) -> bool:
         duration = spec.get("leaseDurationSeconds") or self.settings.lease_duration
-        return bool(self._observed_at + float(duration) <= time.monotonic())
+        return bool(self._observed_at + float(duration) <= asyncio.get_running_loop().time())
 
 
 def _seconds(value: float) -> int:
