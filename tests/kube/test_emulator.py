@@ -102,6 +102,17 @@ def test_invalid_name_is_422(http: httpx.Client) -> None:
     assert (answer.status_code, answer.json()["reason"]) == (422, "Invalid")
 
 
+@pytest.mark.parametrize("labels", [
+    pytest.param({"aim.eai.amd.com/model-source": "s" * 64}, id="value-too-long"),
+    pytest.param({"bad key!": "x"}, id="bad-key"),
+    pytest.param({"ok": "-leading-dash"}, id="bad-value"),
+])
+def test_invalid_labels_are_422(http: httpx.Client, labels: dict[str, str]) -> None:
+    answer = http.post(MODELS, json=model("m", **labels))
+    assert (answer.status_code, answer.json()["reason"]) == (422, "Invalid")
+    assert "metadata.labels" in answer.json()["message"]
+
+
 def test_secret_string_data_is_stored_as_base64_data(http: httpx.Client) -> None:
     created = http.post(SECRETS, json={"metadata": {"name": "s"}, "stringData": {"k": "v"}}).json()
     assert (created["data"], created["type"], "stringData" in created) == ({"k": "dg=="}, "Opaque", False)

@@ -47,6 +47,7 @@ from tests.support.kubeapi_types import (
 )
 
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")  # label names and values
 ObjKey = tuple[str, str]  # (namespace or "", name)
 
 
@@ -253,6 +254,7 @@ class Store:
             if not name:
                 raise invalid(rt, "", "metadata.name", "Required value: name or generateName is required")
             self._validate_name(rt, name)
+            self._validate_metadata(rt, name, meta)
             if obj.get("apiVersion", rt.api_version) != rt.api_version or obj.get("kind", rt.kind) != rt.kind:
                 raise bad_request(f"the object's apiVersion/kind {obj.get('apiVersion')}/{obj.get('kind')}"
                                   f" does not match the resource {rt.api_version}/{rt.kind}")
@@ -352,6 +354,7 @@ class Store:
                 else:
                     meta.pop(immutable, None)
             meta["resourceVersion"] = old["metadata"]["resourceVersion"]
+            self._validate_metadata(rt, name, meta)
             new["apiVersion"], new["kind"] = rt.api_version, rt.kind
             self._normalise(rt, new)
         new = self._admit(rt, new)
@@ -401,6 +404,25 @@ class Store:
                           f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of'
                           " lower case alphanumeric characters, '-' or '.', and must start and end with an"
                           " alphanumeric character")
+
+    def _validate_metadata(self, rt: ResourceType, name: str, meta: Mapping[str, Any]) -> None:
+        """Label and annotation rules of the API server (e.g. a label value is at most 63 characters)."""
+        sections = (("labels", meta.get("labels") or {}), ("annotations", meta.get("annotations") or {}))
+        for field, values in sections:
+            for key, value in values.items():
+                prefix, _, short = str(key).rpartition("/")
+                if (len(short) > 63 or not _QUALIFIED_RE.match(short)
+                        or (prefix and (len(prefix) > 253 or not _NAME_RE.match(prefix)))):
+                    raise invalid(rt, name, f"metadata.{field}",
+                                  f'Invalid value: "{key}": name part must consist of alphanumeric'
+                                  " characters, '-', '_' or '.', at most 63 characters")
+                if not isinstance(value, str):
+                    raise bad_request(f"metadata.{field}[{key}] must be a string")
+                if field == "labels" and value and (len(value) > 63 or not _QUALIFIED_RE.match(value)):
+                    raise invalid(rt, name, "metadata.labels",
+                                  f'Invalid value: "{value}": a valid label must be an empty string or'
+                                  " consist of alphanumeric characters, '-', '_' or '.', at most 63"
+                                  " characters")
 
     @staticmethod
     def _normalise(rt: ResourceType, obj: dict[str, Any]) -> None:
