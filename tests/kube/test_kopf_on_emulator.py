@@ -45,7 +45,7 @@ async def test_kopf_operator_sees_a_created_source(kube_api: KubeAPI, initial_st
     try:
         await asyncio.sleep(0.5)
         kube_api.create("aimclustermodelsources", SOURCE)
-        for _ in range(100):
+        for _ in range(300):  # up to 15 s on a loaded machine
             obj = kube_api.get("aimclustermodelsources", "watched")
             if obj.get("status", {}).get("status") == "Ready":
                 break
