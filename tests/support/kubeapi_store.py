@@ -20,10 +20,8 @@ import asyncio
 import base64
 import bisect
 import copy
-import datetime
 import json
 import random
-import re
 import string
 import threading
 import uuid
@@ -32,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.support.kubeapi_patch import apply_patch, field_selector, label_selector
+from tests.support.kubeapi_rules import normalise, now_rfc3339, spec_part, validate_metadata, validate_name
 from tests.support.kubeapi_schema import admit, crd_schema
 from tests.support.kubeapi_types import (
     BUILTINS,
@@ -46,8 +45,6 @@ from tests.support.kubeapi_types import (
     types_from_crd,
 )
 
-_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_QUALIFIED_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")  # label names and values
 ObjKey = tuple[str, str]  # (namespace or "", name)
 
 
@@ -62,8 +59,6 @@ class Event:
     old: dict[str, Any] | None
 
 
-def now_rfc3339() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Store:
@@ -253,8 +248,8 @@ class Store:
             name = meta.get("name")
             if not name:
                 raise invalid(rt, "", "metadata.name", "Required value: name or generateName is required")
-            self._validate_name(rt, name)
-            self._validate_metadata(rt, name, meta)
+            validate_name(rt, name)
+            validate_metadata(rt, name, meta)
             if obj.get("apiVersion", rt.api_version) != rt.api_version or obj.get("kind", rt.kind) != rt.kind:
                 raise bad_request(f"the object's apiVersion/kind {obj.get('apiVersion')}/{obj.get('kind')}"
                                   f" does not match the resource {rt.api_version}/{rt.kind}")
@@ -271,7 +266,7 @@ class Store:
                 obj.pop("status", None)  # the status stanza of a create is ignored
             obj = self._admit(rt, obj)
             meta = obj["metadata"]
-            self._normalise(rt, obj)
+            normalise(rt, obj)
             meta["resourceVersion"] = self._next_rv()
             self._objects[rt.key][(ns, name)] = obj
             if rt == CRDS:
@@ -354,11 +349,11 @@ class Store:
                 else:
                     meta.pop(immutable, None)
             meta["resourceVersion"] = old["metadata"]["resourceVersion"]
-            self._validate_metadata(rt, name, meta)
+            validate_metadata(rt, name, meta)
             new["apiVersion"], new["kind"] = rt.api_version, rt.kind
-            self._normalise(rt, new)
+            normalise(rt, new)
         new = self._admit(rt, new)
-        if subresource is None and rt.custom and _spec_part(new) != _spec_part(old):
+        if subresource is None and rt.custom and spec_part(new) != spec_part(old):
             new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
         if new == old:  # a no-op write keeps the resourceVersion and notifies nobody
             return copy.deepcopy(old)
@@ -398,42 +393,6 @@ class Store:
                     new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
                     self._store_update(self._types[rt_key], obj, new)
 
-    def _validate_name(self, rt: ResourceType, name: str) -> None:
-        if len(name) > 253 or not _NAME_RE.match(name):
-            raise invalid(rt, name, "metadata.name",
-                          f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of'
-                          " lower case alphanumeric characters, '-' or '.', and must start and end with an"
-                          " alphanumeric character")
-
-    def _validate_metadata(self, rt: ResourceType, name: str, meta: Mapping[str, Any]) -> None:
-        """Label and annotation rules of the API server (e.g. a label value is at most 63 characters)."""
-        sections = (("labels", meta.get("labels") or {}), ("annotations", meta.get("annotations") or {}))
-        for field, values in sections:
-            for key, value in values.items():
-                prefix, _, short = str(key).rpartition("/")
-                if (len(short) > 63 or not _QUALIFIED_RE.match(short)
-                        or (prefix and (len(prefix) > 253 or not _NAME_RE.match(prefix)))):
-                    raise invalid(rt, name, f"metadata.{field}",
-                                  f'Invalid value: "{key}": name part must consist of alphanumeric'
-                                  " characters, '-', '_' or '.', at most 63 characters")
-                if not isinstance(value, str):
-                    raise bad_request(f"metadata.{field}[{key}] must be a string")
-                if field == "labels" and value and (len(value) > 63 or not _QUALIFIED_RE.match(value)):
-                    raise invalid(rt, name, "metadata.labels",
-                                  f'Invalid value: "{value}": a valid label must be an empty string or'
-                                  " consist of alphanumeric characters, '-', '_' or '.', at most 63"
-                                  " characters")
-
-    @staticmethod
-    def _normalise(rt: ResourceType, obj: dict[str, Any]) -> None:
-        """Server-side conversions: Secret.stringData is folded into base64 `data`, default type."""
-        if rt.kind == "Secret" and not rt.group:
-            string_data = obj.pop("stringData", None) or {}
-            data = obj.setdefault("data", {})
-            for key, value in string_data.items():
-                data[key] = base64.b64encode(str(value).encode()).decode()
-            obj.setdefault("type", "Opaque")
-
     # --- garbage collection ----------------------------------------------------------------------
 
     def collect_garbage(self) -> int:
@@ -469,6 +428,3 @@ class Store:
 def _key(obj: Mapping[str, Any]) -> ObjKey:
     return (obj["metadata"].get("namespace") or "", obj["metadata"]["name"])
 
-
-def _spec_part(obj: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
