@@ -433,6 +433,14 @@ def test_deleting_an_owner_deletes_its_dependents_in_the_background(
     assert [ref["name"] for ref in shared["metadata"]["ownerReferences"]] == ["other"]
 
 
+def test_a_dependent_of_an_owner_that_never_existed_is_collected(
+        kube_api: KubeAPI, http: httpx.Client) -> None:
+    ghost = {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource", "name": "ghost",
+             "uid": "00000000-0000-0000-0000-000000000000"}
+    http.post(MODELS, json=model("dangling", owners=[ghost]))
+    kube_api.wait_for(lambda: kube_api.find("aimclustermodels", "dangling") is None, timeout=5)
+
+
 def test_orphan_propagation_keeps_dependents(kube_api: KubeAPI, http: httpx.Client) -> None:
     owner = http.post(SOURCES, json=source("owner")).json()
     http.post(MODELS, json=model("owned", owners=[owner_ref(owner)]))

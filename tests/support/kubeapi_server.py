@@ -315,17 +315,18 @@ def _as_seen(event: Event, ns: str | None, match: Any) -> dict[str, Any] | None:
 
 
 async def collect_garbage_forever(store: Store, *, delay: float) -> None:
-    """The garbage collector: after deletions, delete the orphans (background cascade), repeatedly."""
+    """The garbage collector: after deletions (and new owner references), delete the objects whose
+    owners are all gone, in the background and level by level, as kube-controller-manager does."""
     wake = asyncio.Event()
     store.add_waiter(wake)
-    seen = store.last_delete_rv
+    seen = store.gc_hint_rv
     try:
         while True:
             await wake.wait()
             wake.clear()
-            if store.last_delete_rv == seen:
+            if store.gc_hint_rv == seen:
                 continue
-            seen = store.last_delete_rv
+            seen = store.gc_hint_rv
             await asyncio.sleep(delay)
             for _ in range(100):  # each pass deletes one more level of a chain of owners
                 if not store.collect_garbage():

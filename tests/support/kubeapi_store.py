@@ -75,7 +75,9 @@ class Store:
         self._log_rvs: dict[tuple[str, str, str], list[int]] = {}
         self._compacted: dict[tuple[str, str, str], int] = {}  # rv of the newest event dropped, per resource
         self.max_log = max_log  # events kept per resource; older watch positions get 410 Expired
-        self.last_delete_rv = 0  # lets the garbage collector skip the writes that delete nothing
+        # The last write that can give the garbage collector work: a deletion, or an object whose
+        # owner references changed (an owner that does not exist makes its dependent garbage too).
+        self.gc_hint_rv = 0
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         for rt in BUILTINS:
             self.register(rt)
@@ -145,6 +147,9 @@ class Store:
 
     def _record(self, rt: ResourceType, type_: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         rv = int(obj["metadata"]["resourceVersion"])
+        refs = obj["metadata"].get("ownerReferences")
+        if type_ == "DELETED" or (refs and (old is None or refs != old["metadata"].get("ownerReferences"))):
+            self.gc_hint_rv = rv
         log, rvs = self._log.setdefault(rt.key, []), self._log_rvs.setdefault(rt.key, [])
         log.append(Event(rv, rt, type_, copy.deepcopy(obj), copy.deepcopy(old) if old is not None else None))
         rvs.append(rv)
@@ -380,7 +385,6 @@ class Store:
                 self._schemas.pop(old_type.key, None)
         gone_obj = copy.deepcopy(obj)
         gone_obj["metadata"]["resourceVersion"] = self._next_rv()
-        self.last_delete_rv = self._rv
         self._record(rt, "DELETED", gone_obj, obj)
         return gone_obj
 
