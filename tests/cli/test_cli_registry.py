@@ -1,0 +1,105 @@
+"""`aimsource preview` and `sync` against real registries, with --docker-config for credentials.
+
+The CLI runs as its own process, as a user runs it, so what reaches the registry, stdout and stderr
+is exactly what a person would see.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.support.registry_server import RunningRegistry
+
+
+def source_file(tmp_path: Path, registry: RunningRegistry, *images: str, name: str = "cli") -> Path:
+    path = tmp_path / "source.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "aim.eai.amd.com/v1alpha1",
+                "kind": "AIMClusterModelSource",
+                "metadata": {"name": name, "uid": "0b7c9a51-0000-4000-8000-000000000001"},
+                "spec": {"registry": registry.host, "images": list(images), "versions": [">=0.8.4"]},
+            }
+        )
+    )
+    return path
+
+
+def aimsource(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    # HOME points at an empty directory so that no personal docker config is picked up.
+    return subprocess.run(
+        [sys.executable, "-m", "aimsource", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_sync_with_docker_config_creates_models_from_a_basic_auth_registry(tmp_path, htpasswd_registry):
+    registry = htpasswd_registry
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(registry.docker_config()))
+    src = source_file(tmp_path, registry, "amdenterpriseai/aim-qwen-qwen3-32b")
+    out = tmp_path / "models"
+    proc = aimsource(
+        "sync", str(src), "--out", str(out), "--docker-config", str(config), "-o", "json", home=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    status = json.loads(proc.stdout)["cli"]
+    assert status["status"] == "Ready"
+    images = sorted(yaml.safe_load(p.read_text())["spec"]["image"] for p in out.iterdir())
+    assert images == [
+        f"{registry.host}/amdenterpriseai/aim-qwen-qwen3-32b:{t}" for t in ("0.8.4", "0.8.5", "0.9.0-rc1")
+    ]
+    digests = {
+        yaml.safe_load(p.read_text())["metadata"]["annotations"]["aim.eai.amd.com/source-digest"]
+        for p in out.iterdir()
+    }
+    assert all(d.startswith("sha256:") for d in digests)
+    for secret in registry.secret_strings():
+        assert secret not in proc.stdout + proc.stderr
+        assert all(secret not in p.read_text() for p in out.iterdir())
+
+
+def test_without_credentials_the_source_fails_with_authentication_failed(tmp_path, htpasswd_registry):
+    src = source_file(tmp_path, htpasswd_registry, "amdenterpriseai/aim-qwen-qwen3-32b")
+    proc = aimsource("preview", str(src), "-o", "json", home=tmp_path)
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert doc["status"]["status"] == "Failed"
+    assert doc["status"]["selectors"][0]["error"]["reason"] == "AuthenticationFailed"
+    assert doc["models"] == []
+
+
+def test_token_registry_private_repository_needs_the_docker_config(tmp_path, token_registry):
+    registry = token_registry
+    src = source_file(
+        tmp_path, registry, "private/aim-secret-model:1.0.0", "amdenterpriseai/aim-deepseek-deepseek-r1"
+    )
+    anonymous = aimsource("preview", str(src), "-o", "json", home=tmp_path)
+    doc = json.loads(anonymous.stdout)
+    assert doc["status"]["status"] == "Degraded", anonymous.stderr
+    assert doc["status"]["selectors"][0]["error"]["reason"] in {"AuthenticationFailed", "RepositoryNotFound"}
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(registry.docker_config()))
+    authed = aimsource("preview", str(src), "-o", "json", "--docker-config", str(config), home=tmp_path)
+    doc = json.loads(authed.stdout)
+    assert doc["status"]["status"] == "Ready", authed.stderr
+    assert f"{registry.host}/private/aim-secret-model:1.0.0" in [m["image"] for m in doc["models"]]
+
+
+def test_a_missing_docker_config_given_explicitly_is_one_line(tmp_path, anonymous_registry):
+    src = source_file(tmp_path, anonymous_registry, "amdenterpriseai/aim-qwen-qwen3-32b")
+    proc = aimsource("preview", str(src), "--docker-config", str(tmp_path / "nope.json"), home=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+    assert "nope.json" in proc.stderr
+    assert "Traceback" not in proc.stderr
