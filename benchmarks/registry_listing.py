@@ -188,11 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--data-dir", type=Path, help="keep pushed images here between runs")
     parser.add_argument(
-        "--aimsource-arg", action="append", default=[], metavar="ARG",
-        help="extra argument for `aimsource sync` (repeatable), e.g. a request budget flag",
+        "--aimsource-arg", action="append", default=None, metavar="ARG",
+        help="extra argument for `aimsource sync` (repeatable); default `--registry-rate 0`: the ideal"
+        " client has no request budget either, so the comparison measures the client, not the budget",
     )  # fmt: skip
     parser.add_argument("--legs", default="aimsource,ideal,skopeo", help="comma-separated subset")
     args = parser.parse_args(argv)
+    if args.aimsource_arg is None:
+        args.aimsource_arg = ["--registry-rate", "0"]
     if args.command == "ideal":
         total = asyncio.run(
             ideal_client(args.base_url, args.repositories, concurrency=args.concurrency, heads=args.heads)
