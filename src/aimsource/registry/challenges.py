@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from aimsource.registry.header_syntax import quoted_string, skip, skip_to
+
 _SEPARATORS = ' \t,="'
 
 
@@ -58,7 +60,7 @@ def _parse_one_header(value: str) -> list[Challenge]:
     challenges: list[Challenge] = []
     pos, end = 0, len(value)
     while pos < end:
-        pos = _skip(value, pos, " \t,")
+        pos = skip(value, pos, " \t,")
         if pos >= end:
             break
         scheme, pos = _token(value, pos)
@@ -75,10 +77,10 @@ def _parse_params(value: str, pos: int) -> tuple[dict[str, str], int]:
     params: dict[str, str] = {}
     end = len(value)
     while pos < end:
-        pos = _skip(value, pos, " \t")
+        pos = skip(value, pos, " \t")
         start = pos
         name, pos = _token(value, pos)
-        after = _skip(value, pos, " \t")
+        after = skip(value, pos, " \t")
         if not name:
             if pos < end and value[pos] == ",":
                 pos += 1  # an empty list element
@@ -91,21 +93,21 @@ def _parse_params(value: str, pos: int) -> tuple[dict[str, str], int]:
             if not params and (after >= end or value[after] == ","):
                 return params, after  # token68 without padding: consumed, no parameters
             return params, start  # a bare word: the next challenge's scheme
-        pos = _skip(value, after + 1, " \t")
+        pos = skip(value, after + 1, " \t")
         if pos < end and value[pos] == "=":
-            return params, _skip_to(value, pos, ",")  # token68 with "=" padding
+            return params, skip_to(value, pos, ",")  # token68 with "=" padding
         if pos < end and value[pos] == '"':
-            param, pos = _quoted(value, pos)
+            param, pos = quoted_string(value, pos)
         else:
             param, pos = _token(value, pos)
         params.setdefault(name.lower(), param)
-        pos = _skip(value, pos, " \t")
+        pos = skip(value, pos, " \t")
         if pos < end and value[pos] == ",":
             pos += 1
             continue
         if pos < end:
             # Something other than a comma after a value: resynchronise at the next comma.
-            pos = _skip_to(value, pos, ",")
+            pos = skip_to(value, pos, ",")
     return params, pos
 
 
@@ -114,31 +116,3 @@ def _token(value: str, pos: int) -> tuple[str, int]:
     while pos < len(value) and value[pos] not in _SEPARATORS:
         pos += 1
     return value[start:pos], pos
-
-
-def _quoted(value: str, pos: int) -> tuple[str, int]:
-    out: list[str] = []
-    pos += 1
-    while pos < len(value):
-        char = value[pos]
-        if char == "\\" and pos + 1 < len(value):
-            out.append(value[pos + 1])
-            pos += 2
-            continue
-        if char == '"':
-            return "".join(out), pos + 1
-        out.append(char)
-        pos += 1
-    return "".join(out), pos
-
-
-def _skip(value: str, pos: int, chars: str) -> int:
-    while pos < len(value) and value[pos] in chars:
-        pos += 1
-    return pos
-
-
-def _skip_to(value: str, pos: int, chars: str) -> int:
-    while pos < len(value) and value[pos] not in chars:
-        pos += 1
-    return pos

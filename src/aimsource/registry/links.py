@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from aimsource.registry.header_syntax import quoted_string, skip_to
+
 
 @dataclass(frozen=True)
 class Link:
@@ -40,7 +42,7 @@ def parse_link_header(value: str) -> list[Link]:
             target = value[pos + 1 : close].strip()
             pos = close + 1
         else:
-            stop = _find_any(value, ";,", pos)
+            stop = skip_to(value, pos, ";,")
             target = value[pos:stop].strip()
             pos = stop
         params, pos = _parse_params(value, pos)
@@ -70,10 +72,10 @@ def _parse_params(value: str, pos: int) -> tuple[dict[str, str], int]:
             break
         if value[pos] != ";":
             # Garbage after the target: skip to the next link-value.
-            pos = _find_any(value, ",", pos)
+            pos = skip_to(value, pos, ",")
             break
         pos += 1
-        stop = _find_any(value, "=;,", pos)
+        stop = skip_to(value, pos, "=;,")
         name = value[pos:stop].strip().lower()
         pos = stop
         param_value = ""
@@ -82,35 +84,11 @@ def _parse_params(value: str, pos: int) -> tuple[dict[str, str], int]:
             while pos < end and value[pos] in " \t":
                 pos += 1
             if pos < end and value[pos] == '"':
-                param_value, pos = _quoted(value, pos)
+                param_value, pos = quoted_string(value, pos)
             else:
-                stop = _find_any(value, ";,", pos)
+                stop = skip_to(value, pos, ";,")
                 param_value = value[pos:stop].strip()
                 pos = stop
         if name and name not in params:
             params[name] = param_value
     return params, pos
-
-
-def _quoted(value: str, pos: int) -> tuple[str, int]:
-    """A quoted-string starting at `value[pos] == '"'`; backslash escapes the next character."""
-    out: list[str] = []
-    pos += 1
-    while pos < len(value):
-        char = value[pos]
-        if char == "\\" and pos + 1 < len(value):
-            out.append(value[pos + 1])
-            pos += 2
-            continue
-        if char == '"':
-            return "".join(out), pos + 1
-        out.append(char)
-        pos += 1
-    return "".join(out), pos
-
-
-def _find_any(value: str, chars: str, pos: int) -> int:
-    for index in range(pos, len(value)):
-        if value[index] in chars:
-            return index
-    return len(value)
