@@ -104,3 +104,6 @@ async def test_already_existing_model_is_remembered_as_existing() -> None:
     store, _ = make({}, {}, exists=True)
     assert await store.create(body("m1", "reg.io/x:1", "src")) is False
     assert "reg.io/x:1" in store.existing()
+    # Someone else made it (another source racing us, or a person): it is not ours.
+    assert store.existing()["reg.io/x:1"].source is None
+    assert store.owned_count("src") == 0

@@ -185,3 +185,27 @@ async def test_second_sync_creates_nothing_new():
     assert len(first.created) == 2
     assert second.created == ()
     assert second.status["discoveredModels"] == 2
+
+
+class RacingStore(MemoryStore):
+    """Someone else creates every model between the plan and our create (a 409 for us)."""
+
+    async def create(self, body):
+        other = {
+            **body,
+            "metadata": {**body["metadata"], "labels": {"aim.eai.amd.com/model-source": "other"}},
+        }
+        self.models[body["metadata"]["name"]] = other
+        return False
+
+
+async def test_a_create_that_meets_an_existing_model_counts_it_as_someone_elses():
+    lister = RecordingLister(tags={QWEN: ["0.8.5"]})
+    result = await run({"images": ["amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"]}, lister, RacingStore())
+    assert result.created == ()
+    assert result.status["status"] == "Ready"
+    assert result.status["discoveredModels"] == 1
+    assert result.status["selectors"][0]["created"] == 1
+    assert result.plan is not None
+    assert result.plan.to_create == ()
+    assert result.plan.foreign == 1

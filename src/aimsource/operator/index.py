@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aimsource.domain.models import SOURCE_LABEL
@@ -97,7 +97,10 @@ class IndexedModelStore:
         created = await self._create(body)
         model = existing_model(body)
         if model is not None:
-            # Also after a 409: the model exists, whatever the index says yet.
+            if not created:
+                # A 409: the model exists, whatever the index says yet, but someone else made it
+                # (another source racing us, or a person), so it must not count as ours.
+                model = replace(model, source=None)
             self._recent[model.image] = _Recent(model, self._clock())
         return created
 

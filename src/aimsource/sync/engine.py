@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -100,6 +100,7 @@ async def sync_source(
     created = await _create(
         plan.to_create, source=source, lister=lister, store=store, creds=creds, known_digests=known_digests
     )
+    plan = _account_for_races(plan, created)
     status = build_status(
         outcomes=outcomes,
         plan=plan,
@@ -110,6 +111,24 @@ async def sync_source(
         now=now,
     )
     return SyncResult(status=status, plan=plan, outcomes=outcomes, created=created, source=source)
+
+
+def _account_for_races(plan: Plan, created: Sequence[str]) -> Plan:
+    """Candidates whose create met an existing model were made by someone else meanwhile.
+
+    Another source selecting the same image, or a person, can create it between our plan and our
+    create; it then exists but is not ours, exactly as if the plan had seen it.
+    """
+    made = set(created)
+    raced = tuple(c for c in plan.to_create if c.name not in made)
+    if not raced:
+        return plan
+    return replace(
+        plan,
+        to_create=tuple(c for c in plan.to_create if c.name in made),
+        existing=plan.existing + raced,
+        foreign=plan.foreign + len(raced),
+    )
 
 
 async def _read_credentials(
