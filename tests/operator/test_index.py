@@ -107,3 +107,18 @@ async def test_already_existing_model_is_remembered_as_existing() -> None:
     # Someone else made it (another source racing us, or a person): it is not ours.
     assert store.existing()["reg.io/x:1"].source is None
     assert store.owned_count("src") == 0
+
+
+async def test_a_race_lost_to_another_source_keeps_that_sources_record() -> None:
+    outcomes = iter([True, False])
+
+    async def create(b: dict[str, Any]) -> bool:
+        return next(outcomes)
+
+    store = IndexedModelStore(create=create, clock=Clock(), grace=60.0)
+    store.bind(by_image={}, by_source={})
+    assert await store.create(body("m1", "reg.io/x:1", "a")) is True
+    assert await store.create(body("m1", "reg.io/x:1", "b")) is False
+    assert store.owned_count("a") == 1
+    assert store.owned_count("b") == 0
+    assert store.existing()["reg.io/x:1"].source == "a"

@@ -99,7 +99,10 @@ class IndexedModelStore:
         if model is not None:
             if not created:
                 # A 409: the model exists, whatever the index says yet, but someone else made it
-                # (another source racing us, or a person), so it must not count as ours.
+                # (another source racing us, or a person), so it must not count as ours; and when
+                # that someone was another source of this process, what it recorded stays.
+                if model.image in self._recent:
+                    return created
                 model = replace(model, source=None)
             self._recent[model.image] = _Recent(model, self._clock())
         return created
