@@ -127,3 +127,19 @@ def test_a_file_with_several_sources_needs_source_flag(files, capsys):
     assert "--source" in capsys.readouterr().err
     assert main(["preview", str(src), "--tags-file", str(tags), "--source", "other", "-o", "yaml"]) == 0
     assert "models:" in capsys.readouterr().out
+
+
+def test_an_excluded_repository_shows_every_tag_as_excluded_but_the_status_lists_nothing(tmp_path, capsys):
+    src = tmp_path / "s.yaml"
+    src.write_text(
+        "apiVersion: aim.eai.amd.com/v1alpha1\nkind: AIMClusterModelSource\nmetadata: {name: ex}\n"
+        "spec:\n  filters:\n    - image: amdenterpriseai/aim-base\n      exclude: [amdenterpriseai/aim-base]\n"
+    )
+    tags = tmp_path / "t.json"
+    tags.write_text(json.dumps({"docker.io/amdenterpriseai/aim-base": ["1.0.0", "latest"]}))
+    assert main(["preview", str(src), "--tags-file", str(tags), "-o", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [t["decision"] for t in doc["tags"]] == ["excluded", "excluded"]
+    assert doc["models"] == []
+    assert doc["status"]["status"] == "Ready"
+    assert doc["status"]["selectors"][0]["tagsListed"] == 0

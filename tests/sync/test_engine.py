@@ -209,3 +209,21 @@ async def test_a_create_that_meets_an_existing_model_counts_it_as_someone_elses(
     assert result.plan is not None
     assert result.plan.to_create == ()
     assert result.plan.foreign == 1
+
+
+async def test_an_excluded_repository_costs_no_registry_request():
+    lister = RecordingLister(tags={QWEN: ["1.0.0"]})
+    result = await run(
+        {
+            "filters": [
+                {
+                    "image": "amdenterpriseai/aim-qwen-qwen3-32b",
+                    "exclude": ["amdenterpriseai/aim-qwen-qwen3-32b"],
+                }
+            ]
+        },
+        lister,
+    )
+    assert lister.calls == []
+    assert result.status["status"] == "Ready"
+    assert result.status["availableModels"] == 0

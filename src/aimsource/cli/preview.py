@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 previous=None,
                 credentials=credentials,
                 progress=progress_printer(args.output == "table"),
+                explain=True,
             )
 
     result = run_async(go())

@@ -16,6 +16,7 @@ from typing import Any
 
 from aimsource.domain.models import model_body
 from aimsource.domain.planning import Candidate, Plan, plan_sync
+from aimsource.domain.references import ImageRef
 from aimsource.domain.selection import (
     Selector,
     SelectorError,
@@ -28,6 +29,7 @@ from aimsource.domain.spec import InvalidSpecError, Source, parse_source
 from aimsource.domain.status import build_status
 from aimsource.registry.credentials import (
     EMPTY_CREDENTIALS,
+    Credential,
     CredentialStore,
     InvalidDockerConfigError,
     parse_docker_config,
@@ -63,8 +65,10 @@ async def sync_source(
     previous: Mapping[str, Any] | None,
     credentials: CredentialStore = EMPTY_CREDENTIALS,
     progress: Progress | None = None,
+    explain: bool = False,
 ) -> SyncResult:
-    """Runs one sync. `credentials` are used where the source's own pull secrets have none."""
+    """Runs one sync. `credentials` are used where the source's own pull secrets have none;
+    `explain` (previews) also lists excluded repositories to show each tag as excluded."""
     generation = int(source_obj.get("metadata", {}).get("generation") or 1)
     try:
         source = parse_source(source_obj)
@@ -84,7 +88,9 @@ async def sync_source(
     creds, secret_error = await _read_credentials(source, secrets, credentials)
     fetched = await asyncio.gather(
         *(
-            _fetch(s, lister=lister, creds=creds, secret_error=secret_error, progress=progress)
+            _fetch(
+                s, lister=lister, creds=creds, secret_error=secret_error, progress=progress, explain=explain
+            )
             for s in selectors
         )
     )
@@ -161,6 +167,7 @@ async def _fetch(
     creds: CredentialStore,
     secret_error: SelectorError | None,
     progress: Progress | None,
+    explain: bool,
 ) -> tuple[SelectorOutcome, dict[str, str | None]]:
     """Reads one selector's registry; returns its outcome and any digests learned on the way."""
     if selector.error is not None:
@@ -169,11 +176,9 @@ async def _fetch(
         return SelectorOutcome(selector=selector, error=secret_error), {}
     ref = selector.ref
     assert ref is not None  # build_selectors sets ref whenever error is None
-    if selector.excluded:
-        # An excluded repository costs no registry request.
-        pinned = [ref.tag] if ref.tag else []
-        return SelectorOutcome(selector=selector, decisions=tuple(decide_tags(selector, pinned))), {}
     credential = creds.for_registry(ref.registry)
+    if selector.excluded:
+        return await _excluded(selector, ref, lister=lister, credential=credential, explain=explain), {}
     if progress:
         progress(f"listing {ref}")
     digests: dict[str, str | None] = {}
@@ -205,6 +210,24 @@ async def _fetch(
         truncated=truncated,
         reached_registry=True,
     ), digests
+
+
+async def _excluded(
+    selector: Selector, ref: ImageRef, *, lister: TagLister, credential: Credential | None, explain: bool
+) -> SelectorOutcome:
+    """An excluded repository selects nothing, so a sync spends no registry request on it.
+
+    A preview (`explain`) lists it anyway, so that every tag shows up as excluded and the user sees
+    why; a failure to list it is no failure of the source, which would not list it at all.
+    """
+    tags: Sequence[str] = [ref.tag] if ref.tag else []
+    if explain and ref.tag is None:
+        try:
+            tags = (await lister.list_tags(ref, credential=credential)).tags
+        except RegistryError:
+            tags = []
+    # `listed` stays 0: the status must be what the operator writes, and it lists nothing here.
+    return SelectorOutcome(selector=selector, decisions=tuple(decide_tags(selector, tags)))
 
 
 async def _create(
