@@ -133,7 +133,8 @@ def test_an_excluded_repository_shows_every_tag_as_excluded_but_the_status_lists
     src = tmp_path / "s.yaml"
     src.write_text(
         "apiVersion: aim.eai.amd.com/v1alpha1\nkind: AIMClusterModelSource\nmetadata: {name: ex}\n"
-        "spec:\n  filters:\n    - image: amdenterpriseai/aim-base\n      exclude: [amdenterpriseai/aim-base]\n"
+        "spec:\n  filters:\n    - image: amdenterpriseai/aim-base\n"
+        "      exclude: [amdenterpriseai/aim-base]\n"
     )
     tags = tmp_path / "t.json"
     tags.write_text(json.dumps({"docker.io/amdenterpriseai/aim-base": ["1.0.0", "latest"]}))
