@@ -150,3 +150,17 @@ def test_bad_yaml_is_one_line_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "not valid YAML" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_source_with_malformed_metadata_is_a_failed_status_not_a_crash(tmp_path, capsys):
+    src = tmp_path / "s.yaml"
+    src.write_text(
+        "apiVersion: aim.eai.amd.com/v1alpha1\nkind: AIMClusterModelSource\nmetadata: 5\n"
+        "spec: {images: [a/b:1]}\n"
+    )
+    tags = tmp_path / "t.json"
+    tags.write_text("{}")
+    assert main(["sync", str(src), "--tags-file", str(tags), "--out", str(tmp_path / "o"), "-o", "json"]) == 1
+    (status,) = json.loads(capsys.readouterr().out).values()
+    assert status["status"] == "Failed"
+    assert "metadata" in status["conditions"][0]["message"]

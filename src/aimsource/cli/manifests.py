@@ -29,9 +29,17 @@ class Document:
 
     @property
     def name(self) -> str | None:
+        return self._metadata_text("name")
+
+    @property
+    def uid(self) -> str | None:
+        return self._metadata_text("uid")
+
+    def _metadata_text(self, key: str) -> str | None:
+        """A metadata string, or None however malformed the document is (check reports that)."""
         metadata = self.body.get("metadata") if isinstance(self.body, Mapping) else None
-        name = metadata.get("name") if isinstance(metadata, Mapping) else None
-        return name if isinstance(name, str) and name else None
+        value = metadata.get(key) if isinstance(metadata, Mapping) else None
+        return value if isinstance(value, str) and value else None
 
     @property
     def label(self) -> str:

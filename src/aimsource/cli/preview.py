@@ -55,11 +55,11 @@ class _EmptyStore:
 def run(args: argparse.Namespace) -> int:
     docs = read_sources([args.file])
     if args.source:
-        docs = [d for d in docs if d.body.get("metadata", {}).get("name") == args.source]
+        docs = [d for d in docs if d.name == args.source]
         if not docs:
             raise CliError(f"{args.file}: no source named {args.source!r}")
     elif len(docs) > 1:
-        names = ", ".join(str(d.body.get("metadata", {}).get("name")) for d in docs)
+        names = ", ".join(d.name or d.label for d in docs)
         raise CliError(f"{args.file} holds {len(docs)} sources ({names}); choose one with --source")
     doc = docs[0]
     credentials = load_credentials(args)
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             )
 
     result = run_async(go())
-    name = str(doc.body.get("metadata", {}).get("name", "?"))
+    name = doc.name or doc.label
     if args.output == "table":
         print(preview_table(name, result))
     else:

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from aimsource.sync.engine import sync_source
 
     docs = read_sources(args.files)
-    names = [str(d.body.get("metadata", {}).get("name", "")) for d in docs]
+    names = [d.name or d.where for d in docs]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise CliError(f"source names must be unique; repeated: {', '.join(duplicated)}")
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                     progress=progress,
                 )
                 statuses[name] = result.status
-                if result.created and not doc.body.get("metadata", {}).get("uid"):
+                if result.created and not doc.uid:
                     # The owner reference is written as the operator would write it, but the API
                     # server refuses an empty uid: say so rather than hand over unusable manifests.
                     print(

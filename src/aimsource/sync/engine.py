@@ -69,16 +69,17 @@ async def sync_source(
 ) -> SyncResult:
     """Runs one sync. `credentials` are used where the source's own pull secrets have none;
     `explain` (previews) also lists excluded repositories to show each tag as excluded."""
-    generation = int(source_obj.get("metadata", {}).get("generation") or 1)
     try:
         source = parse_source(source_obj)
     except InvalidSpecError as exc:
+        metadata = source_obj.get("metadata")
+        generation = metadata.get("generation") if isinstance(metadata, Mapping) else None
         status = build_status(
             outcomes=(),
             plan=None,
             created=0,
             problems=exc.problems,
-            generation=generation,
+            generation=generation if isinstance(generation, int) else 1,
             previous=previous,
             now=now,
         )
