@@ -19,7 +19,7 @@ rule of product.md "Models, limits and the append-only rule" is testable without
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from aimsource.domain.naming import model_name
@@ -43,6 +43,13 @@ class Candidate:
     ref: ImageRef
     selector_index: int
     selector: str
+    key: str = field(init=False, repr=False, compare=False)
+    """The canonical image (`registry/repository:tag`), the key of `existing_by_image`."""
+
+    def __post_init__(self) -> None:
+        # Planning reads the key of every candidate, often several times: compute it once, here
+        # (a cached_property would take a lock on every first read).
+        object.__setattr__(self, "key", str(self.ref))
 
     # Name and image are derived on first use: a broad selector can pick tens of thousands of
     # images of which a sync creates a handful, and hashing every name would dominate the sync.
@@ -55,11 +62,6 @@ class Candidate:
     def image(self) -> str:
         """model_image(ref): what goes into spec.image."""
         return model_image(self.ref)
-
-    @cached_property
-    def key(self) -> str:
-        """The canonical image (`registry/repository:tag`), the key of `existing_by_image`."""
-        return str(self.ref)
 
 
 @dataclass(frozen=True)

@@ -151,11 +151,13 @@ def decide_tags(selector: Selector, tags: Sequence[str]) -> list[TagDecision]:
     unique = list(dict.fromkeys(tags))  # a registry may repeat a tag across pages
     if ref.pinned:
         unique = [t for t in unique if t == ref.tag]
-    decisions = [_decide(selector, ref, tag) for tag in unique]
+    text = str(selector.constraints) if selector.constraints is not None else ""
+    reasons = (f"satisfies {text}", f"does not satisfy {text}")  # once per selector, not per tag
+    decisions = [_decide(selector, ref, tag, reasons) for tag in unique]
     return _ordered(decisions)
 
 
-def _decide(selector: Selector, ref: ImageRef, tag: str) -> TagDecision:
+def _decide(selector: Selector, ref: ImageRef, tag: str, reasons: tuple[str, str]) -> TagDecision:
     image = ref.with_tag(tag)
     if selector.excluded:
         return TagDecision(image, "excluded", f"repository {ref.repository} is excluded", None)
@@ -172,8 +174,8 @@ def _decide(selector: Selector, ref: ImageRef, tag: str) -> TagDecision:
     if version is None:
         return TagDecision(image, "not-a-version", "not a SemVer version", None)
     if constraints.admits(version):
-        return TagDecision(image, "selected", f"satisfies {constraints}", version)
-    return TagDecision(image, "out-of-range", f"does not satisfy {constraints}", version)
+        return TagDecision(image, "selected", reasons[0], version)
+    return TagDecision(image, "out-of-range", reasons[1], version)
 
 
 _GROUP: dict[Decision, int] = {

@@ -50,7 +50,7 @@ class Version:
     def __post_init__(self) -> None:
         # Reject values that could never come from a tag: they would sort wrongly (a digit-only
         # string id would compare as text) and print as something that does not parse back.
-        if min(self.major, self.minor, self.patch) < 0:
+        if self.major < 0 or self.minor < 0 or self.patch < 0:
             raise ValueError(f"negative number in version {self.major}.{self.minor}.{self.patch}")
         for ident in self.prerelease:
             if isinstance(ident, int):
