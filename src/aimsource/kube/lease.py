@@ -100,8 +100,12 @@ class LeaseElector:
         finally:
             if self._leader:
                 await self._stop_leading("shutting down")
-                with contextlib.suppress(KubeError, asyncio.CancelledError):
-                    await asyncio.shield(self.release())
+                # Bounded: a release that cannot finish quickly (the API is gone, or a request
+                # cancelled mid-flight left the connection pool stuck) must not hold up shutdown;
+                # the Lease then simply expires after its duration.
+                with contextlib.suppress(KubeError, asyncio.CancelledError, TimeoutError):
+                    async with asyncio.timeout(self.settings.renew_deadline):
+                        await asyncio.shield(self.release())
 
     async def _campaign(self) -> None:
         while True:
@@ -125,7 +129,10 @@ class LeaseElector:
                 await self._stop_leading("no renewal succeeded within the renew deadline")
                 return
             try:
-                renewed = await asyncio.wait_for(self.try_acquire_or_renew(), remaining)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                # that arrives as the renewal completes, and the elector would never stop.
+                async with asyncio.timeout(remaining):
+                    renewed = await self.try_acquire_or_renew()
             except ConflictError:
                 await self._stop_leading("the lease was changed by another candidate (conflict)")
                 return

@@ -70,8 +70,11 @@ class SyncQueue:
                 del self._current[name]
                 self._running.add(name)
                 return name
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # (a worker stopped when this replica loses the Lease would keep taking work).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._changed.wait()
 
     def done(self, name: str) -> None:
         """The worker finished with `name`; it may be scheduled again."""
