@@ -23,7 +23,7 @@ from typing import Literal
 from aiohttp import web
 
 from tests.support.proxying import Forwarder, RequestLog, SeenRequest, Upstream, respond
-from tests.support.serving import BackgroundServer
+from tests.support.serving import BackgroundServer, Served
 
 FaultKind = Literal[
     "status", "stall", "malformed-json", "oversized", "disconnect", "link", "redirect", "realm"
@@ -100,7 +100,7 @@ class _Armed:
     fired: int = field(default=0)
 
 
-class FaultFront:
+class FaultFront(Served):
     """A transparent front on 127.0.0.1 that misbehaves exactly when told to."""
 
     def __init__(self, upstream: Upstream | str) -> None:
@@ -116,27 +116,6 @@ class FaultFront:
         app.on_cleanup.append(self._forwarder.on_cleanup)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._server = BackgroundServer(app, name="fault-front")
-
-    def start(self) -> FaultFront:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> FaultFront:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def host(self) -> str:
-        return self._server.host
-
-    @property
-    def base_url(self) -> str:
-        return self._server.url
 
     def inject(
         self, fault: Fault, *, path: str | None = None, method: str | None = None, times: int = 1
@@ -245,7 +224,7 @@ class FaultFront:
         return response
 
 
-class RecordingServer:
+class RecordingServer(Served):
     """ "Another host": answers like a registry and a token service, and records who sent what.
 
     `/v2/<repo>/tags/list` -> one tag (`from-another-host`), `/v2/` -> 200, manifest HEAD/GET -> 200
@@ -261,19 +240,6 @@ class RecordingServer:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._server = BackgroundServer(app, name="recording-server")
-
-    def start(self) -> RecordingServer:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> RecordingServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def host(self) -> str:

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from tests.support.proxying import Forwarder, RequestLog, SeenRequest, Upstream, respond
-from tests.support.serving import BackgroundServer
+from tests.support.serving import BackgroundServer, Served
 
 LinkStyle = Literal["relative", "absolute", "relative-bare", "absolute-bare"]
 """`relative`: `</v2/r/tags/list?n=100&last=X>; rel="next"` (Docker Hub, distribution 3);
@@ -45,7 +45,7 @@ def decode_cursor(cursor: str) -> str | None:
     return raw[len(b"after:") :].decode() if raw.startswith(b"after:") else None
 
 
-class PaginatingFront:
+class PaginatingFront(Served):
     """An HTTP server on 127.0.0.1 in front of `upstream`, paginating `/v2/<repo>/tags/list`."""
 
     def __init__(
@@ -77,28 +77,6 @@ class PaginatingFront:
         app.on_cleanup.append(self._forwarder.on_cleanup)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._server = BackgroundServer(app, name="paginating-front")
-
-    def start(self) -> PaginatingFront:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> PaginatingFront:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def host(self) -> str:
-        """`127.0.0.1:PORT`: the registry host to write in image references."""
-        return self._server.host
-
-    @property
-    def base_url(self) -> str:
-        return self._server.url
 
     @staticmethod
     def pages_needed(tag_count: int, page_size: int) -> int:

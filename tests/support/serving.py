@@ -130,3 +130,35 @@ class BackgroundServer:
             await self._stop_event.wait()
         finally:
             await runner.cleanup()
+
+
+class Served:
+    """The lifecycle every test server shares: start/stop, a context manager, host and base URL.
+
+    Subclasses keep their `BackgroundServer` in `_server`; those that answer under a host name of
+    their own (a token realm on "another host") override `host` and `base_url`.
+    """
+
+    _server: BackgroundServer
+
+    def start(self) -> Self:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def host(self) -> str:
+        """`127.0.0.1:PORT`: the registry host to write in image references."""
+        return self._server.host
+
+    @property
+    def base_url(self) -> str:
+        return self._server.url

@@ -24,7 +24,7 @@ from typing import Literal, cast
 import jwt
 from aiohttp import web
 
-from tests.support.serving import BackgroundServer
+from tests.support.serving import BackgroundServer, Served
 from tests.support.tls import CertificateAuthority, SigningKey
 
 TokenFields = Literal["both", "token", "access_token"]
@@ -73,7 +73,7 @@ def _parse_scopes(values: Iterable[str]) -> list[tuple[str, str, tuple[str, ...]
     return parsed
 
 
-class TokenServer:
+class TokenServer(Served):
     """The token service. `start()` serves it on 127.0.0.1 from a background thread."""
 
     def __init__(
@@ -102,19 +102,6 @@ class TokenServer:
         )
 
     # -- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> TokenServer:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> TokenServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def host(self) -> str:
