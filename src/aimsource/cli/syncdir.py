@@ -50,12 +50,12 @@ def run(args: argparse.Namespace) -> int:
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise CliError(f"source names must be unique; repeated: {', '.join(duplicated)}")
+    credentials = load_credentials(args)
+    check_files(args)
     try:
         store = DirectoryModelStore.open(Path(args.out))
     except StoreError as exc:
         raise CliError(str(exc)) from None
-    credentials = load_credentials(args)
-    check_files(args)
     progress = progress_printer(args.output == "text")
 
     async def go() -> dict[str, dict[str, Any]]:
