@@ -10,8 +10,9 @@ import base64
 import json
 from collections.abc import Sequence
 
-import httpx
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from aimsource.registry.auth import AuthFlow, AuthScope, AuthState, auth_flow
 from aimsource.registry.challenges import parse_challenges, preferred_challenge
@@ -21,7 +22,7 @@ from aimsource.registry.messages import Outgoing, Reply
 from aimsource.registry.settings import RegistrySettings
 
 REGISTRY = "registry.example:5000"
-TAGS_URL = httpx.URL(f"https://{REGISTRY}/v2/org/repo/tags/list?n=1000")
+TAGS_URL = URL(f"https://{REGISTRY}/v2/org/repo/tags/list?n=1000")
 REALM = "https://auth.example/token"
 BEARER = f'Bearer realm="{REALM}",service="registry.example",scope="repository:org/repo:pull"'
 CREDENTIAL = Credential("robot", "s3cr:et")
@@ -41,9 +42,9 @@ def scope(credential: Credential | None = None) -> AuthScope:
 
 
 def reply(
-    status: int, *, url: httpx.URL = TAGS_URL, headers: Sequence[tuple[str, str]] = (), body: bytes = b""
+    status: int, *, url: URL = TAGS_URL, headers: Sequence[tuple[str, str]] = (), body: bytes = b""
 ) -> Reply:
-    return Reply(status=status, url=url, headers=httpx.Headers(list(headers)), body=body)
+    return Reply(status=status, url=url, headers=CIMultiDictProxy(CIMultiDict(list(headers))), body=body)
 
 
 def challenge(value: str = BEARER) -> Reply:
@@ -51,7 +52,7 @@ def challenge(value: str = BEARER) -> Reply:
 
 
 def token_reply(token: str = "tok-1", **extra: object) -> Reply:
-    return reply(200, url=httpx.URL(REALM), body=json.dumps({"token": token, **extra}).encode())
+    return reply(200, url=URL(REALM), body=json.dumps({"token": token, **extra}).encode())
 
 
 def basic(credential: Credential) -> str:
@@ -150,9 +151,9 @@ def test_bearer_challenge_fetches_token_from_the_realm_with_scope_and_service() 
     token_request = driver.answer(challenge())
     assert token_request is not None
     assert token_request.purpose == "token"
-    assert token_request.url.copy_with(query=None) == httpx.URL(REALM)
-    assert token_request.url.params["scope"] == "repository:org/repo:pull"
-    assert token_request.url.params["service"] == "registry.example"
+    assert token_request.url.with_query(None) == URL(REALM)
+    assert token_request.url.query["scope"] == "repository:org/repo:pull"
+    assert token_request.url.query["service"] == "registry.example"
     assert token_request.header("Authorization") is None  # anonymous token
     retried = driver.answer(token_reply("tok-1"))
     assert retried is not None
@@ -171,7 +172,7 @@ def test_token_request_carries_basic_credentials_to_the_challenges_realm() -> No
 def test_access_token_field_is_accepted() -> None:
     driver = Driver()
     driver.answer(challenge())
-    retried = driver.answer(reply(200, url=httpx.URL(REALM), body=b'{"access_token": "tok-a"}'))
+    retried = driver.answer(reply(200, url=URL(REALM), body=b'{"access_token": "tok-a"}'))
     assert retried is not None
     assert retried.header("Authorization") == "Bearer tok-a"
 
@@ -198,7 +199,7 @@ def test_token_service_refusing_credentials_is_an_authentication_failure(status:
     driver = Driver(CREDENTIAL)
     driver.answer(challenge())
     with pytest.raises(AuthenticationFailed, match=r"token service auth\.example refused the credentials"):
-        driver.answer(reply(status, url=httpx.URL(REALM)))
+        driver.answer(reply(status, url=URL(REALM)))
 
 
 @pytest.mark.parametrize(
@@ -214,7 +215,7 @@ def test_malformed_token_answer_is_a_bad_response(body: bytes, why: str) -> None
     driver = Driver()
     driver.answer(challenge())
     with pytest.raises(BadResponse, match=why):
-        driver.answer(reply(200, url=httpx.URL(REALM), body=body))
+        driver.answer(reply(200, url=URL(REALM), body=body))
 
 
 @pytest.mark.parametrize(
@@ -254,7 +255,7 @@ def test_401_without_a_usable_challenge_is_an_authentication_failure() -> None:
 
 def test_401_from_another_host_after_a_redirect_is_not_answered_with_credentials() -> None:
     driver = Driver(CREDENTIAL)
-    elsewhere = httpx.URL("https://elsewhere.example/v2/org/repo/tags/list")
+    elsewhere = URL("https://elsewhere.example/v2/org/repo/tags/list")
     assert driver.answer(reply(401, url=elsewhere, headers=[("WWW-Authenticate", BEARER)])) is None
     assert driver.state.challenges == {}
 

@@ -10,9 +10,9 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 from aiohttp import web
+from yarl import URL
 
 from aimsource.domain.references import ImageRef
 from aimsource.registry.client import RegistryClient
@@ -224,12 +224,12 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 )
 def test_scheme_allowed(url: str, insecure: set[str], allowed: bool) -> None:
     settings = RegistrySettings(insecure=frozenset(insecure))
-    assert scheme_allowed(httpx.URL(url), settings) is allowed
+    assert scheme_allowed(URL(url), settings) is allowed
 
 
 def test_insecure_entries_are_normalised() -> None:
     settings = RegistrySettings(insecure=frozenset({" Reg.LAN:5000 "}))
-    assert plain_http_allowed(httpx.URL("http://reg.lan:5000/"), settings)
+    assert plain_http_allowed(URL("http://reg.lan:5000/"), settings)
 
 
 @pytest.mark.parametrize(
@@ -258,4 +258,4 @@ def test_settings_refuse_values_that_would_hang_or_hammer(bad: dict[str, float])
     ],
 )
 def test_same_origin(a: str, b: str, same: bool) -> None:
-    assert same_origin(httpx.URL(a), httpx.URL(b)) is same
+    assert same_origin(URL(a), URL(b)) is same

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
+from yarl import URL
 
 from aimsource.registry.links import next_page, parse_link_header
 
-PAGE = httpx.URL("https://reg.example/v2/org/repo/tags/list?n=1000")
+PAGE = URL("https://reg.example/v2/org/repo/tags/list?n=1000")
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def test_next_page_resolution(header: str, expected: str | None) -> None:
 
 def test_next_link_may_be_in_a_later_header() -> None:
     found = next_page(['</a>; rel="prev"', '</b>; rel="next"'], current=PAGE)
-    assert found == httpx.URL("https://reg.example/b")
+    assert found == URL("https://reg.example/b")
 
 
 def test_link_to_another_host_is_resolved_as_written_for_the_caller_to_refuse() -> None:

@@ -1,6 +1,6 @@
 """Authentication as a generator: it yields the requests to make and receives their answers.
 
-Modelled on `httpx.Auth.auth_flow`, so the whole conversation - anonymous try, 401 challenge, token
+Modelled on httpx's `Auth.auth_flow`, so the whole conversation - anonymous try, 401 challenge, token
 request, retry with the token - is plain code that a unit test drives by sending `Reply` values,
 without a network; the sender (`sending.py`) runs the same generator against real registries.
 
@@ -25,7 +25,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+from yarl import URL
 
 from aimsource.registry.challenges import Challenge, parse_challenges, preferred_challenge
 from aimsource.registry.credentials import Credential
@@ -129,7 +129,7 @@ def auth_flow(
     while reply.status == 401:
         if not same_origin(reply.url, request.url):
             return  # redirected elsewhere and refused there: not ours to answer with credentials
-        challenge = preferred_challenge(parse_challenges(reply.headers.get_list("www-authenticate")))
+        challenge = preferred_challenge(parse_challenges(reply.headers.getall("www-authenticate", ())))
         if challenge is None:
             raise AuthenticationFailed(
                 f"authentication failed for {scope.subject}: the registry demands authentication "
@@ -159,10 +159,11 @@ def _fetch_token(
     if not challenge.realm:
         raise BadResponse(f"bad response from {scope.host} for {where} names no token realm")
     try:
-        realm = httpx.URL(challenge.realm)
-    except (httpx.InvalidURL, TypeError, ValueError):
+        realm = URL(challenge.realm)
+        realm_host = realm.host
+    except (TypeError, ValueError):
         raise BadResponse(f"bad response from {scope.host} for {where} has an invalid realm URL") from None
-    if realm.scheme not in ("http", "https") or not realm.host:
+    if realm.scheme not in ("http", "https") or not realm_host:
         raise BadResponse(f"bad response from {scope.host} for {where} has a realm that is not an HTTP URL")
     if not scheme_allowed(realm, settings):
         raise BadResponse(
@@ -173,7 +174,7 @@ def _fetch_token(
     if challenge.service:
         params["service"] = challenge.service
     params["scope"] = scope.scope
-    outgoing = Outgoing("GET", realm.copy_merge_params(params), (("Accept", "application/json"),), "token")
+    outgoing = Outgoing("GET", realm.update_query(params), (("Accept", "application/json"),), "token")
     if scope.credential is not None:
         outgoing = outgoing.with_header("Authorization", _basic(scope.credential))
 

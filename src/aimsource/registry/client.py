@@ -1,11 +1,11 @@
 """The OCI distribution client: list a repository's tags, check a pinned tag's manifest.
 
-One `RegistryClient` per process, shared by every source: it owns the single `httpx.AsyncClient`
-(HTTP/1.1 keep-alive), the per-host limits, the token cache and the memory of which hosts speak
-plain HTTP. A call gets a deadline (`call_deadline`) covering its pages, retries and waits; within
-it, `auth.py` decides what credentials to send, `sending.py` makes each request, and this module
-turns the answers into tags or a digest - or into one of our errors (`errors.py`), named for the
-registry and repository, never an httpx exception.
+One `RegistryClient` per process, shared by every source: it owns the single aiohttp session
+(HTTP/1.1 keep-alive, in `transport.py`), the per-registry limits, the token cache and the memory
+of which hosts speak plain HTTP. A call gets a deadline (`call_deadline`) covering its pages,
+retries and waits; within it, `auth.py` decides what credentials to send, `sending.py` makes each
+request, and this module turns the answers into tags or a digest - or into one of our errors
+(`errors.py`), named for the registry and repository, never an aiohttp exception.
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ import json
 import logging
 import random
 import re
-import ssl
 import time
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, TypeVar
 
-import certifi
-import httpx
+import aiohttp
+from yarl import URL
 
 from aimsource.domain.references import ImageRef
 from aimsource.registry.auth import AuthScope, AuthState, auth_flow
@@ -36,15 +35,15 @@ from aimsource.registry.errors import (
     RegistryError,
     RepositoryNotFound,
     TagNotFound,
-    TLSFailure,
     Unreachable,
 )
 from aimsource.registry.limits import HostLimits
 from aimsource.registry.links import next_page
 from aimsource.registry.messages import Outgoing, Purpose, Reply
 from aimsource.registry.observer import NullObserver, RegistryObserver
-from aimsource.registry.sending import Sender
+from aimsource.registry.sending import Sender, reason_phrase
 from aimsource.registry.settings import RegistrySettings
+from aimsource.registry.transport import Transport, ssl_context
 
 __all__ = ["MANIFEST_MEDIA_TYPES", "RegistryClient", "RegistryObserver", "TagListing"]
 
@@ -57,7 +56,8 @@ MANIFEST_MEDIA_TYPES = (
     "application/vnd.docker.distribution.manifest.list.v2+json",
 )
 _T = TypeVar("_T")
-_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+# Only the digests a registry may compute (OCI image spec): anything else lands in no object we write.
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 _ERROR_CODE = re.compile(r"[A-Z][A-Z_]{0,39}")
 
 
@@ -66,7 +66,7 @@ class TagListing:
     tags: tuple[str, ...]
     """Tags in the registry's order, each once."""
     truncated: bool = False
-    """True when the page cap stopped the listing before the registry's last page."""
+    """True when the page cap or the tag cap stopped the listing before the registry's last tag."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class _Call:
     """One public call: who asks for what, where the API starts, and when we give up (loop time)."""
 
     scope: AuthScope
-    base: httpx.URL
+    base: URL
     deadline: float
 
 
@@ -100,16 +100,10 @@ class RegistryClient:
         self._auth = AuthState(settings, clock=clock)
         self._met: set[str] = set()  # API hosts that answered at least once
         self._leads: dict[tuple[str, ...], asyncio.Event] = {}  # what a leading request is learning
+        self._bad_digests: set[tuple[str, str]] = set()  # (host, repository) already logged
         cap = settings.max_concurrency_per_host
-        self._http = httpx.AsyncClient(
-            verify=_ssl_context(settings.ca_file),
-            http1=True,
-            http2=False,
-            follow_redirects=False,
-            # Our per-host semaphores are the real cap; a global pool limit would let one slow host
-            # starve the others. Keep-alive is sized for the cap on a handful of hosts.
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=cap * 8, keepalive_expiry=30),
-            headers={"User-Agent": settings.user_agent},
+        self._http = Transport(
+            ssl_context=ssl_context(settings.ca_file), user_agent=settings.user_agent, keepalive_per_host=cap
         )
         self._sender = Sender(
             self._http,
@@ -138,8 +132,11 @@ class RegistryClient:
         call = self._start(ref, credential)
         return await self._guarded(call, self._list_tags(call))
 
-    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str:
-        """The digest of `ref`'s manifest (one HEAD); raises TagNotFound when the tag does not exist."""
+    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+        """The digest of `ref`'s manifest (one HEAD); raises TagNotFound when the tag does not exist.
+
+        None when the registry's `Docker-Content-Digest` is not a sha256/sha512 digest: no digest
+        is better than recording whatever a registry wrote there."""
         if ref.tag is None:
             raise ValueError(f"manifest_digest needs a pinned reference, not {ref}")
         call = self._start(ref, credential)
@@ -163,33 +160,46 @@ class RegistryClient:
                 f"unreachable: {call.scope.host}: no answer for {call.scope.subject} within the "
                 f"{self._settings.call_deadline:g} s deadline"
             ) from None
-        except httpx.HTTPError as exc:  # a safety net: sending.py maps these already
+        except (aiohttp.ClientError, OSError) as exc:  # a safety net: transport.py maps these already
             raise Unreachable(f"unreachable: {call.scope.host}: {type(exc).__name__}") from None
-        except (httpx.InvalidURL, httpx.StreamError) as exc:  # not HTTPError subclasses
-            raise _bad(call, f"cannot use the registry's answer ({type(exc).__name__})") from None
 
     async def _list_tags(self, call: _Call) -> TagListing:
         settings = self._settings
-        url = call.base.copy_with(
-            path=f"/v2/{call.scope.repository}/tags/list", params={"n": str(settings.page_size)}
-        )
-        tags: list[str] = []
-        seen: set[str] = set()
+        path = f"/v2/{call.scope.repository}/tags/list"
+        url = call.base.with_path(path).with_query(n=str(settings.page_size))
+        # A dict keeps the registry's order and drops repeats in one structure (no list + set).
+        tags: dict[str, None] = {}
+        asked: set[str] = set()
         accept = (("Accept", "application/json"),)
         for page in range(settings.max_pages):
+            asked.add(str(url))
             reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
             if page == 0 and reply.status == 400 and "PAGINATION_NUMBER_INVALID" in _error_codes(reply.body):
                 # Some registries cap `n` below 1000 and refuse larger values: let them choose.
                 logger.info("%s refused n=%d; using its page size", call.scope.host, settings.page_size)
-                url = url.copy_remove_param("n")
+                url = url.without_query_params("n")
+                asked.add(str(url))
                 reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
             _check(reply, call, kind="tags")
-            for tag in _parse_tags(reply.body, call):
-                if tag not in seen:
-                    seen.add(tag)
-                    tags.append(tag)
-            following = self._next_page(reply, call)
+            page_tags = _parse_tags(reply.body, call)
+            reply = replace(reply, body=b"")  # the raw page is not needed any more
+            for tag in page_tags:
+                if len(tags) >= settings.max_tags and tag not in tags:
+                    cap = settings.max_tags
+                    logger.warning(
+                        "tag listing of %s truncated at the cap of %d tags", call.scope.subject, cap
+                    )
+                    return TagListing(tuple(tags), truncated=True)
+                tags[tag] = None
+            del page_tags
+            following = self._next_page(reply, call, path)
             if following is None:
+                return TagListing(tuple(tags))
+            if str(following) in asked:
+                logger.warning(
+                    "tag listing of %s: the registry links back to a page already read; ending the listing",
+                    call.scope.subject,
+                )
                 return TagListing(tuple(tags))
             url = following
         logger.warning(
@@ -200,11 +210,12 @@ class RegistryClient:
         )
         return TagListing(tuple(tags), truncated=True)
 
-    def _next_page(self, reply: Reply, call: _Call) -> httpx.URL | None:
+    def _next_page(self, reply: Reply, call: _Call, path: str) -> URL | None:
+        links = reply.headers.getall("link", ())
         try:
-            following = next_page(reply.headers.get_list("link"), current=reply.url)
-        except httpx.InvalidURL:
-            raise _bad(call, "the next-page Link is not a valid URL") from None
+            following = next_page(links, current=reply.url)
+        except (ValueError, TypeError):
+            raise _bad(call, f"the next-page Link {_shown(links)} is not a valid URL") from None
         if following is None:
             return None
         base = self._schemes.base_url(call.scope.host)
@@ -214,23 +225,42 @@ class RegistryClient:
                 f"the next-page Link points to {following.scheme}://{netloc(following)}, "
                 "not this registry; refusing to follow it",
             )
+        if following.raw_path != path:
+            # Another repository's tags (or anything else on the host) must not become this one's.
+            raise _bad(
+                call,
+                f"the next-page Link {_shown(links)} leaves {path}; refusing to follow it",
+            )
         return following
 
-    async def _manifest_digest(self, call: _Call, tag: str) -> str:
-        url = call.base.copy_with(path=f"/v2/{call.scope.repository}/manifests/{tag}")
+    async def _manifest_digest(self, call: _Call, tag: str) -> str | None:
+        url = call.base.with_path(f"/v2/{call.scope.repository}/manifests/{tag}")
         accept = (("Accept", ", ".join(MANIFEST_MEDIA_TYPES)),)
         reply = await self._fetch(call, Outgoing("HEAD", url, accept, "manifest"))
         _check(reply, call, kind="manifest", tag=tag)
-        digest = str(reply.headers.get("docker-content-digest", "")).strip()
+        written = reply.headers.get("docker-content-digest")
+        if written is None:
+            # Some registries omit the header on HEAD: fetch the manifest and hash it ourselves.
+            reply = await self._fetch(call, Outgoing("GET", url, accept, "manifest"))
+            _check(reply, call, kind="manifest", tag=tag)
+            written = reply.headers.get("docker-content-digest")
+            if written is None:
+                return "sha256:" + hashlib.sha256(reply.body).hexdigest()
+        digest = written.strip()
         if _DIGEST.fullmatch(digest):
             return digest
-        # Some registries omit the header on HEAD: fetch the manifest and hash it ourselves.
-        reply = await self._fetch(call, Outgoing("GET", url, accept, "manifest"))
-        _check(reply, call, kind="manifest", tag=tag)
-        digest = str(reply.headers.get("docker-content-digest", "")).strip()
-        if _DIGEST.fullmatch(digest):
-            return digest
-        return "sha256:" + hashlib.sha256(reply.body).hexdigest()
+        key = (call.scope.host, call.scope.repository)
+        if key not in self._bad_digests:
+            if len(self._bad_digests) > 4096:
+                self._bad_digests.clear()  # a bound, not a cache: at worst a line is logged again
+            self._bad_digests.add(key)
+            logger.warning(
+                "%s sends a Docker-Content-Digest that is not a sha256/sha512 digest (%d characters); "
+                "its images get no digest",
+                call.scope.subject,
+                len(digest),
+            )
+        return None
 
     async def _fetch(self, call: _Call, request: Outgoing) -> Reply:
         """Send one request through the auth flow; the first one to learn something goes alone.
@@ -270,7 +300,9 @@ class RegistryClient:
         flow = auth_flow(request, scope=call.scope, state=self._auth, settings=self._settings)
         outgoing = next(flow)
         while True:
-            reply = await self._sender.send(outgoing, deadline=call.deadline, subject=call.scope.subject)
+            reply = await self._sender.send(
+                outgoing, deadline=call.deadline, subject=call.scope.subject, registry=call.scope.host
+            )
             try:
                 outgoing = flow.send(reply)
             except StopIteration:
@@ -295,7 +327,7 @@ def _check(reply: Reply, call: _Call, *, kind: Purpose, tag: str | None = None) 
         if kind == "manifest" and "NAME_UNKNOWN" not in codes:
             raise TagNotFound(f"tag not found: {subject}:{tag}")
         raise RepositoryNotFound(f"repository not found: {subject}{private}")
-    raise _bad(call, f"HTTP {reply.status} {httpx.codes.get_reason_phrase(reply.status)}{detail}")
+    raise _bad(call, f"HTTP {reply.status} {reason_phrase(reply.status)}{detail}")
 
 
 def _parse_tags(body: bytes, call: _Call) -> list[str]:
@@ -330,15 +362,8 @@ def _bad(call: _Call, why: str) -> BadResponse:
     return BadResponse(f"bad response from {call.scope.host} for {call.scope.subject}: {why}")
 
 
-def _ssl_context(ca_file: str | None) -> ssl.SSLContext:
-    """The public CAs plus `ca_file`, if given: a private registry's CA adds to trust, not replaces it."""
-    context = ssl.create_default_context(cafile=certifi.where())
-    if ca_file:
-        try:
-            context.load_verify_locations(cafile=ca_file)
-        except ssl.SSLError:
-            raise TLSFailure(f"cannot load the CA bundle {ca_file}: not a PEM certificate bundle") from None
-        except OSError as exc:
-            why = exc.strerror or "cannot be read"
-            raise TLSFailure(f"cannot load the CA bundle {ca_file}: {why}") from None
-    return context
+def _shown(links: Sequence[str]) -> str:
+    """A Link header as it may appear in a message: printable, and short whatever was sent."""
+    text = ", ".join(links)
+    text = "".join(c if 0x20 <= ord(c) < 0x7F else "?" for c in text)
+    return repr(text if len(text) <= 120 else text[:117] + "...")

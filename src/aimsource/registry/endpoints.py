@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 
-import httpx
+from yarl import URL
 
 from aimsource.domain.references import DOCKER_HUB, normalize_registry
 from aimsource.registry.settings import RegistrySettings
@@ -37,31 +37,42 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def netloc(url: httpx.URL) -> str:
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def written_port(url: URL) -> int | None:
+    """The port of `url` as written, None when it is the scheme's default (`https://h:443` is `h`)."""
+    port = url.explicit_port
+    return None if port is None or _DEFAULT_PORTS.get(url.scheme) == port else port
+
+
+def netloc(url: URL) -> str:
     """`host[:port]` of a URL, lower-case, the way `insecure` entries and our host keys are written."""
-    host = url.host.lower()
+    host = (url.host or "").lower()
     if ":" in host:
         host = f"[{host}]"
-    return host if url.port is None else f"{host}:{url.port}"
+    port = written_port(url)
+    return host if port is None else f"{host}:{port}"
 
 
-def plain_http_allowed(url: httpx.URL, settings: RegistrySettings) -> bool:
+def plain_http_allowed(url: URL, settings: RegistrySettings) -> bool:
     """Whether plain HTTP may be used for the host of `url`."""
-    return is_loopback(url.host) or url.host.lower() in settings.insecure or netloc(url) in settings.insecure
+    host = (url.host or "").lower()
+    return is_loopback(host) or host in settings.insecure or netloc(url) in settings.insecure
 
 
-def scheme_allowed(url: httpx.URL, settings: RegistrySettings) -> bool:
+def scheme_allowed(url: URL, settings: RegistrySettings) -> bool:
     """Whether we may send a request to `url` at all: https anywhere, http only where allowed."""
     if url.scheme == "https":
         return True
     return url.scheme == "http" and plain_http_allowed(url, settings)
 
 
-def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
-    """Same host and same port as written (httpx drops default ports, so `https://h` and `http://h`
-    compare equal: that is our own HTTPS-to-HTTP probe, not another server; callers that care about
-    the scheme check it themselves)."""
-    return a.host.lower() == b.host.lower() and a.port == b.port
+def same_origin(a: URL, b: URL) -> bool:
+    """Same host and same port as written (default ports count as unwritten, so `https://h` and
+    `http://h` compare equal: that is our own HTTPS-to-HTTP probe, not another server; callers that
+    care about the scheme check it themselves)."""
+    return (a.host or "").lower() == (b.host or "").lower() and written_port(a) == written_port(b)
 
 
 class Schemes:
@@ -71,18 +82,18 @@ class Schemes:
         self._settings = settings
         self._plain: set[str] = set()
 
-    def base_url(self, host: str) -> httpx.URL:
+    def base_url(self, host: str) -> URL:
         """`https://host[:port]`, or `http://...` once the host proved to be plain HTTP."""
         scheme = "http" if host in self._plain else "https"
-        return httpx.URL(f"{scheme}://{host}")
+        return URL(f"{scheme}://{host}", encoded=True)
 
-    def may_downgrade(self, url: httpx.URL) -> bool:
+    def may_downgrade(self, url: URL) -> bool:
         return url.scheme == "https" and plain_http_allowed(url, self._settings)
 
-    def downgrade(self, url: httpx.URL) -> httpx.URL:
+    def downgrade(self, url: URL) -> URL:
         """Remember that the host of `url` speaks plain HTTP and return `url` with that scheme.
 
         An explicit port is kept (a test registry on 127.0.0.1:5000 is plain HTTP on 5000); without
         one the default ports apply, as with Docker's insecure registries."""
         self._plain.add(netloc(url))
-        return url.copy_with(scheme="http")
+        return url.with_scheme("http")

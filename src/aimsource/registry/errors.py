@@ -1,7 +1,7 @@
 """The registry client's own exceptions: the only errors that leave `aimsource.registry`.
 
 Every failure of a registry conversation - a refused connection, a TLS handshake, a 401, a 429, a
-garbled JSON body - is mapped here, so callers (the sync engine, the CLI) never see an `httpx`
+garbled JSON body - is mapped here, so callers (the sync engine, the CLI) never see an aiohttp
 exception and can copy `reason` straight into `SelectorError.reason`. Messages are meant to be shown
 to users as they are: they name the registry, the repository and what to do, and never contain a
 credential, a token or a byte of a `.dockerconfigjson` document.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import httpx
+from yarl import URL
 
 from aimsource.registry.header_syntax import quoted_string, skip_to
 
@@ -52,12 +52,20 @@ def parse_link_header(value: str) -> list[Link]:
     return links
 
 
-def next_page(headers: Iterable[str], *, current: httpx.URL) -> httpx.URL | None:
-    """The absolute URL of the `rel="next"` link among `headers`, resolved against `current`."""
+def next_page(headers: Iterable[str], *, current: URL) -> URL | None:
+    """The absolute URL of the `rel="next"` link among `headers`, resolved against `current`.
+
+    The target is taken as already encoded, so its query goes back byte for byte. Raises ValueError
+    when it is not a URL we could send (control characters, spaces, no host after resolution)."""
     for header in headers:
         for link in parse_link_header(header):
             if "next" in link.rels:
-                return current.join(link.target)
+                if any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in link.target):
+                    raise ValueError("the next-page link contains characters not allowed in a URL")
+                resolved = current.join(URL(link.target, encoded=True))
+                if not resolved.host:
+                    raise ValueError("the next-page link has no host")
+                return resolved
     return None
 
 

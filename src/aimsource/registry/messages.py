@@ -1,6 +1,6 @@
 """The two values the auth flow and the sender pass between them: a request to make, an answer got.
 
-They are our own small frozen types rather than `httpx.Request`/`httpx.Response` because the sender
+They are our own small frozen types rather than aiohttp's request and response because the sender
 reads every body itself (size limits enforced while streaming) and the auth flow must be testable
 by feeding it answers built in one line. Headers that may carry a secret are kept out of `repr`.
 """
@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-import httpx
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+_NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
 Purpose = Literal["tags", "manifest", "token"]
 """What a request is for; it decides the body size limit of its answer."""
@@ -19,7 +22,7 @@ Purpose = Literal["tags", "manifest", "token"]
 @dataclass(frozen=True)
 class Outgoing:
     method: str
-    url: httpx.URL
+    url: URL
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     purpose: Purpose = "tags"
 
@@ -41,7 +44,7 @@ class Outgoing:
 @dataclass(frozen=True)
 class Reply:
     status: int
-    url: httpx.URL
+    url: URL
     """The URL that answered: after redirects, not the one first asked."""
-    headers: httpx.Headers = field(default_factory=httpx.Headers, repr=False)
+    headers: CIMultiDictProxy[str] = field(default_factory=lambda: _NO_HEADERS, repr=False)
     body: bytes = field(default=b"", repr=False)

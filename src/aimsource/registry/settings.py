@@ -61,6 +61,10 @@ class RegistrySettings:
     max_pages: int = 100
     """Pages of one tag listing; a listing with more is reported as truncated."""
 
+    max_tags: int = 100_000
+    """Tags kept per listing; a repository with more is listed up to this many and reported as
+    truncated. It bounds memory: 100,000 tags are about 10 MiB. Default 100,000."""
+
     max_redirects: int = 5
     """Redirects followed per request."""
 
@@ -92,6 +96,7 @@ class RegistrySettings:
             "max_attempts": self.max_attempts,
             "page_size": self.page_size,
             "max_pages": self.max_pages,
+            "max_tags": self.max_tags,
             "max_tags_bytes": self.max_tags_bytes,
             "max_token_bytes": self.max_token_bytes,
             "max_manifest_bytes": self.max_manifest_bytes,
