@@ -57,6 +57,16 @@ def add_registry_flags(parser: argparse.ArgumentParser) -> None:
         metavar="R",
         help="request budget per registry host in requests/s, bursts of twice that; 0 for none (default 20)",
     )
+    parser.add_argument(
+        "--max-tags",
+        type=_positive_int,
+        metavar="N",
+        help=f"tags kept per repository listing; past it the selector is truncated "
+        f"(default ${MAX_TAGS_ENV}, else 100000)",
+    )
+
+
+MAX_TAGS_ENV = "AIMSOURCE_MAX_TAGS"
 
 
 def _positive_int(text: str) -> int:
@@ -137,6 +147,14 @@ async def open_lister(args: argparse.Namespace) -> AsyncIterator[TagLister]:
         settings = replace(settings, max_concurrency_per_host=args.max_concurrency_per_host)
     if args.registry_rate is not None:
         settings = replace(settings, requests_per_second=args.registry_rate)
+    max_tags = args.max_tags
+    if max_tags is None and os.environ.get(MAX_TAGS_ENV):
+        try:
+            max_tags = _positive_int(os.environ[MAX_TAGS_ENV])
+        except argparse.ArgumentTypeError as exc:
+            raise CliError(f"${MAX_TAGS_ENV}: {exc}") from None
+    if max_tags is not None:
+        settings = replace(settings, max_tags=max_tags)
     try:
         client = RegistryClient(settings)
     except RegistryError as exc:  # e.g. a --ca-file that is not a PEM bundle

@@ -56,6 +56,13 @@ _OPTIONS = (
         "N",
     ),
     _Option(
+        "--max-tags",
+        "max_tags",
+        "AIMSOURCE_MAX_TAGS",
+        "tags kept per repository listing; past it the selector is truncated (default: 100000)",
+        "N",
+    ),
+    _Option(
         "--min-sync-interval",
         "min_sync_interval",
         "AIMSOURCE_MIN_SYNC_INTERVAL",
@@ -193,6 +200,7 @@ def settings_from_args(
             "max_concurrency_per_host", _positive_int, defaults.max_concurrency_per_host
         ),
         registry_rate=pick("registry_rate", _rate, defaults.registry_rate),
+        max_tags=pick("max_tags", _positive_int, defaults.max_tags),
         min_sync_interval=pick("min_sync_interval", _duration, defaults.min_sync_interval),
         retry_base=pick("retry_base", _positive_duration, defaults.retry_base),
         startup_spread=pick("startup_spread", _duration, defaults.startup_spread),

@@ -123,6 +123,7 @@ async def _run(settings: OperatorSettings, config: Any) -> int:
         max_concurrency_per_host=settings.max_concurrency_per_host,
         requests_per_second=settings.registry_rate,
         request_burst=max(1, round(settings.registry_rate * 2)),
+        max_tags=settings.max_tags,
     )
     async with KubeClient(config) as kube, RegistryClient(registry_settings, observer=metrics) as registry:
         op = Operator(settings, kube, registry, metrics)

@@ -35,6 +35,10 @@ class OperatorSettings:
     """Requests per second to one registry host, shared by all sources (a token bucket; bursts of
     twice that); 0 removes the budget. Default: the registry client's, 20."""
 
+    max_tags: int = RegistrySettings.max_tags
+    """Tags kept per listing of one repository; past it the selector is ``truncated``. It bounds the
+    memory one repository can cost. Default: the registry client's, 100,000."""
+
     min_sync_interval: float = 30.0
     """Seconds: the least time between two listings of one source, whatever triggers them.
     Default: 30."""

@@ -26,6 +26,10 @@ class TokenBucket:
         self._tokens = float(burst)
         self._updated: float | None = None
 
+    def idle_since(self, now: float) -> float:
+        """Seconds since the last request took a token (infinite when none ever did)."""
+        return float("inf") if self._updated is None else now - self._updated
+
     async def take(self) -> None:
         if self._rate <= 0:
             return
@@ -38,25 +42,66 @@ class TokenBucket:
             await asyncio.sleep(-self._tokens / self._rate)
 
 
-class HostLimits:
-    """One semaphore and one token bucket per host, created on first use."""
+class _HostState:
+    __slots__ = ("bucket", "semaphore", "users")
 
     def __init__(self, *, concurrency: int, rate: float, burst: int) -> None:
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.bucket = TokenBucket(rate=rate, burst=burst)
+        self.users = 0  # tasks holding or waiting for a slot
+
+
+class HostLimits:
+    """One semaphore and one token bucket per registry host, created on first use.
+
+    Entries nobody holds or waits for are dropped once their bucket has refilled (after
+    `burst / rate` seconds idle): such an entry is identical to a fresh one, so evicting it changes
+    no behaviour, and the map stays as large as the set of registries in use, not every host ever
+    named. Sweeps run at most every `sweep_interval` seconds, on the way out of a slot.
+    """
+
+    def __init__(self, *, concurrency: int, rate: float, burst: int, sweep_interval: float = 30.0) -> None:
         self._concurrency = concurrency
         self._rate = rate
         self._burst = burst
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
-        self._buckets: dict[str, TokenBucket] = {}
+        self._hosts: dict[str, _HostState] = {}
+        self._sweep_interval = sweep_interval
+        self._swept: float | None = None
+        self._refill = burst / rate if rate > 0 else 0.0
+
+    def __len__(self) -> int:
+        return len(self._hosts)
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
         """Hold one of `host`'s concurrent slots, after spending one request of its budget."""
-        semaphore = self._semaphores.get(host)
-        if semaphore is None:
-            semaphore = self._semaphores[host] = asyncio.Semaphore(self._concurrency)
-        bucket = self._buckets.get(host)
-        if bucket is None:
-            bucket = self._buckets[host] = TokenBucket(rate=self._rate, burst=self._burst)
-        async with semaphore:
-            await bucket.take()
-            yield
+        state = self._hosts.get(host)
+        if state is None:
+            state = self._hosts[host] = _HostState(
+                concurrency=self._concurrency, rate=self._rate, burst=self._burst
+            )
+        state.users += 1
+        try:
+            async with state.semaphore:
+                await state.bucket.take()
+                yield
+        finally:
+            state.users -= 1
+            self._maybe_sweep()
+
+    def _maybe_sweep(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self._swept is not None and now - self._swept < self._sweep_interval:
+            return
+        self._swept = now
+        self.sweep(now)
+
+    def sweep(self, now: float) -> None:
+        """Drop every entry that is idle and whose bucket is full again."""
+        idle = [
+            host
+            for host, state in self._hosts.items()
+            if state.users == 0 and state.bucket.idle_since(now) >= self._refill
+        ]
+        for host in idle:
+            del self._hosts[host]
