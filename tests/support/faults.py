@@ -3,7 +3,10 @@
 `FaultFront` forwards to a real registry (or to a `PaginatingFront`) until a test programs a fault
 for the next request(s) on a path: 429 with or without `Retry-After` (seconds or an HTTP date),
 5xx, a stall longer than the client's timeout, malformed JSON, an oversized body, a dropped
-connection, a `Link` to another host, a redirect to another host, or a Bearer realm on another host.
+connection, a `Link` to another host, a redirect to another host, or a Bearer realm on another host;
+and the answers of a hostile registry: compressed bombs (`gzip`, stacked `gzip, gzip`), unknown
+encodings, huge pages, endless distinct or repeated next links, links into another repository,
+garbage digests and huge headers.
 
 `RecordingServer` plays that other host: it answers like a registry (and like a token service) and
 records every Authorization header it receives, so a test can assert that credentials never went
@@ -14,9 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
+import json
 import re
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,7 +32,8 @@ from tests.support.proxying import Forwarder, RequestLog, SeenRequest, Upstream,
 from tests.support.serving import BackgroundServer, Served
 
 FaultKind = Literal[
-    "status", "stall", "malformed-json", "oversized", "disconnect", "link", "redirect", "realm"
+    "status", "stall", "malformed-json", "oversized", "disconnect", "link", "redirect", "realm",
+    "bomb", "encoding", "pages", "link-back", "digest", "huge-header",
 ]  # fmt: skip
 
 
@@ -43,7 +50,10 @@ class Fault:
     seconds: float = 0.0
     size: int = 0
     target: str = ""
-    """Another host's URL: the Link, redirect Location or realm to send."""
+    """Another host's URL: the Link, redirect Location or realm to send; for `encoding` and `bomb`
+    the Content-Encoding written; for `digest` the Docker-Content-Digest written."""
+    layers: int = 1
+    count: int = 0
 
     @classmethod
     def error(cls, status: int = 503) -> Fault:
@@ -86,6 +96,38 @@ class Fault:
         return cls("redirect", status=status, target=url)
 
     @classmethod
+    def gzip_bomb(cls, size: int = 512 * 1024 * 1024, *, layers: int = 1) -> Fault:
+        """A 200 whose body inflates to `size` bytes (a tags document padded with spaces), gzipped
+        `layers` times and labelled `Content-Encoding: gzip` (`gzip, gzip` for two layers)."""
+        return cls("bomb", size=size, layers=layers, target=", ".join(["gzip"] * layers))
+
+    @classmethod
+    def unknown_encoding(cls, coding: str = "br") -> Fault:
+        """A 200 with a small body labelled with `Content-Encoding: <coding>`."""
+        return cls("encoding", target=coding)
+
+    @classmethod
+    def pages(cls, tags_per_page: int) -> Fault:
+        """A 200 tags page of `tags_per_page` new distinct tags and a next link with a new cursor:
+        armed `times=N`, a repository of N pages that never repeats itself."""
+        return cls("pages", count=tags_per_page)
+
+    @classmethod
+    def link_back(cls) -> Fault:
+        """Forward, then send a next `Link` to the very URL that was asked."""
+        return cls("link-back")
+
+    @classmethod
+    def digest(cls, value: str) -> Fault:
+        """Forward, then replace `Docker-Content-Digest` with `value`."""
+        return cls("digest", target=value)
+
+    @classmethod
+    def huge_header(cls, size: int = 1024 * 1024) -> Fault:
+        """Forward, then add a header of `size` bytes."""
+        return cls("huge-header", size=size)
+
+    @classmethod
     def realm_on(cls, url: str) -> Fault:
         """Answer 401 with a Bearer challenge whose realm is `url` (keeping the upstream's service)."""
         return cls("realm", target=url)
@@ -110,6 +152,7 @@ class FaultFront(Served):
         self._armed: list[_Armed] = []
         self.fired: list[tuple[str, Fault]] = []
         """(path, fault) for every fault delivered, in order."""
+        self._pages_sent = 0
         self._forwarder = Forwarder(self.upstream)
         app = web.Application()
         app.on_startup.append(self._forwarder.on_startup)
@@ -194,9 +237,27 @@ class FaultFront(Served):
             raise asyncio.CancelledError  # aiohttp drops the connection without an answer
         if fault.kind == "redirect":
             return web.Response(status=fault.status, headers={"Location": fault.target})
+        if fault.kind == "bomb":
+            body = await asyncio.to_thread(_bomb, fault.size, fault.layers)
+            headers = {"Content-Type": "application/json", "Content-Encoding": fault.target}
+            return web.Response(status=200, body=body, headers=headers)
+        if fault.kind == "encoding":
+            headers = {"Content-Type": "application/json", "Content-Encoding": fault.target}
+            return web.Response(status=200, body=b"\x8b\x00\x80garbage", headers=headers)
+        if fault.kind == "pages":
+            return self._page(request, fault.count)
         forwarded = await self._forwarder.forward(request)
         if fault.kind == "link":
             forwarded.headers["Link"] = f'<{fault.target}>; rel="next"'
+            return respond(forwarded, method=request.method)
+        if fault.kind == "link-back":
+            forwarded.headers["Link"] = f'<{request.path_qs}>; rel="next"'
+            return respond(forwarded, method=request.method)
+        if fault.kind == "digest":
+            forwarded.headers["Docker-Content-Digest"] = fault.target
+            return respond(forwarded, method=request.method)
+        if fault.kind == "huge-header":
+            forwarded.headers["X-Padding"] = "x" * fault.size
             return respond(forwarded, method=request.method)
         # realm: keep the upstream's service and scope, move the realm to another host.
         challenge = forwarded.headers.get("WWW-Authenticate", "")
@@ -208,6 +269,21 @@ class FaultFront(Served):
         )
         body = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}
         return web.json_response(body, status=401, headers={"WWW-Authenticate": header})
+
+    def _page(self, request: web.Request, count: int) -> web.Response:
+        with self._lock:
+            self._pages_sent += 1
+            page = self._pages_sent
+        tags = b",".join(b'"%d.%d.0"' % (page, i) for i in range(count))
+        body = (
+            b'{"name": "'
+            + request.path.split("/v2/", 1)[-1].rsplit("/tags/", 1)[0].encode()
+            + b'", "tags": ['
+        )
+        link = f'<{request.path}?n={count}&last={page}.{count - 1}.0>; rel="next"'
+        return web.Response(
+            status=200, body=body + tags + b"]}", headers={"Content-Type": "application/json", "Link": link}
+        )
 
     async def _oversized(self, request: web.Request, size: int) -> web.StreamResponse:
         response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
@@ -222,6 +298,25 @@ class FaultFront(Served):
         await response.write(b'"1.0.0"]}')
         await response.write_eof()
         return response
+
+
+@functools.lru_cache(maxsize=4)
+def _bomb(size: int, layers: int) -> bytes:
+    """A tags document of `size` bytes (mostly spaces: valid JSON, if anyone inflated all of it),
+    gzipped `layers` times. Built by streaming, so the front never holds `size` bytes itself."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [compressor.compress(b'{"name": "bomb", "tags": [')]
+    block = b" " * (1024 * 1024)
+    left = size
+    while left > 0:
+        parts.append(compressor.compress(block[: min(left, len(block))]))
+        left -= len(block)
+    parts.append(compressor.compress(json.dumps(["1.0.0"]).encode()[1:] + b"}"))
+    parts.append(compressor.flush())
+    data = b"".join(parts)
+    for _ in range(layers - 1):
+        data = zlib.compress(data, 9, wbits=16 + zlib.MAX_WBITS)
+    return data
 
 
 class RecordingServer(Served):

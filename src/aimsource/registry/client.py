@@ -172,13 +172,13 @@ class RegistryClient:
         asked: set[str] = set()
         accept = (("Accept", "application/json"),)
         for page in range(settings.max_pages):
-            asked.add(str(url))
+            asked.add(url.raw_path_qs)
             reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
             if page == 0 and reply.status == 400 and "PAGINATION_NUMBER_INVALID" in _error_codes(reply.body):
                 # Some registries cap `n` below 1000 and refuse larger values: let them choose.
                 logger.info("%s refused n=%d; using its page size", call.scope.host, settings.page_size)
                 url = url.without_query_params("n")
-                asked.add(str(url))
+                asked.add(url.raw_path_qs)
                 reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
             _check(reply, call, kind="tags")
             page_tags = _parse_tags(reply.body, call)
@@ -195,7 +195,7 @@ class RegistryClient:
             following = self._next_page(reply, call, path)
             if following is None:
                 return TagListing(tuple(tags))
-            if str(following) in asked:
+            if following.raw_path_qs in asked:  # host and path are checked: the query tells pages apart
                 logger.warning(
                     "tag listing of %s: the registry links back to a page already read; ending the listing",
                     call.scope.subject,
