@@ -195,6 +195,10 @@ class RegistryClient:
             following = self._next_page(reply, call, path)
             if following is None:
                 return TagListing(tuple(tags))
+            if len(tags) >= settings.max_tags:
+                cap = settings.max_tags
+                logger.warning("listing of %s truncated at the cap of %d tags", call.scope.subject, cap)
+                return TagListing(tuple(tags), truncated=True)
             if following.raw_path_qs in asked:  # host and path are checked: the query tells pages apart
                 logger.warning(
                     "tag listing of %s: the registry links back to a page already read; ending the listing",
