@@ -44,7 +44,7 @@ NEEDS = {
     ),
     "sources-status": Need(
         CLUSTER, AIM, "aimclustermodelsources/status", ("patch",),
-        "kube.KubeClient.patch_source_status: merge patch on the status subresource",
+        "kube.KubeClient.patch_source_status: uid-guarded JSON patch on the status subresource",
     ),
     "models-index": Need(
         CLUSTER, AIM, "aimclustermodels", ("list", "watch"),

@@ -197,6 +197,28 @@ def test_put_status_replaces_the_status(http: httpx.Client) -> None:
     assert http.put(f"{SOURCES}/src/status", json=obj).json()["status"] == {"status": "Failed"}
 
 
+def test_a_uid_in_a_status_merge_patch_is_ignored(http: httpx.Client) -> None:
+    # kube-apiserver: the status strategy of a custom resource copies the stored object over the
+    # patched one (PrepareForUpdate) before the immutable-uid validation, so the uid is no guard here.
+    http.post(SOURCES, json=source())
+    patched = http.patch(f"{SOURCES}/src/status", headers=MERGE,
+                         json={"metadata": {"uid": "someone-else"}, "status": {"status": "Ready"}})
+    assert patched.status_code == 200
+    assert patched.json()["metadata"]["uid"] != "someone-else"
+    assert patched.json()["status"] == {"status": "Ready"}
+
+
+def test_a_json_patch_testing_another_uid_is_422_and_writes_nothing(http: httpx.Client) -> None:
+    created = http.post(SOURCES, json=source()).json()
+    answer = http.patch(f"{SOURCES}/src/status", headers={"Content-Type": "application/json-patch+json"},
+                        json=[{"op": "test", "path": "/metadata/uid", "value": "someone-else"},
+                              {"op": "add", "path": "/status", "value": {"status": "Ready"}}])
+    assert (answer.status_code, answer.json()["reason"]) == (422, "Invalid")
+    after = http.get(f"{SOURCES}/src").json()
+    assert "status" not in after
+    assert after["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+
+
 # --- patch formats ------------------------------------------------------------------------------
 
 
@@ -275,6 +297,30 @@ def test_objects_the_crd_refuses_are_422(
     assert (answer.status_code, answer.json()["reason"]) == (422, "Invalid")
     assert message in answer.json()["message"]
     assert answer.json()["message"].startswith('AIMClusterModelSource.aim.eai.amd.com "src" is invalid: ')
+
+
+def test_strict_field_validation_refuses_unknown_fields_on_create(http: httpx.Client) -> None:
+    body = dict(source(), spec={"images": ["x"], "typo": 1, "filtres": []})
+    answer = http.post(SOURCES, json=body, params={"fieldValidation": "Strict", "fieldManager": "me"})
+    assert (answer.status_code, answer.json()["reason"]) == (400, "BadRequest")
+    assert answer.json()["message"] == ('strict decoding error: unknown field "spec.typo",'
+                                        ' unknown field "spec.filtres"')
+    assert http.get(f"{SOURCES}/src").status_code == 404
+    ignored = http.post(SOURCES, json=body, params={"fieldValidation": "Ignore"})
+    assert ignored.status_code == 201  # pruned, as without the parameter
+
+
+def test_field_validation_and_manager_are_checked_and_recorded(kube_api: KubeAPI, http: httpx.Client) -> None:
+    answer = http.post(SOURCES, json=source(), params={"fieldValidation": "strict"})
+    assert (answer.status_code, answer.json()["reason"]) == (400, "BadRequest")
+    answer = http.post(SOURCES, json=source(), params={"fieldManager": "m" * 129})
+    assert answer.status_code == 400
+    kube_api.reset_requests()
+    http.post(SOURCES, json=source(), params={"fieldManager": "tool", "fieldValidation": "Strict"},
+              headers={"User-Agent": "tool/1.0"})
+    [record] = kube_api.requests
+    assert (record.query, record.user_agent) == ({"fieldManager": "tool", "fieldValidation": "Strict"},
+                                                 "tool/1.0")
 
 
 def test_create_of_an_invalid_object_is_refused(http: httpx.Client) -> None:

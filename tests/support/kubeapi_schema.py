@@ -57,6 +57,33 @@ def prune_unknown(value: Any, node: Mapping[str, Any]) -> Any:
     return copy.deepcopy(value)
 
 
+def unknown_fields(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """The paths (`spec.typo`) that pruning would drop: what `fieldValidation=Strict` refuses."""
+    found: list[str] = []
+
+    def walk(value: Any, node: Mapping[str, Any], path: str) -> None:
+        if isinstance(value, dict) and not node.get("x-kubernetes-preserve-unknown-fields"):
+            properties = node.get("properties")
+            extra = node.get("additionalProperties")
+            if properties is None and not isinstance(extra, dict):
+                return
+            for key, child in value.items():
+                where = f"{path}.{key}" if path else str(key)
+                if properties is not None and key in properties:
+                    walk(child, properties[key], where)
+                elif isinstance(extra, dict):
+                    walk(child, extra, where)
+                else:
+                    found.append(where)
+        elif isinstance(value, list) and isinstance(node.get("items"), dict):
+            for index, item in enumerate(value):
+                walk(item, node["items"], f"{path}[{index}]")
+
+    body = {key: value for key, value in obj.items() if key not in _SERVER_FIELDS}
+    walk(body, schema, "")
+    return found
+
+
 @lru_cache(maxsize=32)
 def _validator(schema_json: str) -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(to_json_schema(json.loads(schema_json)))

@@ -17,7 +17,7 @@ import json
 import math
 import traceback
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp.web
@@ -41,6 +41,9 @@ class RequestRecord:
     subresource: str | None
     namespace: str | None
     name: str | None
+    query: Mapping[str, str] = field(default_factory=dict)
+    """The query parameters (fieldManager, fieldValidation, limit, ...)."""
+    user_agent: str = ""
 
 
 _kmock_parse_path = parsing.parse_path
@@ -145,9 +148,16 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         method = request.method.value.upper()
         verb = _verb(method, request.name, request.params)
-        self.records.append(RequestRecord(verb, rt.group, rt.version, rt.plural, request.subresource,
-                                          request.namespace, request.name))
         params = request.params
+        self.records.append(RequestRecord(verb, rt.group, rt.version, rt.plural, request.subresource,
+                                          request.namespace, request.name, query=dict(params),
+                                          user_agent=request.headers.get("User-Agent", "")))
+        validation = params.get("fieldValidation")
+        if validation not in (None, "Ignore", "Warn", "Strict"):  # as kube-apiserver answers it
+            raise bad_request(f"fieldValidation must be one of Ignore, Warn, Strict: {validation!r}")
+        manager = params.get("fieldManager")
+        if manager is not None and (len(manager) > 128 or not manager.isprintable()):
+            raise bad_request("fieldManager must be at most 128 printable characters")
         ns, name = request.namespace, request.name
         if verb == "watch":
             if name:  # the deprecated single-object watch: same as a field selector
@@ -164,7 +174,7 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             return self.store.get(rt, ns, name or "")
         if verb == "create":
-            created = self.store.create(rt, ns, self._body(request))
+            created = self.store.create(rt, ns, self._body(request), strict=validation == "Strict")
             return kmock.Response(status=201, payload=created)
         if verb == "update":
             return self.store.replace(rt, ns, name or "", self._body(request),

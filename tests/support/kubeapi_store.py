@@ -31,7 +31,7 @@ from typing import Any
 
 from tests.support.kubeapi_patch import apply_patch, field_selector, label_selector
 from tests.support.kubeapi_rules import normalise, now_rfc3339, spec_part, validate_metadata, validate_name
-from tests.support.kubeapi_schema import admit, crd_schema
+from tests.support.kubeapi_schema import admit, crd_schema, unknown_fields
 from tests.support.kubeapi_types import (
     BUILTINS,
     CRDS,
@@ -229,7 +229,9 @@ class Store:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def create(self, rt: ResourceType, namespace: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
+    def create(self, rt: ResourceType, namespace: str | None, body: Mapping[str, Any], *,
+               strict: bool = False) -> dict[str, Any]:
+        """`strict`: `fieldValidation=Strict`, unknown fields of a custom resource are a 400, not pruned."""
         with self._lock:
             if not isinstance(body, Mapping):
                 raise bad_request("the body of a create must be an object")
@@ -267,6 +269,11 @@ class Store:
             meta["creationTimestamp"] = now_rfc3339()
             if rt.custom:
                 meta["generation"] = 1
+            if strict and self._schemas.get(rt.key) is not None:
+                unknown = unknown_fields(obj, self._schemas[rt.key])
+                if unknown:
+                    raise bad_request("strict decoding error: "
+                                      + ", ".join(f'unknown field "{path}"' for path in unknown))
             if rt.status_subresource and rt.custom:
                 obj.pop("status", None)  # the status stanza of a create is ignored
             obj = self._admit(rt, obj)

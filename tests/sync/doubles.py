@@ -71,7 +71,7 @@ class MemoryStore:
 class DictSecrets:
     secrets: dict[str, bytes] = field(default_factory=dict)
 
-    async def read(self, name: str) -> bytes:
+    async def read(self, name: str, *, source: str) -> bytes:
         if name not in self.secrets:
             raise SecretError(f'imagePullSecret "{name}" not found in namespace "aim-system"')
         return self.secrets[name]

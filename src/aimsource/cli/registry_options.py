@@ -115,7 +115,7 @@ class _DockerConfigSecrets:
     natural stand-in, and `load_credentials` already merged it, so each name yields an empty config.
     """
 
-    async def read(self, name: str) -> bytes:
+    async def read(self, name: str, *, source: str) -> bytes:
         return b'{"auths": {}}'
 
 

@@ -14,11 +14,13 @@ from aimsource.kube.errors import (
     NotFoundError,
     SecretError,
     ServerError,
+    SourceGoneError,
     TLSVerificationError,
     UnauthorizedError,
     UnreachableError,
 )
 from aimsource.kube.lease import LeaseElector, LeaseSettings
+from aimsource.kube.names import InvalidNameError
 
 __all__ = [
     "AlreadyExistsError",
@@ -27,6 +29,7 @@ __all__ = [
     "ConflictError",
     "ForbiddenError",
     "InvalidError",
+    "InvalidNameError",
     "KubeClient",
     "KubeConfig",
     "KubeConfigError",
@@ -36,6 +39,7 @@ __all__ = [
     "NotFoundError",
     "SecretError",
     "ServerError",
+    "SourceGoneError",
     "TLSVerificationError",
     "UnauthorizedError",
     "UnreachableError",

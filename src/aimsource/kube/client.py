@@ -1,93 +1,53 @@
-"""The Kubernetes API calls aimsource makes (besides kopf's watching), over one httpx.AsyncClient.
+"""The Kubernetes API calls aimsource makes (besides kopf's watching).
 
-Every call has a timeout; 5xx, 429 and connection failures are retried a few
-times with a short backoff that honours Retry-After (capped: the caller, not this
-client, owns long waits); every failure leaves as an `aimsource.kube.errors`
-type. Bodies are the raw JSON objects of the API (dicts): the domain builds them,
-this module only moves them.
+Bodies are the raw JSON objects of the API (dicts): the domain builds them, this
+module only moves them. The HTTP side (aiohttp, retries, errors, field manager,
+User-Agent) is `aimsource.kube.transport`; every name that becomes part of a path
+is checked and escaped by `aimsource.kube.names` first.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import contextlib
 import datetime
-import random
-import socket
-import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-import httpx
-
-from aimsource.kube.config import KubeConfig
 from aimsource.kube.errors import (
     AlreadyExistsError,
-    ApiStatusError,
+    ConflictError,
     ForbiddenError,
-    KubeConfigError,
-    KubeError,
+    InvalidError,
     NotFoundError,
     SecretError,
-    ServerError,
-    TLSVerificationError,
-    UnreachableError,
-    error_for_status,
+    SourceGoneError,
 )
+from aimsource.kube.names import InvalidNameError, check_name, name_segment, namespace_segment
+from aimsource.kube.transport import FIELD_MANAGER, USER_AGENT, ApiTransport, ClientSettings
+
+__all__ = ["FIELD_MANAGER", "USER_AGENT", "ClientSettings", "KubeClient"]
 
 MODELS_PATH = "/apis/aim.eai.amd.com/v1alpha1/aimclustermodels"
 SOURCES_PATH = "/apis/aim.eai.amd.com/v1alpha1/aimclustermodelsources"
 MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 EVENTS_NAMESPACE_FOR_CLUSTER_OBJECTS = "default"  # where kubectl describe looks for them, as for Nodes
 
 
-@dataclass(frozen=True)
-class ClientSettings:
-    """Timeouts and retries of the Kubernetes client."""
-
-    timeout: float = 10.0
-    """Seconds for one request (connect, read, write each)."""
-    retries: int = 3
-    """Extra attempts after a 5xx, 429 or connection failure."""
-    backoff: float = 0.2
-    """Seconds before the first retry; doubles each time, with jitter."""
-    max_retry_after: float = 5.0
-    """Longest Retry-After we wait for inside one call, in seconds."""
-    page_size: int = 500
-    """`limit` of list calls."""
-    component: str = "aimsource"
-    """The `source.component` / `reportingComponent` of events."""
-    instance: str = socket.gethostname()
-    """The `reportingInstance` of events (the pod name in a cluster)."""
+ALLOWED_SOURCES_ANNOTATION = "aim.eai.amd.com/allowed-sources"
+"""On a pull secret: the comma-separated names of the sources that may use it (absent: any source)."""
 
 
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class KubeClient:
+class KubeClient(ApiTransport):
     """An async context manager; `async with KubeClient(load_kube_config()) as kube: ...`."""
-
-    def __init__(self, config: KubeConfig, settings: ClientSettings | None = None) -> None:
-        self.config = config
-        self.settings = settings or ClientSettings()
-        self._token: str | None = config.token
-        self._token_read_at = -1e9
-        try:
-            verify = config.ssl_context()
-        except (OSError, ssl.SSLError, ValueError) as e:
-            raise KubeConfigError(f"cannot load the TLS certificates of {config.origin or config.server}:"
-                                  f" {type(e).__name__}: {getattr(e, 'strerror', None) or e}") from None
-        self._http = httpx.AsyncClient(
-            base_url=config.server, verify=verify, auth=config.basic_auth(),
-            timeout=httpx.Timeout(self.settings.timeout), headers={"Accept": "application/json"},
-        )
 
     async def __aenter__(self) -> KubeClient:
         return self
@@ -95,9 +55,6 @@ class KubeClient:
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
     # --- the operations aimsource needs --------------------------------------------------------
 
@@ -113,22 +70,70 @@ class KubeClient:
         """All AIMClusterModels, page by page (start-up only: the operator then watches)."""
         return await self.list_all(MODELS_PATH, label_selector=label_selector)
 
-    async def patch_source_status(self, name: str, status: Mapping[str, Any]) -> None:
-        """Merge-patch the status subresource of an AIMClusterModelSource (None values delete keys)."""
-        await self.request("PATCH", f"{SOURCES_PATH}/{name}/status", json={"status": status},
-                           content_type=MERGE_PATCH)
+    async def patch_source_status(self, name: str, status: Mapping[str, Any], *,
+                                  uid: str | None = None) -> None:
+        """Write the status subresource of an AIMClusterModelSource.
 
-    async def read_pull_secret(self, namespace: str, name: str) -> bytes:
-        """The decoded `.dockerconfigjson` of a secret; SecretError naming the secret when unusable."""
+        With `uid` (what the operator always passes) the write is guarded: a JSON patch whose first
+        operation tests `metadata.uid`, then replaces the whole status (None values dropped). A
+        source deleted, or deleted and recreated under the same name, raises SourceGoneError and
+        is not written. Why not `metadata.uid` in a merge patch: for the status subresource of a
+        custom resource, kube-apiserver's status strategy copies the stored object over the
+        patched one before validating, so a uid in the patch is silently ignored there.
+
+        Without `uid`, a merge patch (None values delete keys), unguarded.
+        """
+        path = f"{SOURCES_PATH}/{name_segment(name, 'source name')}/status"
+        if uid is None:
+            await self.request("PATCH", path, json={"status": status}, content_type=MERGE_PATCH)
+            return
+        operations = [
+            {"op": "test", "path": "/metadata/uid", "value": uid},
+            {"op": "add", "path": "/status", "value": {k: v for k, v in status.items() if v is not None}},
+        ]
+        try:
+            await self.request("PATCH", path, json=operations, content_type=JSON_PATCH)
+        except NotFoundError:
+            raise SourceGoneError(f'aimclustermodelsource "{name}" (uid {uid}) no longer exists;'
+                                  " its status was not written") from None
+        except (InvalidError, ConflictError):
+            # A failed test is a 422 like any invalid patch: tell them apart by reading the source.
+            if await self._source_uid(name) == uid:
+                raise
+            raise SourceGoneError(f'aimclustermodelsource "{name}" (uid {uid}) was deleted or recreated;'
+                                  " its status was not written") from None
+
+    async def _source_uid(self, name: str) -> str | None:
+        # A list by name, not a GET: the operator's RBAC lists and watches sources, it does not get them.
+        listing = await self.request("GET", SOURCES_PATH, params={
+            "fieldSelector": f"metadata.name={check_name(name, 'source name')}", "limit": "1"})
+        for item in listing.get("items") or []:
+            uid = (item.get("metadata") or {}).get("uid")
+            return uid if isinstance(uid, str) else None
+        return None
+
+    async def read_pull_secret(self, namespace: str, name: str, *, source: str | None = None) -> bytes:
+        """The decoded `.dockerconfigjson` of a secret; SecretError naming the secret when unusable.
+
+        `source` is the AIMClusterModelSource that wants it: a secret annotated with
+        `aim.eai.amd.com/allowed-sources` may only be used by the sources it lists (without a
+        `source`, an annotated secret is refused). Nothing of the secret's content reaches a message.
+        """
         what = f'imagePullSecret "{name}"'
         try:
-            secret = await self.request("GET", f"/api/v1/namespaces/{namespace}/secrets/{name}")
+            path = (f"/api/v1/namespaces/{namespace_segment(namespace)}/secrets/"
+                    f"{name_segment(name, 'imagePullSecret name')}")
+        except InvalidNameError as e:  # e.g. "../../kube-system/secrets/regcred": no request at all
+            raise SecretError(str(e)) from None
+        try:
+            secret = await self.request("GET", path)
         except NotFoundError:
             raise SecretError(f'{what} not found in namespace "{namespace}"') from None
         except ForbiddenError:
             raise SecretError(f'{what} in namespace "{namespace}" cannot be read:'
                               " forbidden by RBAC") from None
         where = f'{what} in namespace "{namespace}"'
+        _check_allowed(secret, source, where)
         if secret.get("type") != DOCKERCONFIGJSON:
             raise SecretError(f'{where} has type "{secret.get("type")}"; expected {DOCKERCONFIGJSON}')
         encoded = (secret.get("data") or {}).get(".dockerconfigjson")
@@ -143,6 +148,7 @@ class KubeClient:
         """A core/v1 Event about an object: in its namespace, or `default` for cluster-scoped ones."""
         meta = source.get("metadata") or {}
         namespace = meta.get("namespace") or EVENTS_NAMESPACE_FOR_CLUSTER_OBJECTS
+        path = f"/api/v1/namespaces/{namespace_segment(namespace)}/events"
         now = _now()
         involved = {
             "apiVersion": source.get("apiVersion"), "kind": source.get("kind"), "name": meta.get("name"),
@@ -159,7 +165,7 @@ class KubeClient:
             "reportingComponent": self.settings.component, "reportingInstance": self.settings.instance,
             "firstTimestamp": now, "lastTimestamp": now, "count": 1,
         }
-        await self.request("POST", f"/api/v1/namespaces/{namespace}/events", json=body)
+        await self.request("POST", path, json=body)
 
     # --- generic calls (also used by the lease elector) ----------------------------------------
 
@@ -176,74 +182,20 @@ class KubeClient:
                 return items
             params["continue"] = token
 
-    async def request(self, method: str, path: str, *, json: Any = None,
-                      params: Mapping[str, str] | None = None,
-                      content_type: str | None = None) -> dict[str, Any]:
-        """One API call with retries; the decoded JSON answer, or a KubeError."""
-        attempt = 0
-        while True:
-            try:
-                return await self._once(method, path, json=json, params=params, content_type=content_type)
-            except (ServerError, UnreachableError) as e:
-                if attempt >= self.settings.retries:
-                    raise
-                delay = self.settings.backoff * (2 ** attempt) * (0.5 + random.random())
-                if isinstance(e, ServerError) and e.retry_after is not None:
-                    delay = min(max(e.retry_after, 0.0), self.settings.max_retry_after)
-                attempt += 1
-                await asyncio.sleep(delay)
 
-    async def _once(self, method: str, path: str, *, json: Any, params: Mapping[str, str] | None,
-                    content_type: str | None) -> dict[str, Any]:
-        headers = {}
-        token = self._bearer_token()
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        if content_type:
-            headers["Content-Type"] = content_type
-        what = f"{method} {path}"
-        try:
-            response = await self._http.request(method, path, json=json, params=params, headers=headers)
-        except httpx.TimeoutException:
-            raise UnreachableError(f"Kubernetes API at {self.config.server} timed out on {what}") from None
-        except httpx.TransportError as e:
-            if "CERTIFICATE_VERIFY_FAILED" in str(e):  # retrying cannot help; the message says why
-                raise TLSVerificationError(f"Kubernetes API at {self.config.server}: TLS certificate"
-                                           f" verification failed on {what} (check the certificate"
-                                           " authority)") from None
-            raise UnreachableError(f"Kubernetes API at {self.config.server} unreachable on {what}:"
-                                   f" {type(e).__name__}") from None
-        if response.status_code < 400:
-            try:
-                body = response.json()
-            except ValueError:
-                raise KubeError(f"Kubernetes API answered {what} with a body that is not JSON") from None
-            return body if isinstance(body, dict) else {"value": body}
-        raise self._error(response, what)
+def allowed_sources(secret: Mapping[str, Any]) -> frozenset[str] | None:
+    """The sources a secret's annotation allows (whitespace around names ignored); None: any source."""
+    annotations = (secret.get("metadata") or {}).get("annotations") or {}
+    value = annotations.get(ALLOWED_SOURCES_ANNOTATION)
+    if value is None:
+        return None
+    return frozenset(part.strip() for part in str(value).split(",") if part.strip())
 
-    @staticmethod
-    def _error(response: httpx.Response, what: str) -> ApiStatusError:
-        reason, message = None, None
-        try:
-            status = response.json()
-            if isinstance(status, dict):
-                reason, message = status.get("reason"), status.get("message")
-        except ValueError:
-            pass
-        text = f"{what}: {response.status_code} {reason or response.reason_phrase}"
-        if message:
-            text += f": {message}"
-        error = error_for_status(response.status_code, reason, text[:1000])
-        with contextlib.suppress(ValueError):  # an HTTP date instead of seconds: use our own backoff
-            error.retry_after = float(response.headers.get("Retry-After", ""))
-        return error
 
-    def _bearer_token(self) -> str | None:
-        if self.config.token_file and time.monotonic() - self._token_read_at > 60:
-            try:
-                with open(self.config.token_file) as f:
-                    self._token = f.read().strip()
-            except OSError:
-                raise KubeError(f"cannot read the service account token {self.config.token_file}") from None
-            self._token_read_at = time.monotonic()
-        return self._token
+def _check_allowed(secret: Mapping[str, Any], source: str | None, where: str) -> None:
+    allowed = allowed_sources(secret)
+    if allowed is None or (source is not None and source in allowed):
+        return
+    who = f'source "{source}"' if source is not None else "a caller that names no source"
+    raise SecretError(f"{where} may not be used by {who}: the secret's {ALLOWED_SOURCES_ANNOTATION}"
+                      " annotation does not list it")

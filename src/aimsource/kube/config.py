@@ -55,7 +55,7 @@ class KubeConfig:
     """Where this came from (a file path or `in-cluster`), for messages."""
 
     def ssl_context(self) -> ssl.SSLContext | bool:
-        """The TLS settings for httpx: False when verification is off, a context otherwise."""
+        """The TLS settings of the HTTP client: True for plain http, a context otherwise."""
         if not self.server.startswith("https://"):
             return True
         if self.insecure:

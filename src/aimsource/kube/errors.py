@@ -4,7 +4,10 @@ The tree, so callers can tell "won't get better" from "try again":
 
     KubeError                    anything that went wrong talking to the API (message safe to show)
     ├── KubeConfigError          no usable kubeconfig / service account
-    ├── SecretError              an imagePullSecret is missing, of the wrong type or malformed
+    ├── SecretError              an imagePullSecret is missing, of the wrong type, malformed, or not
+    │                            allowed for the source (its aim.eai.amd.com/allowed-sources annotation)
+    ├── InvalidNameError         a name or namespace the API would refuse: nothing was sent (kube.names)
+    ├── SourceGoneError          a guarded status write found its source deleted or recreated (new uid)
     ├── ApiStatusError           the API answered with an error Status (`status`, `api_reason`)
     │   ├── UnauthorizedError    401: the credentials were refused
     │   ├── ForbiddenError       403: RBAC does not allow it
@@ -41,6 +44,12 @@ class SecretError(KubeError):
     """A pull secret that cannot be used; the message names the secret and its namespace."""
 
     reason = "PullSecretError"
+
+
+class SourceGoneError(KubeError):
+    """The source a status write was for no longer exists: deleted, or recreated under its name."""
+
+    reason = "SourceGone"
 
 
 class UnreachableError(KubeError):

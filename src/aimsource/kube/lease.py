@@ -31,6 +31,7 @@ from typing import Any
 
 from aimsource.kube.client import KubeClient
 from aimsource.kube.errors import AlreadyExistsError, ConflictError, KubeError, NotFoundError
+from aimsource.kube.names import name_segment, namespace_segment
 
 logger = logging.getLogger("aimsource.lease")
 
@@ -80,8 +81,9 @@ class LeaseElector:
         self._leader = False
         self._observed: tuple[Any, ...] | None = None
         self._observed_at = 0.0
-        self._path = (f"/apis/coordination.k8s.io/v1/namespaces/{self.settings.namespace}"
-                      f"/leases/{self.settings.name}")
+        # Checked and escaped: InvalidNameError (a KubeError) here, at start-up, rather than odd paths later.
+        self._path = (f"/apis/coordination.k8s.io/v1/namespaces/{namespace_segment(self.settings.namespace)}"
+                      f"/leases/{name_segment(self.settings.name, 'lease name')}")
 
     @property
     def is_leader(self) -> bool:

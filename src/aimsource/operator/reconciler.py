@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from aimsource.domain.status import PENDING, PROGRESSING, READY, initial_status
-from aimsource.kube import KubeClient, KubeError
+from aimsource.kube import KubeClient, KubeError, SourceGoneError
 from aimsource.kube import SecretError as KubeSecretError
 from aimsource.operator.logs import source_context
 from aimsource.operator.metrics import Metrics
@@ -39,9 +39,9 @@ class NamespaceSecrets:
         self._kube = kube
         self._namespace = namespace
 
-    async def read(self, name: str) -> bytes:
+    async def read(self, name: str, *, source: str) -> bytes:
         try:
-            return await self._kube.read_pull_secret(self._namespace, name)
+            return await self._kube.read_pull_secret(self._namespace, name, source=source)
         except KubeSecretError as exc:
             raise SecretError(str(exc)) from None
 
@@ -131,14 +131,18 @@ class Reconciler:
         state = entry.state
         entry.state = replace(state, last_attempt=started, handled_request=state.requested)
         body = entry.body
+        uid = _uid(body)  # the object this sync is for: its status writes are guarded by it
         log.info("sync started", extra={"generation": state.generation, "why": self.why.get(name, "")})
         try:
-            await self._mark_in_progress(entry, generation=state.generation)
+            await self._mark_in_progress(entry, generation=state.generation, uid=uid)
             result = await sync_source(
                 body, lister=self._lister, store=self._store, secrets=self._secrets,
                 now=datetime.datetime.fromtimestamp(started, tz=datetime.UTC), previous=entry.status,
             )
-            await self._report(entry, body, result)
+            await self._report(entry, body, result, uid=uid)
+        except SourceGoneError as exc:
+            self._source_gone(entry, uid, exc)
+            return
         except KubeError as exc:
             self._failed(entry, started)
             log.warning("sync failed", extra={"error": str(exc)})
@@ -162,23 +166,37 @@ class Reconciler:
             "seconds": round(self._clock() - started, 3),
         })
 
+    def _source_gone(self, entry: SourceEntry, uid: str | None, exc: SourceGoneError) -> None:
+        """Deleted, or recreated under the same name, while we synced: this sync's result is dropped.
+
+        A newer object (a different uid) already in the table is synced on its own; an entry still
+        holding the gone object is forgotten, as a missed DELETED event would have done.
+        """
+        log.info("source gone during the sync: result dropped", extra={"error": str(exc)})
+        if self.table.get(entry.name) is entry and _uid(entry.body) == uid:
+            self.table.pop(entry.name, None)
+            self.queue.discard(entry.name)
+            self.why.pop(entry.name, None)
+            self._count_sources()
+
     def _failed(self, entry: SourceEntry, started: float) -> None:
         entry.state = replace(entry.state, failures=entry.state.failures + 1)
         self._metrics.sync_finished("Error", self._clock() - started, created=0)
 
-    async def _mark_in_progress(self, entry: SourceEntry, *, generation: int) -> None:
+    async def _mark_in_progress(self, entry: SourceEntry, *, generation: int, uid: str | None) -> None:
         """Pending on first sight; Progressing while a sync for a new generation runs."""
         if not entry.status:
-            await self._write(entry, initial_status())
+            await self._write(entry, initial_status(), uid=uid)
         elif entry.status.get("observedGeneration") != generation and entry.status.get("status") not in (
             PENDING, PROGRESSING,
         ):
-            await self._write(entry, {**entry.status, "status": PROGRESSING})
+            await self._write(entry, {**entry.status, "status": PROGRESSING}, uid=uid)
 
-    async def _report(self, entry: SourceEntry, body: Mapping[str, Any], result: SyncResult) -> None:
+    async def _report(self, entry: SourceEntry, body: Mapping[str, Any], result: SyncResult, *,
+                      uid: str | None) -> None:
         new = result.status
         if status_write_needed(entry.status, new):
-            await self._write(entry, new)
+            await self._write(entry, new, uid=uid)
         for event in events_for(settled_before=entry.settled, new=new, created=result.created):
             try:
                 await self._kube.post_event(body, type=event.type, reason=event.reason, message=event.message)
@@ -187,15 +205,21 @@ class Reconciler:
         if new.get("status") not in (PENDING, PROGRESSING):
             entry.settled = new.get("status")
 
-    async def _write(self, entry: SourceEntry, status: Mapping[str, Any]) -> None:
-        """One merge patch of the status subresource; keys that disappeared are removed."""
+    async def _write(self, entry: SourceEntry, status: Mapping[str, Any], *, uid: str | None) -> None:
+        """One patch of the status subresource, guarded by the source's uid (SourceGoneError when it
+        no longer matches); keys that disappeared are removed."""
         patch: dict[str, Any] = {key: None for key in (entry.status or {}) if key not in status}
         patch.update(status)
-        await self._kube.patch_source_status(entry.name, patch)
+        await self._kube.patch_source_status(entry.name, patch, uid=uid)
         before = entry.status or {}
         changed = sorted(k for k in {*before, *status} if before.get(k) != status.get(k))
         entry.status = dict(status)
         log.debug("status written", extra={"status": status.get("status"), "changed": ",".join(changed)})
+
+
+def _uid(body: Mapping[str, Any]) -> str | None:
+    uid = (body.get("metadata") or {}).get("uid")
+    return uid if isinstance(uid, str) and uid else None
 
 
 async def run_workers(reconciler: Reconciler, count: int) -> None:

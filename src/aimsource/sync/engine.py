@@ -151,7 +151,7 @@ async def _read_credentials(
     for name in source.spec.image_pull_secrets:
         origin = f'imagePullSecret "{name}"'
         try:
-            raw = await secrets.read(name)
+            raw = await secrets.read(name, source=source.name)
             merged = merged.merged(parse_docker_config(raw, origin=origin))
         except SecretError as exc:
             problems.append(str(exc))

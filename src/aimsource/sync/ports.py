@@ -48,6 +48,10 @@ class SecretError(Exception):
 
 
 class SecretReader(Protocol):
-    async def read(self, name: str) -> bytes:
-        """The `.dockerconfigjson` content of the named secret; raises an error with `.reason`."""
+    async def read(self, name: str, *, source: str) -> bytes:
+        """The `.dockerconfigjson` content of the named secret, for the named source.
+
+        Raises SecretError when it cannot be used, including when the secret does not allow
+        that source (the `aim.eai.amd.com/allowed-sources` annotation on a cluster).
+        """
         ...
