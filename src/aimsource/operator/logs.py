@@ -91,5 +91,4 @@ def setup_logging(*, fmt: str, level: str) -> None:
     logging.getLogger("aimsource").setLevel(level.upper())
     # kopf logs every handler call at INFO; only its warnings and errors matter to operators.
     logging.getLogger("kopf").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
