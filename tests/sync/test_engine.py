@@ -256,7 +256,7 @@ async def test_a_refused_create_costs_that_model_only_and_the_next_sync_tries_it
     assert set(store.models) == {qwen_name("0.8.5"), qwen_name("0.8.3")}
     status = first.status
     assert (status["status"], status["discoveredModels"], status["availableModels"]) == ("Degraded", 2, 3)
-    degraded = [c for c in status["conditions"] if c["type"] == "Degraded"][0]
+    degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
     assert (degraded["status"], degraded["reason"]) == ("True", "ModelCreateRefused")
     assert refused_name in degraded["message"]
     assert f"refused ({api_reason}): {message}" in degraded["message"]
@@ -294,7 +294,8 @@ async def test_a_name_found_taken_by_another_image_at_create_is_a_conflict():
         {"model": qwen_name("0.8.5"), "image": f"{QWEN}:0.8.5", "existingImage": squatter}
     ]
     assert result.status["discoveredModels"] == 1
-    assert [c["reason"] for c in result.status["conditions"] if c["type"] == "Degraded"] == ["ModelNameConflict"]
+    reasons = [c["reason"] for c in result.status["conditions"] if c["type"] == "Degraded"]
+    assert reasons == ["ModelNameConflict"]
 
 
 async def test_repeated_server_errors_stop_the_creates_of_this_sync_not_the_status():
