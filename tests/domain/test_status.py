@@ -397,7 +397,7 @@ def test_a_name_conflict_degrades_and_the_selector_names_the_model_and_both_imag
     assert (degraded["status"], degraded["reason"]) == ("True", "ModelNameConflict")
     assert (ready["status"], ready["reason"]) == ("False", "ModelNameConflict")
     assert degraded["message"] == (
-        f"1 selected image not created as models: docker.io/{HUB_QWEN} (model {QWEN_NAME}): "
+        f"1 selected image has no model: docker.io/{HUB_QWEN} (model {QWEN_NAME}): "
         f'name "{QWEN_NAME}" is already used by a model of {SQUATTER}'
     )
     hub, other = status["selectors"]
@@ -444,7 +444,7 @@ def test_a_refused_create_degrades_and_the_selector_names_the_model_and_the_apis
     )
     name = model_name(parse_reference("org/a:2.0.0"))
     assert degraded["message"] == (
-        f"1 selected image not created as models: docker.io/org/a:2.0.0 (model {name}): "
+        f"1 selected image has no model: docker.io/org/a:2.0.0 (model {name}): "
         f"refused (Forbidden): {message}"
     )
     [entry] = status["selectors"]
@@ -464,7 +464,7 @@ def test_listed_conflicts_and_refusals_are_bounded_for_the_whole_source() -> Non
     assert len(entries) == 20
     assert all(len(e["message"]) == 256 and e["message"].endswith("...") for e in entries)
     degraded = condition(status, "Degraded")
-    assert degraded["message"].startswith("45 selected images not created as models: ")
+    assert degraded["message"].startswith("45 selected images have no model: ")
     assert len(degraded["message"]) == 1024
 
 

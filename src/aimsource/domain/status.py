@@ -184,9 +184,9 @@ def _images_with_model(plan: Plan | None, created: int, created_names: Collectio
 
 
 def _missed_message(missed: Sequence[NotCreated]) -> str:
-    noun = "image" if len(missed) == 1 else "images"
+    head = "1 selected image has" if len(missed) == 1 else f"{len(missed)} selected images have"
     parts = "; ".join(f"{n.candidate.key} (model {n.candidate.name}): {n.reason}" for n in missed)
-    return f"{len(missed)} selected {noun} not created as models: {parts}"
+    return f"{head} no model: {parts}"
 
 
 def _selector_status(
