@@ -67,6 +67,11 @@ BAD: dict[str, tuple[str, str]] = {
         'spec.versions[0]: invalid version constraint "~>1.2"',
     ),
     "misspelt-field": ("  syncinterval: 30m\n", "spec.syncinterval: unknown field"),
+    "pull-secret-path": (
+        "  imagePullSecrets:\n    - name: ../../kube-system/secrets/regcred\n",
+        "spec.imagePullSecrets[0].name: '../../kube-system/secrets/regcred' is not a valid Secret name "
+        "(a DNS-1123 subdomain",
+    ),
 }
 
 

@@ -57,7 +57,8 @@ def test_json_preview_is_one_object_with_models_status_tags_and_not_created(file
     assert doc["notCreated"] == [
         {
             "image": "ghcr.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.4",
-            "reason": doc["notCreated"][0]["reason"],
+            "kind": "limit",
+            "reason": "maxModels limit reached (2)",
         }
     ]
     decisions = {t["image"].rsplit(":", 1)[1]: t["decision"] for t in doc["tags"]}
@@ -144,3 +145,67 @@ def test_an_excluded_repository_shows_every_tag_as_excluded_but_the_status_lists
     assert doc["models"] == []
     assert doc["status"]["status"] == "Ready"
     assert doc["status"]["selectors"][0]["tagsListed"] == 0
+
+
+SQUATTER = "r5139637.evil.example/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"
+QWEN_NAME = "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726"
+COLLIDING = f"""\
+apiVersion: aim.eai.amd.com/v1alpha1
+kind: AIMClusterModelSource
+metadata:
+  name: colliding
+spec:
+  images:
+    - amdenterpriseai/aim-qwen-qwen3-32b:0.8.5
+    - {SQUATTER}
+"""
+COLLIDING_TAGS = {
+    "docker.io/amdenterpriseai/aim-qwen-qwen3-32b": ["0.8.5"],
+    "r5139637.evil.example/amdenterpriseai/aim-qwen-qwen3-32b": ["0.8.5"],
+}
+
+
+@pytest.fixture
+def colliding(tmp_path: Path) -> tuple[Path, Path]:
+    src = tmp_path / "source.yaml"
+    src.write_text(COLLIDING)
+    tags = tmp_path / "tags.json"
+    tags.write_text(json.dumps(COLLIDING_TAGS))
+    return src, tags
+
+
+def test_two_images_with_one_model_name_show_the_conflict(colliding, capsys):
+    src, tags = colliding
+    code = main(["preview", str(src), "--tags-file", str(tags), "-o", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0  # Degraded, not Failed: the first image still gets its model
+    assert [(m["name"], m["image"]) for m in doc["models"]] == [
+        (QWEN_NAME, "amdenterpriseai/aim-qwen-qwen3-32b:0.8.5")
+    ]
+    assert doc["notCreated"] == [
+        {
+            "image": SQUATTER,
+            "model": QWEN_NAME,
+            "kind": "conflict",
+            "reason": f'name "{QWEN_NAME}" is already used by a model of '
+            "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
+            "existingImage": "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
+        }
+    ]
+    assert doc["status"]["status"] == "Degraded"
+    assert doc["status"]["selectors"][1]["conflicts"] == [
+        {"model": QWEN_NAME, "image": SQUATTER,
+         "existingImage": "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"}
+    ]
+
+
+def test_table_preview_lists_the_conflict_under_not_created(colliding, capsys):
+    src, tags = colliding
+    main(["preview", str(src), "--tags-file", str(tags)])
+    out = capsys.readouterr().out
+    assert "Degraded" in out
+    section = out.split("Not created:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert section[0].split() == ["IMAGE", "REASON"]
+    [line] = section[1:]
+    assert line.split()[0] == SQUATTER
+    assert f'name "{QWEN_NAME}" is already used by a model of docker.io/' in line

@@ -164,3 +164,75 @@ def test_a_source_with_malformed_metadata_is_a_failed_status_not_a_crash(tmp_pat
     (status,) = json.loads(capsys.readouterr().out).values()
     assert status["status"] == "Failed"
     assert "metadata" in status["conditions"][0]["message"]
+
+
+QWEN_085 = "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726"
+SQUATTER = "r5139637.evil.example/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"
+
+
+def model_manifest(name: str, image: str) -> str:
+    return yaml.safe_dump(
+        {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
+         "metadata": {"name": name}, "spec": {"image": image}}
+    )
+
+
+def first_only(src: Path) -> None:
+    src.write_text(SOURCES.split("---")[0])
+
+
+@pytest.mark.parametrize("file_name", ["squat.yaml", f"{QWEN_085}.yaml"], ids=["other-file", "same-file"])
+def test_a_manifest_holding_the_name_for_another_image_is_a_conflict(setup, capsys, file_name):
+    src, tags, out = setup
+    first_only(src)
+    out.mkdir()
+    squat = out / file_name
+    squat.write_text(model_manifest(QWEN_085, SQUATTER))
+    assert sync(src, tags, out) == 1  # Degraded
+    assert squat.read_text() == model_manifest(QWEN_085, SQUATTER)  # left alone
+    status = json.loads(capsys.readouterr().out)["first"]
+    assert status["status"] == "Degraded"
+    assert status["selectors"][0]["conflicts"] == [
+        {"model": QWEN_085, "image": "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
+         "existingImage": SQUATTER}
+    ]
+    assert status["discoveredModels"] == 1  # 0.8.4 was still written
+    assert len(list(out.iterdir())) == 2
+
+
+def test_a_file_of_the_models_name_with_another_image_under_another_name_is_a_conflict(setup, capsys):
+    """The plan sees no model of that name, so the create meets the file."""
+    src, tags, out = setup
+    first_only(src)
+    out.mkdir()
+    (out / f"{QWEN_085}.yaml").write_text(model_manifest("renamed", SQUATTER))
+    assert sync(src, tags, out) == 1
+    status = json.loads(capsys.readouterr().out)["first"]
+    [conflict] = status["selectors"][0]["conflicts"]
+    assert (conflict["model"], conflict["existingImage"]) == (QWEN_085, SQUATTER)
+
+
+def test_a_file_in_the_way_that_holds_no_model_costs_that_model_only(setup, capsys):
+    src, tags, out = setup
+    first_only(src)
+    out.mkdir()
+    (out / f"{QWEN_085}.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    assert sync(src, tags, out) == 1
+    status = json.loads(capsys.readouterr().out)["first"]
+    [refused] = status["selectors"][0]["refused"]
+    assert (refused["model"], refused["reason"]) == (QWEN_085, "FileExists")
+    assert "holds no AIMClusterModel" in refused["message"]
+    assert status["discoveredModels"] == 1
+    assert (out / f"{QWEN_085}.yaml").read_text().startswith("apiVersion: v1\nkind: ConfigMap")
+
+
+def test_text_output_names_the_conflict(setup, capsys):
+    src, tags, out = setup
+    first_only(src)
+    out.mkdir()
+    (out / "squat.yaml").write_text(model_manifest(QWEN_085, SQUATTER))
+    assert main(["sync", str(src), "--tags-file", str(tags), "--out", str(out)]) == 1
+    text = capsys.readouterr().out
+    assert "first: Degraded" in text
+    assert "Degraded=True (ModelNameConflict): 1 selected image has no model: " in text
+    assert f"already used by a model of {SQUATTER}" in text

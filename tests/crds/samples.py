@@ -56,6 +56,12 @@ VALID: dict[str, dict[str, Any]] = {
     },
     "filter-with-null-lists": {"filters": [{"image": "org/model", "versions": None, "exclude": None}]},
     "empty-versions-list": {"images": [IMG], "versions": []},
+    "pull-secret-dotted-name": {"images": [IMG], "imagePullSecrets": [{"name": "regcred.ghcr-io"}]},
+    "pull-secret-253-chars": {
+        "images": [IMG],
+        "imagePullSecrets": [{"name": ".".join(["a" * 63] * 4)[:252] + "z"}],
+    },
+    "pull-secret-one-char": {"images": [IMG], "imagePullSecrets": [{"name": "a"}]},
 }
 
 INVALID: dict[str, Any] = {
@@ -106,6 +112,22 @@ INVALID: dict[str, Any] = {
     "pull-secret-as-string": {"images": [IMG], "imagePullSecrets": ["creds"]},
     "pull-secret-empty-name": {"images": [IMG], "imagePullSecrets": [{"name": ""}]},
     "17-pull-secrets": {"images": [IMG], "imagePullSecrets": [{"name": f"s{i}"} for i in range(17)]},
+    # A secret's name becomes a path segment of an API request: only DNS-1123 subdomains pass.
+    "pull-secret-path-traversal": {
+        "images": [IMG],
+        "imagePullSecrets": [{"name": "../../kube-system/secrets/regcred"}],
+    },
+    "pull-secret-slash": {"images": [IMG], "imagePullSecrets": [{"name": "kube-system/regcred"}]},
+    "pull-secret-upper-case": {"images": [IMG], "imagePullSecrets": [{"name": "RegCred"}]},
+    "pull-secret-underscore": {"images": [IMG], "imagePullSecrets": [{"name": "reg_cred"}]},
+    "pull-secret-leading-dash": {"images": [IMG], "imagePullSecrets": [{"name": "-regcred"}]},
+    "pull-secret-trailing-dot": {"images": [IMG], "imagePullSecrets": [{"name": "regcred."}]},
+    "pull-secret-double-dot": {"images": [IMG], "imagePullSecrets": [{"name": "reg..cred"}]},
+    "pull-secret-dot-dot": {"images": [IMG], "imagePullSecrets": [{"name": ".."}]},
+    "pull-secret-space": {"images": [IMG], "imagePullSecrets": [{"name": "reg cred"}]},
+    "pull-secret-trailing-newline": {"images": [IMG], "imagePullSecrets": [{"name": "regcred\n"}]},
+    "pull-secret-percent": {"images": [IMG], "imagePullSecrets": [{"name": "reg%2fcred"}]},
+    "pull-secret-254-chars": {"images": [IMG], "imagePullSecrets": [{"name": "a" * 254}]},
     "unknown-spec-field": {"images": [IMG], "syncinterval": "30m"},
     "spec-not-an-object": ["org/model:1.0.0"],
 }

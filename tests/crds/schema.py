@@ -74,6 +74,8 @@ def to_json_schema(node: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise AssertionError(f"schema keywords this converter does not understand: {sorted(unknown)}")
     out: dict[str, Any] = {key: node[key] for key in _COPIED if key in node}
+    if "pattern" in out:
+        out["pattern"] = go_pattern(out["pattern"])
     if node.get("x-kubernetes-int-or-string"):
         out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
     elif "type" in node:
@@ -89,6 +91,19 @@ def to_json_schema(node: dict[str, Any]) -> dict[str, Any]:
     if "items" in node:
         out["items"] = to_json_schema(node["items"])
     return out
+
+
+def go_pattern(pattern: str) -> str:
+    """A CRD pattern as the API server (Go's RE2) reads it, for Python's `re`.
+
+    Go's `$` matches only at the end of the text; Python's also before a final newline, so
+    `^[a-z]+$` would admit "abc\\n" here and not in a cluster. The CRDs' patterns end with `$` and
+    use it nowhere else (checked, so that a new one cannot slip by).
+    """
+    body = pattern[:-1] if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    if "$" in body:
+        raise AssertionError(f"pattern with a $ this converter does not translate: {pattern}")
+    return body + "\\Z" if body != pattern else pattern
 
 
 def prune_nulls_and_default(value: Any, node: dict[str, Any]) -> Any:

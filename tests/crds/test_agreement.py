@@ -76,6 +76,7 @@ LIMITS = [
     ("syncInterval", "pattern", domain.SYNC_INTERVAL_PATTERN.pattern),
     ("imagePullSecrets", "maxItems", domain.MAX_PULL_SECRETS),
     ("imagePullSecrets.items.properties.name", "maxLength", domain.MAX_SECRET_NAME_LENGTH),
+    ("imagePullSecrets.items.properties.name", "pattern", domain.SECRET_NAME_PATTERN),
     ("maxModels", "minimum", domain.MIN_MAX_MODELS),
     ("maxModels", "maximum", domain.MAX_MAX_MODELS),
 ]

@@ -31,6 +31,13 @@ def lists(item: st.SearchStrategy[Any], sizes: list[int]) -> st.SearchStrategy[l
 
 
 odd = st.sampled_from([None, 7, True, 1.5, "x", [], {}])
+# Secret names: DNS-1123 subdomains near the length bound, and strings that break the pattern in
+# one place (a path, a capital, an edge dash or dot, an empty label, a final newline).
+secret_name = st.one_of(
+    st.sampled_from([0, 1, 2, 253, 254]).map(lambda n: ("r" + "e-g.c" * 51)[: n - 1] + "d" if n else ""),
+    st.from_regex(r"[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?(\.[a-z0-9]{1,4}){0,2}", fullmatch=True),
+    st.sampled_from(["../x", "a/b", "Reg", "-a", "a-", ".a", "a.", "a..b", "a\n", "a b", "a%2fb", "a_b"]),
+)
 image = st.one_of(text([0, 1, 5, 512, 513]), odd)
 constraint = st.one_of(text([0, 1, 256, 257]), odd)
 filter_item = st.one_of(
@@ -60,7 +67,7 @@ spec = st.fixed_dictionaries(
         "syncInterval": duration,
         "imagePullSecrets": st.one_of(
             lists(
-                st.one_of(st.fixed_dictionaries({}, optional={"name": text([0, 1, 253, 254])}), odd),
+                st.one_of(st.fixed_dictionaries({}, optional={"name": secret_name}), odd),
                 [0, 1, 16, 17],
             ),
             odd,
@@ -97,7 +104,7 @@ near_valid_spec = st.tuples(
             "versions": lists(near_constraint, [0, 1, 20, 20, 21]),
             "syncInterval": mostly(st.from_regex(SYNC_INTERVAL_PATTERN, fullmatch=True), duration),
             "imagePullSecrets": lists(
-                st.fixed_dictionaries({"name": mostly(text([1, 253]), text([0, 254]))}), [1, 16, 17]
+                st.fixed_dictionaries({"name": mostly(secret_name, text([0, 5, 254]))}), [1, 16, 17]
             ),
             "maxModels": mostly(st.sampled_from([1, 100, 10000]), st.sampled_from([0, 10001, "1"])),
         },

@@ -90,3 +90,41 @@ def test_status_of_an_invalid_spec_is_admitted() -> None:
         outcomes=[], plan=None, created=0, problems=problems, generation=1, previous=None, now=NOW
     )
     assert admit(with_status(status), SOURCES_CRD)[1] == []
+
+
+def test_status_with_the_most_conflicts_and_refusals_is_admitted_and_kept_whole() -> None:
+    """`conflicts` and `refused` at their bounds (count, message length) fit the schema, and the
+    API would keep them rather than prune them."""
+    from dataclasses import replace
+
+    from aimsource.domain.planning import ExistingModel, refused
+    from aimsource.domain.status import MAX_LISTED
+
+    repos = [f"org/m{i}" for i in range(3)]
+    spec = parse_source(source({"images": repos})).spec
+    outcomes = [
+        SelectorOutcome(selector=s, decisions=tuple(decide_tags(s, [f"1.{j}.0" for j in range(30)])),
+                        listed=30, reached_registry=True)
+        for s in build_selectors(spec)
+    ]
+    first = plan_sync(outcomes, source_name="sample", existing_by_image={}, owned=0, max_models=100)
+    # Squat the first 25 names with models of other images; refuse every remaining create.
+    squatted = first.to_create[:25]
+    existing = {
+        f"evil.example/x/{i}:1": ExistingModel(c.name, f"evil.example/x/{i}:1", None)
+        for i, c in enumerate(squatted)
+    }
+    plan = plan_sync(outcomes, source_name="sample", existing_by_image=existing, owned=0, max_models=100)
+    plan = replace(
+        plan,
+        to_create=(),
+        not_created=plan.not_created
+        + tuple(refused(c, "InternalError" + "x" * 100, "y" * 5000) for c in plan.to_create),
+    )
+    status = build_status(outcomes=outcomes, plan=plan, created=0, generation=1, previous=None, now=NOW)
+    conflicts = [e for s in status["selectors"] for e in s.get("conflicts", [])]
+    refusals = [e for s in status["selectors"] for e in s.get("refused", [])]
+    assert (len(conflicts), len(refusals)) == (MAX_LISTED, MAX_LISTED)
+    stored, errors = admit(with_status(status), SOURCES_CRD)
+    assert errors == []
+    assert stored["status"] == status

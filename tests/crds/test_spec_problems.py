@@ -138,6 +138,17 @@ STRUCTURAL: dict[str, tuple[dict[str, Any], Problem]] = {
         ),
     ),
     "images-not-list": ({"images": "org/model"}, Problem("spec.images", "must be a list, not string")),
+    "pull-secret-path": (
+        {
+            "images": [IMG],
+            "imagePullSecrets": [{"name": "creds"}, {"name": "../../kube-system/secrets/regcred"}],
+        },
+        Problem(
+            "spec.imagePullSecrets[1].name",
+            "'../../kube-system/secrets/regcred' is not a valid Secret name (a DNS-1123 subdomain: "
+            'lower-case letters, digits, "-" and ".", starting and ending with a letter or digit)',
+        ),
+    ),
 }
 
 

@@ -69,8 +69,9 @@ def code_blocks(text: str) -> list[tuple[str, str]]:
 
 
 def links(text: str) -> list[str]:
-    # Links inside code blocks are examples, not links.
+    # Links inside code blocks and code spans are examples (or regular expressions), not links.
     prose = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+    prose = re.sub(r"`[^`\n]*`", "", prose)
     return _LINK.findall(prose)
 
 

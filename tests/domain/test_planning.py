@@ -203,3 +203,34 @@ def test_a_name_taken_by_another_image_is_reported_not_created() -> None:
 def test_outcomes_are_taken_in_spec_order() -> None:
     first, second = outcomes_for({"org/a": ["1.0.0"], "org/b": ["1.0.0"]})
     assert created(plan([second, first])) == ["org/a:1.0.0", "org/b:1.0.0"]
+
+
+SQUATTER = "r5139637.evil.example/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"
+HUB_QWEN = "amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"
+
+
+def test_the_six_hex_hash_really_collides_for_the_issues_pair() -> None:
+    # Byte-compatible with AMD's naming, so the collision is AMD's too: the name stays, the
+    # conflict is reported.
+    squatter, hub = parse_reference(SQUATTER), parse_reference(HUB_QWEN)
+    assert str(squatter) != str(hub)
+    assert model_name(squatter) == model_name(hub) == "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726"
+
+
+def test_a_squatted_name_is_a_conflict_naming_the_model_and_both_images() -> None:
+    p = plan(outcomes_for({HUB_QWEN: ["0.8.5"]}), models=existing((SQUATTER, "evil-source")))
+    assert (created(p), p.existing, p.foreign) == ([], (), 0)
+    [conflict] = p.not_created
+    assert (conflict.kind, conflict.capped) == ("conflict", False)
+    assert conflict.candidate.key == "docker.io/" + HUB_QWEN
+    assert conflict.existing_image == SQUATTER
+    assert conflict.reason == (
+        f'name "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726" is already used by a model of {SQUATTER}'
+    )
+
+
+def test_two_selected_images_with_one_name_create_the_first_and_report_the_second() -> None:
+    p = plan(outcomes_for({HUB_QWEN: ["0.8.5"], SQUATTER: ["0.8.5"]}))
+    assert created(p) == [HUB_QWEN]
+    [conflict] = p.not_created
+    assert (conflict.candidate.key, conflict.existing_image) == (SQUATTER, "docker.io/" + HUB_QWEN)

@@ -381,3 +381,104 @@ def test_initial_status_is_pending() -> None:
 )
 def test_format_time_is_rfc3339_utc(moment: datetime, text: str) -> None:
     assert format_time(moment) == text
+
+
+SQUATTER = "r5139637.evil.example/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"
+HUB_QWEN = "amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"
+QWEN_NAME = "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726"
+
+
+def test_a_name_conflict_degrades_and_the_selector_names_the_model_and_both_images() -> None:
+    outcomes = outcomes_for({HUB_QWEN: ["0.8.5"], "org/a": ["1.0.0"]})
+    existing = models(SQUATTER, source="someone-else")
+    status = status_of(outcomes, planned(outcomes, existing))
+    assert (status["status"], status["discoveredModels"], status["availableModels"]) == ("Degraded", 1, 2)
+    degraded, ready = condition(status, "Degraded"), condition(status, "Ready")
+    assert (degraded["status"], degraded["reason"]) == ("True", "ModelNameConflict")
+    assert (ready["status"], ready["reason"]) == ("False", "ModelNameConflict")
+    assert degraded["message"] == (
+        f"1 selected image has no model: docker.io/{HUB_QWEN} (model {QWEN_NAME}): "
+        f'name "{QWEN_NAME}" is already used by a model of {SQUATTER}'
+    )
+    hub, other = status["selectors"]
+    assert hub["conflicts"] == [
+        {"model": QWEN_NAME, "image": f"docker.io/{HUB_QWEN}", "existingImage": SQUATTER}
+    ]
+    assert (hub["matched"], hub["created"]) == (1, 0)
+    assert [k for k in ("conflicts", "refused") if k in other or (k == "refused" and k in hub)] == []
+
+
+def test_a_conflict_beside_a_failed_selector_is_named_in_the_same_message() -> None:
+    outcomes = outcomes_for({HUB_QWEN: ["0.8.5"], "org/gone": NOT_FOUND})
+    status = status_of(outcomes, planned(outcomes, models(SQUATTER, source=None)))
+    degraded = condition(status, "Degraded")
+    assert (status["status"], degraded["reason"]) == ("Degraded", "SomeSelectorsFailed")
+    assert degraded["message"].startswith("1 of 2 selectors failed: org/gone (RepositoryNotFound)")
+    assert f"is already used by a model of {SQUATTER}" in degraded["message"]
+
+
+def refused_plan(outcomes: Sequence[SelectorOutcome], refusals: Mapping[str, tuple[str, str]]) -> Plan:
+    """The plan after the store refused the creates of some images (image -> (reason, message)),
+    as the sync records them."""
+    from dataclasses import replace
+
+    from aimsource.domain.planning import refused
+
+    plan = planned(outcomes)
+    gone = [refused(c, *refusals[c.image]) for c in plan.to_create if c.image in refusals]
+    return replace(
+        plan,
+        to_create=tuple(c for c in plan.to_create if c.image not in refusals),
+        not_created=plan.not_created + tuple(gone),
+    )
+
+
+def test_a_refused_create_degrades_and_the_selector_names_the_model_and_the_apis_reason() -> None:
+    outcomes = outcomes_for({"org/a": ["1.0.0", "2.0.0"]})
+    message = 'admission webhook "policy.example.com" denied the request: image not allowed'
+    plan = refused_plan(outcomes, {"org/a:2.0.0": ("Forbidden", message)})
+    status = status_of(outcomes, plan)
+    degraded = condition(status, "Degraded")
+    assert (status["status"], degraded["reason"], status["discoveredModels"]) == (
+        "Degraded", "ModelCreateRefused", 1,
+    )
+    name = model_name(parse_reference("org/a:2.0.0"))
+    assert degraded["message"] == (
+        f"1 selected image has no model: docker.io/org/a:2.0.0 (model {name}): "
+        f"refused (Forbidden): {message}"
+    )
+    [entry] = status["selectors"]
+    assert entry["refused"] == [
+        {"model": name, "image": "docker.io/org/a:2.0.0", "reason": "Forbidden", "message": message}
+    ]
+    assert (entry["matched"], entry["created"]) == (2, 1)
+
+
+def test_listed_conflicts_and_refusals_are_bounded_for_the_whole_source() -> None:
+    images = {f"org/m{i}": [f"1.{j}.0" for j in range(15)] for i in range(3)}
+    outcomes = outcomes_for(images)
+    plan = planned(outcomes)
+    long = "x" * 5000
+    status = status_of(outcomes, refused_plan(outcomes, {c.image: ("Invalid", long) for c in plan.to_create}))
+    entries = [e for s in status["selectors"] for e in s.get("refused", [])]
+    assert len(entries) == 20
+    assert all(len(e["message"]) == 256 and e["message"].endswith("...") for e in entries)
+    degraded = condition(status, "Degraded")
+    assert degraded["message"].startswith("45 selected images have no model: ")
+    assert len(degraded["message"]) == 1024
+
+
+def test_a_refusal_message_shaped_like_a_credential_is_redacted() -> None:
+    outcomes = outcomes_for({"org/a": ["1.0.0"]})
+    plan = refused_plan(outcomes, {"org/a:1.0.0": ("Invalid", "bad header Bearer abcdefghijklmnop")})
+    status = status_of(outcomes, plan)
+    [entry] = status["selectors"][0]["refused"]
+    assert entry["message"] == "bad header Bearer ***"
+    assert "abcdefghijklmnop" not in str(status)
+
+
+def test_limit_alone_stays_ready() -> None:
+    outcomes = outcomes_for({"org/a": ["1.0.0", "2.0.0"]})
+    status = status_of(outcomes, planned(outcomes, max_models=1))
+    assert (status["status"], status["modelsLimitReached"]) == ("Ready", True)
+    assert {"conflicts", "refused"} & set(status["selectors"][0]) == set()

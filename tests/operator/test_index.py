@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from aimsource.domain.planning import ExistingModel
+from aimsource.domain.writes import CreateRefusedError, NameTakenError
+from aimsource.kube import ForbiddenError, InvalidError, ServerError, UnauthorizedError, UnreachableError
 from aimsource.operator.index import IndexedModelStore, existing_model
 
 
@@ -122,3 +126,88 @@ async def test_a_race_lost_to_another_source_keeps_that_sources_record() -> None
     assert store.owned_count("a") == 1
     assert store.owned_count("b") == 0
     assert store.existing()["reg.io/x:1"].source == "a"
+
+
+def refusing(error: Exception) -> IndexedModelStore:
+    async def create(b: dict[str, Any]) -> bool:
+        raise error
+
+    store = IndexedModelStore(create=create, clock=Clock(), grace=60.0)
+    store.bind(by_image={}, by_source={})
+    return store
+
+
+@pytest.mark.parametrize(
+    ("error", "reason", "transient"),
+    [
+        (ForbiddenError('POST /apis/x/aimclustermodels: 403 Forbidden: admission webhook "p" denied the '
+                        "request: no", status=403, api_reason="Forbidden"), "Forbidden", False),
+        (InvalidError("POST /apis/x/aimclustermodels: 422 Invalid: spec.image: Invalid value", status=422,
+                      api_reason="Invalid"), "Invalid", False),
+        (ServerError("POST /apis/x/aimclustermodels: 500 InternalError: failed calling webhook", status=500,
+                     api_reason="InternalError"), "InternalError", True),
+        (ServerError("POST /apis/x/aimclustermodels: 502 Bad Gateway", status=502), "ServerError", True),
+    ],
+    ids=["webhook-403", "invalid-422", "webhook-down-500", "bare-502"],
+)
+async def test_an_api_answer_refusing_one_model_is_that_models_refusal(
+    error: Exception, reason: str, transient: bool
+) -> None:
+    store = refusing(error)
+    with pytest.raises(CreateRefusedError) as caught:
+        await store.create(body("m1", "reg.io/x:1", "src"))
+    assert (caught.value.reason, caught.value.transient) == (reason, transient)
+    assert not caught.value.message.startswith("POST ")  # the API's words, not our request line
+    assert caught.value.message in str(error)
+    assert store.existing() == {}  # nothing remembered: the next sync tries again
+    assert store.owned_count("src") == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [UnreachableError("Kubernetes API at https://x unreachable on POST"),
+     UnauthorizedError("POST x: 401 Unauthorized", status=401, api_reason="Unauthorized")],
+    ids=["unreachable", "unauthorized"],
+)
+async def test_no_answer_or_bad_credentials_stay_a_failure_of_the_sync(error: Exception) -> None:
+    with pytest.raises(type(error)):
+        await refusing(error).create(body("m1", "reg.io/x:1", "src"))
+
+
+async def test_a_409_for_a_name_the_index_shows_with_another_image_is_a_conflict() -> None:
+    squatter = ExistingModel("m1", "evil.io/x:1", None)
+    store, _ = make({"evil.io/x:1": [squatter]}, {}, exists=True)
+    with pytest.raises(NameTakenError) as caught:
+        await store.create(body("m1", "reg.io/x:1", "src"))
+    assert (caught.value.name, caught.value.existing_image) == ("m1", "evil.io/x:1")
+    assert "reg.io/x:1" not in store.existing()
+
+
+async def test_a_409_for_a_name_the_index_does_not_show_yet_reads_the_holder() -> None:
+    reads: list[str] = []
+
+    async def create(b: dict[str, Any]) -> bool:
+        return False
+
+    async def read_image(name: str) -> str | None:
+        reads.append(name)
+        return "evil.io/x:1"
+
+    store = IndexedModelStore(create=create, clock=Clock(), read_image=read_image)
+    store.bind(by_image={}, by_source={})
+    with pytest.raises(NameTakenError):
+        await store.create(body("m1", "reg.io/x:1", "src"))
+    assert reads == ["m1"]
+
+
+async def test_a_409_whose_holder_has_our_image_is_someone_elses_model() -> None:
+    async def create(b: dict[str, Any]) -> bool:
+        return False
+
+    async def read_image(name: str) -> str | None:
+        return "reg.io/x:1"
+
+    store = IndexedModelStore(create=create, clock=Clock(), read_image=read_image)
+    store.bind(by_image={}, by_source={})
+    assert await store.create(body("m1", "reg.io/x:1", "src")) is False
+    assert store.existing()["reg.io/x:1"].source is None

@@ -13,14 +13,17 @@ from typing import Any
 
 import pytest
 
+from aimsource.domain.naming import model_name
 from aimsource.domain.planning import ExistingModel
+from aimsource.domain.references import parse_reference
 from aimsource.kube import ClientSettings, KubeClient, load_kube_config
-from aimsource.operator.index import IndexedModelStore, existing_model
+from aimsource.operator.index import IndexedModelStore, existing_model, model_image_reader
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.reconciler import Reconciler
 from aimsource.operator.schedule import Policy
 from aimsource.registry.errors import AuthenticationFailed
 from tests.support.kubeapi import KubeAPI
+from tests.support.kubeapi_refusals import refuse_creates
 from tests.sync.doubles import RecordingLister
 
 SOURCES, MODELS = "aimclustermodelsources", "aimclustermodels"
@@ -42,7 +45,8 @@ class Harness:
         self.lister = RecordingLister(tags={REPO: ["1.0.0", "1.1.0"]})
         self.by_image: dict[str, list[ExistingModel]] = {}
         self.by_source: dict[str, list[str]] = {}
-        self.store = store = IndexedModelStore(create=kube.create_model, clock=self.clock)
+        self.store = store = IndexedModelStore(create=kube.create_model, clock=self.clock,
+                                               read_image=model_image_reader(kube))
         store.bind(by_image=self.by_image, by_source=self.by_source)
         self.metrics = Metrics()
         self.reconciler = Reconciler(
@@ -193,3 +197,84 @@ async def test_a_deleted_source_leaves_the_queue(harness: Harness) -> None:
     harness.reconciler.on_source_event("DELETED", harness.api.get(SOURCES, "src"))
     assert "src" not in harness.reconciler.queue
     assert "src" not in harness.reconciler.table
+
+
+NEWEST = model_name(parse_reference(f"{REPO}:1.1.0"))
+OLDEST = model_name(parse_reference(f"{REPO}:1.0.0"))
+WEBHOOK = 'admission webhook "images.policy.example.com" denied the request: registry not allowed'
+
+
+async def test_a_create_refused_by_a_webhook_costs_one_model_and_is_retried(harness: Harness) -> None:
+    refuse_creates(harness.api, MODELS, {NEWEST}, code=403, reason="Forbidden", message=WEBHOOK, times=1)
+    new_source(harness.api)
+    harness.watch()
+    await harness.sync()
+
+    assert [m["metadata"]["name"] for m in harness.api.list(MODELS)] == [OLDEST]
+    status = harness.api.get(SOURCES, "src")["status"]  # written, as stored by the API (schema-pruned)
+    assert (status["status"], status["discoveredModels"], status["availableModels"]) == ("Degraded", 1, 2)
+    [selector] = status["selectors"]
+    [refused] = selector["refused"]
+    assert (refused["model"], refused["image"], refused["reason"]) == (NEWEST, f"{REPO}:1.1.0", "Forbidden")
+    assert refused["message"].endswith(WEBHOOK)  # the API's words
+    degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
+    assert (degraded["status"], degraded["reason"]) == ("True", "ModelCreateRefused")
+    assert NEWEST in degraded["message"]
+    assert harness.events() == [("Normal", "ModelsCreated"), ("Warning", "SyncDegraded")]
+
+    harness.watch()
+    await harness.sync()  # no memory blocks the model: the next sync asks again, and it passes
+    assert sorted(m["metadata"]["name"] for m in harness.api.list(MODELS)) == sorted([OLDEST, NEWEST])
+    status = harness.api.get(SOURCES, "src")["status"]
+    assert (status["status"], status["discoveredModels"]) == ("Ready", 2)
+    assert "refused" not in status["selectors"][0]
+
+
+async def test_a_422_for_one_model_still_writes_the_status(harness: Harness) -> None:
+    invalid = f'AIMClusterModel.aim.eai.amd.com "{NEWEST}" is invalid: spec.image: Invalid value'
+    refuse_creates(harness.api, MODELS, {NEWEST}, code=422, reason="Invalid", message=invalid)
+    new_source(harness.api)
+    harness.watch()
+    await harness.sync()
+    status = harness.api.get(SOURCES, "src")["status"]
+    assert status["status"] == "Degraded"
+    assert [(r["model"], r["reason"]) for r in status["selectors"][0]["refused"]] == [(NEWEST, "Invalid")]
+    assert [m["metadata"]["name"] for m in harness.api.list(MODELS)] == [OLDEST]
+
+
+def squat(api: KubeAPI, name: str, image: str) -> None:
+    api.create(MODELS, {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
+                        "metadata": {"name": name}, "spec": {"image": image}})
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["known-to-the-index", "found-by-the-409"])
+async def test_a_squatted_name_is_reported_once_and_the_squatter_left_alone(
+    harness: Harness, indexed: bool
+) -> None:
+    new_source(harness.api)
+    harness.watch()
+    squat(harness.api, NEWEST, "evil.example/org/model:1.1.0")
+    if indexed:
+        harness.watch()
+    await harness.sync()
+
+    squatter = harness.api.get(MODELS, NEWEST)
+    assert squatter["spec"]["image"] == "evil.example/org/model:1.1.0"
+    assert "labels" not in squatter["metadata"] or not squatter["metadata"]["labels"]
+    status = harness.api.get(SOURCES, "src")["status"]
+    assert status["status"] == "Degraded"
+    assert status["selectors"][0]["conflicts"] == [
+        {"model": NEWEST, "image": f"{REPO}:1.1.0", "existingImage": "evil.example/org/model:1.1.0"}
+    ]
+    assert harness.events() == [("Normal", "ModelsCreated"), ("Warning", "ModelNameConflict")]
+    [warning] = [e for e in harness.api.list("events", namespace="default") if e["type"] == "Warning"]
+    assert NEWEST in warning["message"]
+    assert f"{REPO}:1.1.0" in warning["message"]
+    assert "evil.example/org/model:1.1.0" in warning["message"]
+
+    harness.watch()
+    await harness.sync()  # the same conflict again: no second Warning
+    harness.watch()
+    await harness.sync()
+    assert harness.events() == [("Normal", "ModelsCreated"), ("Warning", "ModelNameConflict")]
+    assert harness.api.get(SOURCES, "src")["status"]["status"] == "Degraded"

@@ -9,6 +9,7 @@ from typing import Any
 from aimsource.domain.models import SOURCE_LABEL
 from aimsource.domain.planning import ExistingModel
 from aimsource.domain.references import ImageRef, canonical_image
+from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.registry.client import TagListing
 from aimsource.registry.credentials import Credential
 from aimsource.registry.errors import RegistryError, RepositoryNotFound, TagNotFound
@@ -47,6 +48,10 @@ class RecordingLister:
 class MemoryStore:
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Bodies by name."""
+    refuse: dict[str, list[CreateRefusedError]] = field(default_factory=dict)
+    """Refusals by model name, used up one per create (a webhook that says no, then yes)."""
+    attempts: list[str] = field(default_factory=list)
+    """Names of every create asked for, in order."""
 
     def existing(self) -> Mapping[str, ExistingModel]:
         out = {}
@@ -61,7 +66,13 @@ class MemoryStore:
 
     async def create(self, body: dict[str, Any]) -> bool:
         name = body["metadata"]["name"]
+        self.attempts.append(name)
+        if self.refuse.get(name):
+            raise self.refuse[name].pop(0)
         if name in self.models:
+            held = canonical_image(self.models[name]["spec"]["image"])
+            if held != canonical_image(body["spec"]["image"]):
+                raise NameTakenError(name, held)
             return False
         self.models[name] = body
         return True

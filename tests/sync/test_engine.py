@@ -6,6 +6,9 @@ import base64
 import json
 from datetime import UTC, datetime
 
+import pytest
+
+from aimsource.domain.writes import CreateRefusedError
 from aimsource.registry.errors import AuthenticationFailed, Unreachable
 from aimsource.sync.engine import sync_source
 from tests.sync.doubles import DictSecrets, MemoryStore, RecordingLister, source
@@ -227,3 +230,103 @@ async def test_an_excluded_repository_costs_no_registry_request():
     assert lister.calls == []
     assert result.status["status"] == "Ready"
     assert result.status["availableModels"] == 0
+
+
+QWEN_IMAGES = {"images": ["amdenterpriseai/aim-qwen-qwen3-32b"]}
+WEBHOOK = 'admission webhook "images.policy.example.com" denied the request: registry not allowed'
+
+
+def qwen_name(tag):
+    from aimsource.domain.naming import model_name
+    from aimsource.domain.references import parse_reference
+
+    return model_name(parse_reference(f"{QWEN}:{tag}"))
+
+
+@pytest.mark.parametrize(
+    ("api_reason", "message"),
+    [("Forbidden", WEBHOOK), ("Invalid", 'AIMClusterModel "x" is invalid: spec.image: Invalid value')],
+)
+async def test_a_refused_create_costs_that_model_only_and_the_next_sync_tries_it_again(api_reason, message):
+    lister = RecordingLister(tags={QWEN: ["0.8.3", "0.8.4", "0.8.5"]})
+    refused_name = qwen_name("0.8.4")
+    store = MemoryStore(refuse={refused_name: [CreateRefusedError(api_reason, message)]})
+    first = await run(QWEN_IMAGES, lister, store)
+    assert sorted(first.created) == sorted([qwen_name("0.8.5"), qwen_name("0.8.3")])
+    assert set(store.models) == {qwen_name("0.8.5"), qwen_name("0.8.3")}
+    status = first.status
+    assert (status["status"], status["discoveredModels"], status["availableModels"]) == ("Degraded", 2, 3)
+    degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
+    assert (degraded["status"], degraded["reason"]) == ("True", "ModelCreateRefused")
+    assert refused_name in degraded["message"]
+    assert f"refused ({api_reason}): {message}" in degraded["message"]
+    [selector] = status["selectors"]
+    assert selector["refused"] == [
+        {"model": refused_name, "image": f"{QWEN}:0.8.4", "reason": api_reason, "message": message}
+    ]
+    [missed] = first.plan.not_created
+    assert (missed.kind, missed.api_reason, missed.candidate.name) == ("refused", api_reason, refused_name)
+
+    second = await run(QWEN_IMAGES, lister, store, previous=first.status)
+    assert second.created == (refused_name,)
+    assert store.attempts.count(refused_name) == 2
+    assert second.status["status"] == "Ready"
+    assert "refused" not in second.status["selectors"][0]
+    assert second.status["discoveredModels"] == 3
+
+
+async def test_a_name_found_taken_by_another_image_at_create_is_a_conflict():
+    """The index did not know the model yet (it was made after the plan): the create finds it."""
+    squatter = "r5139637.evil.example/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"
+
+    class SquattedStore(MemoryStore):
+        def existing(self):
+            return {}  # the watch has not delivered the squatter's model yet
+
+    store = SquattedStore(models={qwen_name("0.8.5"): {"metadata": {}, "spec": {"image": squatter}}})
+    lister = RecordingLister(tags={QWEN: ["0.8.4", "0.8.5"]})
+    result = await run(QWEN_IMAGES, lister, store)
+    assert qwen_name("0.8.5") == "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726"  # the squatter's too
+    assert result.created == (qwen_name("0.8.4"),)
+    assert store.models[qwen_name("0.8.5")]["spec"]["image"] == squatter  # left alone
+    assert result.status["status"] == "Degraded"
+    assert result.status["selectors"][0]["conflicts"] == [
+        {"model": qwen_name("0.8.5"), "image": f"{QWEN}:0.8.5", "existingImage": squatter}
+    ]
+    assert result.status["discoveredModels"] == 1
+    reasons = [c["reason"] for c in result.status["conditions"] if c["type"] == "Degraded"]
+    assert reasons == ["ModelNameConflict"]
+
+
+async def test_repeated_server_errors_stop_the_creates_of_this_sync_not_the_status():
+    tags = [f"1.{i}.0" for i in range(6)]
+    lister = RecordingLister(tags={QWEN: tags})
+    outage = {
+        qwen_name(t): [CreateRefusedError("InternalError", "webhook unavailable", transient=True)]
+        for t in tags
+    }
+    store = MemoryStore(refuse=outage)
+    result = await run(QWEN_IMAGES, lister, store)
+    assert result.created == ()
+    assert len(store.attempts) == 3  # then the rest wait for the next sync
+    refused = result.status["selectors"][0]["refused"]
+    assert [r["reason"] for r in refused] == ["InternalError"] * 3 + ["NotAttempted"] * 3
+    assert result.status["status"] == "Degraded"
+    # No memory blocks a retry: the next sync tries all six again (in this double each name is
+    # refused once, so the first three now succeed and the other three get their one refusal).
+    again = await run(QWEN_IMAGES, lister, store, previous=result.status)
+    assert len(again.created) == 3
+    assert len(store.attempts) == 9
+    third = await run(QWEN_IMAGES, lister, store, previous=again.status)
+    assert len(third.created) == 3
+    assert third.status["status"] == "Ready"
+
+
+async def test_a_failure_of_the_whole_store_still_fails_the_sync():
+    class DownStore(MemoryStore):
+        async def create(self, body):
+            raise ConnectionError("API unreachable")
+
+    lister = RecordingLister(tags={QWEN: ["0.8.5"]})
+    with pytest.raises(ConnectionError):
+        await run(QWEN_IMAGES, lister, DownStore())

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from aimsource.domain.planning import LIMITED, NotCreated
 from aimsource.sync.engine import SyncResult
 
 
@@ -22,10 +23,22 @@ def preview_document(result: SyncResult) -> dict[str, Any]:
         for outcome in result.outcomes
         for d in outcome.decisions
     ]
-    not_created = [
-        {"image": n.candidate.image, "reason": n.reason} for n in (plan.not_created if plan else ())
-    ]
+    not_created = [_not_created(n) for n in (plan.not_created if plan else ())]
     return {"models": models, "status": result.status, "tags": tags, "notCreated": not_created}
+
+
+def _not_created(entry: NotCreated) -> dict[str, Any]:
+    """One image without a model: `kind` limit, conflict (with `existingImage`, the image of the
+    model that holds the name) or refused (with `apiReason`, the store's word)."""
+    item: dict[str, Any] = {"image": entry.candidate.image}
+    if entry.kind != LIMITED:  # names are not computed past maxModels (see planning)
+        item["model"] = entry.candidate.name
+    item.update(kind=entry.kind, reason=entry.reason)
+    if entry.existing_image is not None:
+        item["existingImage"] = entry.existing_image
+    if entry.api_reason is not None:
+        item["apiReason"] = entry.api_reason
+    return item
 
 
 def dump(data: Any, fmt: str) -> str:

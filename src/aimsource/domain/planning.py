@@ -11,7 +11,8 @@ rule of product.md "Models, limits and the append-only rule" is testable without
   the budget is short, candidates are taken round-robin across selectors in spec order, newest
   first within a selector, so one prolific repository cannot starve the others;
 - a candidate whose name is already taken by a model of a different image (a 6-hex hash collision,
-  or a hand-made model) is reported rather than sent to a create that would fail with 409. Names
+  or a hand-made model) is reported as a conflict rather than sent to a create that would fail
+  with 409 (a conflict the index did not know yet is found by the create itself: see the sync). Names
   are only computed for candidates within the budget: past it every candidate is reported as
   capped, so a selector that picks 50,000 images costs 50,000 hashes only when it may create them.
 """
@@ -64,15 +65,30 @@ class Candidate:
         return model_image(self.ref)
 
 
+LIMITED = "limit"
+CONFLICT = "conflict"
+REFUSED = "refused"
+
+
 @dataclass(frozen=True)
 class NotCreated:
     candidate: Candidate
     reason: str
+    """What a person reads: why this image has no model."""
+    kind: str = LIMITED
+    """LIMITED (maxModels), CONFLICT (the name belongs to a model of another image) or REFUSED
+    (the store refused the create)."""
+    existing_image: str | None = None
+    """CONFLICT: the canonical image of the model that holds the name."""
+    api_reason: str | None = None
+    """REFUSED: the refusing side's word (Forbidden, Invalid, InternalError, ...)."""
+    api_message: str | None = None
+    """REFUSED: the refusing side's message."""
 
     @property
     def capped(self) -> bool:
-        """Left out because of `maxModels` (as opposed to a name conflict)."""
-        return self.reason.startswith(LIMIT_REASON)
+        """Left out because of `maxModels` (as opposed to a name conflict or a refusal)."""
+        return self.kind == LIMITED
 
 
 @dataclass(frozen=True)
@@ -99,6 +115,27 @@ class Plan:
 
 def candidate_for(ref: ImageRef, *, selector_index: int, selector: str) -> Candidate:
     return Candidate(ref=ref, selector_index=selector_index, selector=selector)
+
+
+def name_conflict(candidate: Candidate, existing_image: str) -> NotCreated:
+    """`candidate` gets no model: its name is held by a model of `existing_image`."""
+    return NotCreated(
+        candidate,
+        f'name "{candidate.name}" is already used by a model of {existing_image}',
+        kind=CONFLICT,
+        existing_image=existing_image,
+    )
+
+
+def refused(candidate: Candidate, api_reason: str, message: str) -> NotCreated:
+    """`candidate` gets no model this sync: the store refused it (the next sync tries again)."""
+    return NotCreated(
+        candidate,
+        f"refused ({api_reason}): {message}",
+        kind=REFUSED,
+        api_reason=api_reason,
+        api_message=message,
+    )
 
 
 def plan_sync(
@@ -146,9 +183,7 @@ def plan_sync(
             continue
         holder = taken_names.get(candidate.name)
         if holder is not None:
-            not_created.append(
-                NotCreated(candidate, f'name "{candidate.name}" is already used by a model of {holder}')
-            )
+            not_created.append(name_conflict(candidate, holder))
         else:
             to_create.append(candidate)
             taken_names[candidate.name] = candidate.key

@@ -47,6 +47,10 @@ SYNC_INTERVAL_PATTERN = re.compile("^([0-9]+(\\.[0-9]+)?(ns|us|\u00b5s|\u03bcs|m
 # valid label value as well as a valid object name (RFC 1123 subdomain): at most 63 characters.
 MAX_NAME_LENGTH = 63
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+# A pull secret's name becomes a path segment of an API request: only a DNS-1123 subdomain (what
+# Kubernetes accepts as a Secret's name) may pass, so "../../kube-system/secrets/x" never reaches the
+# kube client. The CRD carries the same pattern, anchored because OpenAPI patterns search.
+SECRET_NAME_PATTERN = "^" + _NAME.pattern + "$"
 
 SPEC_FIELDS = frozenset(
     {"registry", "images", "filters", "versions", "syncInterval", "imagePullSecrets", "maxModels"}
@@ -328,7 +332,15 @@ def _read_secret_ref(value: Any, path: str, checker: _Checker) -> str | None:
     if item.get("name") is None:
         checker.add(f"{path}.name", "required")
         return None
-    return checker.string(item["name"], f"{path}.name", max_length=MAX_SECRET_NAME_LENGTH)
+    name = checker.string(item["name"], f"{path}.name", max_length=MAX_SECRET_NAME_LENGTH)
+    if name is not None and not _NAME.fullmatch(name):
+        checker.add(
+            f"{path}.name",
+            f"{_show(name)} is not a valid Secret name (a DNS-1123 subdomain: lower-case letters, "
+            'digits, "-" and ".", starting and ending with a letter or digit)',
+        )
+        return None
+    return name
 
 
 def _read_sync_interval(value: Any, checker: _Checker) -> float | None:

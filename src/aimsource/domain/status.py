@@ -11,9 +11,12 @@ numbers. Two properties matter in production:
   last redaction of anything shaped like a credential, although the registry layer never puts one
   in its messages.
 
-Status values: `Ready` when no selector failed (a source whose filters are all excluded is Ready:
-nothing failed), `Degraded` when some did, `Failed` when every selector failed or the spec is
-invalid. `Pending` is `initial_status()`; `Progressing` is the operator's to write.
+Status values: `Ready` when no selector failed and every selected image within `maxModels` has a
+model (a source whose filters are all excluded is Ready: nothing failed), `Degraded` when some
+selector failed or some image got no model because its name is taken by a model of another image
+(reason `ModelNameConflict`, listed in the selector's `conflicts`) or the API refused its create
+(reason `ModelCreateRefused`, listed in the selector's `refused`), `Failed` when every selector
+failed or the spec is invalid. `Pending` is `initial_status()`; `Progressing` is the operator's to write.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aimsource.domain.planning import Plan
+from aimsource.domain.planning import CONFLICT, LIMITED, REFUSED, NotCreated, Plan
 from aimsource.domain.selection import SelectorOutcome
 from aimsource.domain.spec import Problem
 
@@ -38,6 +41,12 @@ DEGRADED_CONDITION = "Degraded"
 LIMIT_CONDITION = "MaxModelsLimitReached"
 
 MAX_MESSAGE_LENGTH = 1024
+MAX_LISTED = 20
+"""Entries in the selectors' `conflicts`, and in their `refused`, for the whole source."""
+MAX_REASON_LENGTH = 64
+MAX_REFUSAL_LENGTH = 256
+NAME_CONFLICT_REASON = "ModelNameConflict"
+CREATE_REFUSED_REASON = "ModelCreateRefused"
 
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _AUTH_VALUE = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
@@ -69,6 +78,7 @@ def build_status(
     prev = previous or {}
     failures = [(o.selector.written, error) for o in outcomes if (error := o.failed) is not None]
 
+    missed = [n for n in plan.not_created if n.kind != LIMITED] if plan is not None else []
     if problems:
         status, reason = FAILED, "InvalidSpec"
         trouble = "spec is invalid: " + "; ".join(f"{p.field}: {p.reason}" for p in problems)
@@ -78,6 +88,14 @@ def build_status(
     elif failures:
         status, reason = DEGRADED, "SomeSelectorsFailed"
         trouble = _failure_message(failures, len(outcomes))
+        if missed:
+            trouble += "; " + _missed_message(missed)
+    elif missed:
+        # Every selector synced, but some selected image has no model and will not get one by
+        # waiting: a person must look (rename, a webhook's rule, a model in the way).
+        status = DEGRADED
+        reason = NAME_CONFLICT_REASON if any(n.kind == CONFLICT for n in missed) else CREATE_REFUSED_REASON
+        trouble = _missed_message(missed)
     else:
         status, reason, trouble = READY, "AllSelectorsSucceeded", ""
 
@@ -122,7 +140,17 @@ def build_status(
     elif "lastSyncTime" in prev:
         body["lastSyncTime"] = prev["lastSyncTime"]
     body["conditions"] = _conditions(conditions, prev, generation=generation, now=now)
-    body["selectors"] = [_selector_status(o, images_with_model) for o in outcomes]
+    # Listed up to a bound for the whole source, not per selector: a status must stay small
+    # whatever a hostile registry or a broken webhook does; the Degraded condition counts them all.
+    listed = [n for n in missed if n.kind == CONFLICT][:MAX_LISTED]
+    listed += [n for n in missed if n.kind == REFUSED][:MAX_LISTED]
+    missed_by_selector: dict[int, list[NotCreated]] = {}
+    for n in listed:
+        missed_by_selector.setdefault(n.candidate.selector_index, []).append(n)
+    body["selectors"] = [
+        _selector_status(o, images_with_model, missed_by_selector.get(o.selector.index, ()))
+        for o in outcomes
+    ]
     return body
 
 
@@ -155,7 +183,15 @@ def _images_with_model(plan: Plan | None, created: int, created_names: Collectio
     return {c.key for c in plan.existing} | {c.key for c in made}
 
 
-def _selector_status(outcome: SelectorOutcome, images_with_model: set[str]) -> dict[str, Any]:
+def _missed_message(missed: Sequence[NotCreated]) -> str:
+    head = "1 selected image has" if len(missed) == 1 else f"{len(missed)} selected images have"
+    parts = "; ".join(f"{n.candidate.key} (model {n.candidate.name}): {n.reason}" for n in missed)
+    return f"{head} no model: {parts}"
+
+
+def _selector_status(
+    outcome: SelectorOutcome, images_with_model: set[str], missed: Sequence[NotCreated] = ()
+) -> dict[str, Any]:
     selected = outcome.selected
     entry: dict[str, Any] = {
         "reference": outcome.selector.written,
@@ -165,6 +201,23 @@ def _selector_status(outcome: SelectorOutcome, images_with_model: set[str]) -> d
         "skipped": sum(1 for d in outcome.decisions if d.decision in ("not-a-version", "signature")),
         "truncated": outcome.truncated,
     }
+    conflicts = [n for n in missed if n.kind == CONFLICT]
+    if conflicts:
+        entry["conflicts"] = [
+            {"model": n.candidate.name, "image": n.candidate.key, "existingImage": n.existing_image or ""}
+            for n in conflicts
+        ]
+    refusals = [n for n in missed if n.kind == REFUSED]
+    if refusals:
+        entry["refused"] = [
+            {
+                "model": n.candidate.name,
+                "image": n.candidate.key,
+                "reason": _clean(n.api_reason or "Refused", MAX_REASON_LENGTH),
+                "message": _clean(n.api_message or n.reason, MAX_REFUSAL_LENGTH),
+            }
+            for n in refusals
+        ]
     error = outcome.failed
     if error is not None:
         entry["error"] = {"reason": error.reason, "message": _clean(error.message)}
@@ -209,9 +262,9 @@ def _comparable(status: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _clean(message: str) -> str:
+def _clean(message: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
     """Redact credential-shaped text and bound the length, so a status stays readable and safe."""
     text = _AUTH_VALUE.sub(lambda m: f"{m.group(1)} ***", _URL_USERINFO.sub("***@", message))
-    if len(text) > MAX_MESSAGE_LENGTH:
-        text = text[: MAX_MESSAGE_LENGTH - 3] + "..."
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
     return text

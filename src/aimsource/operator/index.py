@@ -10,14 +10,30 @@ overshoot `maxModels`), and a model a user deletes after its event is re-created
 
 from __future__ import annotations
 
+import logging
+import re
 from collections import ChainMap
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import quote
 
-from aimsource.domain.models import SOURCE_LABEL
+from aimsource.domain.models import API_VERSION, SOURCE_LABEL
 from aimsource.domain.planning import ExistingModel
 from aimsource.domain.references import canonical_image
+from aimsource.domain.writes import CreateRefusedError, NameTakenError
+from aimsource.kube import (
+    ApiStatusError,
+    KubeClient,
+    KubeError,
+    NotFoundError,
+    ServerError,
+    UnauthorizedError,
+)
+
+log = logging.getLogger("aimsource.operator")
+MODELS_PATH = f"/apis/{API_VERSION}/aimclustermodels"
+_REQUEST_PREFIX = re.compile(r"^[A-Z]+ /\S*: ")
 
 ByImage = Mapping[str, Collection[ExistingModel]]
 BySource = Mapping[str, Collection[str]]
@@ -34,6 +50,25 @@ def existing_model(body: Mapping[str, Any]) -> ExistingModel | None:
     source = (meta.get("labels") or {}).get(SOURCE_LABEL)
     return ExistingModel(name=str(meta.get("name")), image=canonical_image(image),
                          source=source if isinstance(source, str) and source else None)
+
+
+def model_image_reader(kube: KubeClient) -> Callable[[str], Awaitable[str | None]]:
+    """`IndexedModelStore`'s `read_image` over the API: GET the model of a name."""
+
+    async def read(name: str) -> str | None:
+        try:
+            body = await kube.request("GET", f"{MODELS_PATH}/{quote(name, safe='')}")
+        except NotFoundError:
+            return None
+        model = existing_model(body)
+        return None if model is None else model.image
+
+    return read
+
+
+def _api_message(exc: ApiStatusError) -> str:
+    """The API's own words, without the "POST /apis/...: " prefix our client puts before them."""
+    return _REQUEST_PREFIX.sub("", str(exc), count=1)
 
 
 def _pick(models: Collection[ExistingModel]) -> ExistingModel | None:
@@ -61,7 +96,11 @@ class IndexedModelStore:
         grace: float = RECENT_GRACE,
         by_image: ByImage | None = None,
         by_source: BySource | None = None,
+        read_image: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> None:
+        """`create` posts a model (False on 409 AlreadyExists); `read_image` gives the canonical
+        image of the model of a name, for a 409 whose holder the index does not show yet."""
+        self._read_image = read_image
         self._by_image: ByImage = by_image if by_image is not None else {}
         self._by_source: BySource = by_source if by_source is not None else {}
         self._create = create
@@ -94,8 +133,23 @@ class IndexedModelStore:
         return len(names)
 
     async def create(self, body: dict[str, Any]) -> bool:
-        created = await self._create(body)
+        """See `sync.ports.ModelStore.create`: an answer of the API about this one model (403,
+        422, 5xx after the client's retries, a 409 for a model of another image) becomes that
+        model's refusal; no answer at all (unreachable, TLS) or 401 stays a failure of the sync,
+        which is retried with backoff: the status could not be written either."""
+        try:
+            created = await self._create(body)
+        except UnauthorizedError:
+            raise
+        except ApiStatusError as exc:
+            raise CreateRefusedError(
+                exc.api_reason or exc.reason, _api_message(exc), transient=isinstance(exc, ServerError)
+            ) from None
         model = existing_model(body)
+        if not created and model is not None:
+            holder = await self._holder(model.name)
+            if holder is not None and holder != model.image:
+                raise NameTakenError(model.name, holder)
         if model is not None:
             if not created:
                 # A 409: the model exists, whatever the index says yet, but someone else made it
@@ -106,6 +160,24 @@ class IndexedModelStore:
                 model = replace(model, source=None)
             self._recent[model.image] = _Recent(model, self._clock())
         return created
+
+    async def _holder(self, name: str) -> str | None:
+        """The canonical image of the model called `name`: from the index if it shows it, else
+        read from the API (the watch may not have delivered it yet); None when unknown."""
+        for recent in self._recent.values():
+            if recent.model.name == name:
+                return recent.model.image
+        for models in self._by_image.values():
+            for model in models:
+                if model.name == name:
+                    return model.image
+        if self._read_image is None:
+            return None
+        try:
+            return await self._read_image(name)
+        except KubeError as exc:
+            log.info("model %s not read after a 409: %s", name, exc)
+            return None
 
     def observed(self, image: str | None, *, deleted: bool = False) -> None:
         """The watch delivered an event of a model (of this canonical image, if it has one): the

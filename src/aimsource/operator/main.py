@@ -20,7 +20,7 @@ from aimsource.kube import KubeClient, KubeConfigError, load_kube_config
 from aimsource.kube.lease import LeaseElector, LeaseSettings, default_identity
 from aimsource.operator import handlers
 from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
-from aimsource.operator.index import IndexedModelStore
+from aimsource.operator.index import IndexedModelStore, model_image_reader
 from aimsource.operator.leadership import WorkerSwitch
 from aimsource.operator.logs import setup_logging
 from aimsource.operator.metrics import Metrics
@@ -44,7 +44,8 @@ class Operator:
                  metrics: Metrics) -> None:
         self.settings = settings
         self.metrics = metrics
-        self.store = IndexedModelStore(create=kube.create_model, clock=time.monotonic)
+        self.store = IndexedModelStore(create=kube.create_model, clock=time.monotonic,
+                                       read_image=model_image_reader(kube))
         self.reconciler = Reconciler(
             kube=kube, lister=registry, store=self.store, namespace=settings.namespace, metrics=metrics,
             policy=Policy(min_interval=settings.min_sync_interval, retry_base=settings.retry_base,

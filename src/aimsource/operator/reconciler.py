@@ -195,9 +195,11 @@ class Reconciler:
     async def _report(self, entry: SourceEntry, body: Mapping[str, Any], result: SyncResult, *,
                       uid: str | None) -> None:
         new = result.status
-        if status_write_needed(entry.status, new):
+        before = entry.status
+        if status_write_needed(before, new):
             await self._write(entry, new, uid=uid)
-        for event in events_for(settled_before=entry.settled, new=new, created=result.created):
+        for event in events_for(settled_before=entry.settled, new=new, created=result.created,
+                                previous=before):
             try:
                 await self._kube.post_event(body, type=event.type, reason=event.reason, message=event.message)
             except KubeError as exc:

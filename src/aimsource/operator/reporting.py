@@ -1,7 +1,8 @@
 """What a finished sync should tell the cluster: whether to write status, which events to post.
 
 Pure decisions, kept apart from the code that performs them so that the "write only on change" and
-"warn only on a change into Degraded or Failed" rules are tested as tables.
+"warn only on a change into Degraded or Failed" rules (and "one Warning per new name conflict") are
+tested as tables.
 """
 
 from __future__ import annotations
@@ -10,17 +11,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aimsource.domain.status import status_changed
+from aimsource.domain.status import NAME_CONFLICT_REASON, status_changed
 
 MAX_NAMES_IN_EVENT = 10
 MAX_EVENT_MESSAGE = 1000
 BAD_STATES = {"Degraded": "SyncDegraded", "Failed": "SyncFailed"}
+MAX_CONFLICT_EVENTS = 10
+"""Warnings for new name conflicts per sync; more are summed up in one more event."""
+CONFLICT_REASON = NAME_CONFLICT_REASON
 
 
 @dataclass(frozen=True)
 class EventSpec:
     type: str  # Normal | Warning
-    reason: str  # ModelsCreated | SyncDegraded | SyncFailed
+    reason: str  # ModelsCreated | SyncDegraded | SyncFailed | ModelNameConflict
     message: str
 
 
@@ -32,12 +36,19 @@ def status_write_needed(previous: Mapping[str, Any] | None, new: Mapping[str, An
 
 
 def events_for(
-    *, settled_before: str | None, new: Mapping[str, Any], created: Sequence[str]
+    *,
+    settled_before: str | None,
+    new: Mapping[str, Any],
+    created: Sequence[str],
+    previous: Mapping[str, Any] | None = None,
 ) -> list[EventSpec]:
     """The events of one sync.
 
     `settled_before` is the status value before this sync, ignoring the transient Pending and
     Progressing, so that a spec change on an already failing source does not warn again.
+    `previous` is the stored status before this sync: a name conflict it already listed is not
+    announced again, so each conflict gets one Warning, whatever the number of syncs (and of
+    operator restarts: the memory is the status itself).
     """
     events: list[EventSpec] = []
     if created:
@@ -46,10 +57,46 @@ def events_for(
         suffix = f" and {more} more" if more > 0 else ""
         noun = "model" if len(created) == 1 else "models"
         events.append(EventSpec("Normal", "ModelsCreated", f"Created {len(created)} {noun}: {shown}{suffix}"))
+    fresh = [c for c in conflicts(new) if c not in set(conflicts(previous or {}))]
+    for model, image, existing in fresh[:MAX_CONFLICT_EVENTS]:
+        events.append(EventSpec("Warning", CONFLICT_REASON, _truncate(
+            f'Model "{model}" is not created for {image}: the name is already used by a model of '
+            f"{existing}"
+        )))
+    if len(fresh) > MAX_CONFLICT_EVENTS:
+        events.append(EventSpec("Warning", CONFLICT_REASON, (
+            f"{len(fresh) - MAX_CONFLICT_EVENTS} more new model name conflicts: see the source's "
+            "status.selectors[].conflicts"
+        )))
     state = new.get("status")
-    if isinstance(state, str) and state in BAD_STATES and state != settled_before:
+    # A change into Degraded that is only about new conflicts was just announced, one Warning per
+    # conflict; a second Warning saying the same would not help anyone.
+    announced = bool(fresh) and _only_conflicts(new)
+    if isinstance(state, str) and state in BAD_STATES and state != settled_before and not announced:
         events.append(EventSpec("Warning", BAD_STATES[state], _truncate(_problem(new, state))))
     return events
+
+
+def conflicts(status: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The name conflicts a status lists, as (model, image, existingImage), in status order."""
+    found = []
+    for selector in status.get("selectors") or ():
+        if not isinstance(selector, Mapping):
+            continue
+        for entry in selector.get("conflicts") or ():
+            if isinstance(entry, Mapping):
+                found.append(
+                    (str(entry.get("model")), str(entry.get("image")), str(entry.get("existingImage")))
+                )
+    return found
+
+
+def _only_conflicts(status: Mapping[str, Any]) -> bool:
+    """Whether name conflicts are all that is wrong: no failed selector, no refused create."""
+    reasons = [c.get("reason") for c in status.get("conditions") or ()
+               if isinstance(c, Mapping) and c.get("type") == "Degraded"]
+    refused = any(isinstance(s, Mapping) and s.get("refused") for s in status.get("selectors") or ())
+    return reasons == [CONFLICT_REASON] and not refused
 
 
 def _problem(status: Mapping[str, Any], state: str) -> str:

@@ -1,7 +1,8 @@
 """The model store of `aimsource sync --out DIR`: one YAML manifest per model in a directory.
 
 Manifests already in the directory are existing models, whoever wrote them; the store only ever adds
-files (opened with O_EXCL), so nothing in the directory is deleted or rewritten.
+files (opened with O_EXCL), so nothing in the directory is deleted or rewritten. A manifest whose
+model has the name of a new model but another image is a name conflict, reported for that model.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import yaml
 from aimsource.domain.models import SOURCE_LABEL
 from aimsource.domain.planning import ExistingModel
 from aimsource.domain.references import canonical_image
+from aimsource.domain.writes import CreateRefusedError, NameTakenError
 
 MODEL_KIND = "AIMClusterModel"
 
@@ -30,7 +32,8 @@ class DirectoryModelStore:
     def __init__(self, directory: Path, models: Mapping[str, ExistingModel]) -> None:
         self.directory = directory
         self._by_image: dict[str, ExistingModel] = dict(models)
-        self._names = {m.name for m in models.values()}
+        self._names = {m.name: m.image for m in models.values()}
+        """Canonical image by model name."""
         self.written: list[Path] = []
 
     @classmethod
@@ -43,10 +46,16 @@ class DirectoryModelStore:
         if not os.access(directory, os.W_OK | os.X_OK):
             raise StoreError(f"{directory} is not writable")
         models: dict[str, ExistingModel] = {}
+        named: dict[str, ExistingModel] = {}
         for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
             for model in _read_models(path):
                 models.setdefault(model.image, model)
-        return cls(directory, models)
+                named.setdefault(model.name, model)
+        store = cls(directory, models)
+        # Two manifests of one name (a cluster would keep one): the name is taken either way.
+        for name, model in named.items():
+            store._names.setdefault(name, model.image)
+        return store
 
     def existing(self) -> Mapping[str, ExistingModel]:
         return self._by_image
@@ -55,8 +64,15 @@ class DirectoryModelStore:
         return sum(1 for m in self._by_image.values() if m.source == source_name)
 
     async def create(self, body: dict[str, Any]) -> bool:
+        """As the API would: False for a model of this name and image already there, a conflict
+        for a name held by another image; a file in the way that holds no such model is refused
+        for this model (a cluster has no such case, a directory does)."""
         name = str(body["metadata"]["name"])
-        if name in self._names:
+        image = canonical_image(str(body["spec"]["image"]))
+        held = self._names.get(name)
+        if held is not None:
+            if held != image:
+                raise NameTakenError(name, held)
             return False
         path = self.directory / f"{name}.yaml"
         text = yaml.safe_dump(body, sort_keys=False)
@@ -64,15 +80,28 @@ class DirectoryModelStore:
             with path.open("x", encoding="utf-8") as fh:
                 fh.write(text)
         except FileExistsError:
-            return False
+            # Written since the store was opened, or a file that holds another name.
+            return _in_the_way(path, name, image)
         except OSError as exc:
             raise StoreError(f"cannot write {path}: {exc.strerror}") from None
         self.written.append(path)
-        self._names.add(name)
+        self._names[name] = image
         labels = body["metadata"].get("labels") or {}
-        image = canonical_image(str(body["spec"]["image"]))
         self._by_image[image] = ExistingModel(name=name, image=image, source=labels.get(SOURCE_LABEL))
         return True
+
+
+def _in_the_way(path: Path, name: str, image: str) -> bool:
+    """What a file already at `path` means for the model `name` of `image`."""
+    try:
+        models = _read_models(path)
+    except StoreError as exc:
+        raise CreateRefusedError("FileExists", f"{path} already exists: {exc}") from None
+    if any(m.image == image for m in models):
+        return False
+    if models:
+        raise NameTakenError(name, models[0].image)
+    raise CreateRefusedError("FileExists", f"{path} already exists and holds no AIMClusterModel")
 
 
 def _read_models(path: Path) -> list[ExistingModel]:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from aimsource.domain.models import model_body
-from aimsource.domain.planning import Candidate, Plan, plan_sync
+from aimsource.domain.planning import Candidate, NotCreated, Plan, name_conflict, plan_sync, refused
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection import (
     Selector,
@@ -27,6 +27,7 @@ from aimsource.domain.selection import (
 )
 from aimsource.domain.spec import InvalidSpecError, Source, parse_source
 from aimsource.domain.status import build_status
+from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.registry.credentials import (
     EMPTY_CREDENTIALS,
     Credential,
@@ -104,10 +105,10 @@ async def sync_source(
         owned=store.owned_count(source.name),
         max_models=source.spec.max_models,
     )
-    created = await _create(
+    created, refusals = await _create(
         plan.to_create, source=source, lister=lister, store=store, creds=creds, known_digests=known_digests
     )
-    plan = _account_for_races(plan, created)
+    plan = _account_for_creates(plan, created, refusals)
     status = build_status(
         outcomes=outcomes,
         plan=plan,
@@ -120,21 +121,24 @@ async def sync_source(
     return SyncResult(status=status, plan=plan, outcomes=outcomes, created=created, source=source)
 
 
-def _account_for_races(plan: Plan, created: Sequence[str]) -> Plan:
-    """Candidates whose create met an existing model were made by someone else meanwhile.
+def _account_for_creates(plan: Plan, created: Sequence[str], refusals: Sequence[NotCreated]) -> Plan:
+    """The plan as the creates turned out: refusals and conflicts found by the store are not
+    created; candidates whose create met a model of their own image were made by someone else.
 
     Another source selecting the same image, or a person, can create it between our plan and our
     create; it then exists but is not ours, exactly as if the plan had seen it.
     """
     made = set(created)
-    raced = tuple(c for c in plan.to_create if c.name not in made)
-    if not raced:
+    missing = {n.candidate.name for n in refusals}
+    raced = tuple(c for c in plan.to_create if c.name not in made and c.name not in missing)
+    if not raced and not refusals:
         return plan
     return replace(
         plan,
         to_create=tuple(c for c in plan.to_create if c.name in made),
         existing=plan.existing + raced,
         foreign=plan.foreign + len(raced),
+        not_created=plan.not_created + tuple(refusals),
     )
 
 
@@ -231,6 +235,11 @@ async def _excluded(
     return SelectorOutcome(selector=selector, decisions=tuple(decide_tags(selector, tags)))
 
 
+MAX_SERVER_ERRORS = 3
+"""Consecutive transient refusals (server errors after the store's own retries) after which the
+remaining creates of this sync are not attempted: each would wait out the same retries."""
+
+
 async def _create(
     candidates: Sequence[Candidate],
     *,
@@ -239,8 +248,13 @@ async def _create(
     store: ModelStore,
     creds: CredentialStore,
     known_digests: Mapping[str, str | None],
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, ...], tuple[NotCreated, ...]]:
     """Creates models in plan order; digests are looked up concurrently first.
+
+    Returns the names created and the candidates the store would not create. One refused model
+    (an admission webhook's 403, a 422, a name held by a model of another image) costs that model
+    only: it is recorded, the others are still created, and the next sync tries it again. Errors
+    of the whole store (the API unreachable) end the sync as before.
 
     The digest annotation records what the tag pointed at when the model was made. A failed
     digest lookup does not block the model: the image was just listed, so it exists.
@@ -249,7 +263,19 @@ async def _create(
         *(_digest(c, lister=lister, creds=creds, known=known_digests) for c in candidates)
     )
     created: list[str] = []
+    refusals: list[NotCreated] = []
+    server_errors = 0
     for candidate, digest in zip(candidates, digests, strict=True):
+        if server_errors >= MAX_SERVER_ERRORS:
+            refusals.append(
+                refused(
+                    candidate,
+                    "NotAttempted",
+                    f"not attempted after {server_errors} consecutive server errors; "
+                    "the next sync tries again",
+                )
+            )
+            continue
         body = model_body(
             candidate,
             source_name=source.name,
@@ -257,10 +283,23 @@ async def _create(
             digest=digest,
             image_pull_secrets=source.spec.image_pull_secrets,
         )
-        if await store.create(body):
+        try:
+            made = await store.create(body)
+        except NameTakenError as exc:
+            log.warning("model %s not created for %s: %s", candidate.name, candidate.image, exc)
+            refusals.append(name_conflict(candidate, exc.existing_image))
+            server_errors = 0
+            continue
+        except CreateRefusedError as exc:
+            log.warning("model %s for %s refused (%s): %s", candidate.name, candidate.image, exc.reason, exc)
+            refusals.append(refused(candidate, exc.reason, exc.message))
+            server_errors = server_errors + 1 if exc.transient else 0
+            continue
+        server_errors = 0
+        if made:
             created.append(candidate.name)
             log.info("created model %s for %s", candidate.name, candidate.image)
-    return tuple(created)
+    return tuple(created), tuple(refusals)
 
 
 async def _digest(

@@ -37,7 +37,12 @@ class ModelStore(Protocol):
         ...
 
     async def create(self, body: dict[str, Any]) -> bool:
-        """Creates a model; False when one of that name already existed."""
+        """Creates a model; False when a model of that name and the same image already existed.
+
+        Raises `aimsource.domain.writes.NameTakenError` when the name belongs to a model of
+        another image, `CreateRefusedError` when the store refuses this one model; anything else
+        it raises fails the whole sync.
+        """
         ...
 
 
