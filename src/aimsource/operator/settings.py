@@ -50,6 +50,13 @@ class OperatorSettings:
     workers: int = 4
     """How many syncs run at the same time (the size of the worker pool). Default: 4."""
 
+    max_syncs_per_host: int = 2
+    """How many syncs touching one registry host run at the same time: a host's share of the
+    workers. A source counts against each host its selectors name and starts only when all of
+    them are below their share, so a registry that stalls or throttles holds at most this many
+    workers and the others keep syncing sources on other registries (docs/rate-limits.md). At
+    least ``workers`` turns the shares off. Default: 2 (half the default pool)."""
+
     metrics_port: int = 8080
     """TCP port of the Prometheus ``/metrics`` endpoint; 0 disables it. Default: 8080."""
 
