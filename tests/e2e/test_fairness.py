@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.operator_process import OperatorProcess, running_operator
+from aimsource.operator.settings import OperatorSettings
+from tests.e2e.operator_process import OperatorProcess
 from tests.e2e.scenario import SOURCES, source, status, wait_synced
 from tests.support.kubeapi import KubeAPI
 from tests.support.registry_server import RunningRegistry
@@ -23,7 +24,7 @@ from tests.support.silent import SilentServer
 pytestmark = pytest.mark.e2e
 
 STALLED_SOURCES = 8
-DEFAULT_SHARE = 2  # OperatorSettings.max_syncs_per_host
+DEFAULT_SHARE = OperatorSettings().max_syncs_per_host
 
 
 @pytest.fixture
@@ -34,9 +35,15 @@ def silent() -> Iterator[SilentServer]:
 
 @pytest.fixture
 def operator(kubeconfig: Path, tmp_path: Path) -> Iterator[OperatorProcess]:
-    """An operator of its own: its workers stay stuck on the silent registry after the test."""
-    with running_operator(kubeconfig, tmp_path) as op:
-        yield op
+    """An operator of its own (its workers stay stuck on the silent registry after the test), with
+    the default pool and share: the end-to-end timings keep, but not their `--workers`."""
+    op = OperatorProcess(kubeconfig, tmp_path)
+    at = op.args.index("--workers")
+    del op.args[at : at + 2]
+    try:
+        yield op.start()
+    finally:
+        op.stop()
 
 
 def started(op: OperatorProcess, prefix: str) -> set[str]:
@@ -47,6 +54,11 @@ def started(op: OperatorProcess, prefix: str) -> set[str]:
 def test_a_healthy_source_syncs_while_eight_sources_hang_on_a_silent_registry(
     api: KubeAPI, operator: OperatorProcess, registry: RunningRegistry, silent: SilentServer, unique: str
 ) -> None:
+    [starting] = operator.logged("operator starting")
+    defaults = OperatorSettings()
+    assert (starting["workers"], starting["max_syncs_per_host"]) == (defaults.workers, DEFAULT_SHARE)
+    assert defaults.workers <= STALLED_SOURCES  # enough to take every worker without the shares
+
     stalled = f"{unique}-stalled"
     for i in range(STALLED_SOURCES):
         api.create(SOURCES, source(f"{stalled}-{i}", images=[f"{silent.host}/org/model-{i}:1.0.0"]))

@@ -23,7 +23,7 @@ def test_defaults_match_the_documented_ones() -> None:
     assert got == OperatorSettings(namespace="from-service-account")
     assert got.min_sync_interval == 30.0
     assert got.retry_base == 30.0
-    assert (got.workers, got.max_syncs_per_host) == (4, 2)
+    assert (got.workers, got.max_syncs_per_host) == (8, 4)
     assert got.leader_election is True
     assert got.log_format == "text"
 

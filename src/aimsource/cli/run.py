@@ -76,12 +76,12 @@ _OPTIONS = (
         "window over which overdue sources are spread at start-up (default: 10s)",
         "DURATION",
     ),
-    _Option("--workers", "workers", "AIMSOURCE_WORKERS", "syncs running at once (default: 4)", "N"),
+    _Option("--workers", "workers", "AIMSOURCE_WORKERS", "syncs running at once (default: 8)", "N"),
     _Option(
         "--max-syncs-per-host",
         "max_syncs_per_host",
         "AIMSOURCE_MAX_SYNCS_PER_HOST",
-        "syncs touching one registry host at once, its share of the workers (default: 2)",
+        "syncs touching one registry host at once, its share of the workers (default: 4)",
         "N",
     ),
     _Option(
