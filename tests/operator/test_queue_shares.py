@@ -197,3 +197,38 @@ async def test_a_finished_sync_wakes_a_worker_waiting_for_its_share_at_once() ->
     queue.done("a")
     assert await waiter == "b"
     assert now() == pytest.approx(t0 + 42)
+
+
+async def test_a_waiting_source_deleted_or_moved_to_another_registry_leaves_the_line() -> None:
+    queue = SyncQueue(now, per_host=1)
+    t0 = now()
+    for name in ("first", "deleted", "moved", "later"):
+        queue.schedule(name, t0, {STALLED})
+    assert await queue.take() == "first"
+    waiter = asyncio.create_task(queue.take())
+    await asyncio.sleep(1)
+    assert queue.waiting == 3
+    queue.discard("deleted")
+    queue.schedule("moved", now(), {HEALTHY})  # its spec now names another registry
+    assert await waiter == "moved"
+    assert queue.due("later") == t0
+    assert (queue.waiting, len(queue)) == (1, 1)
+    queue.done("first")
+    assert await queue.take() == "later"
+
+
+async def test_ten_thousand_waiting_sources_are_parked_once_and_all_run_in_order() -> None:
+    queue = SyncQueue(now, per_host=2)
+    pool = Pool(queue, 4, durations({}, default=10.0))
+    t0 = now()
+    for i in range(10_000):
+        queue.schedule(f"s{i:05d}", t0 + i / 1000, {STALLED})
+    await asyncio.sleep(15)
+    assert queue.waiting == 10_000 - 4
+    for i in range(10, 100):  # watch events on waiting sources ("due now"): they keep their place
+        queue.schedule(f"s{i * 100:05d}", now(), {STALLED})
+    await asyncio.sleep(10_000 * 10 / 2 + 60)
+    await pool.close()
+    assert [n for n, _ in pool.started] == [f"s{i:05d}" for i in range(10_000)]
+    assert len(queue) == 0
+    assert len(queue._heap) + sum(map(len, queue._parked.values())) <= 64 + 2
