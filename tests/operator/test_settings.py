@@ -23,6 +23,7 @@ def test_defaults_match_the_documented_ones() -> None:
     assert got == OperatorSettings(namespace="from-service-account")
     assert got.min_sync_interval == 30.0
     assert got.retry_base == 30.0
+    assert (got.workers, got.max_syncs_per_host) == (8, 4)
     assert got.leader_election is True
     assert got.log_format == "text"
 
@@ -43,6 +44,8 @@ def test_defaults_match_the_documented_ones() -> None:
         (["--log-format", "json"], {}, "log_format", "json"),
         ([], {"AIMSOURCE_LOG_FORMAT": "json"}, "log_format", "json"),
         (["--workers", "16"], {}, "workers", 16),
+        (["--max-syncs-per-host", "3"], {}, "max_syncs_per_host", 3),
+        ([], {"AIMSOURCE_MAX_SYNCS_PER_HOST": "1"}, "max_syncs_per_host", 1),
         (["--registry-rate", "0"], {}, "registry_rate", 0.0),
         ([], {"AIMSOURCE_REGISTRY_RATE": "2.5"}, "registry_rate", 2.5),
         (["--ca-file", "/etc/ca.pem"], {}, "ca_file", "/etc/ca.pem"),
@@ -71,6 +74,8 @@ def test_defaults_match_the_documented_ones() -> None:
         "log-json-flag",
         "log-json-env",
         "workers",
+        "syncs-per-host-flag",
+        "syncs-per-host-env",
         "registry-rate-zero-removes-the-budget",
         "registry-rate-env",
         "ca-file",
@@ -94,6 +99,7 @@ def test_flag_or_variable_sets_the_field(
         ([], {"AIMSOURCE_MIN_SYNC_INTERVAL": "-5s"}, "$AIMSOURCE_MIN_SYNC_INTERVAL: must not be negative"),
         (["--retry-base", "0s"], {}, "--retry-base: must be more than zero"),
         (["--workers", "0"], {}, "--workers: must be at least 1"),
+        (["--max-syncs-per-host", "0"], {}, "--max-syncs-per-host: must be at least 1"),
         (["--registry-rate", "-1"], {}, "--registry-rate: must not be negative"),
         (["--metrics-port", "70000"], {}, "--metrics-port: a port is between 0 and 65535"),
         ([], {"AIMSOURCE_HEALTH_PORT": "http"}, "$AIMSOURCE_HEALTH_PORT: expected a port number"),
@@ -109,6 +115,7 @@ def test_flag_or_variable_sets_the_field(
         "negative-duration-env",
         "zero-retry-base",
         "zero-workers",
+        "zero-syncs-per-host",
         "negative-rate",
         "port-too-big",
         "port-not-a-number",

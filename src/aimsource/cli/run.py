@@ -83,7 +83,14 @@ _OPTIONS = (
         "window over which overdue sources are spread at start-up (default: 10s)",
         "DURATION",
     ),
-    _Option("--workers", "workers", "AIMSOURCE_WORKERS", "syncs running at once (default: 4)", "N"),
+    _Option("--workers", "workers", "AIMSOURCE_WORKERS", "syncs running at once (default: 8)", "N"),
+    _Option(
+        "--max-syncs-per-host",
+        "max_syncs_per_host",
+        "AIMSOURCE_MAX_SYNCS_PER_HOST",
+        "syncs touching one registry host at once, its share of the workers (default: 4)",
+        "N",
+    ),
     _Option(
         "--metrics-port",
         "metrics_port",
@@ -205,6 +212,7 @@ def settings_from_args(
         retry_base=pick("retry_base", _positive_duration, defaults.retry_base),
         startup_spread=pick("startup_spread", _duration, defaults.startup_spread),
         workers=pick("workers", _positive_int, defaults.workers),
+        max_syncs_per_host=pick("max_syncs_per_host", _positive_int, defaults.max_syncs_per_host),
         metrics_port=pick("metrics_port", _port, defaults.metrics_port),
         health_port=pick("health_port", _port, defaults.health_port),
         listen_host=pick("listen_host", lambda v, _: v, defaults.listen_host),

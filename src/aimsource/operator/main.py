@@ -50,6 +50,7 @@ class Operator:
             kube=kube, lister=registry, store=self.store, namespace=settings.namespace, metrics=metrics,
             policy=Policy(min_interval=settings.min_sync_interval, retry_base=settings.retry_base,
                           startup_spread=settings.startup_spread),
+            max_syncs_per_host=settings.max_syncs_per_host,
         )
         self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers))
         self.kopf_ready = asyncio.Event()
@@ -134,6 +135,7 @@ async def _run(settings: OperatorSettings, config: Any) -> int:
         log.info("operator starting", extra={
             "namespace": settings.namespace, "server": config.server,
             "leader_election": settings.leader_election, "workers": settings.workers,
+            "max_syncs_per_host": settings.max_syncs_per_host,
         })
         try:
             if settings.leader_election:

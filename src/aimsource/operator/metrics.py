@@ -53,6 +53,11 @@ class Metrics:
             ["host"],
             registry=r,
         )
+        self.waiting_for_share = Gauge(
+            "aimsource_syncs_waiting_for_host_share",
+            "Due syncs that wait because a registry host of their source runs its share of syncs.",
+            registry=r,
+        )
         for status in STATUS_VALUES:
             self.sources.labels(status=status).set(0)
 
@@ -73,6 +78,9 @@ class Metrics:
         self.sync_duration.observe(seconds)
         if created:
             self.models_created.inc(created)
+
+    def set_waiting_for_share(self, count: int) -> None:
+        self.waiting_for_share.set(count)
 
     def set_sources(self, counts: Mapping[str, int]) -> None:
         for status in {*STATUS_VALUES, *counts}:

@@ -25,6 +25,7 @@ from aimsource.operator.metrics import Metrics
 from aimsource.operator.queue import SyncQueue
 from aimsource.operator.reporting import events_for, status_write_needed
 from aimsource.operator.schedule import Policy, decide
+from aimsource.operator.shares import hosts_of
 from aimsource.operator.sources import SourceEntry, observe
 from aimsource.sync.engine import SyncResult, sync_source
 from aimsource.sync.ports import ModelStore, SecretError, TagLister
@@ -57,6 +58,7 @@ class Reconciler:
         metrics: Metrics,
         policy: Policy,
         clock: Callable[[], float] = time.time,
+        max_syncs_per_host: int | None = None,
     ) -> None:
         self._kube = kube
         self._lister = lister
@@ -66,7 +68,7 @@ class Reconciler:
         self._policy = policy
         self._clock = clock
         self.table: dict[str, SourceEntry] = {}
-        self.queue = SyncQueue(clock)
+        self.queue = SyncQueue(clock, per_host=max_syncs_per_host, on_waiting=metrics.set_waiting_for_share)
         self.why: dict[str, str] = {}
         """Why each source is scheduled (for the "sync started" log line)."""
 
@@ -92,7 +94,7 @@ class Reconciler:
         now = self._clock()
         decision = decide(entry.state, now, self._policy)
         before = self.queue.due(entry.name)
-        self.queue.schedule(entry.name, decision.when)
+        self.queue.schedule(entry.name, decision.when, hosts_of(entry.body))
         self.why[entry.name] = decision.why
         if first or before is None or abs(before - decision.when) > 0.001:
             log.debug("sync scheduled", extra={"source": entry.name, "why": decision.why,

@@ -51,8 +51,17 @@ class OperatorSettings:
     """Seconds: at start-up, sources whose last sync is overdue are spread over this window so
     that they do not all list at once. Default: 10."""
 
-    workers: int = 4
-    """How many syncs run at the same time (the size of the worker pool). Default: 4."""
+    workers: int = 8
+    """How many syncs run at the same time (the size of the worker pool). Default: 8."""
+
+    max_syncs_per_host: int = 4
+    """How many syncs touching one registry host run at the same time: a host's share of the
+    workers. A source counts against each host its selectors name and starts only when all of
+    them are below their share, so a registry that stalls or throttles holds at most this many
+    workers and the others keep syncing sources on other registries (docs/rate-limits.md). At
+    least ``workers`` turns the shares off. Default: 4, half the default pool, and as many as the
+    requests in flight to one host (``max_concurrency_per_host``), so that an installation on a
+    single registry syncs as many sources at once as before the shares existed."""
 
     metrics_port: int = 8080
     """TCP port of the Prometheus ``/metrics`` endpoint; 0 disables it. Default: 8080."""
