@@ -117,6 +117,21 @@ def candidate_for(ref: ImageRef, *, selector_index: int, selector: str) -> Candi
     return Candidate(ref=ref, selector_index=selector_index, selector=selector)
 
 
+def _candidate(ref: ImageRef, key: str, selector_index: int, selector: str) -> Candidate:
+    """`candidate_for` with the key already known, without the frozen dataclass's per-field
+    object.__setattr__: planning makes one per selected image, tens of thousands for a broad one."""
+    candidate = object.__new__(Candidate)
+    candidate.__dict__.update(ref=ref, selector_index=selector_index, selector=selector, key=key)
+    return candidate
+
+
+def _capped(candidate: Candidate, reason: str) -> NotCreated:
+    """NotCreated(candidate, reason) (kind LIMITED, the class defaults), built as `_candidate` is."""
+    entry = object.__new__(NotCreated)
+    entry.__dict__.update(candidate=candidate, reason=reason)
+    return entry
+
+
 def name_conflict(candidate: Candidate, existing_image: str) -> NotCreated:
     """`candidate` gets no model: its name is held by a model of `existing_image`."""
     return NotCreated(
@@ -155,16 +170,13 @@ def plan_sync(
         if outcome.failed is not None:
             continue
         queue: list[Candidate] = []
-        for decision in outcome.selected:
-            candidate = candidate_for(
-                decision.image,
-                selector_index=outcome.selector.index,
-                selector=outcome.selector.written,
-            )
-            if candidate.key in seen:
+        index, written = outcome.selector.index, outcome.selector.written
+        for key, ref in outcome.selected_images():
+            if key in seen:
                 continue
-            seen.add(candidate.key)
-            model = existing_by_image.get(candidate.key)
+            seen.add(key)
+            candidate = _candidate(ref, key, index, written)
+            model = existing_by_image.get(key)
             if model is None:
                 queue.append(candidate)
                 continue
@@ -177,9 +189,12 @@ def plan_sync(
     budget = max(0, max_models - owned)
     to_create: list[Candidate] = []
     not_created: list[NotCreated] = []
+    limit_reason = f"{LIMIT_REASON} ({max_models})"  # one string for every capped image
+    limit_reached = False
     for candidate in _round_robin(queues):
         if len(to_create) >= budget:
-            not_created.append(NotCreated(candidate, f"{LIMIT_REASON} ({max_models})"))
+            not_created.append(_capped(candidate, limit_reason))
+            limit_reached = True
             continue
         holder = taken_names.get(candidate.name)
         if holder is not None:
@@ -195,7 +210,7 @@ def plan_sync(
         available=len(seen),
         owned_before=owned,
         foreign=foreign,
-        limit_reached=any(n.capped for n in not_created),
+        limit_reached=limit_reached,
     )
 
 

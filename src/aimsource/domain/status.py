@@ -192,13 +192,12 @@ def _missed_message(missed: Sequence[NotCreated]) -> str:
 def _selector_status(
     outcome: SelectorOutcome, images_with_model: set[str], missed: Sequence[NotCreated] = ()
 ) -> dict[str, Any]:
-    selected = outcome.selected
     entry: dict[str, Any] = {
         "reference": outcome.selector.written,
         "tagsListed": outcome.listed,
-        "matched": len(selected),
-        "created": sum(1 for d in selected if str(d.image) in images_with_model),
-        "skipped": sum(1 for d in outcome.decisions if d.decision in ("not-a-version", "signature")),
+        "matched": len(outcome.selected),
+        "created": sum(1 for key in outcome.selected_keys() if key in images_with_model),
+        "skipped": outcome.count("not-a-version", "signature"),
         "truncated": outcome.truncated,
     }
     conflicts = [n for n in missed if n.kind == CONFLICT]

@@ -23,7 +23,7 @@ from aimsource.domain.selection import (
     SelectorOutcome,
     TagDecision,
     build_selectors,
-    decide_tags,
+    decide_listing,
 )
 from aimsource.domain.spec import InvalidSpecError, Source, parse_source
 from aimsource.domain.status import build_status
@@ -191,12 +191,12 @@ async def _fetch(
         if ref.tag is not None:
             # The pinned image's HEAD proves it exists and gives the digest in one request.
             digests[str(ref)] = await lister.manifest_digest(ref, credential=credential)
-            decisions: Sequence[TagDecision] = decide_tags(selector, [ref.tag])
+            decisions: Sequence[TagDecision] = decide_listing(selector, [ref.tag])
             listed = 1
             truncated = False
         else:
             listing = await lister.list_tags(ref, credential=credential)
-            decisions = decide_tags(selector, listing.tags)
+            decisions = decide_listing(selector, listing.tags)
             listed = len(listing.tags)
             truncated = listing.truncated
     except RegistryError as exc:
@@ -210,7 +210,7 @@ async def _fetch(
         progress(f"listed {ref}: {listed} tags")
     return SelectorOutcome(
         selector=selector,
-        decisions=tuple(decisions),
+        decisions=decisions,
         listed=listed,
         truncated=truncated,
         reached_registry=True,
@@ -232,7 +232,7 @@ async def _excluded(
         except RegistryError:
             tags = []
     # `listed` stays 0: the status must be what the operator writes, and it lists nothing here.
-    return SelectorOutcome(selector=selector, decisions=tuple(decide_tags(selector, tags)))
+    return SelectorOutcome(selector=selector, decisions=decide_listing(selector, tags))
 
 
 MAX_SERVER_ERRORS = 3
