@@ -98,10 +98,10 @@ class SelectorOutcome:
             return (prefix + tag for tag in self.decisions.selected_tags())
         return (str(d.image) for d in self.selected)
 
-    def count(self, *decisions: Decision) -> int:
+    def tally(self, *decisions: Decision) -> int:
         """How many of this selector's decisions are any of `decisions`."""
         if isinstance(self.decisions, Decisions):
-            return self.decisions.count(*decisions)
+            return self.decisions.tally(*decisions)
         return sum(1 for d in self.decisions if d.decision in decisions)
 
 
@@ -239,8 +239,8 @@ class Decisions(Sequence[TagDecision]):
     def selected_tags(self) -> list[str]:
         return self._tags[: self._selected]
 
-    def count(self, *decisions: Decision) -> int:
-        """How many decisions are any of `decisions`."""
+    def tally(self, *decisions: Decision) -> int:
+        """How many decisions are any of `decisions` (not Sequence.count: that counts one value)."""
         return sum(self._codes.count(code) for code, d in enumerate(_DECISIONS) if d in decisions)
 
     def selected_images(self) -> Iterator[tuple[str, ImageRef]]:

@@ -197,7 +197,7 @@ def _selector_status(
         "tagsListed": outcome.listed,
         "matched": len(outcome.selected),
         "created": sum(1 for key in outcome.selected_keys() if key in images_with_model),
-        "skipped": outcome.count("not-a-version", "signature"),
+        "skipped": outcome.tally("not-a-version", "signature"),
         "truncated": outcome.truncated,
     }
     conflicts = [n for n in missed if n.kind == CONFLICT]
