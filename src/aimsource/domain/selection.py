@@ -85,11 +85,13 @@ class SelectorOutcome:
             return self.decisions.selected
         return tuple(d for d in self.decisions if d.decision == "selected")
 
-    def selected_images(self) -> Iterator[tuple[str, ImageRef]]:
-        """(canonical image, reference) of each selected decision, in order, built cheaply."""
+    def selected_entries(self) -> Iterator[tuple[str, ImageRef | None, str]]:
+        """(canonical image, reference, tag) of each selected decision, in order. The reference is
+        None when only the tag is kept: it is then `image_ref(self.selector.ref, tag)`."""
         if isinstance(self.decisions, Decisions):
-            return self.decisions.selected_images()
-        return ((str(d.image), d.image) for d in self.selected)
+            prefix = self.decisions.repository.key + ":"
+            return ((prefix + tag, None, tag) for tag in self.decisions.selected_tags())
+        return ((str(d.image), d.image, d.image.tag or "") for d in self.selected)
 
     def selected_keys(self) -> Iterator[str]:
         """The canonical image (`registry/repository:tag`) of each selected decision."""
@@ -243,23 +245,20 @@ class Decisions(Sequence[TagDecision]):
         """How many decisions are any of `decisions` (not Sequence.count: that counts one value)."""
         return sum(self._codes.count(code) for code, d in enumerate(_DECISIONS) if d in decisions)
 
-    def selected_images(self) -> Iterator[tuple[str, ImageRef]]:
-        """(canonical image, reference) of each selected tag, in order."""
-        registry, repository = self._ref.registry, self._ref.repository
-        prefix = self._ref.key + ":"
-        for tag in self._tags[: self._selected]:
-            # What ImageRef(registry, repository, tag) builds, without the frozen dataclass's
-            # per-field object.__setattr__: planning makes one per selected tag.
-            image = object.__new__(ImageRef)
-            image.__dict__.update(registry=registry, repository=repository, tag=tag)
-            yield prefix + tag, image
-
     def rows(self) -> Iterator[tuple[str, Decision, str]]:
         """(image, decision, reason) of each decision, in order, without building decisions."""
         prefix = self._ref.key + ":"
         reasons = self._reasons
         for tag, code in zip(self._tags, self._codes, strict=True):
             yield prefix + tag, _DECISIONS[code], reasons[code]
+
+
+def image_ref(repository: ImageRef, tag: str) -> ImageRef:
+    """`repository.with_tag(tag)`, without the frozen dataclass's per-field object.__setattr__:
+    planning makes one per image it reports, tens of thousands for a broad selector."""
+    image = object.__new__(ImageRef)
+    image.__dict__.update(registry=repository.registry, repository=repository.repository, tag=tag)
+    return image
 
 
 def decide_listing(selector: Selector, tags: Sequence[str]) -> Decisions:

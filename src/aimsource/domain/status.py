@@ -26,7 +26,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aimsource.domain.planning import CONFLICT, LIMITED, REFUSED, NotCreated, Plan
+from aimsource.domain.planning import CONFLICT, REFUSED, NotCreated, Plan, uncapped
 from aimsource.domain.selection import SelectorOutcome
 from aimsource.domain.spec import Problem
 
@@ -78,7 +78,7 @@ def build_status(
     prev = previous or {}
     failures = [(o.selector.written, error) for o in outcomes if (error := o.failed) is not None]
 
-    missed = [n for n in plan.not_created if n.kind != LIMITED] if plan is not None else []
+    missed = list(uncapped(plan.not_created)) if plan is not None else []
     if problems:
         status, reason = FAILED, "InvalidSpec"
         trouble = "spec is invalid: " + "; ".join(f"{p.field}: {p.reason}" for p in problems)

@@ -138,7 +138,8 @@ def _account_for_creates(plan: Plan, created: Sequence[str], refusals: Sequence[
         to_create=tuple(c for c in plan.to_create if c.name in made),
         existing=plan.existing + raced,
         foreign=plan.foreign + len(raced),
-        not_created=plan.not_created + tuple(refusals),
+        # Kept as planned when nothing was refused: its capped entries are built only when read.
+        not_created=(*plan.not_created, *refusals) if refusals else plan.not_created,
     )
 
 
