@@ -19,7 +19,13 @@ from aimsource.domain.constraints import Constraints, parse_constraints
 from aimsource.domain.errors import InvalidConstraintError, InvalidReferenceError
 from aimsource.domain.references import DOCKER_HUB, ImageRef, is_valid_tag, parse_reference
 from aimsource.domain.spec import SourceSpec
-from aimsource.domain.versions import Version, VersionKey, parse_version, version_key
+from aimsource.domain.versions import (
+    Version,
+    VersionKey,
+    parse_version,
+    plain_release_key,
+    version_key,
+)
 
 Decision = Literal["selected", "not-a-version", "out-of-range", "signature", "excluded"]
 
@@ -292,6 +298,8 @@ def decide_listing(selector: Selector, tags: Sequence[str]) -> Decisions:
     for tag in unique:
         if selector.excluded:
             others[4].append((tag, _EXCLUDED))
+        elif keep_all and (key := plain_release_key(tag)) is not None:
+            versions[0].append((key, tag, _SELECTED))  # the common case, in one check
         elif tag.startswith(_SIGNATURE_PREFIXES) or tag.endswith(_SIGNATURE_SUFFIXES):
             others[3].append((tag, _SIGNATURE))
         elif not is_valid_tag(tag):

@@ -101,12 +101,21 @@ class Version:
         return self._key == other._key
 
 
+def plain_release_key(tag: str) -> VersionKey | None:
+    """`version_key` of a plain release tag (`1.2.3`, `v1.2.3`, short); None for any other tag,
+    version or not. Such a tag is also a valid tag and no signature tag."""
+    plain = _PLAIN.fullmatch(tag)
+    if plain is None or len(tag) >= 64:
+        return None
+    return (int(plain[1]), int(plain[2]), int(plain[3]), _RELEASE)
+
+
 def version_key(tag: str) -> VersionKey | None:
     """The precedence sort key of the version `tag` names (None when it names none); keys compare
     as the versions do. Cheaper than `parse_version` for plain releases: no object is built."""
-    plain = _PLAIN.fullmatch(tag)
-    if plain is not None and len(tag) < 64:
-        return (int(plain[1]), int(plain[2]), int(plain[3]), _RELEASE)
+    key = plain_release_key(tag)
+    if key is not None:
+        return key
     version = parse_version(tag)
     return None if version is None else version._key
 
