@@ -151,6 +151,7 @@ class _Testbed:
         self.output: list[str] = []
         self.started_at = 0.0
         self.ready_after: float | None = None
+        self.failure: str | None = None
 
     def build(self) -> Path:
         if self.bin_dir is None:
@@ -189,6 +190,8 @@ class _Testbed:
         self.ready.set()  # it exited: wake the waiter, which then reports why
 
     def wait(self) -> RealKube:
+        if self.failure is not None:
+            raise RealKubeError(self.failure)
         self.start()
         assert self.directory is not None
         assert self.bin_dir is not None
@@ -196,7 +199,8 @@ class _Testbed:
         if self.ready_after is None:
             self.stop()
             tail = "\n".join(self.output[-60:])
-            raise RealKubeError(f"scripts/kube-testbed was not ready within {READY_TIMEOUT:.0f}s:\n{tail}")
+            self.failure = f"scripts/kube-testbed was not ready within {READY_TIMEOUT:.0f}s:\n{tail}"
+            raise RealKubeError(self.failure)
         kubeconfig = self.directory / "kubeconfig"
         pki = self.directory / "pki"
         context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
@@ -213,6 +217,8 @@ class _Testbed:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if proc is not None and proc.stdout is not None:
+            proc.stdout.close()
         if self.directory is not None and not os.environ.get("KUBE_TESTBED_KEEP"):
             shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -220,13 +226,17 @@ class _Testbed:
 _TESTBED = _Testbed()
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     """Builds and starts the testbed when a selected test needs it, before any test's timeout runs."""
     users = [item for item in items if "real_kube" in getattr(item, "fixturenames", ())]
     if not users or config.option.collectonly:
         return
-    _TESTBED.start()
+    try:
+        _TESTBED.start()
+    except RealKubeError as exc:  # reported by the fixture, as an error of every test that needs it
+        _TESTBED.failure = str(exc)
     first = min(users, key=items.index)
     first.add_marker(pytest.mark.timeout(FIRST_TEST_TIMEOUT))
 
@@ -238,7 +248,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(scope="session")
 def real_kube() -> RealKube:
     """The session's real control plane (started once, stopped at the end of the session)."""
-    return _TESTBED.wait()
+    try:
+        return _TESTBED.wait()
+    except RealKubeError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")
