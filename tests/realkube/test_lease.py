@@ -1,7 +1,7 @@
 """LeaseElector on the real coordination.k8s.io Lease API, with sub-second timings.
 
 The emulator's fault injections (a 503 on renew) have no real counterpart; a real conflict is made
-by changing the Lease behind the holder's back, which moves its resourceVersion.
+by changing the Lease between the holder's read and its update, which moves its resourceVersion.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from aimsource.kube import KubeClient
+from aimsource.kube import ClientSettings, KubeClient, load_kube_config
 from aimsource.kube.lease import LeaseElector, LeaseSettings
 from tests.support.realkube import RealKube
 
@@ -141,15 +143,41 @@ async def test_holder_stops_at_once_when_another_takes_the_lease(
     assert holder(real_kube, namespace) == "thief"  # and does not take it back before it expires
 
 
+class InterferingClient(KubeClient):
+    """Our client, plus another writer that changes the Lease right after each read of it once armed.
+
+    The elector's next update then carries a stale resourceVersion, and the real server answers 409:
+    a conflict made deterministic without touching what the server does.
+    """
+
+    interfere: Callable[[], None] | None = None
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        answer = await super().request(method, path, **kwargs)
+        if self.interfere is not None and method == "GET" and path.endswith(f"/leases/{NAME}"):
+            await asyncio.to_thread(self.interfere)
+        return answer
+
+
 async def test_holder_stops_at_once_on_a_real_conflict(
-        real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]) -> None:
-    """Another writer moves the resourceVersion between the holder's read and its update: a real 409."""
-    one = candidates("one")
-    await until(lambda: one.elector.is_leader)
-    stop = time.monotonic() + 3.0
-    while one.elector.is_leader and time.monotonic() < stop:  # keep changing it until a renewal collides
-        touch = {"metadata": {"annotations": {"t": str(time.time_ns())}}}
-        real_kube.ok("PATCH", lease_path(namespace), touch, content_type="application/merge-patch+json")
-        await asyncio.sleep(0.01)
-    assert not one.elector.is_leader
-    assert len(one.stopped) == 1
+        real_kube_crds: RealKube, namespace: str, tmp_path: Path, fast_settings: ClientSettings) -> None:
+    config = load_kube_config(environ={"KUBECONFIG": str(real_kube_crds.kubeconfig)},
+                              service_account_dir=tmp_path / "no-sa")
+    stopped: list[float] = []
+    async with InterferingClient(config, fast_settings) as client:
+        settings = LeaseSettings(namespace=namespace, identity="one", lease_duration=2.0,
+                                 renew_deadline=1.2, retry_period=0.1)
+        elector = LeaseElector(client, settings, on_stopped_leading=lambda: stopped.append(time.monotonic()))
+        task = asyncio.create_task(elector.run())
+        try:
+            await until(lambda: elector.is_leader)
+            touch = {"metadata": {"annotations": {"touched": "yes"}}}
+            client.interfere = lambda: real_kube_crds.ok(
+                "PATCH", lease_path(namespace), touch, content_type="application/merge-patch+json")
+            armed = time.monotonic()
+            await until(lambda: bool(stopped))
+            assert stopped[0] - armed < 1.0  # at the first conflict, not at the renew deadline (1.2 s)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
