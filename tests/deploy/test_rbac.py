@@ -42,13 +42,21 @@ NEEDS = {
         CLUSTER, AIM, "aimclustermodelsources", ("list", "watch"),
         "operator.handlers: kopf lists and watches sources cluster-wide (event handlers only)",
     ),
+    "sources-get": Need(
+        CLUSTER, AIM, "aimclustermodelsources", ("get",),
+        "kube.KubeClient.get_source: every sync starts by reading its source (gone or recreated: dropped)",
+    ),
     "sources-status": Need(
         CLUSTER, AIM, "aimclustermodelsources/status", ("patch",),
         "kube.KubeClient.patch_source_status: uid-guarded JSON patch on the status subresource",
     ),
     "models-index": Need(
         CLUSTER, AIM, "aimclustermodels", ("list", "watch"),
-        "operator.handlers: kopf indexes of models by image and by source (list, then watch)",
+        "operator.handlers / operator.resync: the model index (kopf's watch; paged re-lists)",
+    ),
+    "models-get": Need(
+        CLUSTER, AIM, "aimclustermodels", ("get",),
+        "kube.KubeClient.create_model / operator.index: read the model a 409 names (ours? whose image?)",
     ),
     "models-create": Need(
         CLUSTER, AIM, "aimclustermodels", ("create",),
@@ -83,9 +91,7 @@ NEEDS = {
 # patches objects or adds finalizers), CRDs (kopf's resource scanning is disabled), namespaces
 # (cluster-wide watching), kopf peering resources (standalone: our Lease elects the leader).
 TOLERATED = {
-    Grant(CLUSTER, AIM, "aimclustermodelsources", "get"): "read one source (kubectl-style); read-only",
     Grant(CLUSTER, AIM, "aimclustermodelsources/status", "get"): "read-back of status; harmless",
-    Grant(CLUSTER, AIM, "aimclustermodels", "get"): "read one model by name when create says 409",
 }
 
 WILDCARD_FIELDS = ("apiGroups", "resources", "verbs", "resourceNames")

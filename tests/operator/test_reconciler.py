@@ -180,11 +180,16 @@ async def test_warning_only_on_the_change_into_failed(harness: Harness) -> None:
 
 async def test_an_invalid_spec_fails_without_backoff(harness: Harness) -> None:
     new_source(harness.api)
-    body = harness.api.get(SOURCES, "src")
-    body["spec"]["filters"] = [{"image": REPO}]  # images and filters: what a CRD without its CEL rule admits
-    harness.reconciler.on_source_event("MODIFIED", body)
-    await harness.sync()
-    status = harness.api.get(SOURCES, "src")["status"]
+    # images and filters: what a CRD without its CEL rule admits (an older CRD, for this test)
+    rt = harness.api.resource(SOURCES)
+    schema = harness.api.store._schemas.pop(rt.key)
+    try:
+        body = harness.api.patch(SOURCES, "src", {"spec": {"filters": [{"image": REPO}]}})
+        harness.reconciler.on_source_event("MODIFIED", body)
+        await harness.sync()
+        status = harness.api.get(SOURCES, "src")["status"]
+    finally:
+        harness.api.store._schemas[rt.key] = schema
     assert status["status"] == "Failed"
     assert harness.reconciler.table["src"].state.failures == 0
     assert harness.lister.calls == []

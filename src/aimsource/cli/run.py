@@ -131,6 +131,20 @@ _OPTIONS = (
         "DURATION",
     ),
     _Option(
+        "--resync-interval",
+        "resync_interval",
+        "AIMSOURCE_RESYNC_INTERVAL",
+        "time between reconciles of the model index and source table with paged lists (default: 10m)",
+        "DURATION",
+    ),
+    _Option(
+        "--crd-wait",
+        "crd_wait",
+        "AIMSOURCE_CRD_WAIT",
+        "how long start-up waits for the CRDs to be served before failing (default: 2m)",
+        "DURATION",
+    ),
+    _Option(
         "--identity",
         "identity",
         "AIMSOURCE_IDENTITY",
@@ -221,6 +235,8 @@ def settings_from_args(
         leader_election=not no_election,
         lease_name=pick("lease_name", lambda v, _: v, defaults.lease_name),
         lease_duration=pick("lease_duration", _positive_duration, defaults.lease_duration),
+        resync_interval=pick("resync_interval", _positive_duration, defaults.resync_interval),
+        crd_wait=pick("crd_wait", _duration, defaults.crd_wait),
         identity=pick("identity", lambda v, _: v, defaults.identity),
     )
 

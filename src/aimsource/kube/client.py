@@ -12,10 +12,11 @@ import base64
 import binascii
 import datetime
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any
 
+from aimsource.domain.models import SOURCE_LABEL
 from aimsource.kube.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -42,6 +43,17 @@ ALLOWED_SOURCES_ANNOTATION = "aim.eai.amd.com/allowed-sources"
 """On a pull secret: the comma-separated names of the sources that may use it (absent: any source)."""
 
 
+def _ownership(body: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(source label, controller owner uid) of a model body; None when either is missing."""
+    meta = body.get("metadata") or {}
+    source = (meta.get("labels") or {}).get(SOURCE_LABEL)
+    uids = [ref.get("uid") for ref in meta.get("ownerReferences") or [] if isinstance(ref, Mapping)]
+    uid = next((u for u in uids if isinstance(u, str) and u), None)
+    if not isinstance(source, str) or not source or uid is None:
+        return None
+    return source, uid
+
+
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -59,12 +71,50 @@ class KubeClient(ApiTransport):
     # --- the operations aimsource needs --------------------------------------------------------
 
     async def create_model(self, body: Mapping[str, Any]) -> bool:
-        """Create an AIMClusterModel: True when created, False when the name already exists."""
+        """Create an AIMClusterModel: True when created, False when the name already exists.
+
+        A 409 is resolved by reading the model: the server may have committed an earlier attempt
+        whose answer was lost (a timeout or a 5xx, retried by the transport), and that model is
+        ours - it carries the source label and the owner uid of `body` - so it counts as created.
+        Only the source of that uid creates models owned by it.
+        """
         try:
             await self.request("POST", MODELS_PATH, json=body)
         except AlreadyExistsError:
-            return False
+            return await self._is_ours(body)
         return True
+
+    async def _is_ours(self, body: Mapping[str, Any]) -> bool:
+        meta = body.get("metadata") or {}
+        name = meta.get("name")
+        mark = _ownership(body)
+        if not isinstance(name, str) or mark is None:
+            return False
+        try:
+            existing = await self.request("GET", f"{MODELS_PATH}/{name_segment(name, 'model name')}")
+        except NotFoundError:  # deleted since: not ours to count; the next sync sees it missing
+            return False
+        return _ownership(existing) == mark
+
+    async def get_source(self, name: str) -> dict[str, Any] | None:
+        """The AIMClusterModelSource of `name` as stored now; None when it does not exist."""
+        try:
+            return await self.request("GET", f"{SOURCES_PATH}/{name_segment(name, 'source name')}")
+        except NotFoundError:
+            return None
+
+    async def list_pages(self, path: str, *,
+                         page_size: int | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+        """The items of a collection one page (`limit`/`continue`) at a time, so that a caller that
+        folds each page into something smaller never holds the whole list."""
+        params: dict[str, str] = {"limit": str(page_size or self.settings.page_size)}
+        while True:
+            page = await self.request("GET", path, params=params)
+            token = (page.get("metadata") or {}).get("continue")
+            yield page.get("items") or []
+            if not token:
+                return
+            params["continue"] = token
 
     async def list_models(self, *, label_selector: str | None = None) -> list[dict[str, Any]]:
         """All AIMClusterModels, page by page (start-up only: the operator then watches)."""

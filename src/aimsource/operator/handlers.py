@@ -1,14 +1,14 @@
 """The kopf side: how kopf logs in, what it watches, and the thin handlers that feed our state.
 
-Only event handlers and indexes are registered - no change handlers, timers or daemons - so kopf
+Only event handlers are registered - no change handlers, timers, daemons or indexes - so kopf
 never adds a finalizer to a source (a source stays deletable while the operator is down) and never
 patches objects for its own bookkeeping; the persistence settings point at annotations anyway, so
 that nothing of kopf's can land in `status`, which the CRD would prune. Every handler is a
 coroutine: kopf runs synchronous handlers in threads, and ours touch loop-bound state.
 
-Models are kept in two kopf indexes (by canonical image, by source label). kopf does not call
-any non-index handler before every index has been filled from the initial listing, so no source
-is scheduled - and no sync can run - before the operator knows every existing model.
+The models are indexed by the operator itself (`inventory`), not by kopf's indexes, because the
+index must also be reconciled against LISTs: kopf sends no DELETED for what went away while its
+watch was down. Event type None marks an object of a (re-)listing (`resync` counts on it).
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ from typing import Any, Protocol
 
 import kopf
 
-from aimsource.domain.models import SOURCE_LABEL
-from aimsource.domain.planning import ExistingModel
 from aimsource.kube import KubeConfig
-from aimsource.operator.index import existing_model
+from aimsource.operator.resync import PAGE_SIZE
 
 GROUP = "aim.eai.amd.com"
 VERSION = "v1alpha1"
@@ -33,9 +31,8 @@ ANNOTATION_PREFIX = "aimsource.eai.amd.com"
 class OperatorHooks(Protocol):
     """What the handlers hand their events to (implemented in `main`)."""
 
-    def bind_indexes(self, by_image: Mapping[str, Any], by_source: Mapping[str, Any]) -> None: ...
     def source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None: ...
-    def model_event(self, image: str | None, *, deleted: bool) -> None: ...
+    def model_event(self, event_type: str | None, body: Mapping[str, Any]) -> None: ...
     async def stopping(self) -> None: ...
 
 
@@ -72,6 +69,8 @@ def kopf_settings() -> kopf.OperatorSettings:
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.watching.connect_timeout = 10
+    # Initial lists and re-lists in pages (limit/continue): kopf keeps one page in memory at a time.
+    settings.watching.chunk_size = PAGE_SIZE
     settings.networking.request_timeout = 60
     settings.peering.standalone = True  # our Lease elects the leader; every replica watches
     return settings
@@ -84,33 +83,15 @@ def build_registry(config: KubeConfig, hooks: OperatorHooks) -> kopf.OperatorReg
     async def login(**_: Any) -> kopf.ConnectionInfo:
         return connection_info(config)
 
-    @kopf.on.startup(registry=registry)
-    async def startup(**kwargs: Any) -> None:
-        # kopf passes every index to every handler by its function's name.
-        hooks.bind_indexes(kwargs["models_by_image"], kwargs["models_by_source"])
-
     @kopf.on.cleanup(registry=registry)
     async def cleanup(**_: Any) -> None:
         # kopf gives tasks it did not start 5 s to finish on its own before cancelling them; the
         # workers must stop (and the Lease be released) the moment the operator is told to stop.
         await hooks.stopping()
 
-    # Indexes are named by their handler id; set it, or kopf derives it from the qualified name.
-    @kopf.index(GROUP, VERSION, MODELS, id="models_by_image", registry=registry)
-    async def models_by_image(body: kopf.Body, **_: Any) -> dict[str, ExistingModel] | None:
-        model = existing_model(body)
-        return None if model is None else {model.image: model}
-
-    @kopf.index(GROUP, VERSION, MODELS, id="models_by_source", registry=registry)
-    async def models_by_source(body: kopf.Body, labels: Mapping[str, str], **_: Any) -> dict[str, str] | None:
-        source = labels.get(SOURCE_LABEL)
-        return {source: str(body.metadata.name)} if source else None
-
     @kopf.on.event(GROUP, VERSION, MODELS, registry=registry)
     async def model_event(type: str | None, body: kopf.Body, **_: Any) -> None:
-        # Called after kopf updated the indexes with the same event.
-        model = existing_model(body)
-        hooks.model_event(None if model is None else model.image, deleted=type == "DELETED")
+        hooks.model_event(type, body)
 
     @kopf.on.event(GROUP, VERSION, SOURCES, registry=registry)
     async def source_event(type: str | None, body: kopf.Body, **_: Any) -> None:

@@ -21,10 +21,12 @@ from aimsource.kube.lease import LeaseElector, LeaseSettings, default_identity
 from aimsource.operator import handlers
 from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
 from aimsource.operator.index import IndexedModelStore, model_image_reader
+from aimsource.operator.inventory import ModelInventory
 from aimsource.operator.leadership import WorkerSwitch
 from aimsource.operator.logs import setup_logging
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.reconciler import Reconciler, run_workers
+from aimsource.operator.resync import CrdNotServedError, Resync
 from aimsource.operator.schedule import Policy
 from aimsource.operator.settings import OperatorSettings
 from aimsource.registry.client import RegistryClient
@@ -44,14 +46,19 @@ class Operator:
                  metrics: Metrics) -> None:
         self.settings = settings
         self.metrics = metrics
+        self.inventory = ModelInventory()
         self.store = IndexedModelStore(create=kube.create_model, clock=time.monotonic,
-                                       read_image=model_image_reader(kube))
+                                       read_image=model_image_reader(kube),
+                                       by_image=self.inventory.by_image, by_source=self.inventory.by_source)
         self.reconciler = Reconciler(
             kube=kube, lister=registry, store=self.store, namespace=settings.namespace, metrics=metrics,
             policy=Policy(min_interval=settings.min_sync_interval, retry_base=settings.retry_base,
                           startup_spread=settings.startup_spread),
             max_syncs_per_host=settings.max_syncs_per_host,
         )
+        self.resync = Resync(kube=kube, inventory=self.inventory, sources=self.reconciler,
+                             on_models_changed=lambda: self.store.observed(None),
+                             interval=settings.resync_interval, crd_wait=settings.crd_wait)
         self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers))
         self.kopf_ready = asyncio.Event()
         self.stop_flag = asyncio.Event()
@@ -68,14 +75,17 @@ class Operator:
         self.stop_flag.set()
 
     # --- handlers.OperatorHooks ----------------------------------------------------------------
-    def bind_indexes(self, by_image: Mapping[str, Any], by_source: Mapping[str, Any]) -> None:
-        self.store.bind(by_image=by_image, by_source=by_source)
-
     def source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
         self.reconciler.on_source_event(event_type, body)
+        if event_type is None:  # only a (re-)listing sends these
+            self.resync.relisted()
 
-    def model_event(self, image: str | None, *, deleted: bool) -> None:
-        self.store.observed(image, deleted=deleted)
+    def model_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        deleted = event_type == "DELETED"
+        model = self.inventory.apply(body, deleted=deleted)
+        self.store.observed(None if model is None else model.image, deleted=deleted)
+        if event_type is None:
+            self.resync.relisted()
 
     async def stopping(self) -> None:
         """Stop syncing and give the Lease up; safe to call more than once."""
@@ -87,6 +97,8 @@ class Operator:
 
     # --- readiness -----------------------------------------------------------------------------
     def readiness(self) -> Readiness:
+        if not self.resync.listed.is_set():
+            return Readiness(False, "first lists of sources and models not complete")
         if not self.kopf_ready.is_set():
             return Readiness(False, "not watching yet")
         if self.settings.leader_election:
@@ -104,7 +116,7 @@ def run_operator(settings: OperatorSettings) -> int:
         raise OperatorStartError(str(exc)) from None
     try:
         return asyncio.run(_run(settings, config))
-    except EndpointError as exc:
+    except (EndpointError, CrdNotServedError) as exc:
         raise OperatorStartError(str(exc)) from None
 
 
@@ -137,7 +149,11 @@ async def _run(settings: OperatorSettings, config: Any) -> int:
             "leader_election": settings.leader_election, "workers": settings.workers,
             "max_syncs_per_host": settings.max_syncs_per_host,
         })
+        resync_task: asyncio.Task[None] | None = None
         try:
+            # Nothing syncs and kopf does not watch before every existing source and model is known.
+            await op.resync.initial()
+            resync_task = asyncio.create_task(op.resync.run(), name="index-resync")
             if settings.leader_election:
                 elector = LeaseElector(kube, _lease_settings(settings),
                                        on_started_leading=op.switch.start, on_stopped_leading=op.switch.stop)
@@ -154,6 +170,10 @@ async def _run(settings: OperatorSettings, config: Any) -> int:
                 stop_flag=op.stop_flag,
             )
         finally:
+            if resync_task is not None:
+                resync_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await resync_task
             await op.stopping()
             await stop_endpoints(runners)
             log.info("operator stopped")

@@ -71,26 +71,65 @@ class Reconciler:
         self.queue = SyncQueue(clock, per_host=max_syncs_per_host, on_waiting=metrics.set_waiting_for_share)
         self.why: dict[str, str] = {}
         """Why each source is scheduled (for the "sync started" log line)."""
+        self._touched: set[str] | None = None
+        """While a LIST of sources is read: the names that watch events touched meanwhile."""
 
     # --- watch side (every replica) -------------------------------------------------------------
     def on_source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
         name = str((body.get("metadata") or {}).get("name"))
+        if self._touched is not None:
+            self._touched.add(name)
         if event_type == "DELETED":
-            if self.table.pop(name, None) is not None:
-                self.queue.discard(name)
-                self.why.pop(name, None)
-                log.info("source deleted", extra={"source": name})
-            self._count_sources()
+            self._forget(name, "source deleted")
             return
+        if (old := self.table.get(name)) is not None and _uid(old.body) != _uid(body):
+            self._forget(name, "source recreated")  # a new object: nothing of the old one carries over
         first = name not in self.table
         entry = observe(self.table.get(name), body)
         self.table[name] = entry
         self._reschedule(entry, first=first)
         self._count_sources()
 
+    def _forget(self, name: str, why: str) -> None:
+        if self.table.pop(name, None) is not None:
+            self.queue.discard(name)
+            self.why.pop(name, None)
+            log.info(why, extra={"source": name})
+        self._count_sources()
+
+    # --- re-lists (see `resync`) ----------------------------------------------------------------
+    def begin_source_listing(self) -> None:
+        self._touched = set()
+
+    def finish_source_listing(self, listed: Mapping[str, Mapping[str, Any]] | None) -> int:
+        """Fold a LIST of sources in (None: the LIST failed): sources it does not show were deleted
+        while the watch was away, ones it shows that the table lacks or holds under another uid are
+        taken; names that watch events touched during the LIST keep what the events said.
+        Returns how many sources were dropped."""
+        touched, self._touched = self._touched or set(), None
+        if listed is None:
+            return 0
+        dropped = 0
+        for name in [n for n in self.table if n not in listed and n not in touched]:
+            self._forget(name, "source deleted (seen by a re-list)")
+            dropped += 1
+        for name, body in listed.items():
+            entry = self.table.get(name)
+            if name not in touched and (entry is None or _uid(entry.body) != _uid(body)):
+                self.on_source_event(None, body)
+        return dropped
+
     def _reschedule(self, entry: SourceEntry, *, first: bool = False) -> None:
         if self.queue.is_running(entry.name):
             return  # the worker reschedules from the latest state when the sync ends
+        if _deleting(entry.body):
+            # Being deleted (foreground deletion, a finalizer of someone else's): a sync would create
+            # models that the garbage collector is deleting. It stays known until it is gone.
+            if entry.name in self.queue or first:
+                log.info("source is being deleted: not synced", extra={"source": entry.name})
+            self.queue.discard(entry.name)
+            self.why.pop(entry.name, None)
+            return
         now = self._clock()
         decision = decide(entry.state, now, self._policy)
         before = self.queue.due(entry.name)
@@ -129,6 +168,15 @@ class Reconciler:
         entry = self.table.get(name)
         if entry is None:
             return
+        try:
+            fresh = await self._refresh(entry)
+        except KubeError as exc:
+            self._failed(entry, self._clock())
+            log.warning("sync failed: source not read", extra={"error": str(exc)})
+            return
+        if fresh is None or _deleting(fresh.body):
+            return
+        entry = fresh
         started = self._clock()
         state = entry.state
         entry.state = replace(state, last_attempt=started, handled_request=state.requested)
@@ -167,6 +215,21 @@ class Reconciler:
             "discovered": result.status.get("discoveredModels"),
             "seconds": round(self._clock() - started, 3),
         })
+
+    async def _refresh(self, entry: SourceEntry) -> SourceEntry | None:
+        """The source as stored now (a GET): the watch may have missed its deletion or its
+        recreation (after a re-list kopf sends no DELETED). Gone or another uid: the entry is
+        dropped (a newer object is taken as a new source, rescheduled when this worker finishes)."""
+        body = await self._kube.get_source(entry.name)
+        if body is None or _uid(body) != _uid(entry.body):
+            if self.table.get(entry.name) is entry:
+                self._forget(entry.name, "source gone before its sync: dropped")
+                if body is not None:
+                    self.on_source_event(None, body)
+            return None
+        if self.table.get(entry.name) is not entry:
+            return None  # replaced by a watch event while we read; that entry is synced on its own
+        return observe(entry, body)
 
     def _source_gone(self, entry: SourceEntry, uid: str | None, exc: SourceGoneError) -> None:
         """Deleted, or recreated under the same name, while we synced: this sync's result is dropped.
@@ -219,6 +282,10 @@ class Reconciler:
         changed = sorted(k for k in {*before, *status} if before.get(k) != status.get(k))
         entry.status = dict(status)
         log.debug("status written", extra={"status": status.get("status"), "changed": ",".join(changed)})
+
+
+def _deleting(body: Mapping[str, Any]) -> bool:
+    return bool((body.get("metadata") or {}).get("deletionTimestamp"))
 
 
 def _uid(body: Mapping[str, Any]) -> str | None:

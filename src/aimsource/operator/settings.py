@@ -89,5 +89,13 @@ class OperatorSettings:
     """Seconds a leader's Lease stays valid without renewal; a standby takes over within about
     this long after the leader dies. Default: 15."""
 
+    resync_interval: float = 600.0
+    """Seconds between two reconciles of the model index and the source table against paged
+    LISTs (also done after every re-list of kopf's watch). Default: 600."""
+
+    crd_wait: float = 120.0
+    """Seconds the operator waits at start-up for its CRDs to be served before it exits with an
+    error naming the missing one. Default: 120."""
+
     identity: str = ""
     """This replica's name in the Lease; empty means ``<hostname>-<pid>``. Default: empty."""
