@@ -127,7 +127,7 @@ _OPTIONS = (
         "--lease-duration",
         "lease_duration",
         "AIMSOURCE_LEASE_DURATION",
-        "how long a Lease stays valid without renewal (default: 15s)",
+        "how long a Lease stays valid without renewal (default: 20s)",
         "DURATION",
     ),
     _Option(

@@ -120,13 +120,27 @@ def run_operator(settings: OperatorSettings) -> int:
         raise OperatorStartError(str(exc)) from None
 
 
+RENEW_DEADLINE = 0.75
+RETRY_PERIOD = 0.10
+LATENCY_BUDGET = 0.15
+STALL_TOLERANCE_SHARE = RENEW_DEADLINE - RETRY_PERIOD - LATENCY_BUDGET
+"""Shares of the lease duration. The holder stops leading when no renewal succeeded for the renew
+deadline, and renews every retry period; so its loop may stall (a long synchronous step, CPU
+throttling under the Deployment's limit) for the deadline, less one retry period, less the time a
+renewal takes (GET + PUT; LATENCY_BUDGET, measured under a starved loop on a real API server at
+well under a second: tests/realkube/test_semantics_lease.py) without losing the Lease. With the
+default 20 s: renew deadline 15 s, retry 2 s, a stall of up to 10 s is harmless, and a standby
+takes over 20 s after the leader died (5 s after the leader has stopped syncing)."""
+STALL_TOLERANCE = OperatorSettings.lease_duration * STALL_TOLERANCE_SHARE
+
+
 def _lease_settings(settings: OperatorSettings) -> LeaseSettings:
-    """client-go's proportions (15 s lease, 10 s renew deadline, 2 s retry) scaled to the duration."""
     duration = settings.lease_duration
     return LeaseSettings(
         namespace=settings.namespace, name=settings.lease_name,
         identity=settings.identity or default_identity(),
-        lease_duration=duration, renew_deadline=duration * 2 / 3, retry_period=duration * 2 / 15,
+        lease_duration=duration, renew_deadline=duration * RENEW_DEADLINE,
+        retry_period=duration * RETRY_PERIOD,
     )
 
 

@@ -85,9 +85,10 @@ class OperatorSettings:
     """Name of the coordination.k8s.io/v1 Lease in the operator namespace. Default:
     ``aimsource-leader``."""
 
-    lease_duration: float = 15.0
+    lease_duration: float = 20.0
     """Seconds a leader's Lease stays valid without renewal; a standby takes over within about
-    this long after the leader dies. Default: 15."""
+    this long after the leader dies. The renew deadline is 3/4 of it and the retry period 1/10,
+    so that the leader's event loop may stall for half of it without losing the Lease. Default: 20."""
 
     resync_interval: float = 600.0
     """Seconds between two reconciles of the model index and the source table against paged
