@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import aiohttp
 from yarl import URL
 
+from aimsource.domain.listings import StaleListing
 from aimsource.domain.references import ImageRef
 from aimsource.registry.auth import AuthScope, AuthState, auth_flow
 from aimsource.registry.credentials import Credential
@@ -67,6 +68,8 @@ class TagListing:
     """Tags in the registry's order, each once."""
     truncated: bool = False
     """True when the page cap or the tag cap stopped the listing before the registry's last tag."""
+    stale: StaleListing | None = None
+    """Set only by a cache answering in place of a failed listing (never by this client)."""
 
 
 @dataclass(frozen=True)
