@@ -14,6 +14,7 @@ from aimsource.cli import CliError
 from aimsource.cli.aio import run_async
 from aimsource.cli.manifests import read_sources
 from aimsource.cli.progress import progress_printer
+from aimsource.cli.ratelimits import RateLimitRecorder
 from aimsource.cli.registry_options import (
     add_registry_flags,
     check_files,
@@ -66,8 +67,10 @@ def run(args: argparse.Namespace) -> int:
     check_files(args)
     from aimsource.sync.engine import sync_source
 
+    ratelimits = RateLimitRecorder()
+
     async def go() -> Any:
-        async with open_lister(args) as lister:
+        async with open_lister(args, observer=ratelimits) as lister:
             return await sync_source(
                 doc.body,
                 lister=lister,
@@ -83,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
     result = run_async(go())
     name = doc.name or doc.label
     if args.output == "table":
-        print(preview_table(name, result))
+        print(preview_table(name, result, ratelimits=ratelimits.lines()))
     else:
-        print(dump(preview_document(result), args.output))
+        print(dump(preview_document(result, registries=ratelimits.document()), args.output))
     # The preview itself succeeded either way; exit 1 only when the source could create nothing.
     return 1 if result.status.get("status") == "Failed" else 0

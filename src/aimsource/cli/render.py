@@ -12,8 +12,9 @@ from aimsource.domain.planning import LIMITED, NotCreated
 from aimsource.sync.engine import SyncResult
 
 
-def preview_document(result: SyncResult) -> dict[str, Any]:
-    """The `preview -o json` object: models to create, status, tag decisions, images left out."""
+def preview_document(result: SyncResult, *, registries: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The `preview -o json` object: models to create, status, tag decisions, images left out,
+    and the rate limits registries announced (`registries`, empty when none did)."""
     plan = result.plan
     models = [
         {"name": c.name, "image": c.image, "selector": c.selector} for c in (plan.to_create if plan else ())
@@ -24,7 +25,13 @@ def preview_document(result: SyncResult) -> dict[str, Any]:
         for d in outcome.decisions
     ]
     not_created = [_not_created(n) for n in (plan.not_created if plan else ())]
-    return {"models": models, "status": result.status, "tags": tags, "notCreated": not_created}
+    return {
+        "models": models,
+        "status": result.status,
+        "tags": tags,
+        "notCreated": not_created,
+        "registries": [dict(r) for r in registries],
+    }
 
 
 def _not_created(entry: NotCreated) -> dict[str, Any]:
@@ -70,7 +77,7 @@ def status_lines(name: str, status: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def preview_table(name: str, result: SyncResult) -> str:
+def preview_table(name: str, result: SyncResult, *, ratelimits: Sequence[str] = ()) -> str:
     doc = preview_document(result)
     parts = ["\n".join(status_lines(name, result.status))]
     if doc["models"]:
@@ -121,6 +128,8 @@ def preview_table(name: str, result: SyncResult) -> str:
                 )
             )
         )
+    if ratelimits:
+        parts.append("Registry rate limits:\n" + _indent("\n".join(ratelimits)))
     return "\n\n".join(parts)
 
 
