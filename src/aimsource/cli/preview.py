@@ -7,10 +7,11 @@ empty cluster would do.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping
 from typing import Any
 
-from aimsource.cli import CliError
+from aimsource.cli import CliError, few_collections
 from aimsource.cli.aio import run_async
 from aimsource.cli.manifests import read_sources
 from aimsource.cli.progress import progress_printer
@@ -22,7 +23,7 @@ from aimsource.cli.registry_options import (
     load_credentials,
     open_lister,
 )
-from aimsource.cli.render import dump, preview_document, preview_table
+from aimsource.cli.render import write_preview
 from aimsource.domain.planning import ExistingModel
 
 
@@ -83,11 +84,10 @@ def run(args: argparse.Namespace) -> int:
                 explain=True,
             )
 
-    result = run_async(go())
-    name = doc.name or doc.label
-    if args.output == "table":
-        print(preview_table(name, result, ratelimits=ratelimits.lines()))
-    else:
-        print(dump(preview_document(result, registries=ratelimits.document()), args.output))
+    with few_collections():
+        result = run_async(go())
+    # Written piece by piece: the decisions of a 100,000-tag listing are never one string.
+    write_preview(sys.stdout, doc.name or doc.label, result, args.output,
+                  registries=ratelimits.document(), ratelimits=ratelimits.lines())
     # The preview itself succeeded either way; exit 1 only when the source could create nothing.
     return 1 if result.status.get("status") == "Failed" else 0

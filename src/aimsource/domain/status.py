@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aimsource.domain.moved import MovedTag
-from aimsource.domain.planning import CONFLICT, LIMITED, REFUSED, NotCreated, Plan
+from aimsource.domain.planning import CONFLICT, REFUSED, NotCreated, Plan, uncapped
 from aimsource.domain.selection import SelectorOutcome
 from aimsource.domain.spec import Problem
 
@@ -85,7 +85,7 @@ def build_status(
     prev = previous or {}
     failures = [(o.selector.written, error) for o in outcomes if (error := o.failed) is not None]
 
-    missed = [n for n in plan.not_created if n.kind != LIMITED] if plan is not None else []
+    missed = list(uncapped(plan.not_created)) if plan is not None else []
     stale = [o for o in outcomes if o.stale is not None and o.failed is None]
     if problems:
         status, reason = FAILED, "InvalidSpec"
@@ -232,13 +232,12 @@ def _selector_status(
     missed: Sequence[NotCreated] = (),
     moved: Sequence[MovedTag] = (),
 ) -> dict[str, Any]:
-    selected = outcome.selected
     entry: dict[str, Any] = {
         "reference": outcome.selector.written,
         "tagsListed": outcome.listed,
-        "matched": len(selected),
-        "created": sum(1 for d in selected if str(d.image) in images_with_model),
-        "skipped": sum(1 for d in outcome.decisions if d.decision in ("not-a-version", "signature")),
+        "matched": len(outcome.selected),
+        "created": sum(1 for key in outcome.selected_keys() if key in images_with_model),
+        "skipped": outcome.tally("not-a-version", "signature"),
         "truncated": outcome.truncated,
     }
     if outcome.stale is not None and outcome.failed is None:
