@@ -231,7 +231,9 @@ def _field(obj: Any, name: str, kind: type, *, where: str = "") -> Any:
 
 
 def _kind(kind: type) -> str:
-    return {str: "a string", list: "a list"}.get(kind, "an object")
+    if kind is str:
+        return "a string"
+    return "a list" if kind is list else "an object"
 
 
 def _show(value: object, limit: int = 80) -> str:
