@@ -126,6 +126,8 @@ class Receiver:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/hooks/{provider}/{token}", self.handle)
+        app.router.add_post("/hooks/{provider}", self.handle)  # no token: 401, not 404
+        app.router.add_post("/hooks/{provider}/", self.handle)
         return app
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -151,7 +153,7 @@ class Receiver:
         token = self._token()
         if token is None:
             return 503, NO_TOKEN, "the webhook token is not available"
-        given = request.match_info["token"].encode()
+        given = request.match_info.get("token", "").encode()
         if not hmac.compare_digest(given, token):
             return 401, UNAUTHORIZED, "unauthorized"
         body = await _read_limited(request)
