@@ -1,6 +1,8 @@
 """Push events in the reconciler: routed to covering sources, synced incrementally by a worker,
 or turned into a full sync that the minimum interval still holds."""
 
+# ruff: noqa: F811 - the fixtures of test_reconciler are imported and used by name
+
 from __future__ import annotations
 
 from aimsource.domain.push_payloads import Push
