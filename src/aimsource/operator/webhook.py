@@ -59,10 +59,11 @@ NO_TOKEN = "no_token"
 
 @dataclass(frozen=True)
 class ReceiverSettings:
-    rate: float = 5.0
-    """Requests per second one client address may send on average. Default: 5."""
-    burst: int = 20
-    """Requests one client address may send at once. Default: 20."""
+    rate: float = 10.0
+    """Requests per second one client address may send on average. Default: 10 (a busy
+    distribution registry sends one notification per pushed manifest)."""
+    burst: int = 50
+    """Requests one client address may send at once. Default: 50."""
     max_clients: int = 4096
     """Client addresses remembered by the rate limiter; the least recently seen goes first."""
 
