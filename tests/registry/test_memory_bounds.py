@@ -162,7 +162,7 @@ def test_the_default_cap_keeps_a_million_tag_listing_small(tmp_path: Path, fault
 def test_preview_of_a_million_tag_repository_is_truncated_at_the_cap(
     tmp_path: Path, fault_front: FaultFront
 ) -> None:
-    """The whole CLI: the figure printed includes deciding, planning and rendering 100,000 tags."""
+    """The whole CLI: the figure includes deciding, planning and rendering 100,000 tags."""
     fault_front.inject(Fault.pages(250_000), path="tags/list", times=4)
     run = preview(tmp_path, fault_front)
     figure = run.peak_rss / MiB
@@ -171,3 +171,33 @@ def test_preview_of_a_million_tag_repository_is_truncated_at_the_cap(
     assert found["truncated"] is True
     assert found["tagsListed"] == 100_000
     assert "truncated at the cap of 100000 tags" in run.stderr
+    assert len(run.output["tags"]) == 100_000  # type: ignore[arg-type]  # every decision was printed
+    assert run.peak_rss < 200 * MiB
+
+
+def test_sync_of_a_million_tag_repository_within_200_mib(tmp_path: Path, fault_front: FaultFront) -> None:
+    """`aimsource sync --out`: listing, deciding and planning 100,000 tags, writing maxModels models."""
+    fault_front.inject(Fault.pages(250_000), path="tags/list", times=4)
+    source = tmp_path / "source.yaml"
+    source.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "aim.eai.amd.com/v1alpha1",
+                "kind": "AIMClusterModelSource",
+                "metadata": {"name": "hostile", "uid": "0b1c2d3e-0000-4000-8000-000000000000"},
+                "spec": {"registry": fault_front.host, "images": [QWEN], "maxModels": 5},
+            }
+        )
+    )
+    out = tmp_path / "models"
+    command = [sys.executable, "-m", "aimsource", "sync", str(source), "--out", str(out), "-o", "json"]
+    returncode, stdout, stderr, peak = measured(
+        tmp_path, command, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    )
+    print(f"\npeak RSS of `aimsource sync --out` on a 1M-tag repository (cap 100,000): {peak / MiB:.1f} MiB")
+    [status] = json.loads(stdout).values()
+    assert (returncode, status["status"]) == (0, "Ready"), stderr
+    assert status["selectors"][0]["tagsListed"] == 100_000, stderr
+    assert status["selectors"][0]["matched"] == 100_000
+    assert len(list(out.iterdir())) == 5
+    assert peak < 200 * MiB

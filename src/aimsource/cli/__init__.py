@@ -8,9 +8,11 @@ the subcommand so that `aimsource check` starts fast.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 
 class CliError(Exception):
@@ -19,6 +21,22 @@ class CliError(Exception):
     def __init__(self, message: str, *, code: int = 2) -> None:
         super().__init__(message)
         self.code = code
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Collect the young generation less often while a sync runs, then as before.
+
+    Deciding and planning a listing of tens of thousands of tags makes that many short-lived
+    objects and almost no reference cycles; the default threshold (700) runs a collection every
+    few hundred of them, for a tenth of the sync's time and nothing to free.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def build_parser() -> argparse.ArgumentParser:

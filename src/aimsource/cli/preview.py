@@ -7,10 +7,11 @@ empty cluster would do.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping
 from typing import Any
 
-from aimsource.cli import CliError
+from aimsource.cli import CliError, few_collections
 from aimsource.cli.aio import run_async
 from aimsource.cli.manifests import read_sources
 from aimsource.cli.progress import progress_printer
@@ -21,7 +22,7 @@ from aimsource.cli.registry_options import (
     load_credentials,
     open_lister,
 )
-from aimsource.cli.render import dump, preview_document, preview_table
+from aimsource.cli.render import write_preview
 from aimsource.domain.planning import ExistingModel
 
 
@@ -80,11 +81,9 @@ def run(args: argparse.Namespace) -> int:
                 explain=True,
             )
 
-    result = run_async(go())
-    name = doc.name or doc.label
-    if args.output == "table":
-        print(preview_table(name, result))
-    else:
-        print(dump(preview_document(result), args.output))
+    with few_collections():
+        result = run_async(go())
+    # Written piece by piece: the decisions of a 100,000-tag listing are never one string.
+    write_preview(sys.stdout, doc.name or doc.label, result, args.output)
     # The preview itself succeeded either way; exit 1 only when the source could create nothing.
     return 1 if result.status.get("status") == "Failed" else 0

@@ -2,29 +2,118 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TextIO
 
 import yaml
 
 from aimsource.domain.planning import LIMITED, NotCreated
+from aimsource.domain.selection import Decisions
 from aimsource.sync.engine import SyncResult
 
 
 def preview_document(result: SyncResult) -> dict[str, Any]:
     """The `preview -o json` object: models to create, status, tag decisions, images left out."""
+    return {key: list(value()) if rows else value for key, value, rows in _preview_fields(result)}
+
+
+# A field of a streamed object: (key, value, rows). When `rows` is True, `value` is a function
+# giving the items of a list one by one: a preview of a 100,000-tag repository has 100,000 of them,
+# which are written as they are made rather than built into one document first.
+_Field = tuple[str, Any, bool]
+
+
+def _preview_fields(result: SyncResult) -> list[_Field]:
     plan = result.plan
-    models = [
-        {"name": c.name, "image": c.image, "selector": c.selector} for c in (plan.to_create if plan else ())
-    ]
-    tags = [
-        {"image": str(d.image), "decision": d.decision, "reason": d.reason}
-        for outcome in result.outcomes
-        for d in outcome.decisions
-    ]
-    not_created = [_not_created(n) for n in (plan.not_created if plan else ())]
-    return {"models": models, "status": result.status, "tags": tags, "notCreated": not_created}
+
+    def models() -> Iterator[dict[str, Any]]:
+        for c in plan.to_create if plan else ():
+            yield {"name": c.name, "image": c.image, "selector": c.selector}
+
+    def tags() -> Iterator[dict[str, Any]]:
+        for image, decision, reason in _decision_rows(result):
+            yield {"image": image, "decision": decision, "reason": reason}
+
+    def not_created() -> Iterator[dict[str, Any]]:
+        return map(_not_created, plan.not_created if plan else ())
+
+    return [("models", models, True), ("status", result.status, False), ("tags", tags, True),
+            ("notCreated", not_created, True)]  # fmt: skip
+
+
+def _decision_rows(result: SyncResult) -> Iterator[tuple[str, str, str]]:
+    for outcome in result.outcomes:
+        if isinstance(outcome.decisions, Decisions):
+            yield from outcome.decisions.rows()
+        else:
+            for d in outcome.decisions:
+                yield str(d.image), d.decision, d.reason
+
+
+def write_preview(out: TextIO, name: str, result: SyncResult, fmt: str) -> None:
+    """What `aimsource preview` prints, written piece by piece (the same text as
+    `preview_table`, or `dump(preview_document(...))` and a newline)."""
+    if fmt == "table":
+        _write_preview_table(out, name, result)
+    elif fmt == "json":
+        _write_json(out, _preview_fields(result))
+    else:
+        _write_yaml(_Trimmed(out), _preview_fields(result))
+    out.write("\n")
+
+
+def _write_json(out: TextIO, fields: Sequence[_Field]) -> None:
+    """`json.dumps({...}, indent=2)` of the fields, written item by item."""
+    out.write("{")
+    for position, (key, value, rows) in enumerate(fields):
+        out.write(("\n  " if position == 0 else ",\n  ") + json.dumps(key) + ": ")
+        if not rows:
+            out.write(json.dumps(value, indent=2).replace("\n", "\n  "))
+            continue
+        empty = True
+        for item in value():
+            out.write(
+                ("[\n    " if empty else ",\n    ") + json.dumps(item, indent=2).replace("\n", "\n    ")
+            )
+            empty = False
+        out.write("[]" if empty else "\n  ]")
+    out.write("\n}" if fields else "}")
+
+
+def _write_yaml(out: _Trimmed, fields: Sequence[_Field]) -> None:
+    """`yaml.safe_dump({...}, sort_keys=False)` of the fields, written item by item: a list in a
+    block mapping is not indented, so each item dumps as a one-item list at the same column."""
+    for key, value, rows in fields:
+        if not rows:
+            out.write(yaml.safe_dump({key: value}, sort_keys=False))
+            continue
+        items = iter(value())
+        first = next(items, _END)
+        out.write(yaml.safe_dump({key: [] if first is _END else [first]}, sort_keys=False))
+        for item in items:
+            out.write(yaml.safe_dump([item], sort_keys=False))
+
+
+_END = object()
+
+
+class _Trimmed:
+    """A writer that drops the trailing newlines of what was written (as `.rstrip("\n")`)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._pending = ""
+
+    def write(self, text: str) -> None:
+        kept = text.rstrip("\n")
+        if kept:
+            self._out.write(self._pending + kept)
+            self._pending = text[len(kept) :]
+        else:
+            self._pending += text
 
 
 def _not_created(entry: NotCreated) -> dict[str, Any]:
@@ -71,57 +160,60 @@ def status_lines(name: str, status: Mapping[str, Any]) -> list[str]:
 
 
 def preview_table(name: str, result: SyncResult) -> str:
-    doc = preview_document(result)
-    parts = ["\n".join(status_lines(name, result.status))]
-    if doc["models"]:
-        parts.append(
-            "Would create:\n"
-            + _indent(
-                table(
-                    ["NAME", "IMAGE", "SELECTOR"],
-                    [[m["name"], m["image"], m["selector"]] for m in doc["models"]],
-                )
-            )
-        )
+    out = io.StringIO()
+    _write_preview_table(out, name, result)
+    return out.getvalue()
+
+
+def _write_preview_table(out: TextIO, name: str, result: SyncResult) -> None:
+    plan = result.plan
+    out.write("\n".join(status_lines(name, result.status)))
+    if plan is not None and plan.to_create:
+        out.write("\n\nWould create:\n")
+        rows = [[c.name, c.image, c.selector] for c in plan.to_create]
+        _write_table(out, ["NAME", "IMAGE", "SELECTOR"], lambda: iter(rows))
     else:
-        parts.append("Would create: nothing")
-    if doc["notCreated"]:
-        parts.append(
-            "Not created:\n"
-            + _indent(table(["IMAGE", "REASON"], [[n["image"], n["reason"]] for n in doc["notCreated"]]))
-        )
+        out.write("\n\nWould create: nothing")
+    if plan is not None and plan.not_created:
+        out.write("\n\nNot created:\n")
+        missing = plan.not_created
+        _write_table(out, ["IMAGE", "REASON"], lambda: ((n.candidate.image, n.reason) for n in missing))
     selectors = result.status.get("selectors", [])
     if selectors:
-        parts.append(
-            "Selectors:\n"
-            + _indent(
-                table(
-                    ["REFERENCE", "LISTED", "MATCHED", "SKIPPED", "TRUNCATED", "ERROR"],
-                    [
-                        [
-                            s.get("reference"),
-                            s.get("tagsListed"),
-                            s.get("matched"),
-                            s.get("skipped"),
-                            "yes" if s.get("truncated") else "",
-                            _error_text(s.get("error")),
-                        ]
-                        for s in selectors
-                    ],
-                )
-            )
-        )
-    if doc["tags"]:
-        parts.append(
-            "Tags:\n"
-            + _indent(
-                table(
-                    ["IMAGE", "DECISION", "REASON"],
-                    [[t["image"], t["decision"], t["reason"]] for t in doc["tags"]],
-                )
-            )
-        )
-    return "\n\n".join(parts)
+        out.write("\n\nSelectors:\n")
+        headers = ["REFERENCE", "LISTED", "MATCHED", "SKIPPED", "TRUNCATED", "ERROR"]
+        rows = [
+            [
+                s.get("reference"),
+                s.get("tagsListed"),
+                s.get("matched"),
+                s.get("skipped"),
+                "yes" if s.get("truncated") else "",
+                _error_text(s.get("error")),
+            ]
+            for s in selectors
+        ]
+        _write_table(out, headers, lambda: iter(rows))
+    if any(o.decisions for o in result.outcomes):
+        out.write("\n\nTags:\n")
+        _write_table(out, ["IMAGE", "DECISION", "REASON"], lambda: _decision_rows(result))
+
+
+def _write_table(out: TextIO, headers: Sequence[str], rows: Callable[[], Iterator[Sequence[object]]]) -> None:
+    """`_indent(table(headers, rows))` without holding the cells: one pass measures the columns,
+    a second writes the lines."""
+    widths = [len(h) for h in headers]
+    for row in rows():
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], len(_cell(value)))
+    lines = itertools.chain([headers], rows())
+    for position, row in enumerate(lines):
+        line = "  ".join(_cell(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        out.write(("" if position == 0 else "\n") + _indent(line))
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 def _error_text(error: Any) -> str:

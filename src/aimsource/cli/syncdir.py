@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aimsource.cli import CliError
+from aimsource.cli import CliError, few_collections
 from aimsource.cli.aio import run_async
 from aimsource.cli.manifests import read_sources
 from aimsource.cli.progress import progress_printer
@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         return statuses
 
     try:
-        statuses = run_async(go())
+        with few_collections():
+            statuses = run_async(go())
     except StoreError as exc:
         raise CliError(str(exc)) from None
     if args.output == "text":

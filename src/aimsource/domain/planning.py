@@ -19,13 +19,14 @@ rule of product.md "Models, limits and the append-only rule" is testable without
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import overload
 
 from aimsource.domain.naming import model_name
 from aimsource.domain.references import ImageRef, model_image
-from aimsource.domain.selection import SelectorOutcome
+from aimsource.domain.selection import SelectorOutcome, image_ref
 
 LIMIT_REASON = "maxModels limit reached"
 
@@ -97,7 +98,8 @@ class Plan:
     """Creation order: round-robin across selectors in spec order, newest first within one."""
     existing: tuple[Candidate, ...]
     """Selected images that already have a model (anyone's)."""
-    not_created: tuple[NotCreated, ...]
+    not_created: Sequence[NotCreated]
+    """A tuple, or as planned a `NotCreatedList` (which builds its capped entries when read)."""
     available: int
     """Distinct selected images."""
     owned_before: int
@@ -110,11 +112,28 @@ class Plan:
     @property
     def capped(self) -> int:
         """Selected images that have no model because of `maxModels`."""
+        if isinstance(self.not_created, NotCreatedList):
+            return self.not_created.capped
         return sum(1 for n in self.not_created if n.capped)
 
 
 def candidate_for(ref: ImageRef, *, selector_index: int, selector: str) -> Candidate:
     return Candidate(ref=ref, selector_index=selector_index, selector=selector)
+
+
+def _candidate(ref: ImageRef, key: str, selector_index: int, selector: str) -> Candidate:
+    """`candidate_for` with the key already known, without the frozen dataclass's per-field
+    object.__setattr__: planning makes one per selected image, tens of thousands for a broad one."""
+    candidate = object.__new__(Candidate)
+    candidate.__dict__.update(ref=ref, selector_index=selector_index, selector=selector, key=key)
+    return candidate
+
+
+def _capped(candidate: Candidate, reason: str) -> NotCreated:
+    """NotCreated(candidate, reason) (kind LIMITED, the class defaults), built as `_candidate` is."""
+    entry = object.__new__(NotCreated)
+    entry.__dict__.update(candidate=candidate, reason=reason)
+    return entry
 
 
 def name_conflict(candidate: Candidate, existing_image: str) -> NotCreated:
@@ -138,6 +157,97 @@ def refused(candidate: Candidate, api_reason: str, message: str) -> NotCreated:
     )
 
 
+# A selected image without a model yet, before it is a Candidate: (key, reference or None, tag,
+# which queue). Candidates are made only for the images a sync may create; the others, often tens
+# of thousands, stay tuples until someone reads them (see `NotCreatedList`).
+_Entry = tuple[str, ImageRef | None, str, int]
+
+
+@dataclass(frozen=True)
+class _Queue:
+    repository: ImageRef
+    selector_index: int
+    selector: str
+
+    def candidate(self, entry: _Entry) -> Candidate:
+        key, ref, tag, _ = entry
+        return _candidate(ref or image_ref(self.repository, tag), key, self.selector_index, self.selector)
+
+
+class NotCreatedList(Sequence[NotCreated]):
+    """`Plan.not_created` as planned: the name conflicts, then every image left out by
+    `maxModels`, made into `NotCreated` entries only when read.
+
+    Compares equal to the tuple of its entries; adding a sequence to it gives that tuple.
+    """
+
+    __slots__ = ("_conflicts", "_entries", "_queues", "_reason")
+
+    def __init__(
+        self, conflicts: Sequence[NotCreated], queues: Sequence[_Queue], entries: list[_Entry], reason: str
+    ) -> None:
+        self._conflicts = tuple(conflicts)
+        self._queues = queues
+        self._entries = entries
+        self._reason = reason
+
+    @property
+    def capped(self) -> int:
+        return len(self._entries)
+
+    @property
+    def uncapped(self) -> tuple[NotCreated, ...]:
+        """The entries that are not `maxModels`' doing."""
+        return self._conflicts
+
+    def __len__(self) -> int:
+        return len(self._conflicts) + len(self._entries)
+
+    @overload
+    def __getitem__(self, index: int) -> NotCreated: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[NotCreated, ...]: ...
+    def __getitem__(self, index: int | slice) -> NotCreated | tuple[NotCreated, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        if index < 0:
+            index += len(self)
+        if 0 <= index < len(self._conflicts):
+            return self._conflicts[index]
+        return self._capped(self._entries[index - len(self._conflicts)])
+
+    def __iter__(self) -> Iterator[NotCreated]:
+        yield from self._conflicts
+        yield from map(self._capped, self._entries)
+
+    def _capped(self, entry: _Entry) -> NotCreated:
+        return _capped(self._queues[entry[3]].candidate(entry), self._reason)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __add__(self, other: Sequence[NotCreated]) -> tuple[NotCreated, ...]:
+        return (*self, *other)
+
+    def __radd__(self, other: Sequence[NotCreated]) -> tuple[NotCreated, ...]:
+        return (*other, *self)
+
+    def __repr__(self) -> str:  # a plan must not print 100,000 entries
+        return f"<{len(self._conflicts)} conflicts, {len(self._entries)} capped>"
+
+
+def uncapped(not_created: Sequence[NotCreated]) -> Sequence[NotCreated]:
+    """The entries of `not_created` that are not `maxModels`' doing, without reading the others."""
+    if isinstance(not_created, NotCreatedList):
+        return not_created.uncapped
+    return [n for n in not_created if n.kind != LIMITED]
+
+
 def plan_sync(
     outcomes: Sequence[SelectorOutcome],
     *,
@@ -150,58 +260,61 @@ def plan_sync(
     seen: set[str] = set()
     existing: list[Candidate] = []
     foreign = 0
-    queues: list[list[Candidate]] = []
+    queues: list[_Queue] = []
+    waiting: list[list[_Entry]] = []
     for outcome in sorted(outcomes, key=lambda o: o.selector.index):
-        if outcome.failed is not None:
+        ref = outcome.selector.ref
+        if outcome.failed is not None or ref is None:
             continue
-        queue: list[Candidate] = []
-        for decision in outcome.selected:
-            candidate = candidate_for(
-                decision.image,
-                selector_index=outcome.selector.index,
-                selector=outcome.selector.written,
-            )
-            if candidate.key in seen:
+        queue = _Queue(ref, outcome.selector.index, outcome.selector.written)
+        number = len(queues)
+        entries: list[_Entry] = []
+        for key, image, tag in outcome.selected_entries():
+            if key in seen:
                 continue
-            seen.add(candidate.key)
-            model = existing_by_image.get(candidate.key)
+            seen.add(key)
+            model = existing_by_image.get(key)
             if model is None:
-                queue.append(candidate)
+                entries.append((key, image, tag, number))
                 continue
-            existing.append(candidate)
+            existing.append(queue.candidate((key, image, tag, number)))
             if model.source != source_name:
                 foreign += 1
         queues.append(queue)
+        waiting.append(entries)
 
     taken_names = {model.name: model.image for model in existing_by_image.values()}
     budget = max(0, max_models - owned)
     to_create: list[Candidate] = []
-    not_created: list[NotCreated] = []
-    for candidate in _round_robin(queues):
-        if len(to_create) >= budget:
-            not_created.append(NotCreated(candidate, f"{LIMIT_REASON} ({max_models})"))
-            continue
+    conflicts: list[NotCreated] = []
+    order = _round_robin(waiting)
+    taken = 0
+    while taken < len(order) and len(to_create) < budget:
+        entry = order[taken]
+        taken += 1
+        candidate = queues[entry[3]].candidate(entry)
         holder = taken_names.get(candidate.name)
         if holder is not None:
-            not_created.append(name_conflict(candidate, holder))
+            conflicts.append(name_conflict(candidate, holder))
         else:
             to_create.append(candidate)
             taken_names[candidate.name] = candidate.key
+    capped = order[taken:]
 
     return Plan(
         to_create=tuple(to_create),
         existing=tuple(existing),
-        not_created=tuple(not_created),
+        not_created=NotCreatedList(conflicts, queues, capped, f"{LIMIT_REASON} ({max_models})"),
         available=len(seen),
         owned_before=owned,
         foreign=foreign,
-        limit_reached=any(n.capped for n in not_created),
+        limit_reached=bool(capped),
     )
 
 
-def _round_robin(queues: Sequence[Sequence[Candidate]]) -> list[Candidate]:
+def _round_robin(queues: Sequence[Sequence[_Entry]]) -> list[_Entry]:
     """First of each queue in order, then the second of each, and so on."""
-    order: list[Candidate] = []
+    order: list[_Entry] = []
     depth = max((len(q) for q in queues), default=0)
     for position in range(depth):
         order.extend(q[position] for q in queues if position < len(q))

@@ -10,15 +10,22 @@ in that order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Literal, overload
 
 from aimsource.domain.constraints import Constraints, parse_constraints
 from aimsource.domain.errors import InvalidConstraintError, InvalidReferenceError
 from aimsource.domain.references import DOCKER_HUB, ImageRef, is_valid_tag, parse_reference
 from aimsource.domain.spec import SourceSpec
-from aimsource.domain.versions import Version, parse_version
+from aimsource.domain.versions import (
+    Version,
+    VersionKey,
+    parse_version,
+    plain_release_key,
+    version_key,
+)
 
 Decision = Literal["selected", "not-a-version", "out-of-range", "signature", "excluded"]
 
@@ -66,7 +73,8 @@ class SelectorOutcome:
     """What the registry phase learned about one selector."""
 
     selector: Selector
-    decisions: tuple[TagDecision, ...] = ()
+    decisions: Sequence[TagDecision] = field(default=(), repr=False)
+    """A tuple, or the compact `Decisions` of a sync (which does not print its 100,000 tags)."""
     listed: int = 0
     truncated: bool = False
     error: SelectorError | None = None
@@ -78,8 +86,31 @@ class SelectorOutcome:
         return self.selector.error or self.error
 
     @property
-    def selected(self) -> tuple[TagDecision, ...]:
+    def selected(self) -> Sequence[TagDecision]:
+        if isinstance(self.decisions, Decisions):
+            return self.decisions.selected
         return tuple(d for d in self.decisions if d.decision == "selected")
+
+    def selected_entries(self) -> Iterator[tuple[str, ImageRef | None, str]]:
+        """(canonical image, reference, tag) of each selected decision, in order. The reference is
+        None when only the tag is kept: it is then `image_ref(self.selector.ref, tag)`."""
+        if isinstance(self.decisions, Decisions):
+            prefix = self.decisions.repository.key + ":"
+            return ((prefix + tag, None, tag) for tag in self.decisions.selected_tags())
+        return ((str(d.image), d.image, d.image.tag or "") for d in self.selected)
+
+    def selected_keys(self) -> Iterator[str]:
+        """The canonical image (`registry/repository:tag`) of each selected decision."""
+        if isinstance(self.decisions, Decisions):
+            prefix = self.decisions.repository.key + ":"
+            return (prefix + tag for tag in self.decisions.selected_tags())
+        return (str(d.image) for d in self.selected)
+
+    def tally(self, *decisions: Decision) -> int:
+        """How many of this selector's decisions are any of `decisions`."""
+        if isinstance(self.decisions, Decisions):
+            return self.decisions.tally(*decisions)
+        return sum(1 for d in self.decisions if d.decision in decisions)
 
 
 def build_selectors(spec: SourceSpec) -> list[Selector]:
@@ -145,67 +176,162 @@ def decide_tags(selector: Selector, tags: Sequence[str]) -> list[TagDecision]:
     (kept when no constraints apply) follow the versions, by name; the rest follow in the order
     out-of-range (newest first), not-a-version, signature, excluded.
     """
+    return list(decide_listing(selector, tags))
+
+
+# Decision codes of the compact form: "not-a-version" has two reasons, hence two codes.
+_SELECTED, _OUT_OF_RANGE, _INVALID_TAG, _NOT_SEMVER, _SIGNATURE, _EXCLUDED = range(6)
+_DECISIONS: tuple[Decision, ...] = (
+    "selected", "out-of-range", "not-a-version", "not-a-version", "signature", "excluded",
+)  # fmt: skip
+
+
+class Decisions(Sequence[TagDecision]):
+    """`decide_listing`'s answer: the decisions of one selector, in order, kept compactly.
+
+    A listing can hold 100,000 tags. Keeping a `TagDecision` (with its image and version) per
+    tag costs hundreds of bytes and microseconds each, for objects nobody reads in a sync: only the
+    tag and a decision code are kept; a `TagDecision` is built when one is asked for.
+    """
+
+    __slots__ = ("_codes", "_reasons", "_ref", "_selected", "_tags")
+
+    def __init__(self, ref: ImageRef, reasons: Sequence[str], tags: list[str], codes: bytes) -> None:
+        self._ref = ref
+        self._reasons = tuple(reasons)
+        self._tags = tags
+        self._codes = codes
+        # Selected tags come first: the selection is a prefix.
+        self._selected = len(codes) - len(codes.lstrip(bytes([_SELECTED])))
+
+    def __len__(self) -> int:
+        return len(self._tags)
+
+    @overload
+    def __getitem__(self, index: int) -> TagDecision: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[TagDecision]: ...
+    def __getitem__(self, index: int | slice) -> TagDecision | Sequence[TagDecision]:
+        if isinstance(index, slice):
+            return Decisions(self._ref, self._reasons, self._tags[index], self._codes[index])
+        return self._decision(self._tags[index], self._codes[index])
+
+    def __iter__(self) -> Iterator[TagDecision]:
+        return map(self._decision, self._tags, self._codes)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:  # a dataclass holding this must not print 100,000 decisions
+        return f"<{len(self)} decisions for {self._ref}, {self._selected} selected>"
+
+    def _decision(self, tag: str, code: int) -> TagDecision:
+        version = parse_version(tag) if code <= _OUT_OF_RANGE else None
+        return TagDecision(self._ref.with_tag(tag), _DECISIONS[code], self._reasons[code], version)
+
+    @property
+    def selected(self) -> Decisions:
+        end = self._selected
+        return Decisions(self._ref, self._reasons, self._tags[:end], self._codes[:end])
+
+    @property
+    def repository(self) -> ImageRef:
+        """The selector's reference; every decision's image is it with the decision's tag."""
+        return self._ref
+
+    def selected_tags(self) -> list[str]:
+        return self._tags[: self._selected]
+
+    def tally(self, *decisions: Decision) -> int:
+        """How many decisions are any of `decisions` (not Sequence.count: that counts one value)."""
+        return sum(self._codes.count(code) for code, d in enumerate(_DECISIONS) if d in decisions)
+
+    def rows(self) -> Iterator[tuple[str, Decision, str]]:
+        """(image, decision, reason) of each decision, in order, without building decisions."""
+        prefix = self._ref.key + ":"
+        reasons = self._reasons
+        for tag, code in zip(self._tags, self._codes, strict=True):
+            yield prefix + tag, _DECISIONS[code], reasons[code]
+
+
+def image_ref(repository: ImageRef, tag: str) -> ImageRef:
+    """`repository.with_tag(tag)`, without the frozen dataclass's per-field object.__setattr__:
+    planning makes one per image it reports, tens of thousands for a broad selector."""
+    image = object.__new__(ImageRef)
+    image.__dict__.update(registry=repository.registry, repository=repository.repository, tag=tag)
+    return image
+
+
+def decide_listing(selector: Selector, tags: Sequence[str]) -> Decisions:
+    """`decide_tags` in its compact form (see `Decisions`): what a sync keeps per selector."""
     ref = selector.ref
     if ref is None or selector.error is not None:
-        return []
-    unique = list(dict.fromkeys(tags))  # a registry may repeat a tag across pages
+        return Decisions(ref or ImageRef("", ""), ("",) * len(_DECISIONS), [], b"")
+    unique: Iterable[str] = dict.fromkeys(tags)  # a registry may repeat a tag across pages
     if ref.pinned:
         unique = [t for t in unique if t == ref.tag]
-    text = str(selector.constraints) if selector.constraints is not None else ""
-    reasons = (f"satisfies {text}", f"does not satisfy {text}")  # once per selector, not per tag
-    decisions = [_decide(selector, ref, tag, reasons) for tag in unique]
-    return _ordered(decisions)
-
-
-def _decide(selector: Selector, ref: ImageRef, tag: str, reasons: tuple[str, str]) -> TagDecision:
-    image = ref.with_tag(tag)
-    if selector.excluded:
-        return TagDecision(image, "excluded", f"repository {ref.repository} is excluded", None)
-    if is_signature_tag(tag):
-        return TagDecision(image, "signature", "signature, attestation or SBOM tag", None)
-    if not is_valid_tag(tag):
-        return TagDecision(image, "not-a-version", "not a valid tag", None)
-    version = parse_version(tag)
-    if ref.pinned:
-        return TagDecision(image, "selected", "pinned tag", version)
     constraints = selector.constraints
-    if constraints is None:
-        return TagDecision(image, "selected", "no version constraints", version)
-    if version is None:
-        return TagDecision(image, "not-a-version", "not a SemVer version", None)
-    if constraints.admits(version):
-        return TagDecision(image, "selected", reasons[0], version)
-    return TagDecision(image, "out-of-range", reasons[1], version)
-
-
-_GROUP: dict[Decision, int] = {
-    "selected": 0,
-    "out-of-range": 1,
-    "not-a-version": 2,
-    "signature": 3,
-    "excluded": 4,
-}
-
-
-def _ordered(decisions: list[TagDecision]) -> list[TagDecision]:
-    """Group by decision; within a group versions newest first, then non-versions by name.
-
-    Plain sorts with cheap keys rather than a comparison function: a listing can hold tens of
-    thousands of tags. Sorting is stable, so versions of equal precedence (`1.0.0`, `v1.0.0`)
-    keep name order.
-    """
-    ordered: list[TagDecision] = []
-    for group in sorted(_GROUP, key=_GROUP.__getitem__):
-        members = sorted((d for d in decisions if d.decision == group), key=_tag_name)
-        ordered += sorted((d for d in members if d.version is not None), key=_version, reverse=True)
-        ordered += [d for d in members if d.version is None]
-    return ordered
-
-
-def _tag_name(decision: TagDecision) -> str:
-    return decision.image.tag or ""
-
-
-def _version(decision: TagDecision) -> Version:
-    assert decision.version is not None  # only called on decisions that carry a version
-    return decision.version
+    text = str(constraints) if constraints is not None else ""
+    if ref.pinned:
+        chosen = "pinned tag"
+    elif constraints is None:
+        chosen = "no version constraints"
+    else:
+        chosen = f"satisfies {text}"
+    reasons = (  # once per selector, not per tag
+        chosen,
+        f"does not satisfy {text}",
+        "not a valid tag",
+        "not a SemVer version",
+        "signature, attestation or SBOM tag",
+        f"repository {ref.repository} is excluded",
+    )
+    # Per output group: (version key, tag, code) of versions, (tag, code) of the others.
+    versions: list[list[tuple[VersionKey, str, int]]] = [[] for _ in range(5)]
+    others: list[list[tuple[str, int]]] = [[] for _ in range(5)]
+    keep_all = ref.pinned or constraints is None
+    for tag in unique:
+        if selector.excluded:
+            others[4].append((tag, _EXCLUDED))
+        elif keep_all and (key := plain_release_key(tag)) is not None:
+            versions[0].append((key, tag, _SELECTED))  # the common case, in one check
+        elif tag.startswith(_SIGNATURE_PREFIXES) or tag.endswith(_SIGNATURE_SUFFIXES):
+            others[3].append((tag, _SIGNATURE))
+        elif not is_valid_tag(tag):
+            others[2].append((tag, _INVALID_TAG))
+        elif keep_all:
+            key = version_key(tag)
+            if key is None:
+                others[0].append((tag, _SELECTED))
+            else:
+                versions[0].append((key, tag, _SELECTED))
+        else:
+            assert constraints is not None
+            version = parse_version(tag)
+            if version is None:
+                others[2].append((tag, _NOT_SEMVER))
+            elif constraints.admits(version):
+                versions[0].append((version._key, tag, _SELECTED))
+            else:
+                versions[1].append((version._key, tag, _OUT_OF_RANGE))
+    ordered: list[str] = []
+    codes = bytearray()
+    for group in range(5):
+        # Within a group, versions newest first, then the others by name. Sorting by name first
+        # and then (stably) by version keeps versions of equal precedence (`1.0.0`, `v1.0.0`) in
+        # name order.
+        found = versions[group]
+        found.sort(key=itemgetter(1))
+        found.sort(key=itemgetter(0), reverse=True)
+        rest = others[group]
+        rest.sort(key=itemgetter(0))
+        ordered += [tag for _, tag, _ in found]
+        ordered += [tag for tag, _ in rest]
+        codes += bytes(code for _, _, code in found)
+        codes += bytes(code for _, code in rest)
+    return Decisions(ref, reasons, ordered, bytes(codes))

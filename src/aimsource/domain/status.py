@@ -26,7 +26,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aimsource.domain.planning import CONFLICT, LIMITED, REFUSED, NotCreated, Plan
+from aimsource.domain.planning import CONFLICT, REFUSED, NotCreated, Plan, uncapped
 from aimsource.domain.selection import SelectorOutcome
 from aimsource.domain.spec import Problem
 
@@ -78,7 +78,7 @@ def build_status(
     prev = previous or {}
     failures = [(o.selector.written, error) for o in outcomes if (error := o.failed) is not None]
 
-    missed = [n for n in plan.not_created if n.kind != LIMITED] if plan is not None else []
+    missed = list(uncapped(plan.not_created)) if plan is not None else []
     if problems:
         status, reason = FAILED, "InvalidSpec"
         trouble = "spec is invalid: " + "; ".join(f"{p.field}: {p.reason}" for p in problems)
@@ -202,13 +202,12 @@ def _missed_message(missed: Sequence[NotCreated]) -> str:
 def _selector_status(
     outcome: SelectorOutcome, images_with_model: set[str], missed: Sequence[NotCreated] = ()
 ) -> dict[str, Any]:
-    selected = outcome.selected
     entry: dict[str, Any] = {
         "reference": outcome.selector.written,
         "tagsListed": outcome.listed,
-        "matched": len(selected),
-        "created": sum(1 for d in selected if str(d.image) in images_with_model),
-        "skipped": sum(1 for d in outcome.decisions if d.decision in ("not-a-version", "signature")),
+        "matched": len(outcome.selected),
+        "created": sum(1 for key in outcome.selected_keys() if key in images_with_model),
+        "skipped": outcome.tally("not-a-version", "signature"),
         "truncated": outcome.truncated,
     }
     conflicts = [n for n in missed if n.kind == CONFLICT]

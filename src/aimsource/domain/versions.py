@@ -27,6 +27,9 @@ _SEMVER = re.compile(
     rf"(?:\+(?P<build>{_BUILD_ID}(?:\.{_BUILD_ID})*))?"
 )
 _ALNUM_ID = re.compile(r"[0-9A-Za-z-]+")
+# The common case, a plain release (`1.2.3`, `v1.2.3`): one cheap match, no groups to split, and
+# nothing to validate, so a listing of tens of thousands of tags is read in microseconds per tag.
+_PLAIN = re.compile(r"v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 
 # A sort key: (major, minor, patch, pre) where `pre` is (1,) for a release — above every
 # pre-release — and (0, ids...) for a pre-release; a numeric id is (0, n, "") and an alphanumeric
@@ -34,6 +37,7 @@ _ALNUM_ID = re.compile(r"[0-9A-Za-z-]+")
 _PreId = tuple[int, int, str]
 _Key = tuple[int, int, int, tuple[int, tuple[_PreId, ...]]]
 _RELEASE: tuple[int, tuple[_PreId, ...]] = (1, ())
+VersionKey = _Key
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,37 @@ class Version:
         return self._key == other._key
 
 
+def plain_release_key(tag: str) -> VersionKey | None:
+    """`version_key` of a plain release tag (`1.2.3`, `v1.2.3`, short); None for any other tag,
+    version or not. Such a tag is also a valid tag and no signature tag."""
+    plain = _PLAIN.fullmatch(tag)
+    if plain is None or len(tag) >= 64:
+        return None
+    return (int(plain[1]), int(plain[2]), int(plain[3]), _RELEASE)
+
+
+def version_key(tag: str) -> VersionKey | None:
+    """The precedence sort key of the version `tag` names (None when it names none); keys compare
+    as the versions do. Cheaper than `parse_version` for plain releases: no object is built."""
+    key = plain_release_key(tag)
+    if key is not None:
+        return key
+    version = parse_version(tag)
+    return None if version is None else version._key
+
+
 def parse_version(tag: str) -> Version | None:
     """The version a tag names, or None when the tag is not SemVer 2.0 (with an optional `v`)."""
+    plain = _PLAIN.fullmatch(tag)
+    if plain is not None and len(tag) < 64:  # short: int() of its numbers cannot fail
+        major, minor, patch = int(plain[1]), int(plain[2]), int(plain[3])
+        # The regular expression has validated what __post_init__ would: fill the fields directly.
+        version = object.__new__(Version)
+        version.__dict__.update(
+            major=major, minor=minor, patch=patch, prerelease=(), build=(),
+            _key=(major, minor, patch, _RELEASE),
+        )  # fmt: skip
+        return version
     match = _SEMVER.fullmatch(tag)
     if match is None:
         return None

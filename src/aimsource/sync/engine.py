@@ -23,7 +23,7 @@ from aimsource.domain.selection import (
     SelectorOutcome,
     TagDecision,
     build_selectors,
-    decide_tags,
+    decide_listing,
 )
 from aimsource.domain.spec import InvalidSpecError, Source, parse_source
 from aimsource.domain.status import build_status
@@ -138,7 +138,8 @@ def _account_for_creates(plan: Plan, created: Sequence[str], refusals: Sequence[
         to_create=tuple(c for c in plan.to_create if c.name in made),
         existing=plan.existing + raced,
         foreign=plan.foreign + len(raced),
-        not_created=plan.not_created + tuple(refusals),
+        # Kept as planned when nothing was refused: its capped entries are built only when read.
+        not_created=(*plan.not_created, *refusals) if refusals else plan.not_created,
     )
 
 
@@ -191,12 +192,12 @@ async def _fetch(
         if ref.tag is not None:
             # The pinned image's HEAD proves it exists and gives the digest in one request.
             digests[str(ref)] = await lister.manifest_digest(ref, credential=credential)
-            decisions: Sequence[TagDecision] = decide_tags(selector, [ref.tag])
+            decisions: Sequence[TagDecision] = decide_listing(selector, [ref.tag])
             listed = 1
             truncated = False
         else:
             listing = await lister.list_tags(ref, credential=credential)
-            decisions = decide_tags(selector, listing.tags)
+            decisions = decide_listing(selector, listing.tags)
             listed = len(listing.tags)
             truncated = listing.truncated
     except RegistryError as exc:
@@ -210,7 +211,7 @@ async def _fetch(
         progress(f"listed {ref}: {listed} tags")
     return SelectorOutcome(
         selector=selector,
-        decisions=tuple(decisions),
+        decisions=decisions,
         listed=listed,
         truncated=truncated,
         reached_registry=True,
@@ -232,7 +233,7 @@ async def _excluded(
         except RegistryError:
             tags = []
     # `listed` stays 0: the status must be what the operator writes, and it lists nothing here.
-    return SelectorOutcome(selector=selector, decisions=tuple(decide_tags(selector, tags)))
+    return SelectorOutcome(selector=selector, decisions=decide_listing(selector, tags))
 
 
 MAX_SERVER_ERRORS = 3
