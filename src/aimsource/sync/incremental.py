@@ -22,7 +22,7 @@ from aimsource.domain.selection import SelectorOutcome, TagDecision, build_selec
 from aimsource.domain.spec import InvalidSpecError, parse_source
 from aimsource.registry.credentials import EMPTY_CREDENTIALS, CredentialStore
 from aimsource.registry.errors import RegistryError, TagNotFound
-from aimsource.sync.engine import _create, _read_credentials
+from aimsource.sync.engine import create_planned, read_credentials
 from aimsource.sync.ports import ModelStore, SecretReader, TagLister
 
 log = logging.getLogger("aimsource.sync")
@@ -95,7 +95,7 @@ async def sync_push(
         # A pinned image without a model after a Ready sync: someone deleted it; a full sync recounts.
         return PushResult(FULL, "a pinned image has no model")
 
-    creds, secret_error = await _read_credentials(source, secrets, credentials)
+    creds, secret_error = await read_credentials(source, secrets, credentials)
     if secret_error is not None:
         return PushResult(FULL, "a pull secret cannot be used")
     try:
@@ -120,7 +120,7 @@ async def sync_push(
     )
     if len(plan.to_create) != 1 or plan.not_created:
         return PushResult(FULL, "the plan is not one plain create")
-    created, refusals = await _create(
+    created, refusals = await create_planned(
         plan.to_create, source=source, lister=lister, store=store, creds=creds, known_digests={image: digest}
     )
     if refusals or not created:
