@@ -63,7 +63,7 @@ async def test_a_failed_list_leaves_the_index_as_it_was() -> None:
         yield []
         raise OSError("connection reset")
 
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="connection reset"):
         await inventory.reconcile(broken())
     assert set(inventory.names()) == {"a"}
     inventory.apply(model("b", "ghcr.io/org/m:2"), deleted=False)  # events still apply afterwards
