@@ -54,7 +54,10 @@ class Standby(threading.Thread):
         self.task: asyncio.Task[None] | None = None
 
     def run(self) -> None:
-        self.loop.run_until_complete(self._main())
+        try:
+            self.loop.run_until_complete(self._main())
+        finally:
+            self.loop.close()
 
     async def _main(self) -> None:
         config = load_kube_config(environ={"KUBECONFIG": str(self.kubeconfig)},

@@ -49,7 +49,12 @@ def source(name: str, image: str, *, max_models: int) -> dict[str, Any]:
 
 def models_of(kube: PrivateKube, name: str) -> dict[str, dict[str, Any]]:
     selector = urllib.parse.quote(f"{SOURCE_LABEL}={name}")
-    return {m["metadata"]["name"]: m for m in kube.ok("GET", f"{MODELS}?labelSelector={selector}")["items"]}
+    path = f"{MODELS}?labelSelector={selector}"
+    # A restarted API server answers 429 "storage is (re)initializing" for a moment per resource.
+    status, body = kube.wait_for(lambda: (answer := kube.request("GET", path))[0] != 429 and answer,
+                                 "the models' storage to be initialised", timeout=60)
+    assert status == 200, f"GET {path}: {status} {body}"
+    return {m["metadata"]["name"]: m for m in body["items"]}
 
 
 def records(op: OperatorProcess, message: str) -> list[dict[str, Any]]:
