@@ -45,6 +45,7 @@ MAX_LISTED = 20
 """Entries in the selectors' `conflicts`, and in their `refused`, for the whole source."""
 MAX_REASON_LENGTH = 64
 MAX_REFUSAL_LENGTH = 256
+MAX_TAG_LENGTH = 128
 NAME_CONFLICT_REASON = "ModelNameConflict"
 CREATE_REFUSED_REASON = "ModelCreateRefused"
 
@@ -148,8 +149,7 @@ def build_status(
     for n in listed:
         missed_by_selector.setdefault(n.candidate.selector_index, []).append(n)
     body["selectors"] = [
-        _selector_status(o, images_with_model, missed_by_selector.get(o.selector.index, ()))
-        for o in outcomes
+        _selector_status(o, images_with_model, missed_by_selector.get(o.selector.index, ())) for o in outcomes
     ]
     return body
 
@@ -200,6 +200,9 @@ def _selector_status(
         "skipped": outcome.tally("not-a-version", "signature"),
         "truncated": outcome.truncated,
     }
+    not_found = outcome.not_found
+    if not_found:  # named in an exact-version list (the spec's own strings, at most 20 of them)
+        entry["notFound"] = [_clean(tag, MAX_TAG_LENGTH) for tag in not_found[:MAX_LISTED]]
     conflicts = [n for n in missed if n.kind == CONFLICT]
     if conflicts:
         entry["conflicts"] = [
