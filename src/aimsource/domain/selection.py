@@ -316,7 +316,8 @@ def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[st
         unique = [t for t in unique if t == ref.tag]
     constraints = selector.constraints
     text = str(constraints) if constraints is not None else ""
-    exact = named_tags(selector) is not None
+    named = named_tags(selector)
+    exact = named is not None
     if ref.pinned:
         chosen = "pinned tag"
     elif constraints is None:
@@ -338,6 +339,9 @@ def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[st
     versions: list[list[tuple[VersionKey, str, int]]] = [[] for _ in range(5)]
     others: list[list[tuple[str, int]]] = [[] for _ in range(5)]
     keep_all = ref.pinned or constraints is None
+    # An exact-version list selects the tags it names, as written (Constraints.admits_tag),
+    # looked up in a set here rather than through a method call per tag.
+    named_set = frozenset(named) if named is not None else None
     for tag in unique:
         if selector.excluded:
             others[4].append((tag, _EXCLUDED))
@@ -358,7 +362,7 @@ def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[st
             version = parse_version(tag)
             if version is None:
                 others[2].append((tag, _NOT_SEMVER))
-            elif constraints.admits_tag(tag, version):
+            elif tag in named_set if named_set is not None else constraints.admits(version):
                 versions[0].append((version._key, tag, _SELECTED))
             else:
                 versions[1].append((version._key, tag, _OUT_OF_RANGE))
