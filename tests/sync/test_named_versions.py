@@ -231,3 +231,71 @@ async def test_a_tags_file_resolves_named_versions_like_a_registry():
     assert [(d.image.tag, d.decision) for d in from_file.outcomes[0].decisions] == [
         ("v0.9.0", "selected"), ("0.8.5", "selected"), ("2.0.0", "not-found"),
     ]  # fmt: skip
+
+
+# -- pushes (incremental syncs) -------------------------------------------------------------------
+
+LLAMA = "ghcr.io/amd/llama"
+
+
+async def test_a_pushed_named_version_ends_where_a_full_sync_would_and_is_no_longer_not_found():
+    import copy
+
+    from aimsource.domain.push_payloads import Push
+    from aimsource.sync.incremental import CREATED, sync_push
+
+    spec = {
+        "filters": [
+            {"image": LLAMA, "versions": ["1.0.0", "1.2.0"]},
+            {"image": LLAMA, "versions": [">=1.1.0"]},
+        ],
+        "maxModels": 50,
+    }
+    lister = RecordingLister(tags={LLAMA: ["1.0.0", "1.1.0", "latest"]})
+    store = MemoryStore()
+    previous = (await run(spec, lister, store)).status
+    assert previous["selectors"][0]["notFound"] == ["1.2.0"]
+    lister.tags[LLAMA].append("1.2.0")
+    lister.calls.clear()
+    twin = copy.deepcopy(store)
+
+    result = await sync_push(
+        source(spec),
+        Push("ghcr.io", "amd/llama", "1.2.0"),
+        lister=lister,
+        store=store,
+        secrets=DictSecrets(),
+        previous=previous,
+        owned_at_last_sync=store.owned_count("src"),
+    )
+
+    assert result.result == CREATED, result.why
+    assert [c[0] for c in lister.calls] == ["head"]
+    expected = (await run(spec, RecordingLister(tags=copy.deepcopy(lister.tags)), twin)).status
+    assert result.status is not None
+    assert result.status["selectors"] == expected["selectors"]
+    assert "notFound" not in result.status["selectors"][0]
+    assert result.status["availableModels"] == expected["availableModels"]
+
+
+async def test_a_pushed_tag_an_exact_list_does_not_name_is_nothing_and_costs_no_request():
+    from aimsource.domain.push_payloads import Push
+    from aimsource.sync.incremental import NOTHING, sync_push
+
+    spec = {"images": [LLAMA], "versions": ["1.0.0"]}
+    lister = RecordingLister(tags={LLAMA: ["1.0.0"]})
+    store = MemoryStore()
+    previous = (await run(spec, lister, store)).status
+    lister.calls.clear()
+    for tag in ("1.1.0", "v1.0.0", "latest"):
+        result = await sync_push(
+            source(spec),
+            Push("ghcr.io", "amd/llama", tag),
+            lister=lister,
+            store=store,
+            secrets=DictSecrets(),
+            previous=previous,
+            owned_at_last_sync=store.owned_count("src"),
+        )
+        assert (result.result, result.why) == (NOTHING, "no selector selects the tag")
+    assert lister.calls == []
