@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from aimsource.domain.naming import model_name
@@ -12,6 +13,7 @@ from aimsource.sync.engine import sync_source
 from aimsource.sync.static_listing import StaticTagLister
 from tests.sync.doubles import DictSecrets, MemoryStore, RecordingLister, source
 
+DIGEST = "aim.eai.amd.com/source-digest"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 QWEN = "docker.io/amdenterpriseai/aim-qwen-qwen3-32b"
 DEEPSEEK = "docker.io/amdenterpriseai/aim-deepseek-deepseek-r1"
@@ -299,3 +301,44 @@ async def test_a_pushed_tag_an_exact_list_does_not_name_is_nothing_and_costs_no_
         )
         assert (result.result, result.why) == (NOTHING, "no selector selects the tag")
     assert lister.calls == []
+
+
+class DigestStore(MemoryStore):
+    """Reads the digest annotation back, as the operator's index and the directory store do."""
+
+    def existing(self):
+        return {
+            image: replace(m, digest=self.models[m.name]["metadata"]["annotations"].get(DIGEST))
+            for image, m in super().existing().items()
+        }
+
+
+async def test_a_named_version_whose_tag_moved_is_reported_and_its_model_left_alone():
+    lister = RecordingLister(tags={QWEN: QWEN_TAGS})
+    store = DigestStore()
+    spec = {"images": ["amdenterpriseai/aim-qwen-qwen3-32b"], "versions": ["0.8.4", "0.8.5"]}
+    first = await run(spec, lister, store)
+    model = store.models[name(f"{QWEN}:0.8.5")]
+    recorded = model["metadata"]["annotations"][DIGEST]
+    moved_to = "sha256:" + "e" * 64
+    assert recorded != moved_to
+
+    class MovedLister(RecordingLister):
+        async def manifest_digest(self, ref, *, credential):
+            digest = await super().manifest_digest(ref, credential=credential)
+            return moved_to if ref.tag == "0.8.5" else digest
+
+    again = await run(spec, MovedLister(tags={QWEN: QWEN_TAGS}), store, previous=first.status)
+    [selector] = again.status["selectors"]
+    assert selector["moved"] == [
+        {
+            "model": name(f"{QWEN}:0.8.5"),
+            "image": f"{QWEN}:0.8.5",
+            "recordedDigest": recorded,
+            "currentDigest": moved_to,
+        }
+    ]
+    assert (
+        store.models[name(f"{QWEN}:0.8.5")]["metadata"]["annotations"]["aim.eai.amd.com/source-digest"]
+        == recorded
+    )
