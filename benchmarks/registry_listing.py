@@ -180,13 +180,13 @@ def source_yaml(host: str, repos: list[str], max_models: int) -> str:
 
 def report(legs: list[Leg], *, minimum_listing: int, max_models: int) -> None:
     print()
-    print(f"{'LEG':<10} {'WALL s':>8} {'CPU s':>7} {'LIST':>6} {'HEAD':>6} {'OTHER':>6} {'TOTAL':>6}  NOTE")
+    # CPU s last: the columns before it keep their places for whoever reads this table
+    print(f"{'LEG':<10} {'WALL s':>8} {'LIST':>6} {'HEAD':>6} {'OTHER':>6} {'TOTAL':>6} {'CPU s':>7}  NOTE")
     for leg in legs:
         status = "" if leg.ok else f"FAILED: {leg.note}"
         print(
-            f"{leg.name:<10} {leg.seconds:>8.2f} {leg.cpu_seconds:>7.2f} {leg.listing_requests:>6}"
-            f" {leg.head_requests:>6} "
-            f"{leg.other_requests:>6} {leg.requests:>6}  {status}"
+            f"{leg.name:<10} {leg.seconds:>8.2f} {leg.listing_requests:>6} {leg.head_requests:>6} "
+            f"{leg.other_requests:>6} {leg.requests:>6} {leg.cpu_seconds:>7.2f}  {status}"
         )
     by = {leg.name: leg for leg in legs}
     minimum = minimum_listing + max_models

@@ -76,7 +76,9 @@ class Sender:
         attempt = 0
         while True:
             attempt += 1
-            request = replace(request, url=self._rescheme(request.url))
+            url = self._rescheme(request.url)
+            if url is not request.url:
+                request = replace(request, url=url)
             retry_after: float | None = None
             try:
                 reply = await self._follow_redirects(
