@@ -9,6 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# The real control plane (scripts/kube-testbed): fixtures real_kube and real_kube_crds.
+pytest_plugins = ["tests.support.realkube"]
+
 
 @pytest.fixture(autouse=True)
 def _close_loop_left_by_a_sync_test(request: pytest.FixtureRequest) -> Iterator[None]:

@@ -53,6 +53,11 @@ def test_defaults_match_the_documented_ones() -> None:
         ([], {"AIMSOURCE_NO_LEADER_ELECTION": "true"}, "leader_election", False),
         ([], {"AIMSOURCE_NO_LEADER_ELECTION": "0"}, "leader_election", True),
         (["--lease-duration", "3s"], {}, "lease_duration", 3.0),
+        (["--webhook-port", "8082"], {}, "webhook_port", 8082),
+        ([], {"AIMSOURCE_WEBHOOK_PORT": "9082"}, "webhook_port", 9082),
+        ([], {}, "webhook_port", 0),
+        (["--webhook-secret", "hooks"], {}, "webhook_secret", "hooks"),
+        ([], {"AIMSOURCE_WEBHOOK_SECRET": "hooks-env"}, "webhook_secret", "hooks-env"),
         (
             ["--insecure-registry", "Reg.Local:5000", "--insecure-registry", "other"],
             {"AIMSOURCE_INSECURE_REGISTRY": "a.example, b.example:81"},
@@ -83,6 +88,11 @@ def test_defaults_match_the_documented_ones() -> None:
         "no-election-env",
         "election-env-false",
         "lease-duration",
+        "webhook-port-flag",
+        "webhook-port-env",
+        "webhook-off-by-default",
+        "webhook-secret-flag",
+        "webhook-secret-env",
         "insecure-flags-and-env-merge",
     ],
 )
@@ -109,6 +119,8 @@ def test_flag_or_variable_sets_the_field(
             {"AIMSOURCE_NO_LEADER_ELECTION": "maybe"},
             "$AIMSOURCE_NO_LEADER_ELECTION: expected true or false",
         ),
+        (["--webhook-port", "8080"], {}, "--webhook-port: 8080 is also the metrics or health port"),
+        (["--webhook-secret", "Bad/Name"], {}, "--webhook-secret: expected a Secret name"),
     ],
     ids=[
         "bad-duration",
@@ -121,6 +133,8 @@ def test_flag_or_variable_sets_the_field(
         "port-not-a-number",
         "unknown-log-format",
         "not-a-boolean",
+        "webhook-port-taken",
+        "webhook-secret-not-a-name",
     ],
 )
 def test_bad_value_is_a_one_line_error_naming_its_origin(

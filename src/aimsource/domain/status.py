@@ -109,7 +109,7 @@ def build_status(
             f"Model creation limit reached ({owned_now} models created). "
             f"{plan.capped} available images not created as models."
             if limit_reached
-            else f"Within the model creation limit ({owned_now} models created)."
+            else within_limit_message(owned_now)
         )
     else:
         discovered = int(prev.get("discoveredModels", 0))
@@ -121,7 +121,7 @@ def build_status(
         )
 
     ok = len(outcomes) - len(failures)
-    summary = f"{ok} of {len(outcomes)} selectors synced; {available} images available, {discovered} models"
+    summary = summary_message(ok, len(outcomes), available=available, discovered=discovered)
     conditions = [
         (READY_CONDITION, status == READY, reason, summary if status == READY else trouble),
         (DEGRADED_CONDITION, status != READY, reason, trouble if status != READY else "No selector failed"),
@@ -152,6 +152,16 @@ def build_status(
         for o in outcomes
     ]
     return body
+
+
+def summary_message(ok: int, total: int, *, available: int, discovered: int) -> str:
+    """The Ready condition's message of a Ready source."""
+    return f"{ok} of {total} selectors synced; {available} images available, {discovered} models"
+
+
+def within_limit_message(owned: int) -> str:
+    """The MaxModelsLimitReached condition's message while the limit is not reached."""
+    return f"Within the model creation limit ({owned} models created)."
 
 
 def status_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:

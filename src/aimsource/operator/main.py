@@ -27,6 +27,8 @@ from aimsource.operator.metrics import Metrics
 from aimsource.operator.reconciler import Reconciler, run_workers
 from aimsource.operator.schedule import Policy
 from aimsource.operator.settings import OperatorSettings
+from aimsource.operator.webhook import Receiver
+from aimsource.operator.webhook_token import WebhookToken, secret_reader
 from aimsource.registry.client import RegistryClient
 from aimsource.registry.settings import RegistrySettings
 
@@ -131,11 +133,19 @@ async def _run(settings: OperatorSettings, config: Any) -> int:
         op = Operator(settings, kube, registry, metrics)
         apps = build_apps(metrics=metrics, readiness=op.readiness, metrics_port=settings.metrics_port,
                           health_port=settings.health_port)
+        token_task: asyncio.Task[None] | None = None
+        if settings.webhook_port:
+            token = WebhookToken(secret_reader(kube, settings.namespace, settings.webhook_secret))
+            await token.load()
+            token_task = asyncio.create_task(token.run(), name="webhook-token")
+            receiver = Receiver(token=token.current, leading=lambda: op.switch.leading,
+                                on_pushes=op.reconciler.on_pushes, count=metrics.webhook_request)
+            apps[settings.webhook_port] = receiver.app()
         runners = await start_endpoints(apps, host=settings.listen_host)
         log.info("operator starting", extra={
             "namespace": settings.namespace, "server": config.server,
             "leader_election": settings.leader_election, "workers": settings.workers,
-            "max_syncs_per_host": settings.max_syncs_per_host,
+            "max_syncs_per_host": settings.max_syncs_per_host, "webhook_port": settings.webhook_port,
         })
         try:
             if settings.leader_election:
@@ -154,6 +164,8 @@ async def _run(settings: OperatorSettings, config: Any) -> int:
                 stop_flag=op.stop_flag,
             )
         finally:
+            if token_task is not None:
+                token_task.cancel()
             await op.stopping()
             await stop_endpoints(runners)
             log.info("operator stopped")

@@ -58,6 +58,19 @@ class Metrics:
             "Due syncs that wait because a registry host of their source runs its share of syncs.",
             registry=r,
         )
+        self.webhook_requests = Counter(
+            "aimsource_webhook_requests",
+            "Requests to the push-event receiver, by provider and outcome.",
+            ["provider", "outcome"],
+            registry=r,
+        )
+        self.push_syncs = Counter(
+            "aimsource_push_syncs",
+            "Pushes decided for one source: created (incrementally), nothing to do, or full (a full "
+            "sync was scheduled instead).",
+            ["result"],
+            registry=r,
+        )
         for status in STATUS_VALUES:
             self.sources.labels(status=status).set(0)
 
@@ -76,6 +89,14 @@ class Metrics:
     def sync_finished(self, result: str, seconds: float, *, created: int) -> None:
         self.syncs.labels(result=result).inc()
         self.sync_duration.observe(seconds)
+        if created:
+            self.models_created.inc(created)
+
+    def webhook_request(self, provider: str, outcome: str) -> None:
+        self.webhook_requests.labels(provider=provider, outcome=outcome).inc()
+
+    def push_synced(self, result: str, *, created: int = 0) -> None:
+        self.push_syncs.labels(result=result).inc()
         if created:
             self.models_created.inc(created)
 

@@ -69,8 +69,16 @@ class OperatorSettings:
     health_port: int = 8081
     """TCP port of ``/healthz`` and ``/readyz``; 0 disables it. Default: 8081."""
 
+    webhook_port: int = 0
+    """TCP port of the push-event receiver (``POST /hooks/<provider>/<token>``); 0 disables it.
+    Default: 0 (off)."""
+
+    webhook_secret: str = "aimsource-webhook"
+    """Name of the Secret in the operator namespace whose key ``token`` is the webhook token; it is
+    re-read every minute. Default: ``aimsource-webhook``."""
+
     listen_host: str = "0.0.0.0"  # a pod's probes and scrapes come from outside
-    """Address the metrics and health servers bind to. Default: all interfaces."""
+    """Address the metrics, health and webhook servers bind to. Default: all interfaces."""
 
     log_format: LogFormat = "text"
     """``text`` for people, ``json`` (one object per line) for log collectors. Default: text."""

@@ -87,7 +87,7 @@ async def sync_source(
         return SyncResult(status=status, plan=None, outcomes=(), created=())
 
     selectors = build_selectors(source.spec)
-    creds, secret_error = await _read_credentials(source, secrets, credentials)
+    creds, secret_error = await read_credentials(source, secrets, credentials)
     fetched = await asyncio.gather(
         *(
             _fetch(
@@ -105,7 +105,7 @@ async def sync_source(
         owned=store.owned_count(source.name),
         max_models=source.spec.max_models,
     )
-    created, refusals = await _create(
+    created, refusals = await create_planned(
         plan.to_create, source=source, lister=lister, store=store, creds=creds, known_digests=known_digests
     )
     plan = _account_for_creates(plan, created, refusals)
@@ -143,7 +143,7 @@ def _account_for_creates(plan: Plan, created: Sequence[str], refusals: Sequence[
     )
 
 
-async def _read_credentials(
+async def read_credentials(
     source: Source, secrets: SecretReader, fallback: CredentialStore
 ) -> tuple[CredentialStore, SelectorError | None]:
     """Secrets are re-read on every sync; one unusable secret fails the source's selectors.
@@ -241,7 +241,7 @@ MAX_SERVER_ERRORS = 3
 remaining creates of this sync are not attempted: each would wait out the same retries."""
 
 
-async def _create(
+async def create_planned(
     candidates: Sequence[Candidate],
     *,
     source: Source,
