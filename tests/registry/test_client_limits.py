@@ -149,6 +149,9 @@ class Observer:
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         self.remaining.append((host, remaining))
 
+    def ratelimit_wait(self, host: str, seconds: float) -> None:
+        pass
+
 
 @pytest.fixture
 def docker_hub_like() -> Iterator[BackgroundServer]:

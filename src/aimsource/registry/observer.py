@@ -18,6 +18,9 @@ class RegistryObserver(Protocol):
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         """`host` reported how many requests remain in its window (Docker Hub's header)."""
 
+    def ratelimit_wait(self, host: str, seconds: float) -> None:
+        """`host` throttled us (429, or Retry-After): we wait `seconds` before retrying."""
+
 
 class NullObserver:
     """The observer used when nobody watches."""
@@ -29,4 +32,7 @@ class NullObserver:
         pass
 
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
+        pass
+
+    def ratelimit_wait(self, host: str, seconds: float) -> None:
         pass
