@@ -6,6 +6,7 @@ operators in one test process do not collide, and the `/metrics` endpoint shows 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -194,7 +195,5 @@ class Metrics:
 
 
 def _remove(metric: Gauge, *labels: str) -> None:
-    try:
+    with contextlib.suppress(KeyError):  # never set: nothing to remove
         metric.remove(*labels)
-    except KeyError:  # never set: nothing to remove
-        pass
