@@ -16,15 +16,20 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "aimsource"
 SCRIPT = REPO / "scripts" / "helm"
-HELM_LABELS = ("helm.sh/chart", "app.kubernetes.io/managed-by", "app.kubernetes.io/instance",
-               "app.kubernetes.io/version")
+HELM_LABELS = (
+    "helm.sh/chart",
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+)
 """Labels the chart adds for Helm's bookkeeping; deploy/ has no release to name."""
 
 
 @functools.cache
 def _build() -> tuple[int, str, str]:
-    result = subprocess.run([sys.executable, str(SCRIPT), "--build"], capture_output=True, text=True,
-                            check=False, timeout=3600)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--build"], capture_output=True, text=True, check=False, timeout=3600
+    )
     return result.returncode, result.stdout, result.stderr
 
 
@@ -36,14 +41,19 @@ def helm_binary() -> Path:
     return Path(stdout.strip().splitlines()[-1])
 
 
-def helm(*args: str, check: bool = True, timeout: float = 120,
-         kubeconfig: Path | None = None) -> subprocess.CompletedProcess[str]:
+def helm(
+    *args: str, check: bool = True, timeout: float = 120, kubeconfig: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     command = [str(helm_binary()), *args]
     if kubeconfig is not None:
         command.append(f"--kubeconfig={kubeconfig}")
-    env = {"HELM_CACHE_HOME": "/tmp/aimsource-helm/cache", "HELM_CONFIG_HOME": "/tmp/aimsource-helm/config",
-           "HELM_DATA_HOME": "/tmp/aimsource-helm/data", "HOME": "/tmp/aimsource-helm",
-           "PATH": "/usr/bin:/bin"}
+    env = {
+        "HELM_CACHE_HOME": "/tmp/aimsource-helm/cache",
+        "HELM_CONFIG_HOME": "/tmp/aimsource-helm/config",
+        "HELM_DATA_HOME": "/tmp/aimsource-helm/data",
+        "HOME": "/tmp/aimsource-helm",
+        "PATH": "/usr/bin:/bin",
+    }
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, env=env)
     if check and result.returncode != 0:
         raise AssertionError(f"helm {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
@@ -60,11 +70,13 @@ def set_args(values: Mapping[str, Any]) -> list[str]:
     return args
 
 
-def helm_template(values: Mapping[str, Any] | None = None, *, namespace: str = "aim-system",
-                  extra: Sequence[str] = ()) -> list[dict[str, Any]]:
+def helm_template(
+    values: Mapping[str, Any] | None = None, *, namespace: str = "aim-system", extra: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """The objects `helm install aimsource charts/aimsource -n NAMESPACE` would create."""
-    result = helm("template", "aimsource", str(CHART), "--namespace", namespace,
-                  *set_args(values or {}), *extra)
+    result = helm(
+        "template", "aimsource", str(CHART), "--namespace", namespace, *set_args(values or {}), *extra
+    )
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 

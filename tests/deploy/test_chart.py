@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +47,24 @@ EVERY_VALUE: dict[str, Any] = {
     "registryCA.key": "bundle.pem",
 }
 EXPECTED_ENV = {
-    "AIMSOURCE_LOG_FORMAT": "text", "AIMSOURCE_LOG_LEVEL": "DEBUG", "AIMSOURCE_METRICS_PORT": "9090",
-    "AIMSOURCE_HEALTH_PORT": "9091", "AIMSOURCE_LISTEN_HOST": "0.0.0.0",
-    "AIMSOURCE_MAX_CONCURRENCY_PER_HOST": "2", "AIMSOURCE_REGISTRY_RATE": "7.5",
-    "AIMSOURCE_MAX_TAGS": "250000", "AIMSOURCE_MIN_SYNC_INTERVAL": "1m", "AIMSOURCE_RETRY_BASE": "45s",
-    "AIMSOURCE_STARTUP_SPREAD": "20s", "AIMSOURCE_WORKERS": "12", "AIMSOURCE_MAX_SYNCS_PER_HOST": "3",
-    "AIMSOURCE_INSECURE_REGISTRY": "registry.lab:5000,mirror.lab", "AIMSOURCE_LEASE_NAME": "aimsource-leader-2",
-    "AIMSOURCE_LEASE_DURATION": "30s", "AIMSOURCE_WEBHOOK_PORT": "9443", "AIMSOURCE_WEBHOOK_SECRET": "push-token",
+    "AIMSOURCE_LOG_FORMAT": "text",
+    "AIMSOURCE_LOG_LEVEL": "DEBUG",
+    "AIMSOURCE_METRICS_PORT": "9090",
+    "AIMSOURCE_HEALTH_PORT": "9091",
+    "AIMSOURCE_LISTEN_HOST": "0.0.0.0",
+    "AIMSOURCE_MAX_CONCURRENCY_PER_HOST": "2",
+    "AIMSOURCE_REGISTRY_RATE": "7.5",
+    "AIMSOURCE_MAX_TAGS": "250000",
+    "AIMSOURCE_MIN_SYNC_INTERVAL": "1m",
+    "AIMSOURCE_RETRY_BASE": "45s",
+    "AIMSOURCE_STARTUP_SPREAD": "20s",
+    "AIMSOURCE_WORKERS": "12",
+    "AIMSOURCE_MAX_SYNCS_PER_HOST": "3",
+    "AIMSOURCE_INSECURE_REGISTRY": "registry.lab:5000,mirror.lab",
+    "AIMSOURCE_LEASE_NAME": "aimsource-leader-2",
+    "AIMSOURCE_LEASE_DURATION": "30s",
+    "AIMSOURCE_WEBHOOK_PORT": "9443",
+    "AIMSOURCE_WEBHOOK_SECRET": "push-token",
     "AIMSOURCE_CA_FILE": "/etc/aimsource/registry-ca/bundle.pem",
 }
 NOT_VALUES = {
@@ -76,8 +86,17 @@ def env_of(objects: list[dict[str, Any]]) -> dict[str, str]:
 def test_helm_lint_passes() -> None:
     result = helm("lint", "--strict", str(CHART))
     assert "1 chart(s) linted, 0 chart(s) failed" in result.stdout
-    result = helm("lint", "--strict", str(CHART), "--set", "monitoring.serviceMonitor.enabled=true",
-                  "--set", "monitoring.prometheusRule.enabled=true", "--set", "monitoring.dashboard.enabled=true")
+    result = helm(
+        "lint",
+        "--strict",
+        str(CHART),
+        "--set",
+        "monitoring.serviceMonitor.enabled=true",
+        "--set",
+        "monitoring.prometheusRule.enabled=true",
+        "--set",
+        "monitoring.dashboard.enabled=true",
+    )
     assert "0 chart(s) failed" in result.stdout
 
 
@@ -109,7 +128,9 @@ def test_crds_are_links_to_the_one_copy_in_src() -> None:
 def test_helm_install_would_send_the_crds_of_src() -> None:
     objects = helm_template(extra=["--include-crds"])
     crds = [obj for obj in objects if obj["kind"] == "CustomResourceDefinition"]
-    assert sorted(crds, key=lambda o: o["metadata"]["name"]) == sorted(crd_files(), key=lambda o: o["metadata"]["name"])
+    assert sorted(crds, key=lambda o: o["metadata"]["name"]) == sorted(
+        crd_files(), key=lambda o: o["metadata"]["name"]
+    )
 
 
 def test_helm_package_carries_the_crds_and_monitoring_files(tmp_path: Path) -> None:
@@ -120,18 +141,28 @@ def test_helm_package_carries_the_crds_and_monitoring_files(tmp_path: Path) -> N
 
     with tarfile.open(archive) as tar:
         members = {m.name: m for m in tar.getmembers()}
-        for name in ("crds/aim.eai.amd.com_aimclustermodelsources.yaml", "files/prometheusrule.yaml",
-                     "files/dashboard.json"):
+        for name in (
+            "crds/aim.eai.amd.com_aimclustermodelsources.yaml",
+            "files/prometheusrule.yaml",
+            "files/dashboard.json",
+        ):
             member = members[f"aimsource/{name}"]
             assert member.isfile(), f"{name} is packaged as a link, not as content"
     objects = helm_template(extra=["--include-crds"])
-    unpacked = helm("template", "aimsource", str(archive), "--namespace", "aim-system", "--include-crds").stdout
+    unpacked = helm(
+        "template", "aimsource", str(archive), "--namespace", "aim-system", "--include-crds"
+    ).stdout
     assert [doc for doc in yaml.safe_load_all(unpacked) if doc] == objects
 
 
 def test_every_operator_flag_is_a_value() -> None:
-    helptext = subprocess.run([sys.executable, "-m", "aimsource", "run", "--help"], capture_output=True,
-                              text=True, check=True, timeout=60).stdout
+    helptext = subprocess.run(
+        [sys.executable, "-m", "aimsource", "run", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     variables = set(re.findall(r"\$(AIMSOURCE_[A-Z_]+)", helptext))
     env = env_of(helm_template(EVERY_VALUE))
     for name, value in EXPECTED_ENV.items():
@@ -151,10 +182,19 @@ def test_ca_bundle_from_a_configmap_or_a_secret() -> None:
         assert volume[volume_key].get("name", volume[volume_key].get("secretName")) == "corp-ca"
         (container,) = pod["containers"]
         assert {"name": "registry-ca", "mountPath": "/etc/aimsource/registry-ca", "readOnly": True} in (
-            container["volumeMounts"])
+            container["volumeMounts"]
+        )
         assert env_of(objects)["AIMSOURCE_CA_FILE"] == "/etc/aimsource/registry-ca/ca.crt"
-    refused = helm("template", "x", str(CHART), "--set", "registryCA.configMap=a", "--set", "registryCA.secret=b",
-                   check=False)
+    refused = helm(
+        "template",
+        "x",
+        str(CHART),
+        "--set",
+        "registryCA.configMap=a",
+        "--set",
+        "registryCA.secret=b",
+        check=False,
+    )
     assert refused.returncode != 0
     assert "set configMap or secret, not both" in refused.stderr
 
@@ -167,29 +207,46 @@ def test_webhook_can_be_turned_off() -> None:
     assert "AIMSOURCE_WEBHOOK_PORT" not in env_of(objects)
     on = helm_template()
     (service,) = [obj for obj in on if key(obj) == ("Service", "aim-system", "aimsource-webhook")]
-    assert service["spec"]["ports"] == [{"name": "webhook", "port": 8082, "targetPort": "webhook", "protocol": "TCP"}]
+    assert service["spec"]["ports"] == [
+        {"name": "webhook", "port": 8082, "targetPort": "webhook", "protocol": "TCP"}
+    ]
 
 
 def test_placement_pull_secrets_and_annotations() -> None:
     values = {
         "nodeSelector": {"node-role.kubernetes.io/infra": ""},
         "tolerations": [{"key": "infra", "operator": "Exists", "effect": "NoSchedule"}],
-        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-            {"matchExpressions": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}]}]}}},
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}
+                            ]
+                        }
+                    ]
+                }
+            }
+        },
         "imagePullSecrets": ["my-registry"],
         "podAnnotations": {"example.com/scrape": "true"},
         "serviceAccount.annotations": {"iam.example.com/role": "aimsource"},
         "priorityClassName": "system-cluster-critical",
         "image.repository": "registry.example.com/aim/aimsource",
         "image.tag": "1.2.3",
-        "resources": {"requests": {"cpu": "100m", "memory": "200Mi"}},
+        "resources": {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": None},  # null: no limits
     }
     objects = helm_template(values)
     pod = deployment(objects)["spec"]["template"]
     spec = pod["spec"]
     assert spec["nodeSelector"] == values["nodeSelector"]
     assert spec["tolerations"] == values["tolerations"]
-    assert spec["affinity"] == values["affinity"]
+    # Helm merges maps: the default anti-affinity stays unless set to null (docs/helm.md).
+    assert spec["affinity"]["nodeAffinity"] == values["affinity"]["nodeAffinity"]
+    assert "podAntiAffinity" in spec["affinity"]
+    replaced = helm_template({"affinity": {"podAntiAffinity": None, **values["affinity"]}})
+    assert deployment(replaced)["spec"]["template"]["spec"]["affinity"] == values["affinity"]
     assert spec["imagePullSecrets"] == [{"name": "my-registry"}]
     assert spec["priorityClassName"] == "system-cluster-critical"
     assert pod["metadata"]["annotations"] == {"example.com/scrape": "true"}
@@ -225,17 +282,24 @@ def test_rendered_objects_match_the_kubernetes_schemas(values: dict[str, Any]) -
 
 
 def test_monitoring_values_render_the_objects_of_deploy_monitoring() -> None:
-    objects = helm_template({"monitoring.serviceMonitor.enabled": True, "monitoring.prometheusRule.enabled": True,
-                             "monitoring.dashboard.enabled": True})
-    chart = {key(obj): without_helm_labels(obj) for obj in objects
-             if obj["kind"] in ("ServiceMonitor", "PrometheusRule", "ConfigMap")}
-    with tempfile.TemporaryDirectory() as overlay:
-        Path(overlay, "kustomization.yaml").write_text(yaml.safe_dump({
-            "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-            "resources": [str(DEPLOY / "operator")], "components": [str(DEPLOY / "monitoring")],
-        }))
-        kustomized = {key(obj): obj for obj in render(Path(overlay))
-                      if obj["kind"] in ("ServiceMonitor", "PrometheusRule", "ConfigMap")}
+    objects = helm_template(
+        {
+            "monitoring.serviceMonitor.enabled": True,
+            "monitoring.prometheusRule.enabled": True,
+            "monitoring.dashboard.enabled": True,
+        }
+    )
+    chart = {
+        key(obj): without_helm_labels(obj)
+        for obj in objects
+        if obj["kind"] in ("ServiceMonitor", "PrometheusRule", "ConfigMap")
+    }
+    overlay = Path(__file__).with_name("monitoring_overlay")
+    kustomized = {
+        key(obj): obj
+        for obj in render(overlay)
+        if obj["kind"] in ("ServiceMonitor", "PrometheusRule", "ConfigMap")
+    }
     assert sorted(chart) == sorted(kustomized)
     for name, obj in kustomized.items():
         assert chart[name] == obj, name
@@ -244,6 +308,12 @@ def test_monitoring_values_render_the_objects_of_deploy_monitoring() -> None:
 
 def test_values_files_of_the_repo_are_in_the_chart_only() -> None:
     # deploy/ must not grow a second, hand-kept copy of the CRDs or of the monitoring files.
-    copies = [p for p in REPO.rglob("*.yaml") if p.name.startswith("aim.eai.amd.com_") and not p.is_symlink()
-              and ".venv" not in p.parts and CRDS not in p.parents]
+    copies = [
+        p
+        for p in REPO.rglob("*.yaml")
+        if p.name.startswith("aim.eai.amd.com_")
+        and not p.is_symlink()
+        and ".venv" not in p.parts
+        and CRDS not in p.parents
+    ]
     assert copies == []

@@ -42,7 +42,8 @@ def test_every_panel_query_fits_the_exported_metrics() -> None:
         assert panel["targets"], panel["title"]
         for target in panel["targets"]:
             assert selectors(target["expr"]), f"{panel['title']}: reads no aimsource metric"
-            for problem in problems(target["expr"], families, wanted=legend_labels(target.get("legendFormat", ""))):
+            legend = legend_labels(target.get("legendFormat", ""))
+            for problem in problems(target["expr"], families, wanted=legend):
                 found.append(f"{panel['title']} / {target['refId']}: {problem}")
     assert tolerated(found, families) == []
 
