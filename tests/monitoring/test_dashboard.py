@@ -9,14 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.monitoring.exported import NOT_YET_EXPORTED, exported_families
+from tests.monitoring.exported import exported_families
 from tests.monitoring.monitoring_files import alerts, dashboard, panels, rows
-from tests.monitoring.promql import Family, annotation_labels, legend_labels, problems, selectors
-
-
-def tolerated(found: list[str], families: dict[str, Family]) -> list[str]:
-    pending = [name for name in NOT_YET_EXPORTED if name not in families]
-    return [p for p in found if not any(f"{name}: no such metric" in p for name in pending)]
+from tests.monitoring.promql import annotation_labels, legend_labels, problems, selectors
 
 
 def test_the_dashboard_has_the_panels_the_platform_team_needs() -> None:
@@ -45,7 +40,7 @@ def test_every_panel_query_fits_the_exported_metrics() -> None:
             legend = legend_labels(target.get("legendFormat", ""))
             for problem in problems(target["expr"], families, wanted=legend):
                 found.append(f"{panel['title']} / {target['refId']}: {problem}")
-    assert tolerated(found, families) == []
+    assert found == []
 
 
 def test_every_alert_fits_the_exported_metrics() -> None:
@@ -54,7 +49,7 @@ def test_every_alert_fits_the_exported_metrics() -> None:
     for rule in alerts():
         for problem in problems(rule["expr"], families, wanted=annotation_labels(rule["annotations"])):
             found.append(f"{rule['alert']}: {problem}")
-    assert tolerated(found, families) == []
+    assert found == []
 
 
 @pytest.mark.parametrize(("expr", "complaint"), [

@@ -63,6 +63,9 @@ class Observer:
     def ratelimit_wait(self, host: str, seconds: float) -> None:
         self.throttled.append(seconds)
 
+    def ratelimit_limit(self, host: str, limit: int) -> None:
+        pass
+
 
 @pytest.fixture
 def observer() -> Observer:

@@ -44,6 +44,9 @@ class Observer:
     def ratelimit_wait(self, host: str, seconds: float) -> None:
         self.hosts.append(host)
 
+    def ratelimit_limit(self, host: str, limit: int) -> None:
+        self.hosts.append(host)
+
 
 @pytest.fixture
 def observer() -> Observer:

@@ -21,6 +21,9 @@ class RegistryObserver(Protocol):
     def ratelimit_wait(self, host: str, seconds: float) -> None:
         """`host` throttled us (429, or Retry-After): we wait `seconds` before retrying."""
 
+    def ratelimit_limit(self, host: str, limit: int) -> None:
+        """`host` reported how many requests its window allows (Docker Hub's `ratelimit-limit`)."""
+
 
 class NullObserver:
     """The observer used when nobody watches."""
@@ -35,4 +38,7 @@ class NullObserver:
         pass
 
     def ratelimit_wait(self, host: str, seconds: float) -> None:
+        pass
+
+    def ratelimit_limit(self, host: str, limit: int) -> None:
         pass
