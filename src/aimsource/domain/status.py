@@ -49,6 +49,7 @@ MAX_LISTED = 20
 """Entries in the selectors' `conflicts`, and in their `refused`, for the whole source."""
 MAX_REASON_LENGTH = 64
 MAX_REFUSAL_LENGTH = 256
+MAX_TAG_LENGTH = 128
 NAME_CONFLICT_REASON = "ModelNameConflict"
 CREATE_REFUSED_REASON = "ModelCreateRefused"
 STALE_LISTING_REASON = "StaleListing"
@@ -250,6 +251,9 @@ def _selector_status(
         "skipped": outcome.tally("not-a-version", "signature"),
         "truncated": outcome.truncated,
     }
+    not_found = outcome.not_found
+    if not_found:  # named in an exact-version list (the spec's own strings, at most 20 of them)
+        entry["notFound"] = [_clean(tag, MAX_TAG_LENGTH) for tag in not_found[:MAX_LISTED]]
     if outcome.stale is not None and outcome.failed is None:
         entry["stale"] = True
         entry["listedAt"] = format_time(outcome.stale.listed_at)
