@@ -67,7 +67,8 @@ class Operator:
         self.resync = Resync(kube=kube, inventory=self.inventory, sources=self.reconciler,
                              on_models_changed=lambda: self.store.observed(None),
                              interval=settings.resync_interval, crd_wait=settings.crd_wait)
-        self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers))
+        self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers),
+                                   on_change=metrics.set_leading)
         self.kopf_ready = asyncio.Event()
         self.stop_flag = asyncio.Event()
         self.failed = False
