@@ -45,7 +45,10 @@ class PrivateKube(RealKube):
             if got == line:
                 return
             if got == "<exit>":
-                raise AssertionError(f"kube-testbed exited before saying {line!r}")
+                errors = self.directory.parent / "kube-testbed.err"
+                text = errors.read_text(errors="replace") if errors.exists() else ""
+                tail = "\n".join(text.splitlines()[-40:])
+                raise AssertionError(f"kube-testbed exited before saying {line!r}:\n{tail}")
 
     def stop_apiserver(self) -> None:
         self.proc.send_signal(signal.SIGUSR1)
