@@ -17,8 +17,10 @@ from typing import Any
 import kopf
 
 from aimsource.kube import KubeClient, KubeConfigError, load_kube_config
+from aimsource.kube.client import FIELD_MANAGER
 from aimsource.kube.lease import LeaseElector, LeaseSettings, default_identity
 from aimsource.operator import handlers
+from aimsource.operator.contests import Contests
 from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
 from aimsource.operator.index import IndexedModelStore, model_image_reader
 from aimsource.operator.leadership import WorkerSwitch
@@ -53,6 +55,9 @@ class Operator:
             policy=Policy(min_interval=settings.min_sync_interval, retry_base=settings.retry_base,
                           startup_spread=settings.startup_spread),
             max_syncs_per_host=settings.max_syncs_per_host,
+            contests=Contests(ours=FIELD_MANAGER, window=settings.competing_controller_window,
+                              enabled=not settings.contend_with_other_controllers,
+                              on_count=metrics.set_contested),
         )
         self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers))
         self.kopf_ready = asyncio.Event()
@@ -146,6 +151,7 @@ async def _run(settings: OperatorSettings, config: Any) -> int:
             "namespace": settings.namespace, "server": config.server,
             "leader_election": settings.leader_election, "workers": settings.workers,
             "max_syncs_per_host": settings.max_syncs_per_host, "webhook_port": settings.webhook_port,
+            "contend_with_other_controllers": settings.contend_with_other_controllers,
         })
         try:
             if settings.leader_election:

@@ -71,6 +71,12 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self.contested = Gauge(
+            "aimsource_sources_contested",
+            "Sources whose status another controller writes (e.g. AIM's own source controller): "
+            "aimsource stands down for them.",
+            registry=r,
+        )
         for status in STATUS_VALUES:
             self.sources.labels(status=status).set(0)
 
@@ -106,6 +112,9 @@ class Metrics:
     def set_sources(self, counts: Mapping[str, int]) -> None:
         for status in {*STATUS_VALUES, *counts}:
             self.sources.labels(status=status).set(counts.get(status, 0))
+
+    def set_contested(self, count: int) -> None:
+        self.contested.set(count)
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""
