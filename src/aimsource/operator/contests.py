@@ -64,9 +64,7 @@ class Contests:
         if not self._enabled:
             return FREE
         window = window_for(self._window, interval_of(body))
-        moment = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
-        found = competitor((body.get("metadata") or {}).get("managedFields"), now=moment,
-                           ours=self._ours, window=window)
+        found = self._find(body, now, window)
         before = self._current.get(name)
         if found is None:
             if before is not None:
@@ -88,6 +86,19 @@ class Contests:
             "window_seconds": window,
         })
         return Verdict(found, until, _announcement(found, window))
+
+    def fresh(self, name: str, body: Mapping[str, Any], now: float) -> bool:
+        """Whether `body` shows a contest not yet announced (read only: `check` announces it)."""
+        if not self._enabled:
+            return False
+        found = self._find(body, now, window_for(self._window, interval_of(body)))
+        before = self._current.get(name)
+        return found is not None and (before is None or before.manager != found.manager)
+
+    def _find(self, body: Mapping[str, Any], now: float, window: float) -> Competitor | None:
+        moment = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
+        return competitor((body.get("metadata") or {}).get("managedFields"), now=moment, ours=self._ours,
+                          window=window)
 
     def forget(self, name: str) -> None:
         """The source is gone."""

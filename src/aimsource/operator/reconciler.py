@@ -105,17 +105,21 @@ class Reconciler:
         entry = observe(self.table.get(name), body)
         self.routes.update(name, body)
         self.table[name] = entry
-        self._reschedule(entry, first=first)
+        # A new competitor is handled at once (announced, and nothing more written), not at the
+        # next interval: its own writes of lastSyncTime would keep pushing that back.
+        self._reschedule(entry, first=first, contest=self.contests.fresh(name, body, self._clock()))
         self._count_sources()
 
-    def _reschedule(self, entry: SourceEntry, *, first: bool = False) -> None:
+    def _reschedule(self, entry: SourceEntry, *, first: bool = False, contest: bool = False) -> None:
         if self.queue.is_running(entry.name):
             return  # the worker reschedules from the latest state when the sync ends
-        now = self._clock()
-        decision = decide(entry.state, now, self._policy)
-        if self.pending.get(entry.name) and decision.when > now:
+        at = self._clock()
+        decision = decide(entry.state, at, self._policy)
+        if contest:
+            decision = replace(decision, when=at, why="another controller writes the status")
+        if self.pending.get(entry.name) and decision.when > at:
             # An incremental sync lists nothing: the minimum interval between listings does not hold it.
-            decision = replace(decision, when=now, why="push event")
+            decision = replace(decision, when=at, why="push event")
         lapses = self.contests.recheck_at(entry.name)
         if lapses is not None and lapses < decision.when:
             decision = replace(decision, when=lapses, why="competing controller's window ends")
@@ -124,7 +128,7 @@ class Reconciler:
         self.why[entry.name] = decision.why
         if first or before is None or abs(before - decision.when) > 0.001:
             log.debug("sync scheduled", extra={"source": entry.name, "why": decision.why,
-                                               "in_seconds": round(decision.when - now, 3)})
+                                               "in_seconds": round(decision.when - at, 3)})
 
     def _forget_pushes(self, name: str) -> None:
         self.routes.remove(name)
