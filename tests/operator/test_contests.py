@@ -124,3 +124,16 @@ def test_a_manager_name_cannot_smuggle_control_characters_into_the_event(contest
     assert "\n" not in verdict.event.message
     assert "\x1b" not in verdict.event.message
     assert "evil?manager?[31m" in verdict.event.message
+
+
+def test_fresh_tells_an_unannounced_contest_without_announcing_it(contests: Contests, counts: Counts) -> None:
+    body = source(("aim-operator", NOW))
+    assert contests.fresh("src", body, NOW)
+    assert contests.fresh("src", body, NOW)  # read only
+    assert counts == []
+    contests.check("src", body, NOW)
+    assert not contests.fresh("src", body, NOW + 1)
+    assert contests.fresh("src", source(("aim-operator", NOW), ("another", NOW + 2)), NOW + 3)
+    assert not contests.fresh("src", source(("aimsource", NOW)), NOW)
+    disabled = Contests(ours="aimsource", window=600.0, enabled=False)
+    assert not disabled.fresh("src", body, NOW)

@@ -136,3 +136,21 @@ async def test_a_controller_that_appears_during_the_sync_gets_no_status_from_it(
     assert contested_gauge(h) == 1
     await h.sync()
     assert len(competing_events(h)) == 1
+
+
+async def test_a_new_competitor_on_the_watch_is_handled_at_once_a_known_one_is_not(h: Harness) -> None:
+    new_source(h.api, {"images": ["reg.example.com/org/model"], "syncInterval": "1m"})
+    h.watch()
+    await h.sync()
+    assert h.api.get(SOURCES, "src")["status"]["status"] == "Ready"
+    # AIM's controller writes the status (and its lastSyncTime, which would push the interval back).
+    h.clock.now += 5
+    deliver(h, (AIM, h.clock.now))
+    assert h.reconciler.queue.due("src") == h.clock.now
+    assert h.reconciler.why["src"] == "another controller writes the status"
+    await h.reconciler.sync_one("src")
+    assert len(competing_events(h)) == 1
+    # Its next write is the same contest: scheduled as usual, not at once.
+    h.clock.now += 5
+    deliver(h, (AIM, h.clock.now))
+    assert h.reconciler.queue.due("src") > h.clock.now
