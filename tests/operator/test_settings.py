@@ -23,6 +23,7 @@ def test_defaults_match_the_documented_ones() -> None:
     assert got == OperatorSettings(namespace="from-service-account")
     assert got.min_sync_interval == 30.0
     assert got.retry_base == 30.0
+    assert got.stale_listing_max_age == 24 * 3600.0
     assert (got.workers, got.max_syncs_per_host) == (8, 4)
     assert got.leader_election is True
     assert got.log_format == "text"
@@ -36,6 +37,8 @@ def test_defaults_match_the_documented_ones() -> None:
         (["--namespace", "flag"], {"AIMSOURCE_NAMESPACE": "env"}, "namespace", "flag"),
         (["--min-sync-interval", "1s"], {}, "min_sync_interval", 1.0),
         ([], {"AIMSOURCE_MIN_SYNC_INTERVAL": "1m30s"}, "min_sync_interval", 90.0),
+        (["--stale-listing-max-age", "2h"], {}, "stale_listing_max_age", 7200.0),
+        ([], {"AIMSOURCE_STALE_LISTING_MAX_AGE": "0s"}, "stale_listing_max_age", 0.0),
         (["--retry-base", "500ms"], {}, "retry_base", 0.5),
         (["--max-concurrency-per-host", "9"], {}, "max_concurrency_per_host", 9),
         ([], {"AIMSOURCE_MAX_CONCURRENCY_PER_HOST": "2"}, "max_concurrency_per_host", 2),
@@ -71,6 +74,8 @@ def test_defaults_match_the_documented_ones() -> None:
         "flag-beats-env",
         "min-interval-flag",
         "min-interval-env",
+        "stale-listing-max-age-flag",
+        "stale-listing-max-age-env-zero-keeps-none",
         "retry-base-ms",
         "concurrency-flag",
         "concurrency-env",

@@ -64,6 +64,14 @@ _OPTIONS = (
         "N",
     ),
     _Option(
+        "--stale-listing-max-age",
+        "stale_listing_max_age",
+        "AIMSOURCE_STALE_LISTING_MAX_AGE",
+        "how old a kept listing may be to stand in for one failing with 429, 5xx or a timeout; "
+        "0s keeps none (default: 24h)",
+        "DURATION",
+    ),
+    _Option(
         "--min-sync-interval",
         "min_sync_interval",
         "AIMSOURCE_MIN_SYNC_INTERVAL",
@@ -246,6 +254,7 @@ def settings_from_args(
         ),
         registry_rate=pick("registry_rate", _rate, defaults.registry_rate),
         max_tags=pick("max_tags", _positive_int, defaults.max_tags),
+        stale_listing_max_age=pick("stale_listing_max_age", _duration, defaults.stale_listing_max_age),
         min_sync_interval=pick("min_sync_interval", _duration, defaults.min_sync_interval),
         retry_base=pick("retry_base", _positive_duration, defaults.retry_base),
         startup_spread=pick("startup_spread", _duration, defaults.startup_spread),

@@ -17,6 +17,7 @@ from typing import Literal, overload
 
 from aimsource.domain.constraints import Constraints, parse_constraints
 from aimsource.domain.errors import InvalidConstraintError, InvalidReferenceError
+from aimsource.domain.listings import StaleListing
 from aimsource.domain.references import DOCKER_HUB, ImageRef, is_valid_tag, parse_reference
 from aimsource.domain.spec import SourceSpec
 from aimsource.domain.versions import (
@@ -79,6 +80,8 @@ class SelectorOutcome:
     truncated: bool = False
     error: SelectorError | None = None
     reached_registry: bool = False
+    stale: StaleListing | None = None
+    """Set when the tags are a cached listing served because the registry failed just now."""
 
     @property
     def failed(self) -> SelectorError | None:

@@ -33,6 +33,7 @@ from aimsource.operator.webhook import Receiver
 from aimsource.operator.webhook_token import WebhookToken, secret_reader
 from aimsource.registry.client import RegistryClient
 from aimsource.registry.settings import RegistrySettings
+from aimsource.sync.listing_cache import CachingTagLister
 
 log = logging.getLogger("aimsource.operator")
 
@@ -50,8 +51,13 @@ class Operator:
         self.metrics = metrics
         self.store = IndexedModelStore(create=kube.create_model, clock=time.monotonic,
                                        read_image=model_image_reader(kube))
+        # The operator keeps the last good listing of each repository (the CLI keeps none).
+        self.lister = CachingTagLister(
+            registry, max_age=settings.stale_listing_max_age, max_entries=settings.listing_cache_max_entries,
+            max_tags=settings.listing_cache_max_tags, observer=metrics,
+        )
         self.reconciler = Reconciler(
-            kube=kube, lister=registry, store=self.store, namespace=settings.namespace, metrics=metrics,
+            kube=kube, lister=self.lister, store=self.store, namespace=settings.namespace, metrics=metrics,
             policy=Policy(min_interval=settings.min_sync_interval, retry_base=settings.retry_base,
                           startup_spread=settings.startup_spread),
             max_syncs_per_host=settings.max_syncs_per_host,

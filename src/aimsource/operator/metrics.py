@@ -53,6 +53,28 @@ class Metrics:
             ["host"],
             registry=r,
         )
+        self.ratelimit_limit_gauge = Gauge(
+            "aimsource_registry_ratelimit_limit",
+            "The last ratelimit-limit a registry announced (Docker Hub: requests per window), by host.",
+            ["host"],
+            registry=r,
+        )
+        self.listing_cache_entries = Gauge(
+            "aimsource_listing_cache_entries",
+            "Repository listings kept to stand in for listings that fail with 429, 5xx or timeouts.",
+            registry=r,
+        )
+        self.listing_cache_tags = Gauge(
+            "aimsource_listing_cache_tags",
+            "Tags in all the kept listings (the cache is bounded by this and by its entries).",
+            registry=r,
+        )
+        self.stale_listings = Counter(
+            "aimsource_stale_listings",
+            "Kept listings served in place of a failed listing, by registry host.",
+            ["host"],
+            registry=r,
+        )
         self.waiting_for_share = Gauge(
             "aimsource_syncs_waiting_for_host_share",
             "Due syncs that wait because a registry host of their source runs its share of syncs.",
@@ -90,6 +112,17 @@ class Metrics:
 
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         self.ratelimit_gauge.labels(host=host).set(remaining)
+
+    def ratelimit_limit(self, host: str, limit: int) -> None:
+        self.ratelimit_limit_gauge.labels(host=host).set(limit)
+
+    # --- sync.listing_cache.ListingCacheObserver ---------------------------------------------
+    def listing_cache_size(self, entries: int, tags: int) -> None:
+        self.listing_cache_entries.set(entries)
+        self.listing_cache_tags.set(tags)
+
+    def stale_listing_served(self, registry: str) -> None:
+        self.stale_listings.labels(host=registry).inc()
 
     # --- the operator's own -------------------------------------------------------------------
     def sync_finished(self, result: str, seconds: float, *, created: int) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from aimsource.registry.settings import RegistrySettings
+from aimsource.sync.listing_cache import DEFAULT_MAX_AGE, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TAGS
 
 LogFormat = Literal["text", "json"]
 DEFAULT_NAMESPACE = "aim-system"
@@ -38,6 +39,17 @@ class OperatorSettings:
     max_tags: int = RegistrySettings.max_tags
     """Tags kept per listing of one repository; past it the selector is ``truncated``. It bounds the
     memory one repository can cost. Default: the registry client's, 100,000."""
+
+    stale_listing_max_age: float = DEFAULT_MAX_AGE
+    """Seconds: how old the last good listing of a repository may be to stand in for a listing
+    that fails with 429, 5xx, a timeout or an unreachable host (the selector is then ``stale``, the
+    source ``Degraded`` with reason ``StaleListing``); 0 keeps no listings. Default: 24 h."""
+
+    listing_cache_max_entries: int = DEFAULT_MAX_ENTRIES
+    """Repository listings kept for that, least recently used dropped first. Default: 1,000."""
+
+    listing_cache_max_tags: int = DEFAULT_MAX_TAGS
+    """Tags kept in all those listings (it bounds their memory). Default: 200,000."""
 
     min_sync_interval: float = 30.0
     """Seconds: the least time between two listings of one source, whatever triggers them.

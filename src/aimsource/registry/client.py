@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import aiohttp
 from yarl import URL
 
+from aimsource.domain.listings import StaleListing
 from aimsource.domain.references import ImageRef
 from aimsource.registry.auth import AuthScope, AuthState, auth_flow
 from aimsource.registry.credentials import Credential
@@ -41,6 +42,7 @@ from aimsource.registry.limits import HostLimits
 from aimsource.registry.links import next_page
 from aimsource.registry.messages import Outgoing, Purpose, Reply
 from aimsource.registry.observer import NullObserver, RegistryObserver
+from aimsource.registry.page_sizes import PageSizes, refuses_page_size, with_smaller_page
 from aimsource.registry.sending import Sender, reason_phrase
 from aimsource.registry.settings import RegistrySettings
 from aimsource.registry.transport import Transport, ssl_context
@@ -67,6 +69,8 @@ class TagListing:
     """Tags in the registry's order, each once."""
     truncated: bool = False
     """True when the page cap or the tag cap stopped the listing before the registry's last tag."""
+    stale: StaleListing | None = None
+    """Set only by a cache answering in place of a failed listing (never by this client)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class RegistryClient:
         self._met: set[str] = set()  # API hosts that answered at least once
         self._leads: dict[tuple[str, ...], asyncio.Event] = {}  # what a leading request is learning
         self._bad_digests: set[tuple[str, str]] = set()  # (host, repository) already logged
+        self._page_sizes = PageSizes(settings.page_size)
         cap = settings.max_concurrency_per_host
         self._http = Transport(
             ssl_context=ssl_context(settings.ca_file), user_agent=settings.user_agent, keepalive_per_host=cap
@@ -166,20 +171,23 @@ class RegistryClient:
     async def _list_tags(self, call: _Call) -> TagListing:
         settings = self._settings
         path = f"/v2/{call.scope.repository}/tags/list"
-        url = call.base.with_path(path).with_query(n=str(settings.page_size))
+        host = call.scope.host
+        url = call.base.with_path(path).with_query(n=str(self._page_sizes.for_host(host)))
         # A dict keeps the registry's order and drops repeats in one structure (no list + set).
         tags: dict[str, None] = {}
         asked: set[str] = set()
         accept = (("Accept", "application/json"),)
-        for page in range(settings.max_pages):
+        for _page in range(settings.max_pages):
             asked.add(url.raw_path_qs)
             reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
-            if page == 0 and reply.status == 400 and "PAGINATION_NUMBER_INVALID" in _error_codes(reply.body):
-                # Some registries cap `n` below 1000 and refuse larger values: let them choose.
-                logger.info("%s refused n=%d; using its page size", call.scope.host, settings.page_size)
-                url = url.without_query_params("n")
-                asked.add(url.raw_path_qs)
-                reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
+            if refuses_page_size(reply.status, reply.body):
+                # Quay answered 413 to n > 100, ECR refuses n > 1000: ask this page again with 100.
+                smaller = with_smaller_page(url, self._page_sizes, host)
+                if smaller is not None:
+                    logger.info("%s refused %s; asking for 100 tags per page", host, url.query_string[:80])
+                    url = smaller
+                    asked.add(url.raw_path_qs)
+                    reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
             _check(reply, call, kind="tags")
             page_tags = _parse_tags(reply.body, call)
             reply = replace(reply, body=b"")  # the raw page is not needed any more

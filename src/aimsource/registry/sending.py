@@ -206,13 +206,23 @@ class Sender:
         return reply
 
     def _note_ratelimit(self, key: str, headers: CIMultiDictProxy[str]) -> None:
-        """Docker Hub's `ratelimit-remaining: 100;w=21600` -> observer gets 100."""
-        value = headers.get("ratelimit-remaining")
-        if value is None:
-            return
-        head = value.split(";", 1)[0].strip()
-        if head.isdigit() and len(head) < 12:
-            self._observer.ratelimit_remaining(key, int(head))
+        """Docker Hub's `ratelimit-remaining: 76;w=21600` and `ratelimit-limit: 100;w=21600` ->
+        the observer gets 76 and 100, for the registry the call is for (`key`), whichever host
+        (a redirect's, a token service's) sent them."""
+        remaining = _ratelimit_count(headers.get("ratelimit-remaining"))
+        if remaining is not None:
+            self._observer.ratelimit_remaining(key, remaining)
+        limit = _ratelimit_count(headers.get("ratelimit-limit"))
+        if limit is not None:
+            self._observer.ratelimit_limit(key, limit)
+
+
+def _ratelimit_count(value: str | None) -> int | None:
+    """The count of a `ratelimit-*` header (`100;w=21600` -> 100); None when absent or not a count."""
+    if value is None:
+        return None
+    head = value.split(";", 1)[0].strip()
+    return int(head) if head.isascii() and head.isdigit() and len(head) < 12 else None
 
 
 def reason_phrase(status: int) -> str:

@@ -14,7 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from aimsource.domain.listings import StaleListing
 from aimsource.domain.models import model_body
+from aimsource.domain.moved import find_moved
 from aimsource.domain.planning import Candidate, NotCreated, Plan, name_conflict, plan_sync, refused
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection import (
@@ -98,10 +100,11 @@ async def sync_source(
     )
     outcomes = tuple(outcome for outcome, _ in fetched)
     known_digests = {image: digest for _, found in fetched for image, digest in found.items()}
+    existing = store.existing()
     plan = plan_sync(
         outcomes,
         source_name=source.name,
-        existing_by_image=store.existing(),
+        existing_by_image=existing,
         owned=store.owned_count(source.name),
         max_models=source.spec.max_models,
     )
@@ -117,6 +120,7 @@ async def sync_source(
         generation=source.generation,
         previous=previous,
         now=now,
+        moved=find_moved(outcomes, known_digests, existing),
     )
     return SyncResult(status=status, plan=plan, outcomes=outcomes, created=created, source=source)
 
@@ -195,11 +199,13 @@ async def _fetch(
             decisions: Sequence[TagDecision] = decide_listing(selector, [ref.tag])
             listed = 1
             truncated = False
+            stale: StaleListing | None = None
         else:
             listing = await lister.list_tags(ref, credential=credential)
             decisions = decide_listing(selector, listing.tags)
             listed = len(listing.tags)
             truncated = listing.truncated
+            stale = listing.stale
     except RegistryError as exc:
         log.info("selector %s failed: %s", selector.written, exc)
         return SelectorOutcome(
@@ -214,7 +220,8 @@ async def _fetch(
         decisions=decisions,
         listed=listed,
         truncated=truncated,
-        reached_registry=True,
+        reached_registry=stale is None or stale.answered,
+        stale=stale,
     ), digests
 
 
