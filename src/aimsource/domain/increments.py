@@ -75,6 +75,16 @@ def blocker(
     return None
 
 
+def _found(entry: dict[str, Any], tag: str) -> None:
+    """A named version pushed at last: one more tag that exists, no longer `notFound`."""
+    entry["tagsListed"] = int(entry.get("tagsListed", 0)) + 1
+    missing = [t for t in entry.get("notFound") or () if t != tag]
+    if missing:
+        entry["notFound"] = missing
+    else:
+        entry.pop("notFound", None)
+
+
 def status_after_push(
     previous: Mapping[str, Any],
     *,
@@ -82,19 +92,27 @@ def status_after_push(
     pinned: Collection[int],
     created: bool,
     owned_now: int,
+    named: Collection[int] = (),
 ) -> dict[str, Any]:
     """The status after one pushed tag was decided by the covering selectors (by index).
 
     `decisions` holds each covering selector's decision of the tag; `pinned` the covering pinned
     selectors, which list nothing (their count of listed tags is always 1). `created`: a model now
-    exists for the tag (this push made it).
+    exists for the tag (this push made it). `named`: the covering selectors with a list of exact
+    versions, which list nothing either: a full sync sees only the tags they name, so a push counts
+    for them only when it is one of those (and is then no longer `notFound`).
     """
     status = {k: v for k, v in previous.items()}
     entries = [dict(e) for e in previous.get("selectors") or ()]
     selected_anywhere = False
     for index, decision in decisions.items():
         entry = entries[index]
-        if index not in pinned:
+        if index in named:
+            if decision.decision == "selected":
+                _found(entry, decision.image.tag or "")
+            else:
+                continue  # never listed: a full sync would not see this tag at all
+        elif index not in pinned:
             entry["tagsListed"] = int(entry.get("tagsListed", 0)) + 1
         if decision.decision == "selected":
             selected_anywhere = True

@@ -65,7 +65,8 @@ class Operator:
                               enabled=not settings.contend_with_other_controllers,
                               on_count=metrics.set_contested),
         )
-        self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers))
+        self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers),
+                                   on_change=metrics.set_leading)
         self.kopf_ready = asyncio.Event()
         self.stop_flag = asyncio.Event()
         self.failed = False

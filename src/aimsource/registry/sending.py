@@ -61,6 +61,7 @@ class Sender:
         self._schemes = schemes
         self._observer = observer
         self._rng = rng
+        self._timeouts = Timeouts(connect=settings.connect_timeout, read=settings.read_timeout)
         self._body_limits = {
             "tags": settings.max_tags_bytes,
             "token": settings.max_token_bytes,
@@ -76,7 +77,9 @@ class Sender:
         attempt = 0
         while True:
             attempt += 1
-            request = replace(request, url=self._rescheme(request.url))
+            url = self._rescheme(request.url)
+            if url is not request.url:
+                request = replace(request, url=url)
             retry_after: float | None = None
             try:
                 reply = await self._follow_redirects(
@@ -110,6 +113,8 @@ class Sender:
             if now + delay > deadline:
                 raise give_up
             self._observer.retry(registry)
+            if retry_after is not None or what == "HTTP 429":  # the registry throttles us
+                self._observer.ratelimit_wait(registry, delay)
             logger.info(
                 "retrying request to %s for %s after %s (attempt %d of %d, waiting %.2f s)",
                 netloc(request.url),
@@ -183,9 +188,12 @@ class Sender:
             if remaining <= 0:
                 raise unreachable(host, "the call's deadline passed", retryable=False)
             settings = self._settings
-            timeouts = Timeouts(
-                connect=min(settings.connect_timeout, remaining), read=min(settings.read_timeout, remaining)
-            )
+            timeouts = self._timeouts
+            if remaining < timeouts.connect or remaining < timeouts.read:
+                timeouts = Timeouts(
+                    connect=min(settings.connect_timeout, remaining),
+                    read=min(settings.read_timeout, remaining),
+                )
             limit = self._body_limits[request.purpose]
             try:
                 reply = await self._transport.exchange(

@@ -23,9 +23,9 @@ from aimsource.domain.selection import (
     Selector,
     SelectorError,
     SelectorOutcome,
-    TagDecision,
     build_selectors,
     decide_listing,
+    named_tags,
 )
 from aimsource.domain.spec import InvalidSpecError, Source, parse_source
 from aimsource.domain.status import build_status
@@ -38,6 +38,7 @@ from aimsource.registry.credentials import (
     parse_docker_config,
 )
 from aimsource.registry.errors import RegistryError
+from aimsource.sync.named_versions import resolve_named
 from aimsource.sync.ports import ModelStore, SecretError, SecretReader, TagLister
 
 log = logging.getLogger("aimsource.sync")
@@ -189,17 +190,25 @@ async def _fetch(
     credential = creds.for_registry(ref.registry)
     if selector.excluded:
         return await _excluded(selector, ref, lister=lister, credential=credential, explain=explain), {}
+    named = named_tags(selector)
     if progress:
-        progress(f"listing {ref}")
+        progress(f"checking {len(named)} named versions of {ref}" if named else f"listing {ref}")
     digests: dict[str, str | None] = {}
+    stale: StaleListing | None = None  # only a listing can be stale (a cached one)
     try:
-        if ref.tag is not None:
+        if named is not None:
+            # An exact-version list: one HEAD per named tag, no listing (see named_versions).
+            resolved = await resolve_named(selector, ref, named, lister=lister, credential=credential)
+            decisions = resolved.decisions
+            digests = resolved.digests
+            listed = resolved.found
+            truncated = False
+        elif ref.tag is not None:
             # The pinned image's HEAD proves it exists and gives the digest in one request.
             digests[str(ref)] = await lister.manifest_digest(ref, credential=credential)
-            decisions: Sequence[TagDecision] = decide_listing(selector, [ref.tag])
+            decisions = decide_listing(selector, [ref.tag])
             listed = 1
             truncated = False
-            stale: StaleListing | None = None
         else:
             listing = await lister.list_tags(ref, credential=credential)
             decisions = decide_listing(selector, listing.tags)
@@ -214,7 +223,11 @@ async def _fetch(
             reached_registry=exc.answered,
         ), {}
     if progress:
-        progress(f"listed {ref}: {listed} tags")
+        progress(
+            f"found {listed} of {len(named)} named versions of {ref}"
+            if named
+            else f"listed {ref}: {listed} tags"
+        )
     return SelectorOutcome(
         selector=selector,
         decisions=decisions,
@@ -233,8 +246,9 @@ async def _excluded(
     A preview (`explain`) lists it anyway, so that every tag shows up as excluded and the user sees
     why; a failure to list it is no failure of the source, which would not list it at all.
     """
-    tags: Sequence[str] = [ref.tag] if ref.tag else []
-    if explain and ref.tag is None:
+    named = named_tags(selector)
+    tags: Sequence[str] = [ref.tag] if ref.tag else list(named or ())
+    if explain and ref.tag is None and named is None:
         try:
             tags = (await lister.list_tags(ref, credential=credential)).tags
         except RegistryError:

@@ -18,7 +18,13 @@ from typing import Any, Final, Literal
 from aimsource.domain.increments import blocker, covering, status_after_push
 from aimsource.domain.planning import plan_sync
 from aimsource.domain.push_payloads import Push
-from aimsource.domain.selection import SelectorOutcome, TagDecision, build_selectors, decide_tags
+from aimsource.domain.selection import (
+    SelectorOutcome,
+    TagDecision,
+    build_selectors,
+    decide_tags,
+    named_tags,
+)
 from aimsource.domain.spec import InvalidSpecError, parse_source
 from aimsource.registry.credentials import EMPTY_CREDENTIALS, CredentialStore
 from aimsource.registry.errors import RegistryError, TagNotFound
@@ -129,6 +135,11 @@ async def sync_push(
         return PushResult(FULL, "the create did not make a model of ours")
     assert previous is not None  # blocker() returned None
     status = status_after_push(
-        previous, decisions=decisions, pinned=pinned, created=True, owned_now=owned + 1
+        previous,
+        decisions=decisions,
+        pinned=pinned,
+        created=True,
+        owned_now=owned + 1,
+        named={s.index for s in covered if named_tags(s) is not None},
     )
     return PushResult(CREATED, "created", status=status, created=created, owned_now=owned + 1)
