@@ -94,7 +94,7 @@ class AimController:
     def write(self) -> None:
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         patch = {"status": {
-            "status": "Ready", "lastSyncTime": now, "discoveredModels": 1,
+            "status": "Running", "lastSyncTime": now, "discoveredModels": 1,  # AIM's word, admitted
             "conditions": [
                 {"type": "Ready", "status": "True", "reason": "AllComponentsReady", "message": "",
                  "lastTransitionTime": now},
@@ -159,7 +159,7 @@ def test_aimsource_stands_down_while_another_controller_writes_the_status_and_re
         body = kube.ok("GET", f"{SOURCES}/{name}")
         assert status_writes(body)["aimsource"] == ours_at_stand_down, "aimsource wrote the status"
         assert AIM_MANAGER in status_writes(body)
-        assert body["status"]["status"] == "Ready"
+        assert body["status"]["status"] == "Running"  # AIM's write landed and was left alone
         assert {c["type"] for c in body["status"]["conditions"]} == {"Ready", "RegistryReachable"}
         assert list(models_of(kube, name).values()) == [f"{registry.host}/{repository}:1.0.0"]
         assert op.metric("aimsource_sources_contested") == 1
