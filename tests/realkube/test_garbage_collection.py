@@ -28,8 +28,7 @@ def create_model(real_kube: RealKube, image: str, run_id: str, owner: dict[str, 
                       source_uid=owner["metadata"]["uid"] if owner else "",
                       digest=None, image_pull_secrets=[])
     body["metadata"]["labels"][TEST_LABEL] = run_id
-    if owner is None:
-        del body["metadata"]["ownerReferences"]
+    assert ("ownerReferences" in body["metadata"]) == (owner is not None)  # none without a uid
     return str(real_kube.ok("POST", MODELS, body)["metadata"]["name"])
 
 

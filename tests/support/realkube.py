@@ -271,3 +271,19 @@ def deleted_after(real_kube: RealKube, *paths: str) -> Iterator[None]:
     finally:
         for path in paths:
             real_kube.request("DELETE", path)
+
+
+@contextlib.contextmanager
+def private_real_kube() -> Iterator[RealKube]:
+    """A control plane of the caller's own (its own etcd, API server and controller manager in a
+    temporary directory), for tests that change what the session's shared server must keep, such
+    as replacing a CRD; stopped and removed after the block."""
+    testbed = _Testbed()
+    try:
+        try:
+            kube = testbed.wait()
+        except RealKubeError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        yield kube
+    finally:
+        testbed.stop()

@@ -169,6 +169,14 @@ _OPTIONS = (
         "DURATION",
     ),
     _Option(
+        "--competing-controller-window",
+        "competing_controller_window",
+        "AIMSOURCE_COMPETING_CONTROLLER_WINDOW",
+        "how long another controller's status writes must have stopped before aimsource takes a "
+        "source back; at least twice the source's syncInterval (default: 10m)",
+        "DURATION",
+    ),
+    _Option(
         "--identity",
         "identity",
         "AIMSOURCE_IDENTITY",
@@ -178,6 +186,7 @@ _OPTIONS = (
 )
 _INSECURE_ENV = "AIMSOURCE_INSECURE_REGISTRY"
 _NO_ELECTION_ENV = "AIMSOURCE_NO_LEADER_ELECTION"
+_CONTEND_ENV = "AIMSOURCE_CONTEND_WITH_OTHER_CONTROLLERS"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
@@ -205,6 +214,14 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         default=None,
         help=f"sync without electing a leader (one replica only) [${_NO_ELECTION_ENV}=true]",
+    )
+    p.add_argument(
+        "--contend-with-other-controllers",
+        dest="contend_with_other_controllers",
+        action="store_true",
+        default=None,
+        help="sync every source even when another controller (AIM's operator) writes its status; "
+        f"off: aimsource stands down for such sources [${_CONTEND_ENV}=true]",
     )
     p.set_defaults(handler=run)
 
@@ -237,6 +254,9 @@ def settings_from_args(
     no_election = bool(getattr(args, "no_leader_election", None)) or _boolean(
         env.get(_NO_ELECTION_ENV, ""), f"${_NO_ELECTION_ENV}"
     )
+    contend = bool(getattr(args, "contend_with_other_controllers", None)) or _boolean(
+        env.get(_CONTEND_ENV, ""), f"${_CONTEND_ENV}"
+    )
     metrics = pick("metrics_port", _port, defaults.metrics_port)
     health = pick("health_port", _port, defaults.health_port)
     return OperatorSettings(
@@ -267,6 +287,10 @@ def settings_from_args(
         resync_interval=pick("resync_interval", _positive_duration, defaults.resync_interval),
         crd_wait=pick("crd_wait", _duration, defaults.crd_wait),
         identity=pick("identity", lambda v, _: v, defaults.identity),
+        competing_controller_window=pick(
+            "competing_controller_window", _positive_duration, defaults.competing_controller_window
+        ),
+        contend_with_other_controllers=contend,
     )
 
 

@@ -76,12 +76,13 @@ def run(args: argparse.Namespace) -> int:
                 )
                 statuses[name] = result.status
                 if result.created and not doc.uid:
-                    # The owner reference is written as the operator would write it, but the API
-                    # server refuses an empty uid: say so rather than hand over unusable manifests.
+                    # The GitOps path (no source in the cluster): Git owns the models. Say so, in
+                    # case the source does live in a cluster and should own them.
                     print(
-                        f"aimsource sync: warning: source {name} has no metadata.uid, so the owner "
-                        "references written are empty; set it from `kubectl get aimclsrc "
-                        f"{name} -o jsonpath={{.metadata.uid}}` before applying",
+                        f"aimsource sync: note: source {name} has no metadata.uid, so its models are "
+                        "written without an owner reference (deleting a source will not delete "
+                        "them); for a source that lives in a cluster, set metadata.uid from "
+                        f"`kubectl get aimclsrc {name} -o jsonpath={{.metadata.uid}}` first",
                         file=sys.stderr,
                     )
         return statuses

@@ -37,7 +37,12 @@ def model_body(
     digest: str | None,
     image_pull_secrets: Sequence[str],
 ) -> dict[str, Any]:
-    """The full object to create; `digest` is the manifest digest seen at creation, if known."""
+    """The full object to create; `digest` is the manifest digest seen at creation, if known.
+
+    The source owns the model through an owner reference, which needs the source's uid. Without one
+    (`aimsource sync --out` on a source that is not in any cluster: the GitOps path, where Git owns
+    the models) no owner reference is written - the API server refuses an empty uid, and one that
+    named no live object would have the garbage collector delete the model."""
     ref = candidate.ref
     annotations = {
         REGISTRY_ANNOTATION: ref.registry,
@@ -61,7 +66,7 @@ def model_body(
                 MANAGED_BY_LABEL: MANAGED_BY,
             },
             "annotations": annotations,
-            "ownerReferences": [
+            **({"ownerReferences": [
                 {
                     "apiVersion": API_VERSION,
                     "kind": SOURCE_KIND,
@@ -70,7 +75,7 @@ def model_body(
                     "controller": True,
                     "blockOwnerDeletion": True,
                 }
-            ],
+            ]} if source_uid else {}),
         },
         "spec": spec,
     }

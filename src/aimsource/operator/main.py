@@ -17,8 +17,10 @@ from typing import Any
 import kopf
 
 from aimsource.kube import KubeClient, KubeConfigError, load_kube_config
+from aimsource.kube.client import FIELD_MANAGER
 from aimsource.kube.lease import LeaseElector, LeaseSettings, default_identity
 from aimsource.operator import handlers
+from aimsource.operator.contests import Contests
 from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
 from aimsource.operator.index import IndexedModelStore, model_image_reader
 from aimsource.operator.inventory import ModelInventory
@@ -63,6 +65,9 @@ class Operator:
             policy=Policy(min_interval=settings.min_sync_interval, retry_base=settings.retry_base,
                           startup_spread=settings.startup_spread),
             max_syncs_per_host=settings.max_syncs_per_host,
+            contests=Contests(ours=FIELD_MANAGER, window=settings.competing_controller_window,
+                              enabled=not settings.contend_with_other_controllers,
+                              on_count=metrics.set_contested),
         )
         self.resync = Resync(kube=kube, inventory=self.inventory, sources=self.reconciler,
                              on_models_changed=lambda: self.store.observed(None),
@@ -179,6 +184,7 @@ async def _run(settings: OperatorSettings, config: Any) -> int:
             "namespace": settings.namespace, "server": config.server,
             "leader_election": settings.leader_election, "workers": settings.workers,
             "max_syncs_per_host": settings.max_syncs_per_host, "webhook_port": settings.webhook_port,
+            "contend_with_other_controllers": settings.contend_with_other_controllers,
         })
         resync_task: asyncio.Task[None] | None = None
         try:

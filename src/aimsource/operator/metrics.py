@@ -107,6 +107,12 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self.contested = Gauge(
+            "aimsource_sources_contested",
+            "Sources whose status another controller writes (e.g. AIM's own source controller): "
+            "aimsource stands down for them.",
+            registry=r,
+        )
         # Per source (kube-state-metrics style): alerts need "this source, for this long".
         self.source_status = Gauge(
             "aimsource_source_status",
@@ -195,6 +201,9 @@ class Metrics:
     def set_sources(self, counts: Mapping[str, int]) -> None:
         for status in {*STATUS_VALUES, *counts}:
             self.sources.labels(status=status).set(counts.get(status, 0))
+
+    def set_contested(self, count: int) -> None:
+        self.contested.set(count)
 
     def set_leading(self, leading: bool) -> None:
         self.leader.set(1 if leading else 0)

@@ -21,11 +21,13 @@ from aimsource.domain.push_payloads import Push
 from aimsource.domain.status import PENDING, PROGRESSING, READY, initial_status
 from aimsource.kube import KubeClient, KubeError, SourceGoneError
 from aimsource.kube import SecretError as KubeSecretError
+from aimsource.kube.client import FIELD_MANAGER
+from aimsource.operator.contests import Contests
 from aimsource.operator.logs import source_context
 from aimsource.operator.metrics import Metrics, SourceFacts
 from aimsource.operator.push_routes import PushRoutes
 from aimsource.operator.queue import SyncQueue
-from aimsource.operator.reporting import events_for, status_write_needed
+from aimsource.operator.reporting import EventSpec, events_for, status_write_needed
 from aimsource.operator.schedule import Policy, decide
 from aimsource.operator.shares import hosts_of
 from aimsource.operator.sources import SourceEntry, observe, parse_time
@@ -66,6 +68,7 @@ class Reconciler:
         policy: Policy,
         clock: Callable[[], float] = time.time,
         max_syncs_per_host: int | None = None,
+        contests: Contests | None = None,
     ) -> None:
         self._kube = kube
         self._lister = lister
@@ -85,6 +88,9 @@ class Reconciler:
         """Pushed tags waiting for an incremental sync, by source."""
         self.owned: dict[str, int] = {}
         """Models each source owned when its last sync here ended (None: not synced here yet)."""
+        self.contests = contests or Contests(ours=FIELD_MANAGER, window=600.0,
+                                             on_count=metrics.set_contested)
+        """Sources another controller manages: this operator stands down for them."""
 
     # --- watch side (every replica) -------------------------------------------------------------
     def on_source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
@@ -100,7 +106,9 @@ class Reconciler:
         entry = observe(self.table.get(name), body)
         self.routes.update(name, body)
         self.table[name] = entry
-        self._reschedule(entry, first=first)
+        # A new competitor is handled at once (announced, and nothing more written), not at the
+        # next interval: its own writes of lastSyncTime would keep pushing that back.
+        self._reschedule(entry, first=first, contest=self.contests.fresh(name, body, self._clock()))
         self._count_sources()
 
     def _forget(self, name: str, why: str) -> None:
@@ -133,7 +141,7 @@ class Reconciler:
                 self.on_source_event(None, body)
         return dropped
 
-    def _reschedule(self, entry: SourceEntry, *, first: bool = False) -> None:
+    def _reschedule(self, entry: SourceEntry, *, first: bool = False, contest: bool = False) -> None:
         if self.queue.is_running(entry.name):
             return  # the worker reschedules from the latest state when the sync ends
         if _deleting(entry.body):
@@ -144,22 +152,28 @@ class Reconciler:
             self.queue.discard(entry.name)
             self.why.pop(entry.name, None)
             return
-        now = self._clock()
-        decision = decide(entry.state, now, self._policy)
-        if self.pending.get(entry.name) and decision.when > now:
+        at = self._clock()
+        decision = decide(entry.state, at, self._policy)
+        if contest:
+            decision = replace(decision, when=at, why="another controller writes the status")
+        if self.pending.get(entry.name) and decision.when > at:
             # An incremental sync lists nothing: the minimum interval between listings does not hold it.
-            decision = replace(decision, when=now, why="push event")
+            decision = replace(decision, when=at, why="push event")
+        lapses = self.contests.recheck_at(entry.name)
+        if lapses is not None and lapses < decision.when:
+            decision = replace(decision, when=lapses, why="competing controller's window ends")
         before = self.queue.due(entry.name)
         self.queue.schedule(entry.name, decision.when, hosts_of(entry.body))
         self.why[entry.name] = decision.why
         if first or before is None or abs(before - decision.when) > 0.001:
             log.debug("sync scheduled", extra={"source": entry.name, "why": decision.why,
-                                               "in_seconds": round(decision.when - now, 3)})
+                                               "in_seconds": round(decision.when - at, 3)})
 
     def _forget_pushes(self, name: str) -> None:
         self.routes.remove(name)
         self.pending.pop(name, None)
         self.owned.pop(name, None)
+        self.contests.forget(name)
 
     # --- push events (the leader's receiver) ----------------------------------------------------
     def on_pushes(self, pushes: Sequence[Push]) -> int:
@@ -228,6 +242,8 @@ class Reconciler:
         if fresh is None or _deleting(fresh.body):
             return
         entry = fresh
+        if await self._stands_down(entry):
+            return
         pushes = self.pending.pop(name, None)
         if pushes and decide(entry.state, self._clock(), self._policy).when > self._clock():
             await self._sync_pushes(entry, pushes)
@@ -249,6 +265,8 @@ class Reconciler:
         except SourceGoneError as exc:
             self._source_gone(entry, uid, exc)
             return
+        except ContestedError:
+            return  # announced by the check; the models this sync created stay, as every model does
         except KubeError as exc:
             self._failed(entry, started)
             log.warning("sync failed", extra={"error": str(exc)})
@@ -309,6 +327,9 @@ class Reconciler:
             except SourceGoneError as exc:
                 self._source_gone(entry, uid, exc)
                 return
+            except ContestedError:
+                self.pending.pop(entry.name, None)
+                return
             except Exception as exc:  # an API failure or a bug: the full sync retries with backoff
                 log.warning("push sync failed", extra={"push": str(push), "error": str(exc)})
                 result = None
@@ -329,6 +350,31 @@ class Reconciler:
             self.why.pop(entry.name, None)
             self._forget_pushes(entry.name)
             self._count_sources()
+
+    async def _stands_down(self, entry: SourceEntry) -> bool:
+        """Whether another controller manages the source: then this sync lists nothing, creates
+        nothing and writes nothing, and the source is checked again when the other's claim lapses
+        (or at its interval, whichever comes first). Entering a contest is announced once."""
+        now = self._clock()
+        verdict = self.contests.check(entry.name, entry.body, now)
+        if not verdict.contested:
+            return False
+        state = entry.state
+        # Recorded as handled so that a spec change, a request or a push does not retry every
+        # minimum interval while the other controller holds the source.
+        entry.state = replace(state, last_attempt=now, last_sync=now, synced_generation=state.generation,
+                              handled_request=state.requested, push_requested=False, inherited=False)
+        self.pending.pop(entry.name, None)
+        await self._announce(entry, verdict.event)
+        return True
+
+    async def _announce(self, entry: SourceEntry, event: EventSpec | None) -> None:
+        if event is not None:
+            try:
+                await self._kube.post_event(entry.body, type=event.type, reason=event.reason,
+                                            message=event.message)
+            except KubeError as exc:
+                log.warning("event not posted", extra={"reason": event.reason, "error": str(exc)})
 
     def _failed(self, entry: SourceEntry, started: float) -> None:
         entry.state = replace(entry.state, failures=entry.state.failures + 1)
@@ -360,7 +406,12 @@ class Reconciler:
 
     async def _write(self, entry: SourceEntry, status: Mapping[str, Any], *, uid: str | None) -> None:
         """One patch of the status subresource, guarded by the source's uid (SourceGoneError when it
-        no longer matches); keys that disappeared are removed."""
+        no longer matches); keys that disappeared are removed. Not when another controller took the
+        source during the sync (the latest watched object says so): ContestedError."""
+        verdict = self.contests.check(entry.name, entry.body, self._clock())
+        if verdict.contested:
+            await self._announce(entry, verdict.event)
+            raise ContestedError(entry.name)
         patch: dict[str, Any] = {key: None for key in (entry.status or {}) if key not in status}
         patch.update(status)
         await self._kube.patch_source_status(entry.name, patch, uid=uid)
@@ -372,6 +423,10 @@ class Reconciler:
 
 def _deleting(body: Mapping[str, Any]) -> bool:
     return bool((body.get("metadata") or {}).get("deletionTimestamp"))
+
+
+class ContestedError(Exception):
+    """Another controller took the source during this sync: nothing more is written."""
 
 
 def _uid(body: Mapping[str, Any]) -> str | None:

@@ -120,3 +120,14 @@ class OperatorSettings:
 
     identity: str = ""
     """This replica's name in the Lease; empty means ``<hostname>-<pid>``. Default: empty."""
+
+    competing_controller_window: float = 600.0
+    """Seconds another field manager's writes to a source's status must have stopped before
+    aimsource manages that source again; for each source the window is at least twice its
+    ``syncInterval``, because AIM's own source controller writes the status once per interval.
+    Default: 600 (10 minutes)."""
+
+    contend_with_other_controllers: bool = False
+    """Sync sources whatever other controller also writes their status (the behaviour before
+    detection existed). Default: off - aimsource stands down for a source another controller
+    manages."""
