@@ -293,9 +293,10 @@ class Reconciler:
         })
 
     async def _refresh(self, entry: SourceEntry) -> SourceEntry | None:
-        """The source as stored now (a GET): the watch may have missed its deletion or its
+        """Checks the source as stored now (a GET): the watch may have missed its deletion or its
         recreation (after a re-list kopf sends no DELETED). Gone or another uid: the entry is
-        dropped (a newer object is taken as a new source, rescheduled when this worker finishes)."""
+        dropped (a newer object is taken as a new source, rescheduled when this worker finishes).
+        Being deleted: that is folded in. Otherwise the sync goes on with what the watch gave."""
         body = await self._kube.get_source(entry.name)
         if body is None or _uid(body) != _uid(entry.body):
             if self.table.get(entry.name) is entry:
@@ -305,8 +306,9 @@ class Reconciler:
             return None
         if self.table.get(entry.name) is not entry:
             return None  # replaced by a watch event while we read; that entry is synced on its own
-        self.routes.update(entry.name, body)
-        return observe(entry, body)
+        if _deleting(body) and not _deleting(entry.body):
+            return observe(entry, body)
+        return entry
 
     async def _sync_pushes(self, entry: SourceEntry, pushes: Sequence[Push]) -> None:
         """Decide each pushed tag alone; the first that cannot be ends in a full sync (which
