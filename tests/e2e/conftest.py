@@ -47,6 +47,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("backend_name", params, scope="module")
 
 
+def assert_not_refused(workdir: Path) -> None:
+    """No request of the operators that logged in `workdir` was refused by RBAC: deploy/'s grants
+    cover everything the scenario made the operator do (a 403 that the scenario tolerated, such as
+    a model it reports as refused, would otherwise pass unnoticed)."""
+    refused = [
+        line for log in sorted(workdir.glob("*.log")) for line in log.read_text(errors="replace").splitlines()
+        if "is forbidden: User" in line and "system:serviceaccount:" in line
+    ]
+    assert not refused, "deploy/'s RBAC refused the operator:\n" + "\n".join(refused[:5])
+
+
 @pytest.fixture(scope="session")
 def real_backend(real_kube_crds: RealKube) -> RealBackend:
     """The session's real server with deploy/ installed (namespace, ServiceAccount, RBAC)."""
@@ -78,6 +89,8 @@ def shared_operator(
     kubeconfig = module_backend.operator_kubeconfig(workdir / "kubeconfig")
     with running_operator(kubeconfig, workdir) as op:
         yield op
+    if module_backend.name == "real":
+        assert_not_refused(workdir)
 
 
 @pytest.fixture
@@ -96,6 +109,7 @@ def cluster(backend_name: str, request: pytest.FixtureRequest) -> Iterator[Clust
         cluster = Cluster(request.getfixturevalue("real_backend"))
         yield cluster
         cluster.clean_up()
+        assert_not_refused(request.getfixturevalue("tmp_path"))  # where the scenario's operators log
         return
     with _emulator() as backend:
         yield Cluster(backend)
