@@ -102,14 +102,14 @@ def shared_cluster(module_backend: Backend) -> Iterator[Cluster]:
 
 
 @pytest.fixture
-def cluster(backend_name: str, request: pytest.FixtureRequest) -> Iterator[Cluster]:
+def cluster(backend_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
     """A server for scenarios that must not share one: a fresh emulator, or the (shared) real server,
     where the scenario's objects are deleted afterwards."""
     if backend_name == "real":
         cluster = Cluster(request.getfixturevalue("real_backend"))
         yield cluster
         cluster.clean_up()
-        assert_not_refused(request.getfixturevalue("tmp_path"))  # where the scenario's operators log
+        assert_not_refused(tmp_path)  # where the scenario's operators write their logs
         return
     with _emulator() as backend:
         yield Cluster(backend)

@@ -228,7 +228,10 @@ def test_new_tag_is_picked_up_after_the_interval(
     shared_operator.wait(
         lambda: len(models_of(shared_cluster, unique)) == 2, timeout=8, message="new tag synced"
     )
-    assert status(shared_cluster, unique)["availableModels"] == 2
+    # The status is written after the sync's creates: wait for it rather than race it.
+    shared_operator.wait(
+        lambda: status(shared_cluster, unique).get("availableModels") == 2, timeout=5, message="status"
+    )
 
 
 def test_model_deleted_by_a_user_returns_at_the_next_scheduled_sync_not_at_once(
