@@ -304,8 +304,11 @@ def test_deleting_a_source_deletes_its_models(
 
     shared_cluster.delete(SOURCES, unique)
 
+    # The real garbage collector starts watching a new CRD's objects at its next discovery sync
+    # (every 30 s), so right after the CRDs were installed it may take that long.
+    timeout = 10 if shared_cluster.is_emulator else 45
     shared_operator.wait(
-        lambda: models_of(shared_cluster, unique) == {}, timeout=10, message="models collected"
+        lambda: models_of(shared_cluster, unique) == {}, timeout=timeout, message="models collected"
     )
     time.sleep(1.5)
     assert models_of(shared_cluster, unique) == {}, "the deleted source was synced again"
