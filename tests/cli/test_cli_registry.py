@@ -103,3 +103,65 @@ def test_a_missing_docker_config_given_explicitly_is_one_line(tmp_path, anonymou
     assert proc.stderr.count("\n") == 1
     assert "nope.json" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_pinned_tag_pushed_again_is_reported_moved_and_its_model_kept(tmp_path, anonymous_registry):
+    """The real registry serves a new manifest under the same tag: the next sync's HEAD sees the
+    new digest, the status lists the move, and the model file stays exactly as written."""
+    registry = anonymous_registry
+    repository = "moved/aim-model"
+    with registry.pusher() as pusher:
+        first = pusher.push_image(repository, "1.0.0", labels={"build": "one"})
+    src = source_file(tmp_path, registry, f"{repository}:1.0.0")
+    out = tmp_path / "models"
+    proc = aimsource("sync", str(src), "--out", str(out), "-o", "json", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "moved" not in json.loads(proc.stdout)["cli"]["selectors"][0]
+    (model_file,) = out.iterdir()
+    written = model_file.read_text()
+    assert yaml.safe_load(written)["metadata"]["annotations"]["aim.eai.amd.com/source-digest"] == first.digest
+
+    with registry.pusher() as pusher:
+        second = pusher.push_image(repository, "1.0.0", labels={"build": "two"})
+    assert second.digest != first.digest
+    proc = aimsource("sync", str(src), "--out", str(out), "-o", "json", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    status = json.loads(proc.stdout)["cli"]
+    assert status["status"] == "Ready"
+    assert status["selectors"][0]["moved"] == [
+        {
+            "model": model_file.stem,
+            "image": f"{registry.host}/{repository}:1.0.0",
+            "recordedDigest": first.digest,
+            "currentDigest": second.digest,
+        }
+    ]
+    assert [p.name for p in out.iterdir()] == [model_file.name]
+    assert model_file.read_text() == written  # append-only: the model is never changed
+
+
+def test_preview_shows_the_rate_limits_a_registry_announces(tmp_path, big_registry, make_paginating_front):
+    """Docker Hub's `ratelimit-limit` / `ratelimit-remaining`, sent here by a front before a real
+    registry, appear in the JSON (`registries`) and in the table's footer, under the registry's name."""
+    front = make_paginating_front(big_registry, page_size=100, ratelimit_limit=100)
+    src = tmp_path / "source.yaml"
+    src.write_text(yaml.safe_dump({
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModelSource",
+        "metadata": {"name": "cli"},
+        "spec": {
+            "registry": front.host, "images": ["amdenterpriseai/aim-many-tags"], "versions": [">=0.9.98"]
+        },
+    }))
+    proc = aimsource("preview", str(src), "-o", "json", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    requests = len(front.log.requests)
+    assert doc["registries"] == [
+        {"registry": front.host, "ratelimitLimit": 100, "ratelimitRemaining": 100 - requests}
+    ]
+    table = aimsource("preview", str(src), home=tmp_path)
+    assert table.returncode == 0, table.stderr
+    footer = table.stdout.split("Registry rate limits:\n", 1)[1]
+    left = 100 - len(front.log.requests)
+    assert footer.strip() == f"{front.host}: {left} of 100 requests left in the registry's rate-limit window"

@@ -43,12 +43,13 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     return src, tags
 
 
-def test_json_preview_is_one_object_with_models_status_tags_and_not_created(files, capsys):
+def test_json_preview_is_one_object_with_models_status_tags_not_created_and_registries(files, capsys):
     src, tags = files
     code = main(["preview", str(src), "--tags-file", str(tags), "-o", "json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert set(doc) == {"models", "status", "tags", "notCreated"}
+    assert set(doc) == {"models", "status", "tags", "notCreated", "registries"}
+    assert doc["registries"] == []  # a tags file announces no rate limit
     assert [m["image"] for m in doc["models"]] == [
         "ghcr.io/amdenterpriseai/aim-qwen-qwen3-32b:0.9.0-rc1",
         "ghcr.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",

@@ -97,9 +97,7 @@ def test_every_namespaced_object_lives_in_the_operator_namespace(objects: list[d
 
 
 def test_only_events_are_granted_outside_the_operator_namespace(objects: list[dict[str, Any]]) -> None:
-    outside = [
-        obj for obj in of_kind(objects, "Role") if obj["metadata"]["namespace"] != OPERATOR_NAMESPACE
-    ]
+    outside = [obj for obj in of_kind(objects, "Role") if obj["metadata"]["namespace"] != OPERATOR_NAMESPACE]
     assert [rule["resources"] for role in outside for rule in role["rules"]] == [["events"]]
 
 
@@ -163,9 +161,7 @@ def test_pod_shares_nothing_with_the_host(field: str, pod: Mapping[str, Any]) ->
     assert not pod.get(field, False)
 
 
-@pytest.mark.parametrize(
-    ("probe", "path"), [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")]
-)
+@pytest.mark.parametrize(("probe", "path"), [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")])
 def test_probes_hit_the_health_port(probe: str, path: str, container: Mapping[str, Any]) -> None:
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
     env = {item["name"]: item.get("value") for item in container["env"]}
@@ -189,6 +185,18 @@ def test_metrics_service_targets_the_operator_pods(objects: list[dict[str, Any]]
     assert [p["targetPort"] for p in service["spec"]["ports"]] == ["metrics"]
 
 
+def test_webhook_service_port_is_named_webhook_and_targets_the_operator(
+    objects: list[dict[str, Any]],
+) -> None:
+    service = one(objects, "Service", "aimsource-webhook")
+    deployment = one(objects, "Deployment", "aimsource")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    assert [(p["name"], p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [
+        ("webhook", 8082, "webhook")
+    ]
+
+
 @pytest.mark.parametrize(
     "field",
     ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"],
@@ -197,9 +205,7 @@ def test_resources_are_bounded(field: str, container: Mapping[str, Any]) -> None
     assert _path(container["resources"], field)
 
 
-def test_writable_scratch_space_is_an_empty_dir(
-    pod: Mapping[str, Any], container: Mapping[str, Any]
-) -> None:
+def test_writable_scratch_space_is_an_empty_dir(pod: Mapping[str, Any], container: Mapping[str, Any]) -> None:
     volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
     for mount in container.get("volumeMounts", []):
         assert "emptyDir" in volumes[mount["name"]], f"{mount['mountPath']} is not an emptyDir"
@@ -208,7 +214,8 @@ def test_writable_scratch_space_is_an_empty_dir(
 def test_the_install_guide_s_overlay_points_the_deployment_at_your_image(tmp_path: Path) -> None:
     # docs/install.md tells users to put this overlay next to deploy/; it must render and win.
     (block,) = [
-        body for lang, body in code_blocks((DOCS / "install.md").read_text())
+        body
+        for lang, body in code_blocks((DOCS / "install.md").read_text())
         if lang == "yaml" and body.startswith("# my-aimsource/kustomization.yaml")
     ]
     (tmp_path / "deploy").symlink_to(DEPLOY)
@@ -231,6 +238,8 @@ def test_operator_reads_the_deployment_s_environment_as_intended(container: Mapp
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
     assert settings.namespace == OPERATOR_NAMESPACE
     assert (settings.metrics_port, settings.health_port) == (ports["metrics"], ports["health"])
+    assert settings.webhook_port == ports["webhook"] == 8082
+    assert settings.webhook_secret == "aimsource-webhook"
     assert settings.log_format == "json"
     assert settings.leader_election
     run_parser = build_parser()._subparsers._group_actions[0].choices["run"]  # type: ignore[union-attr]

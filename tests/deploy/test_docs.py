@@ -183,7 +183,11 @@ def _exposed_metrics() -> dict[str, tuple[str, frozenset[str]]]:
     metrics.request("registry-1.docker.io", 200)
     metrics.retry("ghcr.io")
     metrics.ratelimit_remaining("registry-1.docker.io", 99)
+    metrics.ratelimit_limit("registry-1.docker.io", 100)
+    metrics.stale_listing_served("registry-1.docker.io")
     metrics.sync_finished("Ready", 0.2, created=1)
+    metrics.webhook_request("distribution", "accepted")
+    metrics.push_synced("created", created=1)
     text, _ = metrics.render()
     families = list(text_string_to_metric_families(text.decode()))
     names = {family.name for family in families}

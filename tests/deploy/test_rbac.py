@@ -70,7 +70,8 @@ NEEDS = {
     ),
     "pull-secrets": Need(
         OPERATOR_NAMESPACE, "", "secrets", ("get",),
-        "kube.KubeClient.read_pull_secret: imagePullSecrets, re-read on every sync",
+        "kube.KubeClient.read_pull_secret: imagePullSecrets, re-read on every sync; "
+        "kube.KubeClient.read_secret_key: the webhook token, re-read every minute",
     ),
     "lease-create": Need(
         OPERATOR_NAMESPACE, "coordination.k8s.io", "leases", ("create",),

@@ -53,6 +53,20 @@ def test_existing_model_is_keyed_by_canonical_image() -> None:
     assert existing_model({"metadata": {"name": "x"}, "spec": {}}) is None
 
 
+def test_existing_model_keeps_the_source_digest_when_it_is_a_digest() -> None:
+    """The moved-tag check compares with it; anything else an annotation holds is not kept."""
+    digest = "sha256:" + "e" * 64
+    model = body("m", "org/model:1.0.0", "src")
+    model["metadata"]["annotations"] = {"aim.eai.amd.com/source-digest": digest}
+    assert existing_model(model) == ExistingModel(
+        name="m", image="docker.io/org/model:1.0.0", source="src", digest=digest
+    )
+    model["metadata"]["annotations"] = {"aim.eai.amd.com/source-digest": "sha256:not-hex"}
+    assert existing_model(model).digest is None  # type: ignore[union-attr]
+    model["metadata"]["annotations"] = ["not", "a", "map"]
+    assert existing_model(model).digest is None  # type: ignore[union-attr]
+
+
 def test_a_source_owned_model_is_preferred_when_several_share_an_image() -> None:
     user = ExistingModel("a-user", "r/x:1", None)
     owned = ExistingModel("z-owned", "r/x:1", "src")

@@ -23,6 +23,7 @@ def test_defaults_match_the_documented_ones() -> None:
     assert got == OperatorSettings(namespace="from-service-account")
     assert got.min_sync_interval == 30.0
     assert got.retry_base == 30.0
+    assert got.stale_listing_max_age == 24 * 3600.0
     assert (got.workers, got.max_syncs_per_host) == (8, 4)
     assert got.leader_election is True
     assert got.log_format == "text"
@@ -36,6 +37,8 @@ def test_defaults_match_the_documented_ones() -> None:
         (["--namespace", "flag"], {"AIMSOURCE_NAMESPACE": "env"}, "namespace", "flag"),
         (["--min-sync-interval", "1s"], {}, "min_sync_interval", 1.0),
         ([], {"AIMSOURCE_MIN_SYNC_INTERVAL": "1m30s"}, "min_sync_interval", 90.0),
+        (["--stale-listing-max-age", "2h"], {}, "stale_listing_max_age", 7200.0),
+        ([], {"AIMSOURCE_STALE_LISTING_MAX_AGE": "0s"}, "stale_listing_max_age", 0.0),
         (["--retry-base", "500ms"], {}, "retry_base", 0.5),
         (["--max-concurrency-per-host", "9"], {}, "max_concurrency_per_host", 9),
         ([], {"AIMSOURCE_MAX_CONCURRENCY_PER_HOST": "2"}, "max_concurrency_per_host", 2),
@@ -53,6 +56,11 @@ def test_defaults_match_the_documented_ones() -> None:
         ([], {"AIMSOURCE_NO_LEADER_ELECTION": "true"}, "leader_election", False),
         ([], {"AIMSOURCE_NO_LEADER_ELECTION": "0"}, "leader_election", True),
         (["--lease-duration", "3s"], {}, "lease_duration", 3.0),
+        (["--webhook-port", "8082"], {}, "webhook_port", 8082),
+        ([], {"AIMSOURCE_WEBHOOK_PORT": "9082"}, "webhook_port", 9082),
+        ([], {}, "webhook_port", 0),
+        (["--webhook-secret", "hooks"], {}, "webhook_secret", "hooks"),
+        ([], {"AIMSOURCE_WEBHOOK_SECRET": "hooks-env"}, "webhook_secret", "hooks-env"),
         (
             ["--insecure-registry", "Reg.Local:5000", "--insecure-registry", "other"],
             {"AIMSOURCE_INSECURE_REGISTRY": "a.example, b.example:81"},
@@ -66,6 +74,8 @@ def test_defaults_match_the_documented_ones() -> None:
         "flag-beats-env",
         "min-interval-flag",
         "min-interval-env",
+        "stale-listing-max-age-flag",
+        "stale-listing-max-age-env-zero-keeps-none",
         "retry-base-ms",
         "concurrency-flag",
         "concurrency-env",
@@ -83,6 +93,11 @@ def test_defaults_match_the_documented_ones() -> None:
         "no-election-env",
         "election-env-false",
         "lease-duration",
+        "webhook-port-flag",
+        "webhook-port-env",
+        "webhook-off-by-default",
+        "webhook-secret-flag",
+        "webhook-secret-env",
         "insecure-flags-and-env-merge",
     ],
 )
@@ -109,6 +124,8 @@ def test_flag_or_variable_sets_the_field(
             {"AIMSOURCE_NO_LEADER_ELECTION": "maybe"},
             "$AIMSOURCE_NO_LEADER_ELECTION: expected true or false",
         ),
+        (["--webhook-port", "8080"], {}, "--webhook-port: 8080 is also the metrics or health port"),
+        (["--webhook-secret", "Bad/Name"], {}, "--webhook-secret: expected a Secret name"),
     ],
     ids=[
         "bad-duration",
@@ -121,6 +138,8 @@ def test_flag_or_variable_sets_the_field(
         "port-not-a-number",
         "unknown-log-format",
         "not-a-boolean",
+        "webhook-port-taken",
+        "webhook-secret-not-a-name",
     ],
 )
 def test_bad_value_is_a_one_line_error_naming_its_origin(

@@ -59,6 +59,9 @@ class Observer:
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         pass
 
+    def ratelimit_limit(self, host: str, limit: int) -> None:
+        pass
+
 
 @pytest.fixture
 def observer() -> Observer:

@@ -139,6 +139,7 @@ class Observer:
     def __init__(self) -> None:
         self.statuses: list[tuple[str, int | None]] = []
         self.remaining: list[tuple[str, int]] = []
+        self.limits: list[tuple[str, int]] = []
 
     def request(self, host: str, status: int | None) -> None:
         self.statuses.append((host, status))
@@ -148,6 +149,9 @@ class Observer:
 
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         self.remaining.append((host, remaining))
+
+    def ratelimit_limit(self, host: str, limit: int) -> None:
+        self.limits.append((host, limit))
 
 
 @pytest.fixture
@@ -172,6 +176,7 @@ async def test_docker_hub_ratelimit_remaining_reaches_the_observer(docker_hub_li
         listing = await client.list_tags(ImageRef(docker_hub_like.host, "library/x"), credential=None)
     assert listing.tags == ("1.0.0",)
     assert observer.remaining == [(docker_hub_like.host, 76)]
+    assert observer.limits == [(docker_hub_like.host, 100)]
     assert observer.statuses == [(docker_hub_like.host, 200)]
 
 

@@ -41,6 +41,9 @@ class Observer:
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         self.remaining.append((host, remaining))
 
+    def ratelimit_limit(self, host: str, limit: int) -> None:
+        pass
+
 
 @pytest.fixture
 def observer() -> Observer:
@@ -211,10 +214,12 @@ def small_pages_registry() -> Iterator[tuple[BackgroundServer, list[str]]]:
         yield server, queries
 
 
-async def test_registry_refusing_n_1000_is_asked_again_without_n(
+async def test_registry_refusing_n_1000_is_asked_again_with_100_and_remembered(
     client: RegistryClient, small_pages_registry: tuple[BackgroundServer, list[str]]
 ) -> None:
     server, queries = small_pages_registry
     listing = await client.list_tags(ImageRef(server.host, "org/repo"), credential=None)
     assert listing.tags == ("1.0.0", "1.1.0")
-    assert queries == ["n=1000", ""]
+    assert queries == ["n=1000", "n=100"]
+    await client.list_tags(ImageRef(server.host, "org/other"), credential=None)
+    assert queries == ["n=1000", "n=100", "n=100"]  # the host's page size is remembered

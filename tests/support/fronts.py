@@ -4,8 +4,11 @@ Docker Hub, GHCR and Harbor paginate `tags/list`, and the client must follow the
 exactly as given. This front serves a real registry's tags in Docker Hub-like pages: at most
 `page_size` per page (a smaller `n` is honoured), an opaque cursor (the client cannot compute the next
 page itself, it must follow the link), and a `Link: <...>; rel="next"` header in one of the styles
-seen in the wild. Everything else (auth challenges, manifest HEADs, pushes) passes through unchanged,
-and every request is counted, so a benchmark can compare requests made with the minimum.
+seen in the wild. It can also refuse a page size above `max_n` the way Quay (413), Docker's
+`TOO_MANY_TAGS_REQUESTED` or a registry's 400 naming `n` do, and send Docker Hub's
+`ratelimit-limit` / `ratelimit-remaining` headers on every answer. Everything else (auth
+challenges, manifest HEADs, pushes) passes through unchanged, and every request is counted, so a
+benchmark can compare requests made with the minimum.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ LinkStyle = Literal["relative", "absolute", "relative-bare", "absolute-bare"]
 """`relative`: `</v2/r/tags/list?n=100&last=X>; rel="next"` (Docker Hub, distribution 3);
 `absolute`: `<http://host/v2/...>; rel="next"` (some Harbor and Quay versions);
 `*-bare`: the URL without angle brackets, which some registries send and clients must tolerate."""
+
+Refusal = Literal["413", "too-many-tags", "400-n"]
+"""How a page size above `max_n` is refused: Quay's bare 413, the distribution error code
+`TOO_MANY_TAGS_REQUESTED` (with 400), or a 400 whose error message names `n`."""
 
 CursorParam = Literal["last", "next_page"]
 """Where the opaque cursor goes: `last` (Docker's name) or a registry-specific token parameter."""
@@ -57,18 +64,28 @@ class PaginatingFront(Served):
         cursor_param: CursorParam = "last",
         cache_seconds: float = 0.0,
         latency: float = 0.0,
+        max_n: int | None = None,
+        refusal: Refusal = "413",
+        ratelimit_limit: int | None = None,
     ) -> None:
         """`cache_seconds` > 0 keeps each repository's full upstream listing (per Authorization
         header) that long, so that the front, not the registry's storage, sets the cost of a page:
         for benchmarks. Tests keep 0, so that a tag pushed is listed at once. `latency` (seconds) is
         added to every answer, as a registry across a network would: on loopback a sequential client
-        pays nothing for round trips, which hides what concurrency and fewer requests buy."""
+        pays nothing for round trips, which hides what concurrency and fewer requests buy.
+        `max_n`: a tags request asking for more is refused as `refusal` says. `ratelimit_limit`:
+        every answer carries `ratelimit-limit: <limit>;w=21600` and `ratelimit-remaining` counting
+        down by one per request."""
         self.upstream = upstream if isinstance(upstream, Upstream) else Upstream(upstream)
         self.page_size = page_size
         self.link_style: LinkStyle = link_style
         self.cursor_param: CursorParam = cursor_param
         self.cache_seconds = cache_seconds
         self.latency = latency
+        self.max_n = max_n
+        self.refusal: Refusal = refusal
+        self.ratelimit_limit = ratelimit_limit
+        self._answered = 0
         self.log = RequestLog()
         self._cache: dict[tuple[str, str | None], tuple[float, list[str]]] = {}  # server thread only
         self._forwarder = Forwarder(self.upstream)
@@ -101,10 +118,31 @@ class PaginatingFront(Served):
             response = await self._tags_page(request, path[len("/v2/") : -len("/tags/list")])
         else:
             response = respond(await self._forwarder.forward(request), method=request.method)
+        if self.ratelimit_limit is not None:
+            self._answered += 1
+            remaining = max(0, self.ratelimit_limit - self._answered)
+            response.headers["ratelimit-limit"] = f"{self.ratelimit_limit};w=21600"
+            response.headers["ratelimit-remaining"] = f"{remaining};w=21600"
         self.log.add(SeenRequest(request.method, path, request.query_string, authorization, response.status))
         return response
 
+    def _refused(self, asked: int) -> web.Response:
+        if self.refusal == "413":
+            return web.Response(status=413, text="Request Entity Too Large")
+        if self.refusal == "too-many-tags":
+            error = {"code": "TOO_MANY_TAGS_REQUESTED", "message": f"at most {self.max_n} tags per page"}
+        else:
+            error = {"code": "UNSUPPORTED", "message": f"invalid n: {asked} exceeds {self.max_n}"}
+        return web.json_response({"errors": [error]}, status=400)
+
     async def _tags_page(self, request: web.Request, repository: str) -> web.Response:
+        if self.max_n is not None:
+            try:
+                asked = int(request.query.get("n", "0"))
+            except ValueError:
+                asked = 0
+            if asked > self.max_n:
+                return self._refused(asked)
         key = (repository, request.headers.get("Authorization"))
         cached = self._cache.get(key)
         if cached is not None and cached[0] > time.monotonic():

@@ -135,6 +135,7 @@ def _config(
     token_server: TokenServer | None,
     root_bundle: Path | None,
     storage_dir: Path | None = None,
+    notify_url: str | None = None,
 ) -> dict[str, Any]:
     http: dict[str, Any] = {"addr": f"{LOOPBACK}:{port}", "secret": secrets.token_hex(16)}
     if tls is not None:
@@ -148,6 +149,8 @@ def _config(
         },
         "http": http,
     }
+    if notify_url is not None:
+        config["notifications"] = notifications(notify_url)
     if mode == "htpasswd":
         assert username is not None
         assert password is not None
@@ -166,6 +169,32 @@ def _config(
             }
         }
     return config
+
+
+def notifications(url: str) -> dict[str, Any]:
+    """distribution's `notifications` section: one endpoint, pushes of manifests only (pulls and
+    blob uploads are not sent), retried quickly, as docs/webhooks.md recommends."""
+    return {
+        "endpoints": [
+            {
+                "name": "aimsource",
+                "url": url,
+                "timeout": "2s",
+                "threshold": 3,
+                "backoff": "500ms",
+                "ignore": {
+                    "actions": ["pull"],
+                    "mediatypes": [
+                        "application/octet-stream",
+                        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                        "application/vnd.docker.container.image.v1+json",
+                        "application/vnd.oci.image.layer.v1.tar+gzip",
+                        "application/vnd.oci.image.config.v1+json",
+                    ],
+                },
+            }
+        ]
+    }
 
 
 def _wait_ready(
@@ -216,6 +245,7 @@ def start_registry(
     token_policy: TokenPolicy | None = None,
     token_hostname: str = LOOPBACK,
     storage_dir: Path | None = None,
+    notify_url: str | None = None,
 ) -> Iterator[RunningRegistry]:
     """Run a registry (and, in token mode, its token server) until the `with` block ends.
 
@@ -224,6 +254,8 @@ def start_registry(
     the token server's policy; its `users` get `username`/`password` added. `token_hostname="localhost"`
     puts the realm on another host name than the registry's `127.0.0.1`. `storage_dir` keeps the
     images on disk there (reused by the next registry given the same directory) instead of in memory.
+    `notify_url` makes the registry send its push notifications (distribution's `notifications`
+    endpoints) to that URL.
     """
     binary = registry_binary()
     if binary is None:
@@ -274,6 +306,7 @@ def start_registry(
                 token_server=token_server,
                 root_bundle=root_bundle,
                 storage_dir=storage_dir,
+                notify_url=notify_url,
             )
             config_path.write_text(json.dumps(config, indent=2))  # JSON is YAML
             log_path = workdir / f"registry-{attempt}.log"

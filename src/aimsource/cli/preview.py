@@ -15,6 +15,7 @@ from aimsource.cli import CliError, few_collections
 from aimsource.cli.aio import run_async
 from aimsource.cli.manifests import read_sources
 from aimsource.cli.progress import progress_printer
+from aimsource.cli.ratelimits import RateLimitRecorder
 from aimsource.cli.registry_options import (
     add_registry_flags,
     check_files,
@@ -67,8 +68,10 @@ def run(args: argparse.Namespace) -> int:
     check_files(args)
     from aimsource.sync.engine import sync_source
 
+    ratelimits = RateLimitRecorder()
+
     async def go() -> Any:
-        async with open_lister(args) as lister:
+        async with open_lister(args, observer=ratelimits) as lister:
             return await sync_source(
                 doc.body,
                 lister=lister,
@@ -84,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     with few_collections():
         result = run_async(go())
     # Written piece by piece: the decisions of a 100,000-tag listing are never one string.
-    write_preview(sys.stdout, doc.name or doc.label, result, args.output)
+    write_preview(sys.stdout, doc.name or doc.label, result, args.output,
+                  registries=ratelimits.document(), ratelimits=ratelimits.lines())
     # The preview itself succeeded either way; exit 1 only when the source could create nothing.
     return 1 if result.status.get("status") == "Failed" else 0

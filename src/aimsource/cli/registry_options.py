@@ -21,6 +21,7 @@ from aimsource.registry.credentials import (
     InvalidDockerConfigError,
     parse_docker_config,
 )
+from aimsource.registry.observer import RegistryObserver
 from aimsource.sync.ports import TagLister
 from aimsource.sync.static_listing import InvalidTagsFileError, StaticTagLister, parse_tags_document
 
@@ -129,7 +130,10 @@ def check_files(args: argparse.Namespace) -> None:
 
 
 @asynccontextmanager
-async def open_lister(args: argparse.Namespace) -> AsyncIterator[TagLister]:
+async def open_lister(
+    args: argparse.Namespace, *, observer: RegistryObserver | None = None
+) -> AsyncIterator[TagLister]:
+    """The tag lister the flags ask for; `observer` watches the real registry client, if used."""
     if args.tags_file:
         text = read_text(args.tags_file)
         try:
@@ -156,7 +160,7 @@ async def open_lister(args: argparse.Namespace) -> AsyncIterator[TagLister]:
     if max_tags is not None:
         settings = replace(settings, max_tags=max_tags)
     try:
-        client = RegistryClient(settings)
+        client = RegistryClient(settings, observer=observer)
     except RegistryError as exc:  # e.g. a --ca-file that is not a PEM bundle
         raise CliError(str(exc)) from None
     async with client:

@@ -15,9 +15,11 @@ from aimsource.domain.selection import Decisions
 from aimsource.sync.engine import SyncResult
 
 
-def preview_document(result: SyncResult) -> dict[str, Any]:
-    """The `preview -o json` object: models to create, status, tag decisions, images left out."""
-    return {key: list(value()) if rows else value for key, value, rows in _preview_fields(result)}
+def preview_document(result: SyncResult, *, registries: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The `preview -o json` object: models to create, status, tag decisions, images left out,
+    and the rate limits registries announced (`registries`, empty when none did)."""
+    fields = _preview_fields(result, registries)
+    return {key: list(value()) if rows else value for key, value, rows in fields}
 
 
 # A field of a streamed object: (key, value, rows). When `rows` is True, `value` is a function
@@ -26,7 +28,7 @@ def preview_document(result: SyncResult) -> dict[str, Any]:
 _Field = tuple[str, Any, bool]
 
 
-def _preview_fields(result: SyncResult) -> list[_Field]:
+def _preview_fields(result: SyncResult, registries: Sequence[Mapping[str, Any]] = ()) -> list[_Field]:
     plan = result.plan
 
     def models() -> Iterator[dict[str, Any]]:
@@ -41,7 +43,8 @@ def _preview_fields(result: SyncResult) -> list[_Field]:
         return map(_not_created, plan.not_created if plan else ())
 
     return [("models", models, True), ("status", result.status, False), ("tags", tags, True),
-            ("notCreated", not_created, True)]  # fmt: skip
+            ("notCreated", not_created, True),
+            ("registries", [dict(r) for r in registries], False)]  # fmt: skip
 
 
 def _decision_rows(result: SyncResult) -> Iterator[tuple[str, str, str]]:
@@ -53,15 +56,25 @@ def _decision_rows(result: SyncResult) -> Iterator[tuple[str, str, str]]:
                 yield str(d.image), d.decision, d.reason
 
 
-def write_preview(out: TextIO, name: str, result: SyncResult, fmt: str) -> None:
+def write_preview(
+    out: TextIO,
+    name: str,
+    result: SyncResult,
+    fmt: str,
+    *,
+    registries: Sequence[Mapping[str, Any]] = (),
+    ratelimits: Sequence[str] = (),
+) -> None:
     """What `aimsource preview` prints, written piece by piece (the same text as
     `preview_table`, or `dump(preview_document(...))` and a newline)."""
     if fmt == "table":
         _write_preview_table(out, name, result)
+        if ratelimits:
+            out.write("\n\nRegistry rate limits:\n" + _indent("\n".join(ratelimits)))
     elif fmt == "json":
-        _write_json(out, _preview_fields(result))
+        _write_json(out, _preview_fields(result, registries))
     else:
-        _write_yaml(_Trimmed(out), _preview_fields(result))
+        _write_yaml(_Trimmed(out), _preview_fields(result, registries))
     out.write("\n")
 
 

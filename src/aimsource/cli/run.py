@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -63,6 +64,14 @@ _OPTIONS = (
         "N",
     ),
     _Option(
+        "--stale-listing-max-age",
+        "stale_listing_max_age",
+        "AIMSOURCE_STALE_LISTING_MAX_AGE",
+        "how old a kept listing may be to stand in for one failing with 429, 5xx or a timeout; "
+        "0s keeps none (default: 24h)",
+        "DURATION",
+    ),
+    _Option(
         "--min-sync-interval",
         "min_sync_interval",
         "AIMSOURCE_MIN_SYNC_INTERVAL",
@@ -104,6 +113,21 @@ _OPTIONS = (
         "AIMSOURCE_HEALTH_PORT",
         "port of /healthz and /readyz; 0 disables (default: 8081)",
         "PORT",
+    ),
+    _Option(
+        "--webhook-port",
+        "webhook_port",
+        "AIMSOURCE_WEBHOOK_PORT",
+        "port of the push-event receiver POST /hooks/<provider>/<token>; 0 disables (default: 0)",
+        "PORT",
+    ),
+    _Option(
+        "--webhook-secret",
+        "webhook_secret",
+        "AIMSOURCE_WEBHOOK_SECRET",
+        "Secret in the operator namespace whose key `token` is the webhook token "
+        "(default: aimsource-webhook)",
+        "NAME",
     ),
     _Option(
         "--listen-host",
@@ -199,6 +223,8 @@ def settings_from_args(
     no_election = bool(getattr(args, "no_leader_election", None)) or _boolean(
         env.get(_NO_ELECTION_ENV, ""), f"${_NO_ELECTION_ENV}"
     )
+    metrics = pick("metrics_port", _port, defaults.metrics_port)
+    health = pick("health_port", _port, defaults.health_port)
     return OperatorSettings(
         namespace=namespace,
         insecure_registries=frozenset(h.strip().lower() for h in insecure if h.strip()),
@@ -208,13 +234,16 @@ def settings_from_args(
         ),
         registry_rate=pick("registry_rate", _rate, defaults.registry_rate),
         max_tags=pick("max_tags", _positive_int, defaults.max_tags),
+        stale_listing_max_age=pick("stale_listing_max_age", _duration, defaults.stale_listing_max_age),
         min_sync_interval=pick("min_sync_interval", _duration, defaults.min_sync_interval),
         retry_base=pick("retry_base", _positive_duration, defaults.retry_base),
         startup_spread=pick("startup_spread", _duration, defaults.startup_spread),
         workers=pick("workers", _positive_int, defaults.workers),
         max_syncs_per_host=pick("max_syncs_per_host", _positive_int, defaults.max_syncs_per_host),
-        metrics_port=pick("metrics_port", _port, defaults.metrics_port),
-        health_port=pick("health_port", _port, defaults.health_port),
+        metrics_port=metrics,
+        health_port=health,
+        webhook_port=_webhook_port(pick("webhook_port", _port, defaults.webhook_port), metrics, health),
+        webhook_secret=pick("webhook_secret", _secret_name, defaults.webhook_secret),
         listen_host=pick("listen_host", lambda v, _: v, defaults.listen_host),
         log_format=pick("log_format", _log_format, defaults.log_format),
         log_level=pick("log_level", _log_level, defaults.log_level),
@@ -282,6 +311,20 @@ def _port(value: str, origin: str) -> int:
     if not 0 <= number <= 65535:
         raise CliError(f"{origin}: a port is between 0 and 65535, got {value!r}")
     return number
+
+
+def _webhook_port(port: int, metrics: int, health: int) -> int:
+    if port and port in (metrics, health):
+        raise CliError(f"--webhook-port: {port} is also the metrics or health port; give it its own")
+    return port
+
+
+def _secret_name(value: str, origin: str) -> str:
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", value):
+        raise CliError(
+            f"{origin}: expected a Secret name (lower-case letters, digits, '-' and '.'), got {value!r}"
+        )
+    return value
 
 
 def _duration(value: str, origin: str) -> float:

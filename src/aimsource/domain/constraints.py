@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from aimsource.domain.errors import InvalidConstraintError
+from aimsource.domain.references import is_valid_tag
 from aimsource.domain.versions import Version, parse_version
 
 Op = Literal["=", "<", "<=", ">", ">="]
@@ -55,6 +56,9 @@ _TOKEN = re.compile(
     re.DOTALL,
 )
 _NUMBER = re.compile(r"0|[1-9][0-9]*")
+# One exact version, optionally after "=" (spaces allowed around it, as the tokenizer allows): the
+# group is the version as written, which parse_constraint has already checked to be full SemVer.
+_EXACT = re.compile(r"\s*=?\s*(v?[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)\s*")
 _WILDCARDS = frozenset({"x", "X", "*"})
 
 
@@ -100,6 +104,17 @@ class Constraint:
         object.__setattr__(self, "_alternatives", alternatives)
 
     @property
+    def exact_tag(self) -> str | None:
+        """The tag this constraint names when it is one exact version (`1.0.0`, `=1.1.0`,
+        `v2.0.0`, `= 1.2.3-rc1`): the version as written, without `=`. None for anything else:
+        partial versions (`1.0`), ranges, and versions with build metadata or over 128 characters,
+        which no tag can be (`+` is not a tag character)."""
+        match = _EXACT.fullmatch(self.text)
+        if match is None or "+" in match[1] or not is_valid_tag(match[1]):
+            return None
+        return match[1]
+
+    @property
     def alternatives(self) -> tuple[tuple[Comparator, ...], ...]:
         """The parsed form: OR of AND-sets of comparators (an empty set admits every version)."""
         return self._alternatives
@@ -123,12 +138,35 @@ def parse_constraint(text: str) -> Constraint:
 
 @dataclass(frozen=True)
 class Constraints:
-    """A list of constraint strings: a version must satisfy all of them (none: any version)."""
+    """A list of constraint strings: a version must satisfy all of them (none: any version).
+
+    A list made only of exact versions (`["1.0.0", "=1.1.0"]`) means any of them instead, as AMD's
+    newer operator reads it: `named_tags` are then the tags it names, and a sync checks each with
+    one manifest HEAD instead of listing the repository. Read as AND, such a list of two versions
+    would select nothing.
+    """
 
     items: tuple[Constraint, ...]
+    named_tags: tuple[str, ...] | None = field(init=False, compare=False)
+    """The distinct tags of an exact-version list, in list order; None for any other list."""
+
+    def __post_init__(self) -> None:
+        tags = [c.exact_tag for c in self.items]
+        named = tuple(dict.fromkeys(t for t in tags if t is not None))
+        exact = bool(tags) and len(named) > 0 and None not in tags
+        object.__setattr__(self, "named_tags", named if exact else None)
 
     def admits(self, version: Version) -> bool:
+        if self.named_tags is not None:  # by precedence; `admits_tag` is the exact, per-tag test
+            return any(c.admits(version) for c in self.items)
         return all(c.admits(version) for c in self.items)
+
+    def admits_tag(self, tag: str, version: Version) -> bool:
+        """Whether the tag (whose version is `version`) is selected: for an exact-version list,
+        only the tags it names, as written (`1.0.0` names neither `v1.0.0` nor `1.0.0+b`)."""
+        if self.named_tags is not None:
+            return tag in self.named_tags
+        return self.admits(version)
 
     def __str__(self) -> str:
         return ", ".join(c.text for c in self.items)

@@ -17,8 +17,11 @@ from typing import Literal, overload
 
 from aimsource.domain.constraints import Constraints, parse_constraints
 from aimsource.domain.errors import InvalidConstraintError, InvalidReferenceError
+from aimsource.domain.listings import StaleListing
+from aimsource.domain.near_versions import explain_not_version
 from aimsource.domain.references import DOCKER_HUB, ImageRef, is_valid_tag, parse_reference
 from aimsource.domain.spec import SourceSpec
+from aimsource.domain.unsatisfiable import never_satisfied
 from aimsource.domain.versions import (
     Version,
     VersionKey,
@@ -27,7 +30,7 @@ from aimsource.domain.versions import (
     version_key,
 )
 
-Decision = Literal["selected", "not-a-version", "out-of-range", "signature", "excluded"]
+Decision = Literal["selected", "not-a-version", "out-of-range", "signature", "excluded", "not-found"]
 
 INVALID_REFERENCE = "InvalidReference"
 INVALID_VERSION_CONSTRAINT = "InvalidVersionConstraint"
@@ -79,6 +82,8 @@ class SelectorOutcome:
     truncated: bool = False
     error: SelectorError | None = None
     reached_registry: bool = False
+    stale: StaleListing | None = None
+    """Set when the tags are a cached listing served because the registry failed just now."""
 
     @property
     def failed(self) -> SelectorError | None:
@@ -105,6 +110,13 @@ class SelectorOutcome:
             prefix = self.decisions.repository.key + ":"
             return (prefix + tag for tag in self.decisions.selected_tags())
         return (str(d.image) for d in self.selected)
+
+    @property
+    def not_found(self) -> list[str]:
+        """The named versions of an exact-version list that the registry does not have."""
+        if isinstance(self.decisions, Decisions):
+            return self.decisions.tags_with("not-found")
+        return [d.image.tag or "" for d in self.decisions if d.decision == "not-found"]
 
     def tally(self, *decisions: Decision) -> int:
         """How many of this selector's decisions are any of `decisions`."""
@@ -146,7 +158,20 @@ def _build(
         return Selector(
             index, written, ref, None, excluded, SelectorError(INVALID_VERSION_CONSTRAINT, str(exc))
         )
+    why = never_satisfied(constraints) if constraints is not None else None
+    if why is not None:
+        # Listing the repository could only select nothing: say so instead, as `check` does.
+        error = SelectorError(INVALID_VERSION_CONSTRAINT, f"versions can never be satisfied: {why}")
+        return Selector(index, written, ref, None, excluded, error)
     return Selector(index, written, ref, constraints, excluded, None)
+
+
+def named_tags(selector: Selector) -> tuple[str, ...] | None:
+    """The tags an unpinned selector with an exact-version list names (`versions: ["1.0.0",
+    "=1.1.0"]`): a sync checks each with one manifest HEAD instead of listing the repository."""
+    if selector.ref is None or selector.ref.pinned or selector.constraints is None:
+        return None
+    return selector.constraints.named_tags
 
 
 def is_excluded(ref: ImageRef, exclude: Sequence[str]) -> bool:
@@ -180,9 +205,9 @@ def decide_tags(selector: Selector, tags: Sequence[str]) -> list[TagDecision]:
 
 
 # Decision codes of the compact form: "not-a-version" has two reasons, hence two codes.
-_SELECTED, _OUT_OF_RANGE, _INVALID_TAG, _NOT_SEMVER, _SIGNATURE, _EXCLUDED = range(6)
+_SELECTED, _OUT_OF_RANGE, _INVALID_TAG, _NOT_SEMVER, _SIGNATURE, _EXCLUDED, _NOT_FOUND = range(7)
 _DECISIONS: tuple[Decision, ...] = (
-    "selected", "out-of-range", "not-a-version", "not-a-version", "signature", "excluded",
+    "selected", "out-of-range", "not-a-version", "not-a-version", "signature", "excluded", "not-found",
 )  # fmt: skip
 
 
@@ -232,7 +257,12 @@ class Decisions(Sequence[TagDecision]):
 
     def _decision(self, tag: str, code: int) -> TagDecision:
         version = parse_version(tag) if code <= _OUT_OF_RANGE else None
-        return TagDecision(self._ref.with_tag(tag), _DECISIONS[code], self._reasons[code], version)
+        return TagDecision(self._ref.with_tag(tag), _DECISIONS[code], self._reason(tag, code), version)
+
+    def _reason(self, tag: str, code: int) -> str:
+        # A near-version's defects are worked out only here, when a reason is read (a preview
+        # row), never while deciding: a sync reads no reasons.
+        return explain_not_version(tag) if code == _NOT_SEMVER else self._reasons[code]
 
     @property
     def selected(self) -> Decisions:
@@ -256,7 +286,15 @@ class Decisions(Sequence[TagDecision]):
         prefix = self._ref.key + ":"
         reasons = self._reasons
         for tag, code in zip(self._tags, self._codes, strict=True):
-            yield prefix + tag, _DECISIONS[code], reasons[code]
+            reason = explain_not_version(tag) if code == _NOT_SEMVER else reasons[code]
+            yield prefix + tag, _DECISIONS[code], reason
+
+    def tags_with(self, decision: Decision) -> list[str]:
+        """The tags whose decision is `decision`, in order."""
+        codes = {code for code, d in enumerate(_DECISIONS) if d == decision}
+        if not any(code in self._codes for code in codes):  # a C-speed scan: the usual answer
+            return []
+        return [tag for tag, code in zip(self._tags, self._codes, strict=True) if code in codes]
 
 
 def image_ref(repository: ImageRef, tag: str) -> ImageRef:
@@ -267,8 +305,12 @@ def image_ref(repository: ImageRef, tag: str) -> ImageRef:
     return image
 
 
-def decide_listing(selector: Selector, tags: Sequence[str]) -> Decisions:
-    """`decide_tags` in its compact form (see `Decisions`): what a sync keeps per selector."""
+def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[str] = ()) -> Decisions:
+    """`decide_tags` in its compact form (see `Decisions`): what a sync keeps per selector.
+
+    `missing` are tags of an exact-version list that the registry does not have: they come last,
+    as "not-found".
+    """
     ref = selector.ref
     if ref is None or selector.error is not None:
         return Decisions(ref or ImageRef("", ""), ("",) * len(_DECISIONS), [], b"")
@@ -277,24 +319,32 @@ def decide_listing(selector: Selector, tags: Sequence[str]) -> Decisions:
         unique = [t for t in unique if t == ref.tag]
     constraints = selector.constraints
     text = str(constraints) if constraints is not None else ""
+    named = named_tags(selector)
+    exact = named is not None
     if ref.pinned:
         chosen = "pinned tag"
     elif constraints is None:
         chosen = "no version constraints"
+    elif exact:
+        chosen = f"named in versions {text} (a list of exact versions selects each one that exists)"
     else:
         chosen = f"satisfies {text}"
     reasons = (  # once per selector, not per tag
         chosen,
-        f"does not satisfy {text}",
+        f"not named in versions {text}" if exact else f"does not satisfy {text}",
         "not a valid tag",
-        "not a SemVer version",
+        "not a SemVer version",  # near-versions get their defects named when read (Decisions)
         "signature, attestation or SBOM tag",
         f"repository {ref.repository} is excluded",
+        f"named in versions {text}, but the registry has no such tag",
     )
     # Per output group: (version key, tag, code) of versions, (tag, code) of the others.
     versions: list[list[tuple[VersionKey, str, int]]] = [[] for _ in range(5)]
     others: list[list[tuple[str, int]]] = [[] for _ in range(5)]
     keep_all = ref.pinned or constraints is None
+    # An exact-version list selects the tags it names, as written (Constraints.admits_tag),
+    # looked up in a set here rather than through a method call per tag.
+    named_set = frozenset(named) if named is not None else None
     for tag in unique:
         if selector.excluded:
             others[4].append((tag, _EXCLUDED))
@@ -315,7 +365,7 @@ def decide_listing(selector: Selector, tags: Sequence[str]) -> Decisions:
             version = parse_version(tag)
             if version is None:
                 others[2].append((tag, _NOT_SEMVER))
-            elif constraints.admits(version):
+            elif tag in named_set if named_set is not None else constraints.admits(version):
                 versions[0].append((version._key, tag, _SELECTED))
             else:
                 versions[1].append((version._key, tag, _OUT_OF_RANGE))
@@ -334,4 +384,7 @@ def decide_listing(selector: Selector, tags: Sequence[str]) -> Decisions:
         ordered += [tag for tag, _ in rest]
         codes += bytes(code for _, _, code in found)
         codes += bytes(code for _, code in rest)
+    absent = [t for t in dict.fromkeys(missing) if t not in unique]
+    ordered += absent
+    codes += bytes([_NOT_FOUND]) * len(absent)
     return Decisions(ref, reasons, ordered, bytes(codes))

@@ -17,10 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aimsource.domain.constraints import parse_constraint
+from aimsource.domain.constraints import Constraints, parse_constraint
 from aimsource.domain.durations import parse_duration
 from aimsource.domain.errors import DomainError, InvalidConstraintError, InvalidReferenceError
 from aimsource.domain.references import parse_reference
+from aimsource.domain.unsatisfiable import never_satisfied
 
 API_VERSION = "aim.eai.amd.com/v1alpha1"
 KIND = "AIMClusterModelSource"
@@ -376,10 +377,8 @@ def _check_selectors(spec: Mapping[str, Any], registry: str, checker: _Checker) 
         if isinstance(item, Mapping):
             if isinstance(item.get("image"), str):
                 _check_reference(item["image"], f"spec.filters[{i}].image", registry, checker)
-            for j, text in _texts(item.get("versions")):
-                _check_constraint(text, f"spec.filters[{i}].versions[{j}]", checker)
-    for j, text in _texts(spec.get("versions")):
-        _check_constraint(text, f"spec.versions[{j}]", checker)
+            _check_constraints(item.get("versions"), f"spec.filters[{i}].versions", checker)
+    _check_constraints(spec.get("versions"), "spec.versions", checker)
 
 
 def _entries(value: Any) -> list[tuple[int, Any]]:
@@ -397,11 +396,19 @@ def _check_reference(text: str, path: str, registry: str, checker: _Checker) -> 
         checker.add(path, str(exc))
 
 
-def _check_constraint(text: str, path: str, checker: _Checker) -> None:
-    try:
-        parse_constraint(text)
-    except InvalidConstraintError as exc:
-        checker.add(path, str(exc))
+def _check_constraints(value: Any, path: str, checker: _Checker) -> None:
+    """Each entry that does not parse, at its own path; then, when all parse, a list that no
+    version can ever satisfy (`>=2.0.0`, `<1.0.0`), at the list's path."""
+    parsed = []
+    for j, text in _texts(value):
+        try:
+            parsed.append(parse_constraint(text))
+        except InvalidConstraintError as exc:
+            checker.add(f"{path}[{j}]", str(exc))
+    if parsed and len(parsed) == len(_entries(value)):
+        why = never_satisfied(Constraints(tuple(parsed)))
+        if why is not None:
+            checker.add(path, f"can never be satisfied: {why}")
 
 
 def _is_set(value: Any) -> bool:

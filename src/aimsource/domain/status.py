@@ -15,8 +15,11 @@ Status values: `Ready` when no selector failed and every selected image within `
 model (a source whose filters are all excluded is Ready: nothing failed), `Degraded` when some
 selector failed or some image got no model because its name is taken by a model of another image
 (reason `ModelNameConflict`, listed in the selector's `conflicts`) or the API refused its create
-(reason `ModelCreateRefused`, listed in the selector's `refused`), `Failed` when every selector
-failed or the spec is invalid. `Pending` is `initial_status()`; `Progressing` is the operator's to write.
+(reason `ModelCreateRefused`, listed in the selector's `refused`) or some selector's tags are a
+cached listing because its registry failed just now (reason `StaleListing`: the selector says
+`stale: true` and `listedAt`), `Failed` when every selector failed or the spec is invalid. A pinned
+tag that moved (`moved`, see `domain.moved`) is reported in its selector and changes no status
+value. `Pending` is `initial_status()`; `Progressing` is the operator's to write.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from aimsource.domain.moved import MovedTag
 from aimsource.domain.planning import CONFLICT, REFUSED, NotCreated, Plan, uncapped
 from aimsource.domain.selection import SelectorOutcome
 from aimsource.domain.spec import Problem
@@ -45,8 +49,10 @@ MAX_LISTED = 20
 """Entries in the selectors' `conflicts`, and in their `refused`, for the whole source."""
 MAX_REASON_LENGTH = 64
 MAX_REFUSAL_LENGTH = 256
+MAX_TAG_LENGTH = 128
 NAME_CONFLICT_REASON = "ModelNameConflict"
 CREATE_REFUSED_REASON = "ModelCreateRefused"
+STALE_LISTING_REASON = "StaleListing"
 
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _AUTH_VALUE = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
@@ -67,18 +73,21 @@ def build_status(
     previous: Mapping[str, Any] | None,
     now: datetime | None,
     created_names: Collection[str] | None = None,
+    moved: Sequence[MovedTag] = (),
 ) -> dict[str, Any]:
     """The full `.status` body after one sync.
 
     `created` is how many of `plan.to_create` were created; `created_names`, when given, says
     which ones (otherwise the first `created` in plan order are assumed). `plan` None with
     `problems` means the spec is invalid: Failed, reason InvalidSpec, counters kept from
-    `previous`. `now` None (preview) writes no new timestamps.
+    `previous`. `now` None (preview) writes no new timestamps. `moved` lists the pinned tags
+    found moved (reported, never acted on).
     """
     prev = previous or {}
     failures = [(o.selector.written, error) for o in outcomes if (error := o.failed) is not None]
 
     missed = list(uncapped(plan.not_created)) if plan is not None else []
+    stale = [o for o in outcomes if o.stale is not None and o.failed is None]
     if problems:
         status, reason = FAILED, "InvalidSpec"
         trouble = "spec is invalid: " + "; ".join(f"{p.field}: {p.reason}" for p in problems)
@@ -88,6 +97,15 @@ def build_status(
     elif failures:
         status, reason = DEGRADED, "SomeSelectorsFailed"
         trouble = _failure_message(failures, len(outcomes))
+        if stale:
+            trouble += "; " + _stale_message(stale, len(outcomes))
+        if missed:
+            trouble += "; " + _missed_message(missed)
+    elif stale:
+        # The registry failed in a way that passes (429, 5xx, unreachable) and the last good
+        # listing was recent enough to decide on: not a failure, but not current either.
+        status, reason = DEGRADED, STALE_LISTING_REASON
+        trouble = _stale_message(stale, len(outcomes))
         if missed:
             trouble += "; " + _missed_message(missed)
     elif missed:
@@ -109,7 +127,7 @@ def build_status(
             f"Model creation limit reached ({owned_now} models created). "
             f"{plan.capped} available images not created as models."
             if limit_reached
-            else f"Within the model creation limit ({owned_now} models created)."
+            else within_limit_message(owned_now)
         )
     else:
         discovered = int(prev.get("discoveredModels", 0))
@@ -121,7 +139,7 @@ def build_status(
         )
 
     ok = len(outcomes) - len(failures)
-    summary = f"{ok} of {len(outcomes)} selectors synced; {available} images available, {discovered} models"
+    summary = summary_message(ok, len(outcomes), available=available, discovered=discovered)
     conditions = [
         (READY_CONDITION, status == READY, reason, summary if status == READY else trouble),
         (DEGRADED_CONDITION, status != READY, reason, trouble if status != READY else "No selector failed"),
@@ -147,11 +165,29 @@ def build_status(
     missed_by_selector: dict[int, list[NotCreated]] = {}
     for n in listed:
         missed_by_selector.setdefault(n.candidate.selector_index, []).append(n)
+    moved_by_selector: dict[int, list[MovedTag]] = {}
+    for m in moved[:MAX_LISTED]:
+        moved_by_selector.setdefault(m.selector_index, []).append(m)
     body["selectors"] = [
-        _selector_status(o, images_with_model, missed_by_selector.get(o.selector.index, ()))
+        _selector_status(
+            o,
+            images_with_model,
+            missed_by_selector.get(o.selector.index, ()),
+            moved_by_selector.get(o.selector.index, ()),
+        )
         for o in outcomes
     ]
     return body
+
+
+def summary_message(ok: int, total: int, *, available: int, discovered: int) -> str:
+    """The Ready condition's message of a Ready source."""
+    return f"{ok} of {total} selectors synced; {available} images available, {discovered} models"
+
+
+def within_limit_message(owned: int) -> str:
+    """The MaxModelsLimitReached condition's message while the limit is not reached."""
+    return f"Within the model creation limit ({owned} models created)."
 
 
 def status_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
@@ -183,6 +219,18 @@ def _images_with_model(plan: Plan | None, created: int, created_names: Collectio
     return {c.key for c in plan.existing} | {c.key for c in made}
 
 
+def _stale_message(stale: Sequence[SelectorOutcome], total: int) -> str:
+    parts = []
+    for outcome in stale:
+        info = outcome.stale
+        assert info is not None  # only stale outcomes are passed
+        parts.append(
+            f"{outcome.selector.written} (listed at {format_time(info.listed_at)}; "
+            f"{info.reason}: {info.message})"
+        )
+    return f"{len(stale)} of {total} selectors use the last good listing: " + "; ".join(parts)
+
+
 def _missed_message(missed: Sequence[NotCreated]) -> str:
     head = "1 selected image has" if len(missed) == 1 else f"{len(missed)} selected images have"
     parts = "; ".join(f"{n.candidate.key} (model {n.candidate.name}): {n.reason}" for n in missed)
@@ -190,7 +238,10 @@ def _missed_message(missed: Sequence[NotCreated]) -> str:
 
 
 def _selector_status(
-    outcome: SelectorOutcome, images_with_model: set[str], missed: Sequence[NotCreated] = ()
+    outcome: SelectorOutcome,
+    images_with_model: set[str],
+    missed: Sequence[NotCreated] = (),
+    moved: Sequence[MovedTag] = (),
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "reference": outcome.selector.written,
@@ -200,6 +251,12 @@ def _selector_status(
         "skipped": outcome.tally("not-a-version", "signature"),
         "truncated": outcome.truncated,
     }
+    not_found = outcome.not_found
+    if not_found:  # named in an exact-version list (the spec's own strings, at most 20 of them)
+        entry["notFound"] = [_clean(tag, MAX_TAG_LENGTH) for tag in not_found[:MAX_LISTED]]
+    if outcome.stale is not None and outcome.failed is None:
+        entry["stale"] = True
+        entry["listedAt"] = format_time(outcome.stale.listed_at)
     conflicts = [n for n in missed if n.kind == CONFLICT]
     if conflicts:
         entry["conflicts"] = [
@@ -216,6 +273,11 @@ def _selector_status(
                 "message": _clean(n.api_message or n.reason, MAX_REFUSAL_LENGTH),
             }
             for n in refusals
+        ]
+    if moved:
+        entry["moved"] = [
+            {"model": m.model, "image": m.image, "recordedDigest": m.recorded, "currentDigest": m.current}
+            for m in moved
         ]
     error = outcome.failed
     if error is not None:

@@ -145,6 +145,29 @@ class KubeClient(ApiTransport):
         except (binascii.Error, ValueError, TypeError):
             raise SecretError(f"{where} has a .dockerconfigjson that is not valid base64") from None
 
+    async def read_secret_key(self, namespace: str, name: str, key: str) -> bytes:
+        """The decoded value of one key of a Secret (the webhook token); SecretError naming the
+        secret and the key, never the content, when it cannot be read."""
+        what = f'Secret "{name}" in namespace "{namespace}"'
+        try:
+            path = (f"/api/v1/namespaces/{namespace_segment(namespace)}/secrets/"
+                    f"{name_segment(name, 'Secret name')}")
+        except InvalidNameError as e:
+            raise SecretError(str(e)) from None
+        try:
+            secret = await self.request("GET", path)
+        except NotFoundError:
+            raise SecretError(f"{what} not found") from None
+        except ForbiddenError:
+            raise SecretError(f"{what} cannot be read: forbidden by RBAC") from None
+        encoded = (secret.get("data") or {}).get(key)
+        if not encoded:
+            raise SecretError(f"{what} has no {key} key")
+        try:
+            return base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError, TypeError):
+            raise SecretError(f"{what} has a {key} that is not valid base64") from None
+
     async def post_event(self, source: Mapping[str, Any], *, type: str, reason: str, message: str) -> None:
         """A core/v1 Event about an object: in its namespace, or `default` for cluster-scoped ones."""
         meta = source.get("metadata") or {}

@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
-from aimsource.domain.models import API_VERSION, SOURCE_LABEL
+from aimsource.domain.models import API_VERSION, DIGEST_ANNOTATION, SOURCE_LABEL
+from aimsource.domain.moved import is_digest
 from aimsource.domain.planning import ExistingModel
 from aimsource.domain.references import canonical_image
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
@@ -48,8 +49,11 @@ def existing_model(body: Mapping[str, Any]) -> ExistingModel | None:
     if not isinstance(image, str) or not image:
         return None
     source = (meta.get("labels") or {}).get(SOURCE_LABEL)
+    annotations = meta.get("annotations")
+    digest = annotations.get(DIGEST_ANNOTATION) if isinstance(annotations, Mapping) else None
     return ExistingModel(name=str(meta.get("name")), image=canonical_image(image),
-                         source=source if isinstance(source, str) and source else None)
+                         source=source if isinstance(source, str) and source else None,
+                         digest=digest if is_digest(digest) else None)
 
 
 def model_image_reader(kube: KubeClient) -> Callable[[str], Awaitable[str | None]]:

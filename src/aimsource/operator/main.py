@@ -27,8 +27,11 @@ from aimsource.operator.metrics import Metrics
 from aimsource.operator.reconciler import Reconciler, run_workers
 from aimsource.operator.schedule import Policy
 from aimsource.operator.settings import OperatorSettings
+from aimsource.operator.webhook import Receiver
+from aimsource.operator.webhook_token import WebhookToken, secret_reader
 from aimsource.registry.client import RegistryClient
 from aimsource.registry.settings import RegistrySettings
+from aimsource.sync.listing_cache import CachingTagLister
 
 log = logging.getLogger("aimsource.operator")
 
@@ -46,8 +49,13 @@ class Operator:
         self.metrics = metrics
         self.store = IndexedModelStore(create=kube.create_model, clock=time.monotonic,
                                        read_image=model_image_reader(kube))
+        # The operator keeps the last good listing of each repository (the CLI keeps none).
+        self.lister = CachingTagLister(
+            registry, max_age=settings.stale_listing_max_age, max_entries=settings.listing_cache_max_entries,
+            max_tags=settings.listing_cache_max_tags, observer=metrics,
+        )
         self.reconciler = Reconciler(
-            kube=kube, lister=registry, store=self.store, namespace=settings.namespace, metrics=metrics,
+            kube=kube, lister=self.lister, store=self.store, namespace=settings.namespace, metrics=metrics,
             policy=Policy(min_interval=settings.min_sync_interval, retry_base=settings.retry_base,
                           startup_spread=settings.startup_spread),
             max_syncs_per_host=settings.max_syncs_per_host,
@@ -134,11 +142,19 @@ async def _run(settings: OperatorSettings, config: Any) -> int:
         op = Operator(settings, kube, registry, metrics)
         apps = build_apps(metrics=metrics, readiness=op.readiness, metrics_port=settings.metrics_port,
                           health_port=settings.health_port)
+        token_task: asyncio.Task[None] | None = None
+        if settings.webhook_port:
+            token = WebhookToken(secret_reader(kube, settings.namespace, settings.webhook_secret))
+            await token.load()
+            token_task = asyncio.create_task(token.run(), name="webhook-token")
+            receiver = Receiver(token=token.current, leading=lambda: op.switch.leading,
+                                on_pushes=op.reconciler.on_pushes, count=metrics.webhook_request)
+            apps[settings.webhook_port] = receiver.app()
         runners = await start_endpoints(apps, host=settings.listen_host)
         log.info("operator starting", extra={
             "namespace": settings.namespace, "server": config.server,
             "leader_election": settings.leader_election, "workers": settings.workers,
-            "max_syncs_per_host": settings.max_syncs_per_host,
+            "max_syncs_per_host": settings.max_syncs_per_host, "webhook_port": settings.webhook_port,
         })
         try:
             if settings.leader_election:
@@ -157,6 +173,8 @@ async def _run(settings: OperatorSettings, config: Any) -> int:
                 stop_flag=op.stop_flag,
             )
         finally:
+            if token_task is not None:
+                token_task.cancel()
             await op.stopping()
             await stop_endpoints(runners)
             log.info("operator stopped")

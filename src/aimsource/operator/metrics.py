@@ -53,9 +53,44 @@ class Metrics:
             ["host"],
             registry=r,
         )
+        self.ratelimit_limit_gauge = Gauge(
+            "aimsource_registry_ratelimit_limit",
+            "The last ratelimit-limit a registry announced (Docker Hub: requests per window), by host.",
+            ["host"],
+            registry=r,
+        )
+        self.listing_cache_entries = Gauge(
+            "aimsource_listing_cache_entries",
+            "Repository listings kept to stand in for listings that fail with 429, 5xx or timeouts.",
+            registry=r,
+        )
+        self.listing_cache_tags = Gauge(
+            "aimsource_listing_cache_tags",
+            "Tags in all the kept listings (the cache is bounded by this and by its entries).",
+            registry=r,
+        )
+        self.stale_listings = Counter(
+            "aimsource_stale_listings",
+            "Kept listings served in place of a failed listing, by registry host.",
+            ["host"],
+            registry=r,
+        )
         self.waiting_for_share = Gauge(
             "aimsource_syncs_waiting_for_host_share",
             "Due syncs that wait because a registry host of their source runs its share of syncs.",
+            registry=r,
+        )
+        self.webhook_requests = Counter(
+            "aimsource_webhook_requests",
+            "Requests to the push-event receiver, by provider and outcome.",
+            ["provider", "outcome"],
+            registry=r,
+        )
+        self.push_syncs = Counter(
+            "aimsource_push_syncs",
+            "Pushes decided for one source: created (incrementally), nothing to do, or full (a full "
+            "sync was scheduled instead).",
+            ["result"],
             registry=r,
         )
         for status in STATUS_VALUES:
@@ -72,10 +107,29 @@ class Metrics:
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         self.ratelimit_gauge.labels(host=host).set(remaining)
 
+    def ratelimit_limit(self, host: str, limit: int) -> None:
+        self.ratelimit_limit_gauge.labels(host=host).set(limit)
+
+    # --- sync.listing_cache.ListingCacheObserver ---------------------------------------------
+    def listing_cache_size(self, entries: int, tags: int) -> None:
+        self.listing_cache_entries.set(entries)
+        self.listing_cache_tags.set(tags)
+
+    def stale_listing_served(self, registry: str) -> None:
+        self.stale_listings.labels(host=registry).inc()
+
     # --- the operator's own -------------------------------------------------------------------
     def sync_finished(self, result: str, seconds: float, *, created: int) -> None:
         self.syncs.labels(result=result).inc()
         self.sync_duration.observe(seconds)
+        if created:
+            self.models_created.inc(created)
+
+    def webhook_request(self, provider: str, outcome: str) -> None:
+        self.webhook_requests.labels(provider=provider, outcome=outcome).inc()
+
+    def push_synced(self, result: str, *, created: int = 0) -> None:
+        self.push_syncs.labels(result=result).inc()
         if created:
             self.models_created.inc(created)
 

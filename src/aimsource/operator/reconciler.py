@@ -13,24 +13,31 @@ import datetime
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from aimsource.domain.push_payloads import Push
 from aimsource.domain.status import PENDING, PROGRESSING, READY, initial_status
 from aimsource.kube import KubeClient, KubeError, SourceGoneError
 from aimsource.kube import SecretError as KubeSecretError
 from aimsource.operator.logs import source_context
 from aimsource.operator.metrics import Metrics
+from aimsource.operator.push_routes import PushRoutes
 from aimsource.operator.queue import SyncQueue
 from aimsource.operator.reporting import events_for, status_write_needed
 from aimsource.operator.schedule import Policy, decide
 from aimsource.operator.shares import hosts_of
 from aimsource.operator.sources import SourceEntry, observe
 from aimsource.sync.engine import SyncResult, sync_source
+from aimsource.sync.incremental import CREATED, FULL, sync_push
 from aimsource.sync.ports import ModelStore, SecretError, TagLister
 
 log = logging.getLogger("aimsource.operator")
+
+MAX_PENDING_PUSHES = 64
+"""Pushes waiting for one source; past it the source gets one full sync instead (a burst of pushes
+to one repository costs one listing, not hundreds of HEADs)."""
 
 
 class NamespaceSecrets:
@@ -71,6 +78,11 @@ class Reconciler:
         self.queue = SyncQueue(clock, per_host=max_syncs_per_host, on_waiting=metrics.set_waiting_for_share)
         self.why: dict[str, str] = {}
         """Why each source is scheduled (for the "sync started" log line)."""
+        self.routes = PushRoutes()
+        self.pending: dict[str, list[Push]] = {}
+        """Pushed tags waiting for an incremental sync, by source."""
+        self.owned: dict[str, int] = {}
+        """Models each source owned when its last sync here ended (None: not synced here yet)."""
 
     # --- watch side (every replica) -------------------------------------------------------------
     def on_source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
@@ -79,11 +91,13 @@ class Reconciler:
             if self.table.pop(name, None) is not None:
                 self.queue.discard(name)
                 self.why.pop(name, None)
+                self._forget_pushes(name)
                 log.info("source deleted", extra={"source": name})
             self._count_sources()
             return
         first = name not in self.table
         entry = observe(self.table.get(name), body)
+        self.routes.update(name, body)
         self.table[name] = entry
         self._reschedule(entry, first=first)
         self._count_sources()
@@ -93,12 +107,41 @@ class Reconciler:
             return  # the worker reschedules from the latest state when the sync ends
         now = self._clock()
         decision = decide(entry.state, now, self._policy)
+        if self.pending.get(entry.name) and decision.when > now:
+            # An incremental sync lists nothing: the minimum interval between listings does not hold it.
+            decision = replace(decision, when=now, why="push event")
         before = self.queue.due(entry.name)
         self.queue.schedule(entry.name, decision.when, hosts_of(entry.body))
         self.why[entry.name] = decision.why
         if first or before is None or abs(before - decision.when) > 0.001:
             log.debug("sync scheduled", extra={"source": entry.name, "why": decision.why,
                                                "in_seconds": round(decision.when - now, 3)})
+
+    def _forget_pushes(self, name: str) -> None:
+        self.routes.remove(name)
+        self.pending.pop(name, None)
+        self.owned.pop(name, None)
+
+    # --- push events (the leader's receiver) ----------------------------------------------------
+    def on_pushes(self, pushes: Sequence[Push]) -> int:
+        """Queue pushed tags for the sources that cover their repositories; returns how many
+        sources that is. A push without a tag, or past the per-source bound, asks for a full sync."""
+        touched: set[str] = set()
+        for push in pushes:
+            for name in self.routes.sources_for(push.registry, push.repository):
+                entry = self.table.get(name)
+                if entry is None:
+                    continue
+                waiting = self.pending.setdefault(name, [])
+                if push.tag is None or len(waiting) >= MAX_PENDING_PUSHES:
+                    entry.state = replace(entry.state, push_requested=True)
+                    self.pending.pop(name, None)
+                elif push not in waiting:
+                    waiting.append(push)
+                touched.add(name)
+        for name in touched:
+            self._reschedule(self.table[name])
+        return len(touched)
 
     def _count_sources(self) -> None:
         counts = Counter(
@@ -129,9 +172,14 @@ class Reconciler:
         entry = self.table.get(name)
         if entry is None:
             return
+        pushes = self.pending.pop(name, None)
+        if pushes and decide(entry.state, self._clock(), self._policy).when > self._clock():
+            await self._sync_pushes(entry, pushes)
+            return
         started = self._clock()
         state = entry.state
-        entry.state = replace(state, last_attempt=started, handled_request=state.requested)
+        entry.state = replace(state, last_attempt=started, handled_request=state.requested,
+                              push_requested=False)
         body = entry.body
         uid = _uid(body)  # the object this sync is for: its status writes are guarded by it
         log.info("sync started", extra={"generation": state.generation, "why": self.why.get(name, "")})
@@ -154,6 +202,8 @@ class Reconciler:
             self._failed(entry, started)
             log.exception("sync crashed")
             return
+        if result.plan is not None:
+            self.owned[name] = result.plan.owned_before + len(result.created)
         outcome = result.status.get("status")
         invalid = result.source is None  # won't get better until the spec changes: no backoff
         failures = 0 if outcome == READY or invalid else entry.state.failures + 1
@@ -168,6 +218,32 @@ class Reconciler:
             "seconds": round(self._clock() - started, 3),
         })
 
+    async def _sync_pushes(self, entry: SourceEntry, pushes: Sequence[Push]) -> None:
+        """Decide each pushed tag alone; the first that cannot be ends in a full sync (which
+        covers the rest: it lists the repositories)."""
+        uid = _uid(entry.body)
+        for push in pushes:
+            try:
+                result = await sync_push(
+                    entry.body, push, lister=self._lister, store=self._store, secrets=self._secrets,
+                    previous=entry.status, owned_at_last_sync=self.owned.get(entry.name),
+                )
+                self._metrics.push_synced(result.result, created=len(result.created))
+                log.info("push synced", extra={"push": str(push), "result": result.result, "why": result.why})
+                if result.result == CREATED and result.status is not None:
+                    self.owned[entry.name] = result.owned_now or 0
+                    done = SyncResult(status=result.status, plan=None, outcomes=(), created=result.created)
+                    await self._report(entry, entry.body, done, uid=uid)
+            except SourceGoneError as exc:
+                self._source_gone(entry, uid, exc)
+                return
+            except Exception as exc:  # an API failure or a bug: the full sync retries with backoff
+                log.warning("push sync failed", extra={"push": str(push), "error": str(exc)})
+                result = None
+            if result is None or result.result == FULL:
+                entry.state = replace(entry.state, push_requested=True)
+                return
+
     def _source_gone(self, entry: SourceEntry, uid: str | None, exc: SourceGoneError) -> None:
         """Deleted, or recreated under the same name, while we synced: this sync's result is dropped.
 
@@ -179,6 +255,7 @@ class Reconciler:
             self.table.pop(entry.name, None)
             self.queue.discard(entry.name)
             self.why.pop(entry.name, None)
+            self._forget_pushes(entry.name)
             self._count_sources()
 
     def _failed(self, entry: SourceEntry, started: float) -> None:

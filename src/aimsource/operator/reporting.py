@@ -1,8 +1,8 @@
 """What a finished sync should tell the cluster: whether to write status, which events to post.
 
 Pure decisions, kept apart from the code that performs them so that the "write only on change" and
-"warn only on a change into Degraded or Failed" rules (and "one Warning per new name conflict") are
-tested as tables.
+"warn only on a change into Degraded or Failed" rules (and "one Warning per new name conflict", "one
+Warning per new moved tag") are tested as tables.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ BAD_STATES = {"Degraded": "SyncDegraded", "Failed": "SyncFailed"}
 MAX_CONFLICT_EVENTS = 10
 """Warnings for new name conflicts per sync; more are summed up in one more event."""
 CONFLICT_REASON = NAME_CONFLICT_REASON
+MOVED_REASON = "TagMoved"
 
 
 @dataclass(frozen=True)
 class EventSpec:
     type: str  # Normal | Warning
-    reason: str  # ModelsCreated | SyncDegraded | SyncFailed | ModelNameConflict
+    reason: str  # ModelsCreated | SyncDegraded | SyncFailed | ModelNameConflict | TagMoved
     message: str
 
 
@@ -68,6 +69,7 @@ def events_for(
             f"{len(fresh) - MAX_CONFLICT_EVENTS} more new model name conflicts: see the source's "
             "status.selectors[].conflicts"
         )))
+    events.extend(_moved_events(new, previous or {}))
     state = new.get("status")
     # A change into Degraded that is only about new conflicts was just announced, one Warning per
     # conflict; a second Warning saying the same would not help anyone.
@@ -89,6 +91,41 @@ def conflicts(status: Mapping[str, Any]) -> list[tuple[str, str, str]]:
                     (str(entry.get("model")), str(entry.get("image")), str(entry.get("existingImage")))
                 )
     return found
+
+
+def moves(status: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The moved tags a status lists, as (model, image, recordedDigest, currentDigest)."""
+    found = []
+    for selector in status.get("selectors") or ():
+        if not isinstance(selector, Mapping):
+            continue
+        for entry in selector.get("moved") or ():
+            if isinstance(entry, Mapping):
+                found.append((
+                    str(entry.get("model")), str(entry.get("image")),
+                    str(entry.get("recordedDigest")), str(entry.get("currentDigest")),
+                ))
+    return found
+
+
+def _moved_events(new: Mapping[str, Any], previous: Mapping[str, Any]) -> list[EventSpec]:
+    """One Warning per move the previous status did not list: a tag that stays moved is not
+    announced again at every sync, one that moves once more (another current digest) is."""
+    known = set(moves(previous))
+    fresh = [m for m in moves(new) if m not in known]
+    events = [
+        EventSpec("Warning", MOVED_REASON, _truncate(
+            f"Tag {image} moved: model \"{model}\" records {recorded}, the registry now serves "
+            f"{current}; the model is not changed"
+        ))
+        for model, image, recorded, current in fresh[:MAX_CONFLICT_EVENTS]
+    ]
+    if len(fresh) > MAX_CONFLICT_EVENTS:
+        events.append(EventSpec("Warning", MOVED_REASON, (
+            f"{len(fresh) - MAX_CONFLICT_EVENTS} more tags moved: see the source's "
+            "status.selectors[].moved"
+        )))
+    return events
 
 
 def _only_conflicts(status: Mapping[str, Any]) -> bool:

@@ -44,6 +44,9 @@ class ScheduleState:
     handled_request: str | None = None
     """The value of that annotation when it was last honoured (or seen at start-up)."""
 
+    push_requested: bool = False
+    """A push event asked for a full sync (its tag could not be decided alone)."""
+
     inherited: bool = False
     """True while `last_sync` comes from the status written by an earlier process or another
     replica rather than from a sync made here: an overdue source then syncs within the start-up
@@ -76,7 +79,7 @@ class Decision:
     """The time at which the source should sync."""
 
     why: str
-    """A fixed phrase: created, spec changed, sync requested, retry after failure,
+    """A fixed phrase: created, spec changed, sync requested, push event, retry after failure,
     interval elapsed, overdue at start-up; with "held by minimum interval" appended when the
     minimum interval pushed the time back."""
 
@@ -113,6 +116,8 @@ def _trigger(state: ScheduleState, now: float, policy: Policy) -> tuple[float, s
         return now, "spec changed"
     if state.requested is not None and state.requested != state.handled_request:
         return now, "sync requested"
+    if state.push_requested:
+        return now, "push event"
     if state.failures > 0 and state.last_attempt is not None:
         wait = backoff(state.failures, base=policy.retry_base, cap=state.interval)
         return state.last_attempt + wait, "retry after failure"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from aimsource.registry.settings import RegistrySettings
+from aimsource.sync.listing_cache import DEFAULT_MAX_AGE, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TAGS
 
 LogFormat = Literal["text", "json"]
 DEFAULT_NAMESPACE = "aim-system"
@@ -38,6 +39,17 @@ class OperatorSettings:
     max_tags: int = RegistrySettings.max_tags
     """Tags kept per listing of one repository; past it the selector is ``truncated``. It bounds the
     memory one repository can cost. Default: the registry client's, 100,000."""
+
+    stale_listing_max_age: float = DEFAULT_MAX_AGE
+    """Seconds: how old the last good listing of a repository may be to stand in for a listing
+    that fails with 429, 5xx, a timeout or an unreachable host (the selector is then ``stale``, the
+    source ``Degraded`` with reason ``StaleListing``); 0 keeps no listings. Default: 24 h."""
+
+    listing_cache_max_entries: int = DEFAULT_MAX_ENTRIES
+    """Repository listings kept for that, least recently used dropped first. Default: 1,000."""
+
+    listing_cache_max_tags: int = DEFAULT_MAX_TAGS
+    """Tags kept in all those listings (it bounds their memory). Default: 200,000."""
 
     min_sync_interval: float = 30.0
     """Seconds: the least time between two listings of one source, whatever triggers them.
@@ -69,8 +81,16 @@ class OperatorSettings:
     health_port: int = 8081
     """TCP port of ``/healthz`` and ``/readyz``; 0 disables it. Default: 8081."""
 
+    webhook_port: int = 0
+    """TCP port of the push-event receiver (``POST /hooks/<provider>/<token>``); 0 disables it.
+    Default: 0 (off)."""
+
+    webhook_secret: str = "aimsource-webhook"
+    """Name of the Secret in the operator namespace whose key ``token`` is the webhook token; it is
+    re-read every minute. Default: ``aimsource-webhook``."""
+
     listen_host: str = "0.0.0.0"  # a pod's probes and scrapes come from outside
-    """Address the metrics and health servers bind to. Default: all interfaces."""
+    """Address the metrics, health and webhook servers bind to. Default: all interfaces."""
 
     log_format: LogFormat = "text"
     """``text`` for people, ``json`` (one object per line) for log collectors. Default: text."""

@@ -10,6 +10,7 @@ probe costs one failed handshake per process, not one per request.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from yarl import URL
@@ -26,6 +27,7 @@ def api_host(registry: str) -> str:
     return DOCKER_HUB_API_HOST if registry == DOCKER_HUB else registry
 
 
+@functools.lru_cache(maxsize=256)  # asked on every request and redirect; parsing an address is not free
 def is_loopback(host: str) -> bool:
     """Whether a bare host name (no port, no brackets) is this machine: localhost, 127/8, ::1."""
     host = host.lower().strip("[]")

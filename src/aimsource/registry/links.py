@@ -10,6 +10,7 @@ no business sending our credentials elsewhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -52,20 +53,29 @@ def parse_link_header(value: str) -> list[Link]:
     return links
 
 
+# The form nearly every registry sends, `<target>; rel="next"`: matched whole, it parses to exactly
+# what `parse_link_header` would make of it (one link, rel "next"), without its per-character scan.
+_PLAIN_NEXT = re.compile(r'[ \t,]*<([^>]*)>[ \t]*;[ \t]*rel[ \t]*=[ \t]*"next"[ \t]*')
+_NOT_IN_URL = re.compile(r"[^\x21-\x7e]")  # controls, space, DEL and anything beyond ASCII
+
+
 def next_page(headers: Iterable[str], *, current: URL) -> URL | None:
     """The absolute URL of the `rel="next"` link among `headers`, resolved against `current`.
 
     The target is taken as already encoded, so its query goes back byte for byte. Raises ValueError
     when it is not a URL we could send (control characters, spaces, no host after resolution)."""
     for header in headers:
-        for link in parse_link_header(header):
-            if "next" in link.rels:
-                if any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in link.target):
-                    raise ValueError("the next-page link contains characters not allowed in a URL")
-                resolved = current.join(URL(link.target, encoded=True))
-                if not resolved.host:
-                    raise ValueError("the next-page link has no host")
-                return resolved
+        plain = _PLAIN_NEXT.fullmatch(header)
+        targets = [plain[1].strip()] if plain is not None else []
+        if not any(targets):  # not that form, or an empty target (which the full parser skips)
+            targets = [link.target for link in parse_link_header(header) if "next" in link.rels]
+        for target in targets[:1]:
+            if _NOT_IN_URL.search(target):
+                raise ValueError("the next-page link contains characters not allowed in a URL")
+            resolved = current.join(URL(target, encoded=True))
+            if not resolved.host:
+                raise ValueError("the next-page link has no host")
+            return resolved
     return None
 
 

@@ -18,6 +18,9 @@ class RegistryObserver(Protocol):
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         """`host` reported how many requests remain in its window (Docker Hub's header)."""
 
+    def ratelimit_limit(self, host: str, limit: int) -> None:
+        """`host` reported how many requests its window allows (Docker Hub's `ratelimit-limit`)."""
+
 
 class NullObserver:
     """The observer used when nobody watches."""
@@ -29,4 +32,7 @@ class NullObserver:
         pass
 
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
+        pass
+
+    def ratelimit_limit(self, host: str, limit: int) -> None:
         pass

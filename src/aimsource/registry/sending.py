@@ -61,6 +61,7 @@ class Sender:
         self._schemes = schemes
         self._observer = observer
         self._rng = rng
+        self._timeouts = Timeouts(connect=settings.connect_timeout, read=settings.read_timeout)
         self._body_limits = {
             "tags": settings.max_tags_bytes,
             "token": settings.max_token_bytes,
@@ -76,7 +77,9 @@ class Sender:
         attempt = 0
         while True:
             attempt += 1
-            request = replace(request, url=self._rescheme(request.url))
+            url = self._rescheme(request.url)
+            if url is not request.url:
+                request = replace(request, url=url)
             retry_after: float | None = None
             try:
                 reply = await self._follow_redirects(
@@ -183,9 +186,12 @@ class Sender:
             if remaining <= 0:
                 raise unreachable(host, "the call's deadline passed", retryable=False)
             settings = self._settings
-            timeouts = Timeouts(
-                connect=min(settings.connect_timeout, remaining), read=min(settings.read_timeout, remaining)
-            )
+            timeouts = self._timeouts
+            if remaining < timeouts.connect or remaining < timeouts.read:
+                timeouts = Timeouts(
+                    connect=min(settings.connect_timeout, remaining),
+                    read=min(settings.read_timeout, remaining),
+                )
             limit = self._body_limits[request.purpose]
             try:
                 reply = await self._transport.exchange(
@@ -206,13 +212,23 @@ class Sender:
         return reply
 
     def _note_ratelimit(self, key: str, headers: CIMultiDictProxy[str]) -> None:
-        """Docker Hub's `ratelimit-remaining: 100;w=21600` -> observer gets 100."""
-        value = headers.get("ratelimit-remaining")
-        if value is None:
-            return
-        head = value.split(";", 1)[0].strip()
-        if head.isdigit() and len(head) < 12:
-            self._observer.ratelimit_remaining(key, int(head))
+        """Docker Hub's `ratelimit-remaining: 76;w=21600` and `ratelimit-limit: 100;w=21600` ->
+        the observer gets 76 and 100, for the registry the call is for (`key`), whichever host
+        (a redirect's, a token service's) sent them."""
+        remaining = _ratelimit_count(headers.get("ratelimit-remaining"))
+        if remaining is not None:
+            self._observer.ratelimit_remaining(key, remaining)
+        limit = _ratelimit_count(headers.get("ratelimit-limit"))
+        if limit is not None:
+            self._observer.ratelimit_limit(key, limit)
+
+
+def _ratelimit_count(value: str | None) -> int | None:
+    """The count of a `ratelimit-*` header (`100;w=21600` -> 100); None when absent or not a count."""
+    if value is None:
+        return None
+    head = value.split(";", 1)[0].strip()
+    return int(head) if head.isascii() and head.isdigit() and len(head) < 12 else None
 
 
 def reason_phrase(status: int) -> str:

@@ -65,6 +65,7 @@ class Transport:
         self._headers = {"User-Agent": user_agent, "Accept-Encoding": ACCEPT_ENCODING}
         self._keepalive = keepalive_per_host
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[Timeouts, aiohttp.ClientTimeout] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -95,7 +96,14 @@ class Transport:
     ) -> Reply:
         """Send `request`; read its body (none for HEAD) capped at `limit[0]` for 2xx, `limit[1]` else."""
         session = self._open()
-        timeout = aiohttp.ClientTimeout(total=None, connect=timeouts.connect, sock_read=timeouts.read)
+        timeout = self._timeouts.get(timeouts)
+        if timeout is None:
+            # Nearly every request has the settings' own timeouts (the deadline is further away):
+            # build aiohttp's object once for them rather than once per request.
+            if len(self._timeouts) >= 8:
+                self._timeouts.clear()
+            timeout = aiohttp.ClientTimeout(total=None, connect=timeouts.connect, sock_read=timeouts.read)
+            self._timeouts[timeouts] = timeout
         try:
             response = await session.request(
                 request.method,

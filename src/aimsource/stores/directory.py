@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from aimsource.domain.models import SOURCE_LABEL
+from aimsource.domain.models import DIGEST_ANNOTATION, SOURCE_LABEL
+from aimsource.domain.moved import is_digest
 from aimsource.domain.planning import ExistingModel
 from aimsource.domain.references import canonical_image
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
@@ -87,7 +88,9 @@ class DirectoryModelStore:
         self.written.append(path)
         self._names[name] = image
         labels = body["metadata"].get("labels") or {}
-        self._by_image[image] = ExistingModel(name=name, image=image, source=labels.get(SOURCE_LABEL))
+        self._by_image[image] = ExistingModel(
+            name=name, image=image, source=labels.get(SOURCE_LABEL), digest=_digest(body["metadata"])
+        )
         return True
 
 
@@ -125,10 +128,20 @@ def _read_models(path: Path) -> list[ExistingModel]:
         source = labels.get(SOURCE_LABEL) if isinstance(labels, dict) else None
         found.append(
             ExistingModel(
-                name=name, image=canonical_image(image), source=source if isinstance(source, str) else None
+                name=name,
+                image=canonical_image(image),
+                source=source if isinstance(source, str) else None,
+                digest=_digest(metadata),
             )
         )
     return found
+
+
+def _digest(metadata: Any) -> str | None:
+    """The source-digest annotation, when it is a digest (a hand-edited file may hold anything)."""
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    digest = annotations.get(DIGEST_ANNOTATION) if isinstance(annotations, dict) else None
+    return digest if is_digest(digest) else None
 
 
 def _yaml_where(exc: yaml.YAMLError) -> str:

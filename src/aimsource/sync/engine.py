@@ -14,16 +14,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from aimsource.domain.listings import StaleListing
 from aimsource.domain.models import model_body
+from aimsource.domain.moved import find_moved
 from aimsource.domain.planning import Candidate, NotCreated, Plan, name_conflict, plan_sync, refused
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection import (
     Selector,
     SelectorError,
     SelectorOutcome,
-    TagDecision,
     build_selectors,
     decide_listing,
+    named_tags,
 )
 from aimsource.domain.spec import InvalidSpecError, Source, parse_source
 from aimsource.domain.status import build_status
@@ -36,6 +38,7 @@ from aimsource.registry.credentials import (
     parse_docker_config,
 )
 from aimsource.registry.errors import RegistryError
+from aimsource.sync.named_versions import resolve_named
 from aimsource.sync.ports import ModelStore, SecretError, SecretReader, TagLister
 
 log = logging.getLogger("aimsource.sync")
@@ -87,7 +90,7 @@ async def sync_source(
         return SyncResult(status=status, plan=None, outcomes=(), created=())
 
     selectors = build_selectors(source.spec)
-    creds, secret_error = await _read_credentials(source, secrets, credentials)
+    creds, secret_error = await read_credentials(source, secrets, credentials)
     fetched = await asyncio.gather(
         *(
             _fetch(
@@ -98,14 +101,15 @@ async def sync_source(
     )
     outcomes = tuple(outcome for outcome, _ in fetched)
     known_digests = {image: digest for _, found in fetched for image, digest in found.items()}
+    existing = store.existing()
     plan = plan_sync(
         outcomes,
         source_name=source.name,
-        existing_by_image=store.existing(),
+        existing_by_image=existing,
         owned=store.owned_count(source.name),
         max_models=source.spec.max_models,
     )
-    created, refusals = await _create(
+    created, refusals = await create_planned(
         plan.to_create, source=source, lister=lister, store=store, creds=creds, known_digests=known_digests
     )
     plan = _account_for_creates(plan, created, refusals)
@@ -117,6 +121,7 @@ async def sync_source(
         generation=source.generation,
         previous=previous,
         now=now,
+        moved=find_moved(outcomes, known_digests, existing),
     )
     return SyncResult(status=status, plan=plan, outcomes=outcomes, created=created, source=source)
 
@@ -143,7 +148,7 @@ def _account_for_creates(plan: Plan, created: Sequence[str], refusals: Sequence[
     )
 
 
-async def _read_credentials(
+async def read_credentials(
     source: Source, secrets: SecretReader, fallback: CredentialStore
 ) -> tuple[CredentialStore, SelectorError | None]:
     """Secrets are re-read on every sync; one unusable secret fails the source's selectors.
@@ -185,14 +190,23 @@ async def _fetch(
     credential = creds.for_registry(ref.registry)
     if selector.excluded:
         return await _excluded(selector, ref, lister=lister, credential=credential, explain=explain), {}
+    named = named_tags(selector)
     if progress:
-        progress(f"listing {ref}")
+        progress(f"checking {len(named)} named versions of {ref}" if named else f"listing {ref}")
     digests: dict[str, str | None] = {}
+    stale: StaleListing | None = None  # only a listing can be stale (a cached one)
     try:
-        if ref.tag is not None:
+        if named is not None:
+            # An exact-version list: one HEAD per named tag, no listing (see named_versions).
+            resolved = await resolve_named(selector, ref, named, lister=lister, credential=credential)
+            decisions = resolved.decisions
+            digests = resolved.digests
+            listed = resolved.found
+            truncated = False
+        elif ref.tag is not None:
             # The pinned image's HEAD proves it exists and gives the digest in one request.
             digests[str(ref)] = await lister.manifest_digest(ref, credential=credential)
-            decisions: Sequence[TagDecision] = decide_listing(selector, [ref.tag])
+            decisions = decide_listing(selector, [ref.tag])
             listed = 1
             truncated = False
         else:
@@ -200,6 +214,7 @@ async def _fetch(
             decisions = decide_listing(selector, listing.tags)
             listed = len(listing.tags)
             truncated = listing.truncated
+            stale = listing.stale
     except RegistryError as exc:
         log.info("selector %s failed: %s", selector.written, exc)
         return SelectorOutcome(
@@ -208,13 +223,18 @@ async def _fetch(
             reached_registry=exc.answered,
         ), {}
     if progress:
-        progress(f"listed {ref}: {listed} tags")
+        progress(
+            f"found {listed} of {len(named)} named versions of {ref}"
+            if named
+            else f"listed {ref}: {listed} tags"
+        )
     return SelectorOutcome(
         selector=selector,
         decisions=decisions,
         listed=listed,
         truncated=truncated,
-        reached_registry=True,
+        reached_registry=stale is None or stale.answered,
+        stale=stale,
     ), digests
 
 
@@ -226,8 +246,9 @@ async def _excluded(
     A preview (`explain`) lists it anyway, so that every tag shows up as excluded and the user sees
     why; a failure to list it is no failure of the source, which would not list it at all.
     """
-    tags: Sequence[str] = [ref.tag] if ref.tag else []
-    if explain and ref.tag is None:
+    named = named_tags(selector)
+    tags: Sequence[str] = [ref.tag] if ref.tag else list(named or ())
+    if explain and ref.tag is None and named is None:
         try:
             tags = (await lister.list_tags(ref, credential=credential)).tags
         except RegistryError:
@@ -241,7 +262,7 @@ MAX_SERVER_ERRORS = 3
 remaining creates of this sync are not attempted: each would wait out the same retries."""
 
 
-async def _create(
+async def create_planned(
     candidates: Sequence[Candidate],
     *,
     source: Source,

@@ -1,0 +1,63 @@
+"""What registries said about their rate limits during one CLI run (Docker Hub's headers).
+
+The registry client reports `ratelimit-limit` / `ratelimit-remaining` to its observer, keyed by the
+registry the call was for; `aimsource preview` records them here and shows them, so that a user
+sees the allowance left before a sync spends it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class RateLimit:
+    limit: int | None = None
+    remaining: int | None = None
+
+
+class RateLimitRecorder:
+    """A `registry.RegistryObserver` that keeps the last announced values per registry host."""
+
+    MAX_HOSTS = 64  # one run names few registries; a bound all the same
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, RateLimit] = {}
+
+    def request(self, host: str, status: int | None) -> None:
+        pass
+
+    def retry(self, host: str) -> None:
+        pass
+
+    def ratelimit_remaining(self, host: str, remaining: int) -> None:
+        entry = self._entry(host)
+        if entry is not None:
+            entry.remaining = remaining
+
+    def ratelimit_limit(self, host: str, limit: int) -> None:
+        entry = self._entry(host)
+        if entry is not None:
+            entry.limit = limit
+
+    def _entry(self, host: str) -> RateLimit | None:
+        if host not in self.hosts and len(self.hosts) >= self.MAX_HOSTS:
+            return None
+        return self.hosts.setdefault(host, RateLimit())
+
+    def document(self) -> list[dict[str, Any]]:
+        """The `registries` of `preview -o json|yaml`: one entry per registry that announced a limit."""
+        return [
+            {"registry": host, "ratelimitLimit": r.limit, "ratelimitRemaining": r.remaining}
+            for host, r in sorted(self.hosts.items())
+        ]
+
+    def lines(self) -> list[str]:
+        """The table footer: `registry-1.docker.io: 76 of 100 requests left in its window`."""
+        out = []
+        for host, r in sorted(self.hosts.items()):
+            left = "?" if r.remaining is None else str(r.remaining)
+            of = f" of {r.limit}" if r.limit is not None else ""
+            out.append(f"{host}: {left}{of} requests left in the registry's rate-limit window")
+        return out

@@ -1,0 +1,145 @@
+"""An incremental sync: one pushed tag decided for one source, with one manifest HEAD and no listing.
+
+The rules of when that is safe, and the status it leads to, are pure (`domain.increments`); this
+module performs it with the same parts as a full sync: the selectors decide the tag, the planner
+applies dedupe, exclusions, the cap and name conflicts, and the engine's create step makes the
+model (refusals and conflicts found by the store included). Whenever the increment cannot end
+where a full sync would, the answer is `FULL`, and the caller schedules a full sync (which
+respects the minimum interval between listings).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from aimsource.domain.increments import blocker, covering, status_after_push
+from aimsource.domain.planning import plan_sync
+from aimsource.domain.push_payloads import Push
+from aimsource.domain.selection import (
+    SelectorOutcome,
+    TagDecision,
+    build_selectors,
+    decide_tags,
+    named_tags,
+)
+from aimsource.domain.spec import InvalidSpecError, parse_source
+from aimsource.registry.credentials import EMPTY_CREDENTIALS, CredentialStore
+from aimsource.registry.errors import RegistryError, TagNotFound
+from aimsource.sync.engine import create_planned, read_credentials
+from aimsource.sync.ports import ModelStore, SecretReader, TagLister
+
+log = logging.getLogger("aimsource.sync")
+
+Result = Literal["created", "nothing", "full"]
+CREATED: Final = "created"
+NOTHING: Final = "nothing"
+FULL: Final = "full"
+
+
+@dataclass(frozen=True)
+class PushResult:
+    result: Result
+    why: str
+    """A fixed phrase for the log: what was decided and why."""
+    status: dict[str, Any] | None = None
+    """The status to write (CREATED only)."""
+    created: tuple[str, ...] = field(default=())
+    owned_now: int | None = None
+    """Models the source owns after this increment (CREATED only)."""
+
+
+async def sync_push(
+    source_obj: Mapping[str, Any],
+    push: Push,
+    *,
+    lister: TagLister,
+    store: ModelStore,
+    secrets: SecretReader,
+    previous: Mapping[str, Any] | None,
+    owned_at_last_sync: int | None,
+    credentials: CredentialStore = EMPTY_CREDENTIALS,
+) -> PushResult:
+    """Decide `push` for one source; see the module docstring."""
+    try:
+        source = parse_source(source_obj)
+    except InvalidSpecError:
+        return PushResult(NOTHING, "the source is invalid")
+    selectors = build_selectors(source.spec)
+    covered = covering(selectors, registry=push.registry, repository=push.repository)
+    if not covered:
+        return PushResult(NOTHING, "no selector covers the repository")
+    if push.tag is None:
+        return PushResult(FULL, "the push names no tag")
+    decisions: dict[int, TagDecision] = {}
+    for selector in covered:
+        decided = decide_tags(selector, [push.tag])
+        if decided:
+            decisions[selector.index] = decided[0]
+    selected = {i for i, d in decisions.items() if d.decision == "selected"}
+    if not selected:
+        return PushResult(NOTHING, "no selector selects the tag")
+    image = str(push.ref)
+    if image in store.existing():
+        return PushResult(NOTHING, "the image has a model already")
+    owned = store.owned_count(source.name)
+    reason = blocker(
+        previous,
+        generation=source.generation,
+        selectors=len(selectors),
+        covered=[s.index for s in covered],
+        owned=owned,
+        owned_at_last_sync=owned_at_last_sync,
+        max_models=source.spec.max_models,
+    )
+    if reason is not None:
+        return PushResult(FULL, reason)
+    pinned = {s.index for s in covered if s.ref is not None and s.ref.pinned}
+    if pinned & selected:
+        # A pinned image without a model after a Ready sync: someone deleted it; a full sync recounts.
+        return PushResult(FULL, "a pinned image has no model")
+
+    creds, secret_error = await read_credentials(source, secrets, credentials)
+    if secret_error is not None:
+        return PushResult(FULL, "a pull secret cannot be used")
+    try:
+        digest = await lister.manifest_digest(push.ref, credential=creds.for_registry(push.registry))
+    except TagNotFound:
+        return PushResult(NOTHING, "the tag does not exist (any more)")
+    except RegistryError as exc:
+        log.info("push %s: HEAD failed: %s", image, exc)
+        return PushResult(FULL, "the manifest HEAD failed")
+
+    by_index = {s.index: s for s in covered}
+    outcomes = [
+        SelectorOutcome(selector=by_index[i], decisions=(d,), listed=1, reached_registry=True)
+        for i, d in sorted(decisions.items())
+    ]
+    plan = plan_sync(
+        outcomes,
+        source_name=source.name,
+        existing_by_image=store.existing(),
+        owned=owned,
+        max_models=source.spec.max_models,
+    )
+    if len(plan.to_create) != 1 or plan.not_created:
+        return PushResult(FULL, "the plan is not one plain create")
+    created, refusals = await create_planned(
+        plan.to_create, source=source, lister=lister, store=store, creds=creds, known_digests={image: digest}
+    )
+    if refusals or not created:
+        # A refusal, a conflict the index did not know, or a model of the image made by someone
+        # else meanwhile: the full sync reports each as it does for its own creates.
+        return PushResult(FULL, "the create did not make a model of ours")
+    assert previous is not None  # blocker() returned None
+    status = status_after_push(
+        previous,
+        decisions=decisions,
+        pinned=pinned,
+        created=True,
+        owned_now=owned + 1,
+        named={s.index for s in covered if named_tags(s) is not None},
+    )
+    return PushResult(CREATED, "created", status=status, created=created, owned_now=owned + 1)

@@ -1,0 +1,152 @@
+"""The last good listing of each repository, served when the registry fails in a way that passes.
+
+A `TagLister` wrapped around the registry client, owned by the operator (the CLI keeps nothing
+between runs, so it has no use for one). Every successful listing is kept; when a later listing of
+the same repository fails with a 429, a 5xx, a timeout or an unreachable host (`RateLimited`,
+`Unreachable`) and the kept one is younger than `max_age`, that one is returned instead, marked
+`stale` with the time it was read. Refusals that waiting does not fix - authentication, a missing
+repository, TLS, a malformed answer - are never papered over: they fail the selector as before.
+
+Memory is bounded twice, least recently used first: at most `max_entries` repositories and at
+most `max_tags` tags in all. A listing with more tags than that on its own is not kept. A
+truncated listing may be kept and is served as it was, truncated.
+
+Listings are kept per credential as well as per repository: a private repository's tags, read with
+one source's pull secret, are never served to a source that has another credential or none.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from aimsource.domain.listings import StaleListing
+from aimsource.domain.references import ImageRef
+from aimsource.registry.client import TagListing
+from aimsource.registry.credentials import Credential
+from aimsource.registry.errors import RateLimited, Unreachable
+from aimsource.sync.ports import TagLister
+
+log = logging.getLogger("aimsource.sync")
+
+DEFAULT_MAX_AGE = 24 * 3600.0
+DEFAULT_MAX_ENTRIES = 1000
+DEFAULT_MAX_TAGS = 200_000
+"""About 15 MiB of tag strings for typical tags; one repository alone may have 100,000."""
+
+PASSING_FAILURES = (RateLimited, Unreachable)
+"""What a cached listing may stand in for: 429; 5xx after retries, timeouts, unreachable hosts."""
+
+
+class ListingCacheObserver(Protocol):
+    def listing_cache_size(self, entries: int, tags: int) -> None:
+        """The cache now holds `entries` listings with `tags` tags in all."""
+
+    def stale_listing_served(self, registry: str) -> None:
+        """A kept listing of a repository on `registry` was served in place of a failed one."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    listing: TagListing
+    at: float
+    """Wall-clock time (Unix seconds) the listing was read."""
+
+
+_Key = tuple[str, str]  # (registry/repository, credential identity or "")
+
+
+class CachingTagLister:
+    """`sync.ports.TagLister` over another lister, with the last good listing per repository."""
+
+    def __init__(
+        self,
+        inner: TagLister,
+        *,
+        max_age: float = DEFAULT_MAX_AGE,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        max_tags: int = DEFAULT_MAX_TAGS,
+        observer: ListingCacheObserver | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`max_age` in seconds; 0 keeps nothing (every failure fails as without a cache)."""
+        if max_age < 0 or max_entries < 1 or max_tags < 1:
+            raise ValueError("listing cache: max_age must not be negative, max_entries and max_tags positive")
+        self._inner = inner
+        self._max_age = max_age
+        self._max_entries = max_entries
+        self._max_tags = max_tags
+        self._observer = observer
+        self._clock = clock
+        self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
+        self._tags = 0
+
+    @property
+    def entries(self) -> int:
+        return len(self._entries)
+
+    @property
+    def tags(self) -> int:
+        return self._tags
+
+    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
+        key = (ref.key, credential.identity if credential is not None else "")
+        try:
+            listing = await self._inner.list_tags(ref, credential=credential)
+        except PASSING_FAILURES as exc:
+            entry = self._fresh(key)
+            if entry is None:
+                raise
+            self._entries.move_to_end(key)
+            listed_at = datetime.fromtimestamp(entry.at, tz=UTC)
+            log.warning(
+                "listing of %s failed (%s); using the listing of %s", ref.key, exc.reason,
+                listed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+            if self._observer is not None:
+                self._observer.stale_listing_served(ref.registry)
+            stale = StaleListing(
+                listed_at=listed_at, reason=exc.reason, message=str(exc), answered=exc.answered
+            )
+            return replace(entry.listing, stale=stale)
+        if self._max_age > 0:
+            self._keep(key, listing)
+        return listing
+
+    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+        return await self._inner.manifest_digest(ref, credential=credential)
+
+    def _fresh(self, key: _Key) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        # A clock stepped back makes an age negative: such a listing is as recent as it gets.
+        if self._clock() - entry.at > self._max_age:
+            self._drop(key)
+            self._changed()
+            return None
+        return entry
+
+    def _keep(self, key: _Key, listing: TagListing) -> None:
+        self._drop(key)  # a newer listing replaces the old one, even when it cannot be kept itself
+        size = len(listing.tags)
+        if size <= self._max_tags:
+            self._entries[key] = _Entry(listing, self._clock())
+            self._tags += size
+            while len(self._entries) > self._max_entries or self._tags > self._max_tags:
+                self._drop(next(iter(self._entries)))
+        self._changed()
+
+    def _drop(self, key: _Key) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._tags -= len(entry.listing.tags)
+
+    def _changed(self) -> None:
+        if self._observer is not None:
+            self._observer.listing_cache_size(len(self._entries), self._tags)
