@@ -78,6 +78,15 @@ def _verb(method: str, name: str | None, params: Mapping[str, str]) -> str:
     return {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
 
 
+def _bad_field_validation(method: str, value: str) -> ApiError:
+    options = {"POST": "CreateOptions", "PATCH": "PatchOptions"}.get(method, "UpdateOptions")
+    why = f'Unsupported value: "{value}": supported values: "", "Ignore", "Strict", "Warn"'
+    return ApiError(422, "Invalid", f'{options}.meta.k8s.io "" is invalid: fieldValidation: {why}',
+                    {"group": "meta.k8s.io", "kind": options,
+                     "causes": [{"reason": "FieldValueNotSupported", "message": why,
+                                 "field": "fieldValidation"}]})
+
+
 def _unauthorized() -> ApiError:
     return ApiError(401, "Unauthorized", "Unauthorized")
 
@@ -153,8 +162,8 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
                                           request.namespace, request.name, query=dict(params),
                                           user_agent=request.headers.get("User-Agent", "")))
         validation = params.get("fieldValidation")
-        if validation not in (None, "Ignore", "Warn", "Strict"):  # as kube-apiserver answers it
-            raise bad_request(f"fieldValidation must be one of Ignore, Warn, Strict: {validation!r}")
+        if validation not in (None, "", "Ignore", "Warn", "Strict"):  # as kube-apiserver answers it
+            raise _bad_field_validation(method, validation)
         manager = params.get("fieldManager")
         if manager is not None and (len(manager) > 128 or not manager.isprintable()):
             raise bad_request("fieldManager must be at most 128 printable characters")
@@ -186,7 +195,9 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
         if verb == "delete":
             options = self._body(request, required=False) or {}
             propagation = params.get("propagationPolicy") or options.get("propagationPolicy") or "Background"
-            return self.store.delete(rt, ns, name or "", propagation=propagation)
+            deleted = self.store.delete(rt, ns, name or "", propagation=propagation,
+                                        preconditions=options.get("preconditions"))
+            return deleted if deleted["metadata"].get("deletionTimestamp") else _deleted(rt, deleted)
         raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested"
                                                 f" resource ({method} {rt.qualified})")
 
@@ -246,7 +257,11 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
                 finally:
                     for waiter in waiters:
                         waiter.cancel()
-                reached = self.store.quiet_until(rt, last) if not done and bookmarks else None
+                # A bookmark after `bookmark_interval` of silence, not when the watch's own timeout ends it
+                # (kube-apiserver sends them about once a minute, none at a short timeout's end).
+                interval_over = remaining is None or self.bookmark_interval <= remaining
+                due = not done and bookmarks and interval_over
+                reached = self.store.quiet_until(rt, last) if due else None
                 if reached is not None:
                     last = reached
                     yield _bookmark(rt, reached)
@@ -301,6 +316,16 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
                                   "verbs": ["get", "patch", "update"]})
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": rt.api_version,
                 "resources": resources}
+
+
+def _deleted(rt: ResourceType, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What kube-apiserver answers a delete that removed the object at once (no finalizer held it):
+    a Status, not the object; an object still there (being finalized) is answered with itself."""
+    meta = obj["metadata"]
+    details = {"name": meta["name"], "group": rt.group, "kind": rt.plural, "uid": meta["uid"]}
+    if not rt.group:
+        del details["group"]
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
 
 
 def _bookmark(rt: ResourceType, rv: int, *, initial_end: bool = False) -> dict[str, Any]:

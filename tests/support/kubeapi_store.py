@@ -35,6 +35,7 @@ from tests.support.kubeapi_schema import admit, crd_schema, unknown_fields
 from tests.support.kubeapi_types import (
     BUILTINS,
     CRDS,
+    ApiError,
     ResourceType,
     already_exists,
     bad_request,
@@ -196,7 +197,8 @@ class Store:
             if limit and len(keys) > limit:
                 token = json.dumps(list(keys[limit - 1])).encode()
                 meta["continue"] = base64.urlsafe_b64encode(token).decode()
-                meta["remainingItemCount"] = len(keys) - limit
+                if not label and not field:  # with a selector, kube-apiserver cannot know the count
+                    meta["remainingItemCount"] = len(keys) - limit
                 keys = keys[:limit]
             items = [copy.deepcopy(self._objects[rt.key][k]) for k in keys]
             return {"apiVersion": rt.api_version, "kind": f"{rt.kind}List", "metadata": meta, "items": items}
@@ -257,6 +259,9 @@ class Store:
                 raise invalid(rt, "", "metadata.name", "Required value: name or generateName is required")
             validate_name(rt, name)
             validate_metadata(rt, name, meta)
+            if rt.key == ("", "v1", "events"):
+                _check_event_namespace(rt, name, ns, obj)
+                obj.setdefault("eventTime", None)  # a MicroTime kube-apiserver always writes, null or not
             if obj.get("apiVersion", rt.api_version) != rt.api_version or obj.get("kind", rt.kind) != rt.kind:
                 raise bad_request(f"the object's apiVersion/kind {obj.get('apiVersion')}/{obj.get('kind')}"
                                   f" does not match the resource {rt.api_version}/{rt.kind}")
@@ -272,7 +277,8 @@ class Store:
             if strict and self._schemas.get(rt.key) is not None:
                 unknown = unknown_fields(obj, self._schemas[rt.key])
                 if unknown:
-                    raise bad_request("strict decoding error: "
+                    raise bad_request(f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}:'
+                                      " strict decoding error: "
                                       + ", ".join(f'unknown field "{path}"' for path in unknown))
             if rt.status_subresource and rt.custom:
                 obj.pop("status", None)  # the status stanza of a create is ignored
@@ -297,7 +303,8 @@ class Store:
                 raise bad_request(f'the name of the object ({meta.get("name")}) does not match the name on'
                                   f" the URL ({name})")
             rv = meta.get("resourceVersion")
-            if rv is None and rt.custom and subresource is None:
+            # Custom resources and Leases refuse unconditional updates (their strategies say so).
+            if rv is None and (rt.custom or rt.plural == "leases") and subresource is None:
                 raise invalid(rt, name, "metadata.resourceVersion",
                               "Invalid value: 0x0: must be specified for an update")
             return self._update(rt, old, new, subresource=subresource, expected_rv=rv)
@@ -311,10 +318,12 @@ class Store:
             return self._update(rt, old, new, subresource=subresource, expected_rv=rv)
 
     def delete(self, rt: ResourceType, namespace: str | None, name: str, *,
-               propagation: str = "Background") -> dict[str, Any]:
+               propagation: str = "Background",
+               preconditions: Mapping[str, Any] | None = None) -> dict[str, Any]:
         with self._lock:
             obj = self._existing(rt, namespace, name)
             meta = obj["metadata"]
+            _check_preconditions(rt, meta, preconditions or {})
             if meta.get("finalizers"):
                 if meta.get("deletionTimestamp"):
                     return copy.deepcopy(obj)
@@ -439,3 +448,25 @@ class Store:
 def _key(obj: Mapping[str, Any]) -> ObjKey:
     return (obj["metadata"].get("namespace") or "", obj["metadata"]["name"])
 
+
+def _check_preconditions(rt: ResourceType, meta: Mapping[str, Any], preconditions: Mapping[str, Any]) -> None:
+    """DeleteOptions.preconditions: a uid or resourceVersion that does not match is a 409."""
+    for key, what in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+        wanted = preconditions.get(key)
+        if wanted is not None and wanted != meta.get(key):
+            qualified = f'{rt.kind}.{rt.group or "core"} "{meta["name"]}"'
+            raise ApiError(409, "Conflict",
+                           f"Operation cannot be fulfilled on {qualified}:"
+                           f" the {what} in the precondition ({wanted}) does not match the {what} in record"
+                           f" ({meta.get(key)}). The object might have been deleted and then recreated",
+                           {"name": meta["name"], "group": rt.group, "kind": rt.kind})
+
+
+def _check_event_namespace(rt: ResourceType, name: str, ns: str, event: Mapping[str, Any]) -> None:
+    """core/v1 Events: an event about a cluster-scoped object lives in "default"; any other in its
+    object's namespace (kube-apiserver's ValidateEventCreate)."""
+    involved = event.get("involvedObject") or {}
+    wanted = involved.get("namespace") or ""
+    if (not wanted and ns != "default") or (wanted and ns != wanted):
+        raise invalid(rt, name, "involvedObject.namespace",
+                      f'Invalid value: "{wanted}": does not match event.namespace')

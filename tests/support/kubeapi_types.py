@@ -111,7 +111,11 @@ class ApiError(Exception):
 
 
 def _details(rt: ResourceType, name: str) -> dict[str, Any]:
-    return {"name": name, "group": rt.group, "kind": rt.plural}
+    # kube-apiserver leaves the group out for the core group ("" is omitted in its JSON).
+    details = {"name": name, "group": rt.group, "kind": rt.plural}
+    if not rt.group:
+        del details["group"]
+    return details
 
 
 def not_found(rt: ResourceType, name: str) -> ApiError:
@@ -131,10 +135,19 @@ def conflict(rt: ResourceType, name: str) -> ApiError:
     )
 
 
+_CAUSES = {"Invalid value": "FieldValueInvalid", "Required value": "FieldValueRequired",
+           "Unsupported value": "FieldValueNotSupported", "Forbidden": "FieldValueForbidden"}
+
+
 def invalid(rt: ResourceType, name: str, field_path: str, why: str) -> ApiError:
+    """422 Invalid, with the one cause kube-apiserver lists in `details.causes` (its reason from the
+    way `why` starts, as field.Error renders them)."""
+    kind = f"{rt.kind}.{rt.group}" if rt.group else rt.kind  # the core group is not named
+    reason = next((r for prefix, r in _CAUSES.items() if why.startswith(prefix)), "FieldValueInvalid")
+    cause = {"reason": reason, "message": why, "field": field_path}
     return ApiError(
-        422, "Invalid", f'{rt.kind}.{rt.group or "core"} "{name}" is invalid: {field_path}: {why}',
-        dict(_details(rt, name), kind=rt.kind),
+        422, "Invalid", f'{kind} "{name}" is invalid: {field_path}: {why}',
+        dict(_details(rt, name), kind=rt.kind, causes=[cause]),
     )
 
 

@@ -270,7 +270,7 @@ def _selector_status(
                 "model": n.candidate.name,
                 "image": n.candidate.key,
                 "reason": _clean(n.api_reason or "Refused", MAX_REASON_LENGTH),
-                "message": _clean(n.api_message or n.reason, MAX_REFUSAL_LENGTH),
+                "message": _clean(n.api_message or n.reason, MAX_REFUSAL_LENGTH, keep_end=True),
             }
             for n in refusals
         ]
@@ -323,9 +323,17 @@ def _comparable(status: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _clean(message: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
-    """Redact credential-shaped text and bound the length, so a status stays readable and safe."""
+def _clean(message: str, limit: int = MAX_MESSAGE_LENGTH, *, keep_end: bool = False) -> str:
+    """Redact credential-shaped text and bound the length, so a status stays readable and safe.
+
+    With `keep_end`, the middle is cut instead of the end: an API server's refusal names the
+    object first and gives its verdict last (kube-apiserver: `... is forbidden: ValidatingAdmission
+    Policy 'p' with binding 'b' denied request: <the policy's message>`), and the verdict is the
+    part a reader needs."""
     text = _AUTH_VALUE.sub(lambda m: f"{m.group(1)} ***", _URL_USERINFO.sub("***@", message))
-    if len(text) > limit:
+    if len(text) > limit and keep_end:
+        head = limit // 4
+        text = text[:head] + " ... " + text[len(text) - (limit - head - 5):]
+    elif len(text) > limit:
         text = text[: limit - 3] + "..."
     return text
