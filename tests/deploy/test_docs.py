@@ -23,7 +23,7 @@ from aimsource.domain.references import WILDCARD_MESSAGE, model_image, parse_ref
 from aimsource.domain.selection import INVALID_REFERENCE, INVALID_VERSION_CONSTRAINT
 from aimsource.domain.versions import parse_version
 from aimsource.kube.errors import SecretError
-from aimsource.operator.metrics import Metrics
+from aimsource.operator.metrics import Metrics, SourceFacts
 from aimsource.registry.errors import RegistryError
 from tests.deploy.manifests import CRDS, REPO
 from tests.deploy.markdown import DOCS, anchors, code_spans, links, table_with, user_guide
@@ -188,6 +188,8 @@ def _exposed_metrics() -> dict[str, tuple[str, frozenset[str]]]:
     metrics.sync_finished("Ready", 0.2, created=1)
     metrics.webhook_request("distribution", "accepted")
     metrics.push_synced("created", created=1)
+    metrics.ratelimit_wait("registry-1.docker.io", 1.0)
+    metrics.set_source_facts({"s": SourceFacts(status="Ready", last_success=1.0, interval=60.0)})
     text, _ = metrics.render()
     families = list(text_string_to_metric_families(text.decode()))
     names = {family.name for family in families}

@@ -53,3 +53,17 @@ async def test_leading_again_starts_a_new_pool() -> None:
     await asyncio.sleep(0)
     assert (runs, switch.leading) == (2, True)
     await switch.stop()
+
+
+async def test_the_switch_reports_leading_and_not_leading() -> None:
+    seen: list[bool] = []
+
+    async def pool() -> None:
+        await asyncio.sleep(3600)
+
+    switch = WorkerSwitch(pool, on_change=seen.append)
+    switch.start()
+    switch.start()  # already leading: not reported twice
+    await switch.stop()
+    await switch.stop()  # not leading: nothing to report
+    assert seen == [True, False]

@@ -40,3 +40,44 @@ def test_two_operators_in_one_process_do_not_share_metrics() -> None:
     a, b = Metrics(), Metrics()
     a.sync_finished("Ready", 0.1, created=1)
     assert "aimsource_models_created_total 0.0" in exposition(b)
+
+
+def test_per_source_gauges_follow_the_sources_and_forget_deleted_ones() -> None:
+    from aimsource.operator.metrics import SourceFacts
+
+    m = Metrics()
+    m.set_source_facts({
+        "good": SourceFacts(status="Ready", last_success=1_700_000_000.0, interval=3600.0),
+        "bad": SourceFacts(status="Failed", last_success=None, interval=600.0),
+    })
+    text = exposition(m)
+    for line in [
+        'aimsource_source_status{source="good",status="Ready"} 1.0',
+        'aimsource_source_status{source="good",status="Failed"} 0.0',
+        'aimsource_source_status{source="bad",status="Failed"} 1.0',
+        'aimsource_source_last_success_timestamp_seconds{source="good"} 1.7e+09',
+        'aimsource_source_sync_interval_seconds{source="bad"} 600.0',
+    ]:
+        assert line in text
+    assert 'aimsource_source_last_success_timestamp_seconds{source="bad"}' not in text  # never succeeded
+
+    m.set_source_facts({"good": SourceFacts(status="Degraded", last_success=1_700_000_100.0, interval=60.0)})
+    text = exposition(m)
+    assert 'source="bad"' not in text  # deleted: its series are gone, not frozen
+    assert 'aimsource_source_status{source="good",status="Degraded"} 1.0' in text
+    assert 'aimsource_source_status{source="good",status="Ready"} 0.0' in text
+    assert 'aimsource_source_sync_interval_seconds{source="good"} 60.0' in text
+
+
+def test_leader_and_ratelimit_waits() -> None:
+    m = Metrics()
+    assert "aimsource_leader 0.0" in exposition(m)
+    m.set_leading(True)
+    m.ratelimit_wait("docker.io", 2.5)
+    m.ratelimit_wait("docker.io", 0.5)
+    text = exposition(m)
+    assert "aimsource_leader 1.0" in text
+    assert 'aimsource_registry_ratelimit_waits_total{host="docker.io"} 2.0' in text
+    assert 'aimsource_registry_ratelimit_wait_seconds_total{host="docker.io"} 3.0' in text
+    m.set_leading(False)
+    assert "aimsource_leader 0.0" in exposition(m)

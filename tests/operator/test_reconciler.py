@@ -7,6 +7,7 @@ from the API the way the watch feeds it in the operator.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -299,3 +300,25 @@ async def test_a_squatted_name_is_reported_once_and_the_squatter_left_alone(
     await harness.sync()
     assert harness.events() == [("Normal", "ModelsCreated"), ("Warning", "ModelNameConflict")]
     assert harness.api.get(SOURCES, "src")["status"]["status"] == "Degraded"
+
+
+async def test_per_source_metrics_show_status_last_success_and_interval(harness: Harness) -> None:
+    new_source(harness.api, {"images": [REPO], "syncInterval": "10m"})
+    harness.watch()
+    text = harness.metrics.render()[0].decode()
+    assert 'aimsource_source_status{source="src",status="Pending"} 1.0' in text
+    assert 'aimsource_source_sync_interval_seconds{source="src"} 600.0' in text
+    assert "aimsource_source_last_success_timestamp_seconds{" not in text  # never synced
+    await harness.sync()
+    status = harness.api.get(SOURCES, "src")["status"]
+    text = harness.metrics.render()[0].decode()
+    assert 'aimsource_source_status{source="src",status="Ready"} 1.0' in text
+    assert 'aimsource_source_status{source="src",status="Pending"} 0.0' in text
+    synced = datetime.datetime.fromisoformat(status["lastSyncTime"].replace("Z", "+00:00")).timestamp()
+    from prometheus_client.parser import text_string_to_metric_families
+
+    gauge = next(f for f in text_string_to_metric_families(text)
+                 if f.name == "aimsource_source_last_success_timestamp_seconds")
+    assert [(s.labels, s.value) for s in gauge.samples] == [({"source": "src"}, synced)]
+    harness.reconciler.on_source_event("DELETED", harness.api.get(SOURCES, "src"))
+    assert 'source="src"' not in harness.metrics.render()[0].decode()

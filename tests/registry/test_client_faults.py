@@ -49,6 +49,7 @@ class Observer:
     def __init__(self) -> None:
         self.statuses: list[int | None] = []
         self.retries = 0
+        self.throttled: list[float] = []
 
     def request(self, host: str, status: int | None) -> None:
         self.statuses.append(status)
@@ -58,6 +59,9 @@ class Observer:
 
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         pass
+
+    def ratelimit_wait(self, host: str, seconds: float) -> None:
+        self.throttled.append(seconds)
 
     def ratelimit_limit(self, host: str, limit: int) -> None:
         pass
@@ -104,6 +108,9 @@ async def test_transient_fault_is_retried_then_listing_succeeds(
     assert time.monotonic() - started >= min_wait
     assert fault_front.pending == 0
     assert observer.retries == 1
+    # Only a registry's own throttling counts as a rate-limit wait (aimsource_registry_ratelimit_waits).
+    assert len(observer.throttled) == (1 if fault.kind == "status" and fault.status == 429 else 0)
+    assert all(seconds >= min_wait for seconds in observer.throttled)
     assert len(fault_front.fired) == 1
     assert [r.status for r in fault_front.log.requests if r.status == 200] == [200]  # then one success
 

@@ -41,6 +41,9 @@ class Observer:
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         self.hosts.append(host)
 
+    def ratelimit_wait(self, host: str, seconds: float) -> None:
+        self.hosts.append(host)
+
     def ratelimit_limit(self, host: str, limit: int) -> None:
         self.hosts.append(host)
 

@@ -41,6 +41,9 @@ class Observer:
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         self.remaining.append((host, remaining))
 
+    def ratelimit_wait(self, host: str, seconds: float) -> None:
+        pass
+
     def ratelimit_limit(self, host: str, limit: int) -> None:
         pass
 

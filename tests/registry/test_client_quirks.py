@@ -39,6 +39,9 @@ class Observer:
     def ratelimit_limit(self, host: str, limit: int) -> None:
         self.limits.append((host, limit))
 
+    def ratelimit_wait(self, host: str, seconds: float) -> None:
+        pass
+
 
 def queries(front: PaginatingFront) -> list[dict[str, list[str]]]:
     return [parse_qs(r.query) for r in front.log.requests if r.path.endswith("/tags/list")]

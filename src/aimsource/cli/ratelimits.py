@@ -31,6 +31,9 @@ class RateLimitRecorder:
     def retry(self, host: str) -> None:
         pass
 
+    def ratelimit_wait(self, host: str, seconds: float) -> None:
+        pass
+
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         entry = self._entry(host)
         if entry is not None:

@@ -16,8 +16,11 @@ log = logging.getLogger("aimsource.operator")
 
 
 class WorkerSwitch:
-    def __init__(self, run_pool: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    def __init__(self, run_pool: Callable[[], Coroutine[Any, Any, None]],
+                 on_change: Callable[[bool], None] | None = None) -> None:
         self._run_pool = run_pool
+        self._on_change = on_change
+        """Told True when syncs start here, False when they stop (the aimsource_leader gauge)."""
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -28,10 +31,14 @@ class WorkerSwitch:
         if not self.leading:
             log.info("leading: syncs started")
             self._task = asyncio.create_task(self._run_pool(), name="sync-workers")
+            if self._on_change is not None:
+                self._on_change(True)
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
+            if self._on_change is not None:
+                self._on_change(False)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             log.info("not leading: syncs stopped")

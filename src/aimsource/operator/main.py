@@ -60,7 +60,8 @@ class Operator:
                           startup_spread=settings.startup_spread),
             max_syncs_per_host=settings.max_syncs_per_host,
         )
-        self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers))
+        self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers),
+                                   on_change=metrics.set_leading)
         self.kopf_ready = asyncio.Event()
         self.stop_flag = asyncio.Event()
         self.failed = False

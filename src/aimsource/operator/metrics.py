@@ -6,7 +6,9 @@ operators in one test process do not collide, and the `/metrics` endpoint shows 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
@@ -14,6 +16,18 @@ from prometheus_client.exposition import generate_latest
 STATUS_VALUES = ("Pending", "Progressing", "Ready", "Degraded", "Failed")
 NO_ANSWER = "none"
 """The `code` label of a registry request that got no HTTP answer (timeout, refused, TLS)."""
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What the per-source gauges show of one source."""
+
+    status: str
+    """status.status of the object (Pending when it has none yet)."""
+    last_success: float | None
+    """status.lastSyncTime as epoch seconds: the end of the last successful sync; None: never."""
+    interval: float
+    """spec.syncInterval in seconds (the default when absent or invalid)."""
 
 
 class Metrics:
@@ -93,8 +107,46 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        # Per source (kube-state-metrics style): alerts need "this source, for this long".
+        self.source_status = Gauge(
+            "aimsource_source_status",
+            "1 for the status a source has now, 0 for the others; by source and status.",
+            ["source", "status"],
+            registry=r,
+        )
+        self.source_last_success = Gauge(
+            "aimsource_source_last_success_timestamp_seconds",
+            "When the last successful sync of a source ended (its status.lastSyncTime), Unix time.",
+            ["source"],
+            registry=r,
+        )
+        self.source_interval = Gauge(
+            "aimsource_source_sync_interval_seconds",
+            "The sync interval of a source (spec.syncInterval), in seconds.",
+            ["source"],
+            registry=r,
+        )
+        self.leader = Gauge(
+            "aimsource_leader",
+            "1 while this replica holds the Lease and runs the syncs, else 0.",
+            registry=r,
+        )
+        self.ratelimit_waits = Counter(
+            "aimsource_registry_ratelimit_waits",
+            "Waits a registry imposed (HTTP 429, or Retry-After on 429/503) before a retry, by host.",
+            ["host"],
+            registry=r,
+        )
+        self.ratelimit_wait_seconds = Counter(
+            "aimsource_registry_ratelimit_wait_seconds",
+            "Seconds spent in waits a registry imposed before a retry, by host.",
+            ["host"],
+            registry=r,
+        )
+        self._facts: dict[str, SourceFacts] = {}
         for status in STATUS_VALUES:
             self.sources.labels(status=status).set(0)
+        self.leader.set(0)
 
     # --- registry.RegistryObserver -------------------------------------------------------------
     def request(self, host: str, status: int | None) -> None:
@@ -106,6 +158,10 @@ class Metrics:
 
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         self.ratelimit_gauge.labels(host=host).set(remaining)
+
+    def ratelimit_wait(self, host: str, seconds: float) -> None:
+        self.ratelimit_waits.labels(host=host).inc()
+        self.ratelimit_wait_seconds.labels(host=host).inc(max(seconds, 0.0))
 
     def ratelimit_limit(self, host: str, limit: int) -> None:
         self.ratelimit_limit_gauge.labels(host=host).set(limit)
@@ -140,6 +196,37 @@ class Metrics:
         for status in {*STATUS_VALUES, *counts}:
             self.sources.labels(status=status).set(counts.get(status, 0))
 
+    def set_leading(self, leading: bool) -> None:
+        self.leader.set(1 if leading else 0)
+
+    def set_source_facts(self, facts: Mapping[str, SourceFacts]) -> None:
+        """The per-source gauges for exactly these sources; series of the others are removed."""
+        for name in [name for name in self._facts if name not in facts]:
+            for status in {*STATUS_VALUES, self._facts[name].status}:
+                _remove(self.source_status, name, status)
+            _remove(self.source_last_success, name)
+            _remove(self.source_interval, name)
+            del self._facts[name]
+        for name, fact in facts.items():
+            before = self._facts.get(name)
+            if before == fact:
+                continue
+            if before is not None and before.status not in STATUS_VALUES and before.status != fact.status:
+                _remove(self.source_status, name, before.status)
+            for status in {*STATUS_VALUES, fact.status}:
+                self.source_status.labels(source=name, status=status).set(1 if status == fact.status else 0)
+            if fact.last_success is None:
+                _remove(self.source_last_success, name)
+            else:
+                self.source_last_success.labels(source=name).set(fact.last_success)
+            self.source_interval.labels(source=name).set(fact.interval)
+            self._facts[name] = fact
+
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def _remove(metric: Gauge, *labels: str) -> None:
+    with contextlib.suppress(KeyError):  # never set: nothing to remove
+        metric.remove(*labels)

@@ -22,13 +22,13 @@ from aimsource.domain.status import PENDING, PROGRESSING, READY, initial_status
 from aimsource.kube import KubeClient, KubeError, SourceGoneError
 from aimsource.kube import SecretError as KubeSecretError
 from aimsource.operator.logs import source_context
-from aimsource.operator.metrics import Metrics
+from aimsource.operator.metrics import Metrics, SourceFacts
 from aimsource.operator.push_routes import PushRoutes
 from aimsource.operator.queue import SyncQueue
 from aimsource.operator.reporting import events_for, status_write_needed
 from aimsource.operator.schedule import Policy, decide
 from aimsource.operator.shares import hosts_of
-from aimsource.operator.sources import SourceEntry, observe
+from aimsource.operator.sources import SourceEntry, observe, parse_time
 from aimsource.sync.engine import SyncResult, sync_source
 from aimsource.sync.incremental import CREATED, FULL, sync_push
 from aimsource.sync.ports import ModelStore, SecretError, TagLister
@@ -148,6 +148,14 @@ class Reconciler:
             (e.status or {}).get("status") or PENDING for e in self.table.values()
         )
         self._metrics.set_sources(counts)
+        self._metrics.set_source_facts({
+            name: SourceFacts(
+                status=str((e.status or {}).get("status") or PENDING),
+                last_success=parse_time((e.status or {}).get("lastSyncTime")),
+                interval=e.state.interval,
+            )
+            for name, e in self.table.items()
+        })
 
     # --- sync side (the leader's workers) ------------------------------------------------------
     async def worker(self) -> None:

@@ -18,6 +18,9 @@ class RegistryObserver(Protocol):
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
         """`host` reported how many requests remain in its window (Docker Hub's header)."""
 
+    def ratelimit_wait(self, host: str, seconds: float) -> None:
+        """`host` throttled us (429, or Retry-After): we wait `seconds` before retrying."""
+
     def ratelimit_limit(self, host: str, limit: int) -> None:
         """`host` reported how many requests its window allows (Docker Hub's `ratelimit-limit`)."""
 
@@ -32,6 +35,9 @@ class NullObserver:
         pass
 
     def ratelimit_remaining(self, host: str, remaining: int) -> None:
+        pass
+
+    def ratelimit_wait(self, host: str, seconds: float) -> None:
         pass
 
     def ratelimit_limit(self, host: str, limit: int) -> None:

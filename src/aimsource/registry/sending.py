@@ -113,6 +113,8 @@ class Sender:
             if now + delay > deadline:
                 raise give_up
             self._observer.retry(registry)
+            if retry_after is not None or what == "HTTP 429":  # the registry throttles us
+                self._observer.ratelimit_wait(registry, delay)
             logger.info(
                 "retrying request to %s for %s after %s (attempt %d of %d, waiting %.2f s)",
                 netloc(request.url),
