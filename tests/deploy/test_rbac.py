@@ -42,6 +42,11 @@ NEEDS = {
         CLUSTER, AIM, "aimclustermodelsources", ("list", "watch"),
         "operator.handlers: kopf lists and watches sources cluster-wide (event handlers only)",
     ),
+    "sources-get": Need(
+        CLUSTER, AIM, "aimclustermodelsources", ("get",),
+        "kube.KubeClient.patch_source_status: after a refused guarded write, GET the source to tell"
+        " a deleted or recreated source from an invalid patch",
+    ),
     "sources-status": Need(
         CLUSTER, AIM, "aimclustermodelsources/status", ("patch",),
         "kube.KubeClient.patch_source_status: uid-guarded JSON patch on the status subresource",
@@ -84,7 +89,6 @@ NEEDS = {
 # patches objects or adds finalizers), CRDs (kopf's resource scanning is disabled), namespaces
 # (cluster-wide watching), kopf peering resources (standalone: our Lease elects the leader).
 TOLERATED = {
-    Grant(CLUSTER, AIM, "aimclustermodelsources", "get"): "read one source (kubectl-style); read-only",
     Grant(CLUSTER, AIM, "aimclustermodelsources/status", "get"): "read-back of status; harmless",
     Grant(CLUSTER, AIM, "aimclustermodels", "get"): "read one model by name when create says 409",
 }
