@@ -44,7 +44,8 @@ NEEDS = {
     ),
     "sources-get": Need(
         CLUSTER, AIM, "aimclustermodelsources", ("get",),
-        "kube.KubeClient.get_source: every sync starts by reading its source (gone or recreated: dropped)",
+        "kube.KubeClient.get_source: every sync starts by reading its source (gone or recreated:"
+        " dropped); kube.KubeClient.patch_source_status: after a refused guarded write, GET the source",
     ),
     "sources-status": Need(
         CLUSTER, AIM, "aimclustermodelsources/status", ("patch",),

@@ -1,12 +1,12 @@
-"""Building sources and watching their effects on the emulated API, for the end-to-end tests."""
+"""Building sources and watching their effects on the API server (either backend), for the e2e tests."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import OperatorProcess
-from tests.support.kubeapi import KubeAPI
 
 SOURCES = "aimclustermodelsources"
 MODELS = "aimclustermodels"
@@ -56,25 +56,25 @@ def model(name: str, image: str) -> dict[str, Any]:
     }
 
 
-def status(api: KubeAPI, name: str) -> dict[str, Any]:
-    obj = api.find(SOURCES, name)
+def status(cluster: Cluster, name: str) -> dict[str, Any]:
+    obj = cluster.find(SOURCES, name)
     return (obj or {}).get("status") or {}
 
 
-def models_of(api: KubeAPI, source_name: str) -> dict[str, str]:
+def models_of(cluster: Cluster, source_name: str) -> dict[str, str]:
     """The source's models: name -> spec.image."""
     return {
         m["metadata"]["name"]: m["spec"]["image"]
-        for m in api.list(MODELS, labels=f"{SOURCE_LABEL}={source_name}")
+        for m in cluster.list(MODELS, labels=f"{SOURCE_LABEL}={source_name}")
     }
 
 
-def all_images(api: KubeAPI) -> list[str]:
-    return sorted(m["spec"]["image"] for m in api.list(MODELS))
+def all_images(cluster: Cluster) -> list[str]:
+    return sorted(m["spec"]["image"] for m in cluster.list(MODELS))
 
 
 def wait_synced(
-    api: KubeAPI,
+    cluster: Cluster,
     op: OperatorProcess,
     name: str,
     *,
@@ -86,7 +86,7 @@ def wait_synced(
     lastSyncTime other than `after`); return the status."""
 
     def done() -> dict[str, Any] | None:
-        obj = api.find(SOURCES, name) or {}
+        obj = cluster.find(SOURCES, name) or {}
         st = obj.get("status") or {}
         if st.get("observedGeneration") != obj.get("metadata", {}).get("generation"):
             return None
@@ -111,9 +111,9 @@ def condition(st: dict[str, Any], kind: str) -> dict[str, Any]:
     raise AssertionError(f"no condition {kind} in {st}")
 
 
-def events_for(api: KubeAPI, name: str) -> list[dict[str, Any]]:
+def events_for(cluster: Cluster, name: str) -> list[dict[str, Any]]:
     return [
         e
-        for e in api.list("events", namespace="default")
+        for e in cluster.list("events", namespace="default")
         if (e.get("involvedObject") or {}).get("name") == name
     ]

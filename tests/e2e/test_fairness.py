@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from aimsource.operator.settings import OperatorSettings
+from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import OperatorProcess
 from tests.e2e.scenario import SOURCES, source, status, wait_synced
-from tests.support.kubeapi import KubeAPI
 from tests.support.registry_server import RunningRegistry
 from tests.support.silent import SilentServer
 
@@ -52,7 +52,7 @@ def started(op: OperatorProcess, prefix: str) -> set[str]:
 
 
 def test_a_healthy_source_syncs_while_eight_sources_hang_on_a_silent_registry(
-    api: KubeAPI, operator: OperatorProcess, registry: RunningRegistry, silent: SilentServer, unique: str
+    cluster: Cluster, operator: OperatorProcess, registry: RunningRegistry, silent: SilentServer, unique: str
 ) -> None:
     [starting] = operator.logged("operator starting")
     defaults = OperatorSettings()
@@ -61,7 +61,7 @@ def test_a_healthy_source_syncs_while_eight_sources_hang_on_a_silent_registry(
 
     stalled = f"{unique}-stalled"
     for i in range(STALLED_SOURCES):
-        api.create(SOURCES, source(f"{stalled}-{i}", images=[f"{silent.host}/org/model-{i}:1.0.0"]))
+        cluster.create(SOURCES, source(f"{stalled}-{i}", images=[f"{silent.host}/org/model-{i}:1.0.0"]))
     # Wait until the silent registry holds what it may: its share of the workers, every other
     # stalled source waiting for that share (and the server actually holding connections).
     operator.wait(
@@ -75,8 +75,8 @@ def test_a_healthy_source_syncs_while_eight_sources_hang_on_a_silent_registry(
     healthy = f"{unique}-healthy"
     created = time.monotonic()
     image = "amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"
-    api.create(SOURCES, source(healthy, images=[image], registry=registry.host))
-    st = wait_synced(api, operator, healthy, state="Ready", timeout=30)
+    cluster.create(SOURCES, source(healthy, images=[image], registry=registry.host))
+    st = wait_synced(cluster, operator, healthy, state="Ready", timeout=30)
     delay = time.monotonic() - created
     print(f"\nhealthy source Ready {delay:.2f} s after creation "
           f"({STALLED_SOURCES} sources stuck on a silent registry, default workers and share)")
@@ -84,5 +84,5 @@ def test_a_healthy_source_syncs_while_eight_sources_hang_on_a_silent_registry(
     assert (st["availableModels"], st["discoveredModels"]) == (1, 1)
     # The stalled sources are still stuck, and still only their share of them runs.
     assert len(started(operator, stalled)) == DEFAULT_SHARE
-    stuck = [status(api, f"{stalled}-{i}").get("status") for i in range(STALLED_SOURCES)]
+    stuck = [status(cluster, f"{stalled}-{i}").get("status") for i in range(STALLED_SOURCES)]
     assert set(stuck) <= {None, "Pending"}, stuck

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
+from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import OperatorProcess
 from tests.e2e.scenario import SOURCES, condition, models_of, source, wait_synced
-from tests.support.kubeapi import KubeAPI
 from tests.support.registry_server import RunningRegistry
 
 pytestmark = pytest.mark.e2e
@@ -19,30 +19,30 @@ ALLOWED = "aim.eai.amd.com/allowed-sources"
 
 
 def test_a_secret_serves_only_the_sources_it_allows(
-    shared_api: KubeAPI, shared_operator: OperatorProcess, htpasswd_registry: RunningRegistry, unique: str
+    shared_cluster: Cluster, shared_operator: OperatorProcess, htpasswd_registry: RunningRegistry, unique: str
 ) -> None:
     host, secret = htpasswd_registry.host, f"{unique}-creds"
     image = f"{host}/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"
     assert htpasswd_registry.password is not None
     auth = base64.b64encode(f"{htpasswd_registry.username}:{htpasswd_registry.password}".encode()).decode()
     config = json.dumps({"auths": {host: {"auth": auth}}}).encode()
-    shared_api.create("secrets", {
+    shared_cluster.create("secrets", {
         "metadata": {"name": secret, "annotations": {ALLOWED: "team-a, team-b"}},
         "type": "kubernetes.io/dockerconfigjson",
         "data": {".dockerconfigjson": base64.b64encode(config).decode()},
     }, namespace="aim-system")
-    shared_api.create(SOURCES, source(unique, images=[image], secrets=[secret]))
+    shared_cluster.create(SOURCES, source(unique, images=[image], secrets=[secret]))
 
-    st = wait_synced(shared_api, shared_operator, unique, state="Failed")
+    st = wait_synced(shared_cluster, shared_operator, unique, state="Failed")
     message = condition(st, "Ready")["message"]
     assert f'imagePullSecret "{secret}"' in message
     assert f'may not be used by source "{unique}"' in message
     assert [s["error"]["reason"] for s in st["selectors"]] == ["PullSecretError"]
-    assert models_of(shared_api, unique) == {}
+    assert models_of(shared_cluster, unique) == {}
     for secret_text in htpasswd_registry.secret_strings():
         assert secret_text not in json.dumps(st) + shared_operator.log_text()
 
-    shared_api.patch("secrets", secret, {"metadata": {"annotations": {ALLOWED: f"team-a,{unique}"}}},
+    shared_cluster.patch("secrets", secret, {"metadata": {"annotations": {ALLOWED: f"team-a,{unique}"}}},
                      namespace="aim-system")
-    st = wait_synced(shared_api, shared_operator, unique, state="Ready", timeout=30)
-    assert list(models_of(shared_api, unique).values()) == [image]
+    st = wait_synced(shared_cluster, shared_operator, unique, state="Ready", timeout=30)
+    assert list(models_of(shared_cluster, unique).values()) == [image]

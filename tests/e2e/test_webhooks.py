@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import running_operator
 from tests.e2e.scenario import SOURCES, models_of, source, wait_synced
-from tests.support.kubeapi import KubeAPI
 from tests.support.registry_server import start_registry
 from tests.support.serving import free_port
 
@@ -21,10 +21,10 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_push_notified_by_the_registry_becomes_a_model_at_once(
-    api: KubeAPI, kubeconfig: Path, tmp_path: Path
+    cluster: Cluster, kubeconfig: Path, tmp_path: Path, unique: str
 ) -> None:
     token = secrets.token_urlsafe(24)
-    api.create(
+    cluster.create(
         "secrets",
         {
             "metadata": {"name": "aimsource-webhook"},
@@ -41,20 +41,20 @@ def test_a_push_notified_by_the_registry_becomes_a_model_at_once(
         repository = "amd/llama"
         with registry.pusher() as pusher:
             pusher.push_image(repository, ["1.0.0"])
-        api.create(
-            SOURCES, source("hooked", images=[f"{registry.host}/{repository}"], interval="24h", max_models=10)
+        cluster.create(
+            SOURCES, source(unique, images=[f"{registry.host}/{repository}"], interval="24h", max_models=10)
         )
-        first = wait_synced(api, op, "hooked", state="Ready")
+        first = wait_synced(cluster, op, unique, state="Ready")
         assert first["availableModels"] == 1
         listings = op.metric("aimsource_registry_requests_total", host=registry.host, code="200")
 
         pushed_at = time.monotonic()
         with registry.pusher() as pusher:
             pusher.push_image(repository, ["1.1.0"])
-        op.wait(lambda: len(models_of(api, "hooked")) == 2, timeout=10, message="the pushed tag's model")
+        op.wait(lambda: len(models_of(cluster, unique)) == 2, timeout=10, message="the pushed tag's model")
         latency = time.monotonic() - pushed_at
 
-        images = sorted(models_of(api, "hooked").values())
+        images = sorted(models_of(cluster, unique).values())
         assert images == [f"{registry.host}/{repository}:1.0.0", f"{registry.host}/{repository}:1.1.0"]
         assert latency < 10
         assert op.metric("aimsource_push_syncs_total", result="created") == 1
@@ -62,7 +62,7 @@ def test_a_push_notified_by_the_registry_becomes_a_model_at_once(
         # One HEAD for the pushed tag, no listing: the registry saw one more answered request.
         requests = op.metric("aimsource_registry_requests_total", host=registry.host, code="200") - listings
         assert requests == 1
-        after = api.get(SOURCES, "hooked")["status"]
+        after = cluster.get(SOURCES, unique)["status"]
         assert (after["availableModels"], after["discoveredModels"]) == (2, 2)
         assert after["lastSyncTime"] == first["lastSyncTime"]
         assert token not in op.log_text()
@@ -70,9 +70,9 @@ def test_a_push_notified_by_the_registry_becomes_a_model_at_once(
 
 
 def test_a_wrong_token_from_the_registry_triggers_nothing(
-    api: KubeAPI, kubeconfig: Path, tmp_path: Path
+    cluster: Cluster, kubeconfig: Path, tmp_path: Path, unique: str
 ) -> None:
-    api.create(
+    cluster.create(
         "secrets",
         {
             "metadata": {"name": "aimsource-webhook"},
@@ -88,8 +88,8 @@ def test_a_wrong_token_from_the_registry_triggers_nothing(
     ):
         with registry.pusher() as pusher:
             pusher.push_image("amd/llama", ["1.0.0"])
-        api.create(SOURCES, source("unhooked", images=[f"{registry.host}/amd/llama"], interval="24h"))
-        wait_synced(api, op, "unhooked", state="Ready")
+        cluster.create(SOURCES, source(unique, images=[f"{registry.host}/amd/llama"], interval="24h"))
+        wait_synced(cluster, op, unique, state="Ready")
         with registry.pusher() as pusher:
             pusher.push_image("amd/llama", ["1.1.0"])
         op.wait(
@@ -100,5 +100,5 @@ def test_a_wrong_token_from_the_registry_triggers_nothing(
             timeout=10,
             message="a refused notification",
         )
-        assert len(models_of(api, "unhooked")) == 1
+        assert len(models_of(cluster, unique)) == 1
         assert "the-wrong-token" not in op.log_text()

@@ -116,7 +116,7 @@ async def test_a_recreated_source_never_gets_the_old_sync_status(
         await kube_client.patch_source_status("src", {"status": "Ready"}, uid=old_uid)
     assert "status" not in kube_api.get(SOURCES, "src")
     assert kube_api.get(SOURCES, "src")["metadata"]["resourceVersion"] == new["metadata"]["resourceVersion"]
-    assert [(r.verb, r.subresource) for r in kube_api.requests] == [("patch", "status"), ("list", None)]
+    assert [(r.verb, r.subresource) for r in kube_api.requests] == [("patch", "status"), ("get", None)]
 
 
 async def test_a_deleted_source_is_gone(kube_api: KubeAPI, kube_client: KubeClient) -> None:

@@ -97,6 +97,31 @@ async def test_a_just_created_model_counts_until_the_watch_shows_it() -> None:
     assert store.owned_count("src") == 0
 
 
+@pytest.mark.parametrize("added_seen_first", [True, False], ids=["added-before-create-returned", "folded"])
+async def test_a_just_created_model_deleted_before_its_event_was_seen_is_forgotten(
+    added_seen_first: bool,
+) -> None:
+    # ADDED before `create` returned (or folded into the DELETED), then DELETED: never recreated
+    # for the whole grace period otherwise.
+    by_image: dict[str, list[ExistingModel]] = {}
+    store, _ = make(by_image, {})
+    if added_seen_first:
+        store.observed("reg.io/x:1")  # the index showed it and dropped it again: nothing to keep
+    assert await store.create(body("m1", "reg.io/x:1", "src")) is True
+    store.observed("reg.io/x:1", deleted=True)
+    assert "reg.io/x:1" not in store.existing()
+    assert store.owned_count("src") == 0
+
+
+async def test_deleting_another_model_of_the_image_keeps_the_just_created_one() -> None:
+    by_image = {"reg.io/x:1": [ExistingModel("users", "reg.io/x:1", None)]}
+    store, _ = make(by_image, {})
+    assert await store.create(body("m1", "reg.io/x:1", "src")) is True
+    by_image["reg.io/x:1"] = [ExistingModel("m1", "reg.io/x:1", "src")]  # ours, shown; the user's gone
+    store.observed("reg.io/x:1", deleted=True)
+    assert store.existing()["reg.io/x:1"].name == "m1"
+
+
 def test_the_snapshot_follows_index_changes() -> None:
     by_image: dict[str, list[ExistingModel]] = {"r/x:1": [ExistingModel("m1", "r/x:1", "src")]}
     store, _ = make(by_image, {"src": ["m1"]})

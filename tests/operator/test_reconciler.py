@@ -42,6 +42,7 @@ class Clock:
 class Harness:
     def __init__(self, api: KubeAPI, kube: KubeClient) -> None:
         self.api = api
+        self.kube = kube
         self.clock = Clock()
         self.lister = RecordingLister(tags={REPO: ["1.0.0", "1.1.0"]})
         self.by_image: dict[str, list[ExistingModel]] = {}
@@ -177,6 +178,26 @@ async def test_warning_only_on_the_change_into_failed(harness: Harness) -> None:
     assert harness.events() == [("Warning", "SyncFailed")]
     assert harness.reconciler.table["src"].state.failures == 2
     assert 'aimsource_syncs_total{result="Failed"} 2.0' in harness.metrics.render()[0].decode()
+
+
+async def test_the_watch_echo_of_a_status_write_does_not_silence_its_warning(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real API server may deliver the watch event of a status write before the write returns.
+    write = harness.kube.patch_source_status
+
+    async def write_and_echo(name: str, status: Any, **kwargs: Any) -> None:
+        await write(name, status, **kwargs)
+        harness.reconciler.on_source_event("MODIFIED", harness.api.get(SOURCES, name))
+
+    monkeypatch.setattr(harness.kube, "patch_source_status", write_and_echo)
+    harness.lister.errors[REPO] = AuthenticationFailed(f"authentication failed for {REPO}")
+    new_source(harness.api)
+    harness.watch()
+    await harness.sync()
+
+    assert harness.api.get(SOURCES, "src")["status"]["status"] == "Failed"
+    assert harness.events() == [("Warning", "SyncFailed")]
 
 
 async def test_an_invalid_spec_fails_without_backoff(harness: Harness) -> None:

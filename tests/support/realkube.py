@@ -230,7 +230,8 @@ _TESTBED = _Testbed()
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     """Builds and starts the testbed when a selected test needs it, before any test's timeout runs."""
-    users = [item for item in items if "real_kube" in getattr(item, "fixturenames", ())]
+    users = [item for item in items
+             if "real_kube" in getattr(item, "fixturenames", ()) or item.get_closest_marker("real_kube")]
     if not users or config.option.collectonly:
         return
     try:

@@ -26,7 +26,7 @@ from aimsource.kube.errors import (
     SecretError,
     SourceGoneError,
 )
-from aimsource.kube.names import InvalidNameError, check_name, name_segment, namespace_segment
+from aimsource.kube.names import InvalidNameError, name_segment, namespace_segment
 from aimsource.kube.transport import FIELD_MANAGER, USER_AGENT, ApiTransport, ClientSettings
 
 __all__ = ["FIELD_MANAGER", "USER_AGENT", "ClientSettings", "KubeClient"]
@@ -154,13 +154,14 @@ class KubeClient(ApiTransport):
                                   " its status was not written") from None
 
     async def _source_uid(self, name: str) -> str | None:
-        # A list by name, not a GET: the operator's RBAC lists and watches sources, it does not get them.
-        listing = await self.request("GET", SOURCES_PATH, params={
-            "fieldSelector": f"metadata.name={check_name(name, 'source name')}", "limit": "1"})
-        for item in listing.get("items") or []:
-            uid = (item.get("metadata") or {}).get("uid")
-            return uid if isinstance(uid, str) else None
-        return None
+        # One GET (deploy/ grants `get` on sources): a list by name would make the API server
+        # filter every source in its cache.
+        try:
+            source = await self.request("GET", f"{SOURCES_PATH}/{name_segment(name, 'source name')}")
+        except NotFoundError:
+            return None
+        uid = (source.get("metadata") or {}).get("uid")
+        return uid if isinstance(uid, str) else None
 
     async def read_pull_secret(self, namespace: str, name: str, *, source: str | None = None) -> bytes:
         """The decoded `.dockerconfigjson` of a secret; SecretError naming the secret when unusable.

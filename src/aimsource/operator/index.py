@@ -185,9 +185,14 @@ class IndexedModelStore:
 
     def observed(self, image: str | None, *, deleted: bool = False) -> None:
         """The watch delivered an event of a model (of this canonical image, if it has one): the
-        index has changed, and a model it now shows need not be remembered here any more."""
+        index has changed, and a model it now shows need not be remembered here any more.
+
+        A deletion that leaves no model of the image forgets it too: the watch may deliver a
+        just-created model's ADDED before `create` returns, or kopf may fold ADDED and a quick
+        DELETED into one event; either way a model a user deleted must not count as existing
+        for the whole grace period (found on the real API server)."""
         self._snapshot = None
-        if image is not None and not deleted:
+        if image is not None and (not deleted or not self._by_image.get(image)):
             self._recent.pop(image, None)
 
     def _forget_settled(self) -> None:

@@ -394,10 +394,12 @@ class Reconciler:
     async def _report(self, entry: SourceEntry, body: Mapping[str, Any], result: SyncResult, *,
                       uid: str | None) -> None:
         new = result.status
-        before = entry.status
+        before, settled_before = entry.status, entry.settled
         if status_write_needed(before, new):
+            # The watch may deliver this very write (and `observe` fold it into the entry) before
+            # the call returns, as a real API server does: judge the change against what was before.
             await self._write(entry, new, uid=uid)
-        for event in events_for(settled_before=entry.settled, new=new, created=result.created,
+        for event in events_for(settled_before=settled_before, new=new, created=result.created,
                                 previous=before):
             try:
                 await self._kube.post_event(body, type=event.type, reason=event.reason, message=event.message)
