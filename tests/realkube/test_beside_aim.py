@@ -138,7 +138,10 @@ def test_aimsource_stands_down_while_another_controller_writes_the_status_and_re
 
         # Alone, aimsource syncs; its own status writes (several by now) never count as another's.
         op.wait(lambda: len(models_of(kube, name)) == 1, timeout=60, message="first model")
-        first_sync = kube.ok("GET", f"{SOURCES}/{name}")["status"]["lastSyncTime"]
+        # The model is created before the sync writes its status: wait for that write too.
+        first_sync = op.wait(
+            lambda: (kube.ok("GET", f"{SOURCES}/{name}").get("status") or {}).get("lastSyncTime"),
+            timeout=60, message="first status")
         op.wait(lambda: kube.ok("GET", f"{SOURCES}/{name}")["status"]["lastSyncTime"] != first_sync,
                 timeout=30, message="a second sync")
         body = kube.ok("GET", f"{SOURCES}/{name}")
