@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 
 import kmock
 import pytest
 
 from aimsource.kube import KubeClient
-from aimsource.kube.lease import LeaseElector, LeaseSettings
+from aimsource.kube.lease import LeaseSettings
 from tests.support.kubeapi import KubeAPI
+from tests.support.lease_candidates import Candidate, running_candidates, until
 
 LEASES = "/apis/coordination.k8s.io/v1/namespaces/aim-system/leases"
 
@@ -22,50 +21,10 @@ def fast(identity: str) -> LeaseSettings:
     return LeaseSettings(identity=identity, lease_duration=2.0, renew_deadline=1.2, retry_period=0.1)
 
 
-@dataclass
-class Candidate:
-    """An elector running in a task, with the times its callbacks fired."""
-
-    elector: LeaseElector
-    task: asyncio.Task[None] | None = None
-    started: list[float] = field(default_factory=list)
-    stopped: list[float] = field(default_factory=list)
-
-    async def stop(self) -> None:
-        assert self.task is not None
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-
-
 @pytest.fixture
 async def candidates(kube_client: KubeClient) -> AsyncIterator[Callable[[str], Candidate]]:
-    made: list[Candidate] = []
-
-    def start(identity: str) -> Candidate:
-        started: list[float] = []
-        stopped: list[float] = []
-        elector = LeaseElector(kube_client, fast(identity),
-                               on_started_leading=lambda: started.append(time.monotonic()),
-                               on_stopped_leading=lambda: stopped.append(time.monotonic()))
-        candidate = Candidate(elector, started=started, stopped=stopped)
-        candidate.task = asyncio.create_task(candidate.elector.run())
-        made.append(candidate)
-        return candidate
-
-    yield start
-    for candidate in made:
-        await candidate.stop()
-
-
-async def until(predicate: Callable[[], bool], limit: float = 5.0) -> float:
-    """Wait (polling) until the predicate holds; the time it took."""
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > limit:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.02)
-    return time.monotonic() - started
+    async for start in running_candidates(kube_client, fast):
+        yield start
 
 
 def holder(api: KubeAPI) -> str | None:

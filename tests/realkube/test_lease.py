@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,54 +17,26 @@ import pytest
 
 from aimsource.kube import ClientSettings, KubeClient, load_kube_config
 from aimsource.kube.lease import LeaseElector, LeaseSettings
+from tests.support.lease_candidates import Candidate, running_candidates
+from tests.support.lease_candidates import until as wait_until
 from tests.support.realkube import RealKube
 
 NAME = "aimsource-leader"
 
 
-@dataclass
-class Candidate:
-    elector: LeaseElector
-    task: asyncio.Task[None] | None = None
-    started: list[float] = field(default_factory=list)
-    stopped: list[float] = field(default_factory=list)
-
-    async def stop(self) -> None:
-        assert self.task is not None
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-
-
 @pytest.fixture
 async def candidates(kube_client: KubeClient, namespace: str) -> AsyncIterator[Callable[[str], Candidate]]:
-    made: list[Candidate] = []
+    def settings(identity: str) -> LeaseSettings:
+        return LeaseSettings(namespace=namespace, identity=identity, lease_duration=2.0,
+                             renew_deadline=1.2, retry_period=0.1)
 
-    def start(identity: str) -> Candidate:
-        started: list[float] = []
-        stopped: list[float] = []
-        settings = LeaseSettings(namespace=namespace, identity=identity, lease_duration=2.0,
-                                 renew_deadline=1.2, retry_period=0.1)
-        elector = LeaseElector(kube_client, settings,
-                               on_started_leading=lambda: started.append(time.monotonic()),
-                               on_stopped_leading=lambda: stopped.append(time.monotonic()))
-        candidate = Candidate(elector, started=started, stopped=stopped)
-        candidate.task = asyncio.create_task(candidate.elector.run())
-        made.append(candidate)
-        return candidate
-
-    yield start
-    for candidate in made:
-        await candidate.stop()
+    async for start in running_candidates(kube_client, settings):
+        yield start
 
 
 async def until(predicate: Callable[[], bool], limit: float = 8.0) -> float:
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > limit:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.02)
-    return time.monotonic() - started
+    """The shared poll with a wider default limit: a real server under load answers slower."""
+    return await wait_until(predicate, limit)
 
 
 def lease_path(namespace: str) -> str:
