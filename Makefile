@@ -15,6 +15,7 @@ venv: $(BIN)/.installed
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: venv
 	$(BIN)/mypy --strict

@@ -44,10 +44,18 @@ def aim_status(image: str, i: int) -> dict[str, Any]:
     """Roughly what AIM's model controller writes: conditions, resolved image, discovered metadata."""
     now = "2026-01-01T00:00:00Z"
     return {
-        "status": "Ready", "observedGeneration": 1, "resolvedImage": f"{image}@sha256:{i:064x}",
+        "status": "Ready",
+        "observedGeneration": 1,
+        "resolvedImage": f"{image}@sha256:{i:064x}",
         "conditions": [
-            {"type": t, "status": "True", "reason": r, "message": m, "lastTransitionTime": now,
-             "observedGeneration": 1}
+            {
+                "type": t,
+                "status": "True",
+                "reason": r,
+                "message": m,
+                "lastTransitionTime": now,
+                "observedGeneration": 1,
+            }
             for t, r, m in (
                 ("ImageResolved", "Resolved", "image digest resolved from the registry"),
                 ("MetadataExtracted", "Extracted", "model metadata read from the image labels"),
@@ -56,8 +64,14 @@ def aim_status(image: str, i: int) -> dict[str, Any]:
             )
         ],
         "imageMetadata": {
-            "model": {"name": f"model-{i}", "family": "llama", "variant": "instruct", "parameters": "8B",
-                      "quantization": "fp8", "tags": ["text-generation", "chat"]},
+            "model": {
+                "name": f"model-{i}",
+                "family": "llama",
+                "variant": "instruct",
+                "parameters": "8B",
+                "quantization": "fp8",
+                "tags": ["text-generation", "chat"],
+            },
             "recommendedDeployments": [
                 {"gpuModel": "MI300X", "gpuCount": n, "precision": "fp8", "metric": "latency"}
                 for n in (1, 2, 8)
@@ -67,24 +81,32 @@ def aim_status(image: str, i: int) -> dict[str, Any]:
 
 
 async def populate(kubeconfig: Path, sources: list[dict[str, Any]], count: int) -> None:
-    config = load_kube_config(environ={"KUBECONFIG": str(kubeconfig)},
-                              service_account_dir=Path("/nonexistent"))
+    config = load_kube_config(
+        environ={"KUBECONFIG": str(kubeconfig)}, service_account_dir=Path("/nonexistent")
+    )
     async with KubeClient(config, ClientSettings(timeout=60, retries=5)) as kube:
         semaphore = asyncio.Semaphore(24)
 
         async def one(i: int) -> None:
             owner = sources[i % len(sources)]
             image = f"registry.invalid/org/{owner['metadata']['name']}:1.{i}.0"
-            body = model_body(Candidate(parse_reference(image), 0, image),
-                              source_name=owner["metadata"]["name"],
-                              source_uid=owner["metadata"]["uid"], digest=f"sha256:{i:064x}",
-                              image_pull_secrets=["regcred"])
+            body = model_body(
+                Candidate(parse_reference(image), 0, image),
+                source_name=owner["metadata"]["name"],
+                source_uid=owner["metadata"]["uid"],
+                digest=f"sha256:{i:064x}",
+                image_pull_secrets=["regcred"],
+            )
             async with semaphore:
                 await kube.create_model(body)
                 name = body["metadata"]["name"]
-                await kube.request("PATCH", f"{MODELS}/{name}/status", json={"status": aim_status(image, i)},
-                                   params={"fieldManager": "aim-model-controller"},
-                                   content_type="application/merge-patch+json")
+                await kube.request(
+                    "PATCH",
+                    f"{MODELS}/{name}/status",
+                    json={"status": aim_status(image, i)},
+                    params={"fieldManager": "aim-model-controller"},
+                    content_type="application/merge-patch+json",
+                )
 
         started = time.monotonic()
         await asyncio.gather(*(one(i) for i in range(count)))
@@ -105,32 +127,69 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=10_000)
     parser.add_argument("--sources", type=int, default=100)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="aimsource-mem-") as tmp, \
-            private_kube(Path(tmp) / "kube") as kube:
-        kube.ok("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                                "metadata": {"name": "aim-system"}})
-        sources = [kube.ok("POST", SOURCES, {
-            "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-            "metadata": {"name": f"src-{i:03d}"},
-            "spec": {"images": [f"127.0.0.1:9/org/src-{i:03d}"], "syncInterval": "1h", "maxModels": 1000}})
-            for i in range(args.sources)]
+    with (
+        tempfile.TemporaryDirectory(prefix="aimsource-mem-") as tmp,
+        private_kube(Path(tmp) / "kube") as kube,
+    ):
+        kube.ok(
+            "POST",
+            "/api/v1/namespaces",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "aim-system"}},
+        )
+        sources = [
+            kube.ok(
+                "POST",
+                SOURCES,
+                {
+                    "apiVersion": "aim.eai.amd.com/v1alpha1",
+                    "kind": "AIMClusterModelSource",
+                    "metadata": {"name": f"src-{i:03d}"},
+                    "spec": {
+                        "images": [f"127.0.0.1:9/org/src-{i:03d}"],
+                        "syncInterval": "1h",
+                        "maxModels": 1000,
+                    },
+                },
+            )
+            for i in range(args.sources)
+        ]
         asyncio.run(populate(kube.kubeconfig, sources, args.models))
         _, listing = kube.request("GET", MODELS)
         raw = json.dumps(listing).encode()
         sample = listing["items"][0]
-        print(f"one unpaginated LIST: {len(raw) / 2**20:.1f} MiB of JSON, {len(listing['items'])} models, "
-              f"{len(json.dumps(sample['metadata']['managedFields']))} bytes of managedFields per model",
-              flush=True)
+        print(
+            f"one unpaginated LIST: {len(raw) / 2**20:.1f} MiB of JSON, {len(listing['items'])} models, "
+            f"{len(json.dumps(sample['metadata']['managedFields']))} bytes of managedFields per model",
+            flush=True,
+        )
         del listing, raw
 
         health = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIMSOURCE_")}
         env.update(KUBECONFIG=str(kube.kubeconfig), PYTHONUNBUFFERED="1")
         log = open(Path(tmp) / "operator.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", "aimsource", "run", "--no-leader-election",
-                                 "--namespace", "aim-system", "--listen-host", "127.0.0.1",
-                                 "--metrics-port", "0", "--health-port", str(health),
-                                 "--log-format", "json"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "aimsource",
+                "run",
+                "--no-leader-election",
+                "--namespace",
+                "aim-system",
+                "--listen-host",
+                "127.0.0.1",
+                "--metrics-port",
+                "0",
+                "--health-port",
+                str(health),
+                "--log-format",
+                "json",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         started = time.monotonic()
         try:
             while True:
@@ -152,9 +211,11 @@ def main() -> None:
                 time.sleep(0.5)
             time.sleep(2)
             mem = memory(proc.pid)
-            print(f"operator ready after {ready:.1f}s; peak RSS (VmHWM) {mem['VmHWM']:.1f} MiB, "
-                  f"RSS now {mem['VmRSS']:.1f} MiB, with {args.models} models and {args.sources} sources",
-                  flush=True)
+            print(
+                f"operator ready after {ready:.1f}s; peak RSS (VmHWM) {mem['VmHWM']:.1f} MiB, "
+                f"RSS now {mem['VmRSS']:.1f} MiB, with {args.models} models and {args.sources} sources",
+                flush=True,
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -93,13 +93,29 @@ def operator(api: Api, workdir: Path, args: argparse.Namespace) -> Iterator[subp
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "aimsource", "run", "--no-leader-election",
-                "--listen-host", "127.0.0.1",
-                "--metrics-port", str(free_port()), "--health-port", str(free_port()),
-                "--min-sync-interval", "1s", "--log-format", "json",
-                "--workers", str(args.workers), "--registry-rate", args.registry_rate,
+                sys.executable,
+                "-m",
+                "aimsource",
+                "run",
+                "--no-leader-election",
+                "--listen-host",
+                "127.0.0.1",
+                "--metrics-port",
+                str(free_port()),
+                "--health-port",
+                str(free_port()),
+                "--min-sync-interval",
+                "1s",
+                "--log-format",
+                "json",
+                "--workers",
+                str(args.workers),
+                "--registry-rate",
+                args.registry_rate,
             ],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             yield process
@@ -117,53 +133,73 @@ def measure(api: Api, registry: RunningRegistry, workdir: Path, args: argparse.N
     figures: dict[str, Any] = {}
     names = [f"bench-{i:03d}" for i in range(args.sources)]
     for i, name in enumerate(names):
-        api.create_source({
-            "apiVersion": "aim.eai.amd.com/v1alpha1",
-            "kind": "AIMClusterModelSource",
-            "metadata": {"name": name},
-            "spec": {"images": [f"{registry.host}/bench/model-{i:03d}"], "maxModels": args.tags,
-                     "syncInterval": "1h"},
-        })
+        api.create_source(
+            {
+                "apiVersion": "aim.eai.amd.com/v1alpha1",
+                "kind": "AIMClusterModelSource",
+                "metadata": {"name": name},
+                "spec": {
+                    "images": [f"{registry.host}/bench/model-{i:03d}"],
+                    "maxModels": args.tags,
+                    "syncInterval": "1h",
+                },
+            }
+        )
     cpu0 = api.cpu_seconds()
     with operator(api, workdir, args) as process:
-        took = wait(lambda: all_synced(api, names, models=args.tags), timeout=1800, what="first round",
-                    process=process)
+        took = wait(
+            lambda: all_synced(api, names, models=args.tags),
+            timeout=1800,
+            what="first round",
+            process=process,
+        )
         cpu1 = api.cpu_seconds()
         total = api.count_models()
         figures["first round (s)"] = round(took, 1)
         figures["models created"] = total
         figures["models/s"] = round(total / took)
         figures["API CPU, first round (s)"] = {k: round(cpu1[k] - cpu0[k], 1) for k in cpu0}
-        print(f"[{api.name}] first round: {args.sources} sources, {total} models created in {took:.1f} s"
-              f" ({total / took:.0f} models/s); API CPU {figures['API CPU, first round (s)']}")
+        print(
+            f"[{api.name}] first round: {args.sources} sources, {total} models created in {took:.1f} s"
+            f" ({total / took:.0f} models/s); API CPU {figures['API CPU, first round (s)']}"
+        )
         print(f"[{api.name}] operator memory after the first round: {memory(process.pid)}")
 
         rounds = []
         for round_no in range(1, args.rounds + 1):
             time.sleep(1.2)  # past the minimum interval, and lastSyncTime has 1 s resolution
-            before = {o["metadata"]["name"]: (o.get("status") or {}).get("lastSyncTime")
-                      for o in api.sources()}
+            before = {
+                o["metadata"]["name"]: (o.get("status") or {}).get("lastSyncTime") for o in api.sources()
+            }
             time.sleep(0.5)  # let the previous round's last writes land before counting
             api.begin_round()
             cpu_before = api.cpu_seconds()
             stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             for name in names:
                 api.annotate_source(name, {REQUEST: stamp})
-            took = wait(lambda b=before: all_synced(api, names, after=b), timeout=600,
-                        what=f"round {round_no}", process=process)
+            took = wait(
+                lambda b=before: all_synced(api, names, after=b),
+                timeout=600,
+                what=f"round {round_no}",
+                process=process,
+            )
             time.sleep(1.0)  # let the round's last writes (events) land before counting
             per_round = api.round_requests()
             cpu_after = api.cpu_seconds()
             cpu = {k: round(cpu_after[k] - cpu_before[k], 2) for k in cpu_before}
             rounds.append((took, per_round, cpu))
-            print(f"[{api.name}] steady round {round_no}: {args.sources} sources synced in {took:.2f} s;"
-                  f" operator API requests: {per_round}; API CPU {cpu}")
+            print(
+                f"[{api.name}] steady round {round_no}: {args.sources} sources synced in {took:.2f} s;"
+                f" operator API requests: {per_round}; API CPU {cpu}"
+            )
         figures["steady round (s)"] = round(rounds[-1][0], 2) if rounds else None
         figures["requests per steady round"] = rounds[-1][1] if rounds else None
         figures["API CPU, steady round (s)"] = rounds[-1][2] if rounds else None
         figures["operator memory (MiB)"] = memory(process.pid)
-        print(f"[{api.name}] operator memory after {args.rounds} steady rounds:"
-              f" {figures['operator memory (MiB)']}")
+        print(
+            f"[{api.name}] operator memory after {args.rounds} steady rounds:"
+            f" {figures['operator memory (MiB)']}"
+        )
     return figures
 
 
@@ -171,8 +207,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--api", choices=("emulator", "real", "both"), default="emulator",
-                        help="the emulated API, a real one (scripts/kube-testbed), or both in turn")
+    parser.add_argument(
+        "--api",
+        choices=("emulator", "real", "both"),
+        default="emulator",
+        help="the emulated API, a real one (scripts/kube-testbed), or both in turn",
+    )
     parser.add_argument("--sources", type=int, default=100)
     parser.add_argument("--tags", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)

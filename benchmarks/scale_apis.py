@@ -34,8 +34,16 @@ GROUP = "aim.eai.amd.com"
 SOURCES_PLURAL = "aimclustermodelsources"
 MODELS_PLURAL = "aimclustermodels"
 COUNTED = (SOURCES_PLURAL, MODELS_PLURAL, "secrets", "events")
-_HTTP_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete", "GET": "get",
-               "LIST": "list", "WATCH": "watch", "APPLY": "apply"}
+_HTTP_VERBS = {
+    "POST": "create",
+    "PUT": "update",
+    "PATCH": "patch",
+    "DELETE": "delete",
+    "GET": "get",
+    "LIST": "list",
+    "WATCH": "watch",
+    "APPLY": "apply",
+}
 
 
 class Api(Protocol):
@@ -81,7 +89,8 @@ class EmulatorApi:
     def round_requests(self) -> dict[str, int]:
         counts = collections.Counter(
             f"{r.verb} {r.plural}{'/' + r.subresource if r.subresource else ''}"
-            for r in self.api.requests if r.plural in COUNTED and r.verb != "watch"
+            for r in self.api.requests
+            if r.plural in COUNTED and r.verb != "watch"
         )
         return dict(sorted(counts.items()))
 
@@ -106,8 +115,15 @@ class RealApi:
         self._mine: collections.Counter[str] = collections.Counter()
         self._before: dict[str, int] = {}
 
-    def _call(self, verb: str, key: str, method: str, path: str, body: Any = None,
-              content_type: str = "application/json") -> Any:
+    def _call(
+        self,
+        verb: str,
+        key: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Any:
         self._mine[f"{verb} {key}"] += 1
         return self.kube.ok(method, path, body, content_type=content_type)
 
@@ -132,8 +148,14 @@ class RealApi:
         return len(self._list(MODELS_PLURAL))
 
     def annotate_source(self, name: str, annotations: dict[str, str]) -> None:
-        self._call("patch", SOURCES_PLURAL, "PATCH", f"/apis/{GROUP}/v1alpha1/{SOURCES_PLURAL}/{name}",
-                   {"metadata": {"annotations": annotations}}, content_type="application/merge-patch+json")
+        self._call(
+            "patch",
+            SOURCES_PLURAL,
+            "PATCH",
+            f"/apis/{GROUP}/v1alpha1/{SOURCES_PLURAL}/{name}",
+            {"metadata": {"annotations": annotations}},
+            content_type="application/merge-patch+json",
+        )
 
     def _server_counts(self) -> dict[str, int]:
         text = self.kube.ok("GET", "/metrics")
@@ -142,7 +164,7 @@ class RealApi:
             if not line.startswith("apiserver_request_total{"):
                 continue
             head, _, value = line.rpartition(" ")
-            labels = dict(part.split("=", 1) for part in head[head.index("{") + 1:-1].split(","))
+            labels = dict(part.split("=", 1) for part in head[head.index("{") + 1 : -1].split(","))
             labels = {k: v.strip('"') for k, v in labels.items()}
             if labels.get("resource") not in COUNTED:
                 continue
@@ -188,14 +210,20 @@ def _named_children(pid: int) -> dict[str, int]:
 def real_api(workdir: Path) -> Iterator[RealApi]:
     """scripts/kube-testbed in workdir/testbed, our CRDs applied; stopped (SIGTERM) afterwards."""
     script = ROOT / "scripts" / "kube-testbed"
-    built = subprocess.run([sys.executable, str(script), "--build"], capture_output=True, text=True,
-                           check=False)
+    built = subprocess.run(
+        [sys.executable, str(script), "--build"], capture_output=True, text=True, check=False
+    )
     if built.returncode != 0:
         raise SystemExit(f"scripts/kube-testbed --build failed:\n{built.stderr}")
     bin_dir = Path(built.stdout.strip().splitlines()[-1])
     directory = workdir / "testbed"
-    process = subprocess.Popen([sys.executable, str(script), str(directory)], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(directory)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     ready = threading.Event()
     output: list[str] = []
 
@@ -221,8 +249,10 @@ def real_api(workdir: Path) -> Iterator[RealApi]:
             kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{crd}.{GROUP}")
         named = _named_children(process.pid)
         pids = {name: named[name] for name in ("kube-apiserver", "etcd")}
-        print(f"real API: kube-apiserver {json.dumps(kube.ok('GET', '/version')['gitVersion'])}"
-              f" (pid {pids['kube-apiserver']}), etcd pid {pids['etcd']}")
+        print(
+            f"real API: kube-apiserver {json.dumps(kube.ok('GET', '/version')['gitVersion'])}"
+            f" (pid {pids['kube-apiserver']}), etcd pid {pids['etcd']}"
+        )
         yield RealApi(kube, pids)
     finally:
         process.send_signal(signal.SIGTERM)

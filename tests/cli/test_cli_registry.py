@@ -145,14 +145,20 @@ def test_preview_shows_the_rate_limits_a_registry_announces(tmp_path, big_regist
     registry, appear in the JSON (`registries`) and in the table's footer, under the registry's name."""
     front = make_paginating_front(big_registry, page_size=100, ratelimit_limit=100)
     src = tmp_path / "source.yaml"
-    src.write_text(yaml.safe_dump({
-        "apiVersion": "aim.eai.amd.com/v1alpha1",
-        "kind": "AIMClusterModelSource",
-        "metadata": {"name": "cli"},
-        "spec": {
-            "registry": front.host, "images": ["amdenterpriseai/aim-many-tags"], "versions": [">=0.9.98"]
-        },
-    }))
+    src.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "aim.eai.amd.com/v1alpha1",
+                "kind": "AIMClusterModelSource",
+                "metadata": {"name": "cli"},
+                "spec": {
+                    "registry": front.host,
+                    "images": ["amdenterpriseai/aim-many-tags"],
+                    "versions": [">=0.9.98"],
+                },
+            }
+        )
+    )
     proc = aimsource("preview", str(src), "-o", "json", home=tmp_path)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)

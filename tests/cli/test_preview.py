@@ -195,8 +195,11 @@ def test_two_images_with_one_model_name_show_the_conflict(colliding, capsys):
     ]
     assert doc["status"]["status"] == "Degraded"
     assert doc["status"]["selectors"][1]["conflicts"] == [
-        {"model": QWEN_NAME, "image": SQUATTER,
-         "existingImage": "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"}
+        {
+            "model": QWEN_NAME,
+            "image": SQUATTER,
+            "existingImage": "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
+        }
     ]
 
 

@@ -172,8 +172,12 @@ SQUATTER = "r5139637.evil.example/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"
 
 def model_manifest(name: str, image: str) -> str:
     return yaml.safe_dump(
-        {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
-         "metadata": {"name": name}, "spec": {"image": image}}
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModel",
+            "metadata": {"name": name},
+            "spec": {"image": image},
+        }
     )
 
 
@@ -193,8 +197,11 @@ def test_a_manifest_holding_the_name_for_another_image_is_a_conflict(setup, caps
     status = json.loads(capsys.readouterr().out)["first"]
     assert status["status"] == "Degraded"
     assert status["selectors"][0]["conflicts"] == [
-        {"model": QWEN_085, "image": "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
-         "existingImage": SQUATTER}
+        {
+            "model": QWEN_085,
+            "image": "docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
+            "existingImage": SQUATTER,
+        }
     ]
     assert status["discoveredModels"] == 1  # 0.8.4 was still written
     assert len(list(out.iterdir())) == 2

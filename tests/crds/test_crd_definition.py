@@ -74,8 +74,11 @@ def test_printer_columns_match_the_documented_kubectl_get(filename: str, columns
 
 @pytest.mark.parametrize("filename", CRDS, ids=["source", "model"])
 def test_every_field_has_a_description_for_kubectl_explain(filename: str) -> None:
-    undescribed = [path for path, node in walk(root_schema(filename))
-                   if not node.get("description") and path != ".metadata"]
+    undescribed = [
+        path
+        for path, node in walk(root_schema(filename))
+        if not node.get("description") and path != ".metadata"
+    ]
     assert undescribed == []
 
 

@@ -103,8 +103,12 @@ def test_status_with_the_most_conflicts_and_refusals_is_admitted_and_kept_whole(
     repos = [f"org/m{i}" for i in range(3)]
     spec = parse_source(source({"images": repos})).spec
     outcomes = [
-        SelectorOutcome(selector=s, decisions=tuple(decide_tags(s, [f"1.{j}.0" for j in range(30)])),
-                        listed=30, reached_registry=True)
+        SelectorOutcome(
+            selector=s,
+            decisions=tuple(decide_tags(s, [f"1.{j}.0" for j in range(30)])),
+            listed=30,
+            reached_registry=True,
+        )
         for s in build_selectors(spec)
     ]
     first = plan_sync(outcomes, source_name="sample", existing_by_image={}, owned=0, max_models=100)
@@ -138,21 +142,29 @@ def test_status_with_a_stale_selector_and_moved_tags_is_admitted_and_kept_whole(
 
     spec = parse_source(source({"images": ["org/model", "org/pinned:1.0.0"]})).spec
     listed, pinned = build_selectors(spec)
-    stale = StaleListing(listed_at=NOW, reason="RateLimited", message="rate limited by docker.io",
-                         answered=True)
+    stale = StaleListing(
+        listed_at=NOW, reason="RateLimited", message="rate limited by docker.io", answered=True
+    )
     outcomes = [
-        SelectorOutcome(selector=listed, decisions=tuple(decide_tags(listed, ["1.0.0"])), listed=1,
-                        reached_registry=True, stale=stale),
-        SelectorOutcome(selector=pinned, decisions=tuple(decide_tags(pinned, ["1.0.0"])), listed=1,
-                        reached_registry=True),
+        SelectorOutcome(
+            selector=listed,
+            decisions=tuple(decide_tags(listed, ["1.0.0"])),
+            listed=1,
+            reached_registry=True,
+            stale=stale,
+        ),
+        SelectorOutcome(
+            selector=pinned, decisions=tuple(decide_tags(pinned, ["1.0.0"])), listed=1, reached_registry=True
+        ),
     ]
     moved = [
         MovedTag(1, f"m-{i}", f"docker.io/org/pinned-{i}:1.0.0", "sha256:" + "a" * 64, "sha512:" + "b" * 128)
         for i in range(MAX_LISTED)
     ]
     plan = plan_sync(outcomes, source_name="sample", existing_by_image={}, owned=0, max_models=10)
-    status = build_status(outcomes=outcomes, plan=plan, created=2, generation=1, previous=None, now=NOW,
-                          moved=moved)
+    status = build_status(
+        outcomes=outcomes, plan=plan, created=2, generation=1, previous=None, now=NOW, moved=moved
+    )
     assert status["status"] == "Degraded"
     assert status["selectors"][0]["stale"] is True
     assert len(status["selectors"][1]["moved"]) == MAX_LISTED

@@ -67,9 +67,7 @@ def test_user_is_set_after_everything_that_needs_root(final: Stage) -> None:
     assert "RUN" not in keywords[last_user:]
 
 
-@pytest.mark.parametrize(
-    ("keyword", "expected"), [("ENTRYPOINT", '["aimsource"]'), ("CMD", '["run"]')]
-)
+@pytest.mark.parametrize(("keyword", "expected"), [("ENTRYPOINT", '["aimsource"]'), ("CMD", '["run"]')])
 def test_image_runs_the_operator_in_exec_form(keyword: str, expected: str, final: Stage) -> None:
     ins = final.last(keyword)
     assert ins is not None

@@ -205,9 +205,7 @@ def _exposed_metrics() -> dict[str, tuple[str, frozenset[str]]]:
 
 def test_metrics_table_lists_exactly_what_the_operator_exports() -> None:
     table = table_with((DOCS / "metrics.md").read_text(), "Metric", "Type", "Labels", "Meaning")
-    documented = {
-        _only_span(row[0]): (row[1], frozenset(code_spans(row[2]))) for row in table.rows
-    }
+    documented = {_only_span(row[0]): (row[1], frozenset(code_spans(row[2]))) for row in table.rows}
     assert documented == _exposed_metrics()
 
 

@@ -65,7 +65,8 @@ def _pull_secret(registry: RunningRegistry) -> dict[str, Any]:
 
 
 def test_every_request_of_a_running_operator_is_granted(
-    htpasswd_registry: RunningRegistry, tmp_path: Path  # noqa: F811 - the fixture
+    htpasswd_registry: RunningRegistry,  # noqa: F811 - the fixture
+    tmp_path: Path,
 ) -> None:
     objects = render()
     grants = operator_grants(objects)
@@ -75,9 +76,14 @@ def test_every_request_of_a_running_operator_is_granted(
         api.create("secrets", _pull_secret(htpasswd_registry), namespace=OPERATOR_NAMESPACE)
         # One image that exists and one that does not: a model, ModelsCreated, and Degraded with
         # its Warning event.
-        api.create("aimclustermodelsources", source(
-            SOURCE, images=[f"{host}/{IMAGE}:0.8.5", f"{host}/{IMAGE}:9.9.9"], secrets=[SECRET],
-        ))
+        api.create(
+            "aimclustermodelsources",
+            source(
+                SOURCE,
+                images=[f"{host}/{IMAGE}:0.8.5", f"{host}/{IMAGE}:9.9.9"],
+                secrets=[SECRET],
+            ),
+        )
         op = OperatorProcess(kubeconfig, tmp_path, election=True)
         op.env.update(_deployment_env(objects))
         try:

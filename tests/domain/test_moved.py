@@ -19,8 +19,9 @@ NOW = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
 def outcomes_for(*images: str) -> list[SelectorOutcome]:
     spec = parse_source(source({"images": list(images)})).spec
     return [
-        SelectorOutcome(selector=s, decisions=tuple(decide_tags(s, [s.ref.tag or ""])), listed=1,
-                        reached_registry=True)
+        SelectorOutcome(
+            selector=s, decisions=tuple(decide_tags(s, [s.ref.tag or ""])), listed=1, reached_registry=True
+        )
         for s in build_selectors(spec)
         if s.ref is not None
     ]
@@ -70,10 +71,12 @@ def test_status_lists_moves_per_selector_bounded_and_stays_ready() -> None:
     existing = {k: model(k, OLD, name=f"m-{n}") for n, k in enumerate(keys)}
     moved = find_moved(outcomes, dict.fromkeys(keys, NEW), existing)
     assert len(moved) == MAX_LISTED + 5
-    plan = plan_sync(outcomes, source_name="sample", existing_by_image=existing, owned=len(keys),
-                     max_models=100)
-    status = build_status(outcomes=outcomes, plan=plan, created=0, generation=1, previous=None, now=NOW,
-                          moved=moved)
+    plan = plan_sync(
+        outcomes, source_name="sample", existing_by_image=existing, owned=len(keys), max_models=100
+    )
+    status = build_status(
+        outcomes=outcomes, plan=plan, created=0, generation=1, previous=None, now=NOW, moved=moved
+    )
     assert status["status"] == "Ready"  # the models exist and are left alone: nothing to fix here
     listed = [e for s in status["selectors"] for e in s.get("moved", [])]
     assert len(listed) == MAX_LISTED

@@ -440,12 +440,13 @@ def test_a_refused_create_degrades_and_the_selector_names_the_model_and_the_apis
     status = status_of(outcomes, plan)
     degraded = condition(status, "Degraded")
     assert (status["status"], degraded["reason"], status["discoveredModels"]) == (
-        "Degraded", "ModelCreateRefused", 1,
+        "Degraded",
+        "ModelCreateRefused",
+        1,
     )
     name = model_name(parse_reference("org/a:2.0.0"))
     assert degraded["message"] == (
-        f"1 selected image has no model: docker.io/org/a:2.0.0 (model {name}): "
-        f"refused (Forbidden): {message}"
+        f"1 selected image has no model: docker.io/org/a:2.0.0 (model {name}): refused (Forbidden): {message}"
     )
     [entry] = status["selectors"]
     assert entry["refused"] == [

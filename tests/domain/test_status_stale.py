@@ -21,16 +21,25 @@ def status_of(*kinds: str, now: datetime = NOW, previous: dict | None = None) ->
     outcomes = []
     for kind, selector in zip(kinds, build_selectors(spec), strict=True):
         if kind == "failed":
-            outcomes.append(SelectorOutcome(selector=selector, error=SelectorError("Unreachable", "down"),
-                                            reached_registry=False))
+            outcomes.append(
+                SelectorOutcome(
+                    selector=selector, error=SelectorError("Unreachable", "down"), reached_registry=False
+                )
+            )
             continue
-        outcomes.append(SelectorOutcome(
-            selector=selector, decisions=tuple(decide_tags(selector, ["1.0.0"])), listed=1,
-            reached_registry=True, stale=STALE if kind == "stale" else None,
-        ))
+        outcomes.append(
+            SelectorOutcome(
+                selector=selector,
+                decisions=tuple(decide_tags(selector, ["1.0.0"])),
+                listed=1,
+                reached_registry=True,
+                stale=STALE if kind == "stale" else None,
+            )
+        )
     plan = plan_sync(outcomes, source_name="sample", existing_by_image={}, owned=0, max_models=10)
-    return build_status(outcomes=outcomes, plan=plan, created=len(plan.to_create), generation=1,
-                        previous=previous, now=now)
+    return build_status(
+        outcomes=outcomes, plan=plan, created=len(plan.to_create), generation=1, previous=previous, now=now
+    )
 
 
 def condition(status: dict, kind: str) -> dict:

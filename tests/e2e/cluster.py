@@ -48,8 +48,9 @@ class Backend(Protocol):
     def create(self, resource: str, body: Mapping[str, Any], namespace: str | None) -> dict[str, Any]: ...
     def find(self, resource: str, name: str, namespace: str | None) -> dict[str, Any] | None: ...
     def list(self, resource: str, namespace: str | None, labels: str | None) -> Objects: ...
-    def patch(self, resource: str, name: str, patch: Mapping[str, Any],
-              namespace: str | None) -> dict[str, Any]: ...
+    def patch(
+        self, resource: str, name: str, patch: Mapping[str, Any], namespace: str | None
+    ) -> dict[str, Any]: ...
     def delete(self, resource: str, name: str, namespace: str | None) -> None: ...
     def operator_kubeconfig(self, path: Path) -> Path: ...
 
@@ -69,8 +70,9 @@ class EmulatorBackend:
     def list(self, resource: str, namespace: str | None, labels: str | None) -> Objects:
         return self.api.list(resource, namespace=namespace, labels=labels)
 
-    def patch(self, resource: str, name: str, patch: Mapping[str, Any],
-              namespace: str | None) -> dict[str, Any]:
+    def patch(
+        self, resource: str, name: str, patch: Mapping[str, Any], namespace: str | None
+    ) -> dict[str, Any]:
         return self.api.patch(resource, name, patch, namespace=namespace)
 
     def delete(self, resource: str, name: str, namespace: str | None) -> None:
@@ -112,10 +114,15 @@ class RealBackend:
         items: Objects = self.kube.ok("GET", self.path(resource, namespace) + query)["items"]
         return items
 
-    def patch(self, resource: str, name: str, patch: Mapping[str, Any],
-              namespace: str | None) -> dict[str, Any]:
-        answer: dict[str, Any] = self.kube.ok("PATCH", self.path(resource, namespace, name), dict(patch),
-                                              content_type="application/merge-patch+json")
+    def patch(
+        self, resource: str, name: str, patch: Mapping[str, Any], namespace: str | None
+    ) -> dict[str, Any]:
+        answer: dict[str, Any] = self.kube.ok(
+            "PATCH",
+            self.path(resource, namespace, name),
+            dict(patch),
+            content_type="application/merge-patch+json",
+        )
         return answer
 
     def delete(self, resource: str, name: str, namespace: str | None) -> None:
@@ -133,9 +140,15 @@ def install_deploy(kube: RealKube) -> None:
     the ClusterRole/Role and their bindings, as a user installs them (the Deployment is stored, but
     no kubelet runs it: the operator under test runs as a process holding the account's token)."""
     kube.kubectl("apply", "--server-side", "--force-conflicts", "-k", str(ROOT / "deploy"))
-    kube.wait_for(lambda: kube.request(
-        "GET", f"/api/v1/namespaces/{OPERATOR_NAMESPACE}/serviceaccounts/{SERVICE_ACCOUNT}")[0] == 200,
-        "the operator's ServiceAccount")
+    kube.wait_for(
+        lambda: (
+            kube.request("GET", f"/api/v1/namespaces/{OPERATOR_NAMESPACE}/serviceaccounts/{SERVICE_ACCOUNT}")[
+                0
+            ]
+            == 200
+        ),
+        "the operator's ServiceAccount",
+    )
 
 
 class Cluster:
@@ -159,8 +172,9 @@ class Cluster:
     def is_emulator(self) -> bool:
         return isinstance(self.backend, EmulatorBackend)
 
-    def create(self, resource: str, body: Mapping[str, Any], *,
-               namespace: str | None = None) -> dict[str, Any]:
+    def create(
+        self, resource: str, body: Mapping[str, Any], *, namespace: str | None = None
+    ) -> dict[str, Any]:
         created = self.backend.create(resource, body, namespace)
         self.created.append((resource, created["metadata"]["name"], namespace))
         return created
@@ -173,12 +187,12 @@ class Cluster:
     def find(self, resource: str, name: str, *, namespace: str | None = None) -> dict[str, Any] | None:
         return self.backend.find(resource, name, namespace)
 
-    def list(self, resource: str, *, namespace: str | None = None,
-             labels: str | None = None) -> Objects:
+    def list(self, resource: str, *, namespace: str | None = None, labels: str | None = None) -> Objects:
         return self.backend.list(resource, namespace, labels)
 
-    def patch(self, resource: str, name: str, patch: Mapping[str, Any], *,
-              namespace: str | None = None) -> dict[str, Any]:
+    def patch(
+        self, resource: str, name: str, patch: Mapping[str, Any], *, namespace: str | None = None
+    ) -> dict[str, Any]:
         return self.backend.patch(resource, name, patch, namespace)
 
     def delete(self, resource: str, name: str, *, namespace: str | None = None) -> None:

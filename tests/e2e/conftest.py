@@ -52,7 +52,9 @@ def assert_not_refused(workdir: Path) -> None:
     cover everything the scenario made the operator do (a 403 that the scenario tolerated, such as
     a model it reports as refused, would otherwise pass unnoticed)."""
     refused = [
-        line for log in sorted(workdir.glob("*.log")) for line in log.read_text(errors="replace").splitlines()
+        line
+        for log in sorted(workdir.glob("*.log"))
+        for line in log.read_text(errors="replace").splitlines()
         if "is forbidden: User" in line and "system:serviceaccount:" in line
     ]
     assert not refused, "deploy/'s RBAC refused the operator:\n" + "\n".join(refused[:5])

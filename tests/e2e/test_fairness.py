@@ -65,9 +65,11 @@ def test_a_healthy_source_syncs_while_eight_sources_hang_on_a_silent_registry(
     # Wait until the silent registry holds what it may: its share of the workers, every other
     # stalled source waiting for that share (and the server actually holding connections).
     operator.wait(
-        lambda: len(started(operator, stalled)) == DEFAULT_SHARE
-        and operator.metric("aimsource_syncs_waiting_for_host_share") == STALLED_SOURCES - DEFAULT_SHARE
-        and silent.accepted >= 1,
+        lambda: (
+            len(started(operator, stalled)) == DEFAULT_SHARE
+            and operator.metric("aimsource_syncs_waiting_for_host_share") == STALLED_SOURCES - DEFAULT_SHARE
+            and silent.accepted >= 1
+        ),
         timeout=30,
         message="the silent registry's share of the workers taken",
     )
@@ -78,8 +80,10 @@ def test_a_healthy_source_syncs_while_eight_sources_hang_on_a_silent_registry(
     cluster.create(SOURCES, source(healthy, images=[image], registry=registry.host))
     st = wait_synced(cluster, operator, healthy, state="Ready", timeout=30)
     delay = time.monotonic() - created
-    print(f"\nhealthy source Ready {delay:.2f} s after creation "
-          f"({STALLED_SOURCES} sources stuck on a silent registry, default workers and share)")
+    print(
+        f"\nhealthy source Ready {delay:.2f} s after creation "
+        f"({STALLED_SOURCES} sources stuck on a silent registry, default workers and share)"
+    )
 
     assert (st["availableModels"], st["discoveredModels"]) == (1, 1)
     # The stalled sources are still stuck, and still only their share of them runs.

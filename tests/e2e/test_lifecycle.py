@@ -39,8 +39,10 @@ def test_steady_state_sync_makes_no_list_call_and_one_status_write(
         first = wait_synced(cluster, op, unique, state="Ready")
         wait_synced(cluster, op, unique, after=first["lastSyncTime"])  # past the first sync's echoes
         # kopf's own first listing counts as a re-list: one reconcile of the index follows it.
-        op.wait(lambda: [r for r in op.logged("index reconciled") if r.get("why") == "watch re-listed"],
-                message="the reconcile after kopf's first listing")
+        op.wait(
+            lambda: [r for r in op.logged("index reconciled") if r.get("why") == "watch re-listed"],
+            message="the reconcile after kopf's first listing",
+        )
         time.sleep(0.5)
         cluster.emulator.reset_requests()
         finished_before = len(op.logged("sync finished", source=unique))
@@ -80,9 +82,13 @@ def test_restart_creates_no_duplicates_and_keeps_schedules(
     with running_operator(kubeconfig, tmp_path, name="first") as op:
         wait_synced(cluster, op, overdue, state="Ready")
         wait_synced(cluster, op, fresh, state="Ready")
+
     def models() -> dict[str, str]:
-        return {m["metadata"]["name"]: m["metadata"]["uid"] for m in cluster.list(MODELS)
-                if m["metadata"].get("labels", {}).get(SOURCE_LABEL) in (overdue, fresh)}
+        return {
+            m["metadata"]["name"]: m["metadata"]["uid"]
+            for m in cluster.list(MODELS)
+            if m["metadata"].get("labels", {}).get(SOURCE_LABEL) in (overdue, fresh)
+        }
 
     models_before = models()
     assert len(models_before) == 2

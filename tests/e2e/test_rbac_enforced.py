@@ -34,8 +34,9 @@ def rendered_rbac(kube: RealKube) -> list[dict[str, Any]]:
     return [obj for obj in yaml.safe_load_all(rendered) if obj and obj["kind"] in RBAC_KINDS]
 
 
-def without_verb(objects: list[dict[str, Any]], account: str, *, resource: str,
-                 verb: str) -> list[dict[str, Any]]:
+def without_verb(
+    objects: list[dict[str, Any]], account: str, *, resource: str, verb: str
+) -> list[dict[str, Any]]:
     """Copies of the roles and bindings for `account`, with `verb` on `resource` removed (once)."""
     copies, removed = [], 0
     for original in objects:
@@ -43,8 +44,9 @@ def without_verb(objects: list[dict[str, Any]], account: str, *, resource: str,
         namespace = obj["metadata"].get("namespace")
         obj["metadata"] = {"name": account, **({"namespace": namespace} if namespace else {})}
         if obj["kind"].endswith("Binding"):
-            assert obj["subjects"] == [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT,
-                                        "namespace": OPERATOR_NAMESPACE}]
+            assert obj["subjects"] == [
+                {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": OPERATOR_NAMESPACE}
+            ]
             obj["subjects"][0]["name"] = account
             obj["roleRef"]["name"] = account
         for rule in obj.get("rules") or []:
@@ -63,8 +65,11 @@ def crippled_kubeconfig(real_backend: RealBackend, unique: str, tmp_path: Path) 
     kube = real_backend.kube
     account = f"aimsource-{unique}"[:63]
     objects = [
-        {"apiVersion": "v1", "kind": "ServiceAccount",
-         "metadata": {"name": account, "namespace": OPERATOR_NAMESPACE}},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": account, "namespace": OPERATOR_NAMESPACE},
+        },
         *without_verb(rendered_rbac(kube), account, resource="aimclustermodels", verb="create"),
     ]
     manifest = json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
@@ -84,7 +89,10 @@ def real_cluster(real_backend: RealBackend) -> Iterator[Cluster]:
 
 
 def test_an_operator_without_create_on_models_is_refused_by_the_real_server(
-    real_cluster: Cluster, crippled_kubeconfig: Path, tmp_path: Path, registry: RunningRegistry,
+    real_cluster: Cluster,
+    crippled_kubeconfig: Path,
+    tmp_path: Path,
+    registry: RunningRegistry,
     unique: str,
 ) -> None:
     image = f"{registry.host}/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"  # seeded in every test registry

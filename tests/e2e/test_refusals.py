@@ -75,6 +75,7 @@ def test_a_refused_model_is_reported_the_others_created_and_it_is_retried(
     st = wait_synced(shared_cluster, shared_operator, unique, state="Ready", timeout=30)
     assert len(models_of(shared_cluster, unique)) == 3
     assert "refused" not in st["selectors"][0]
+
     def reasons() -> list[str]:
         return [e["reason"] for e in events_for(shared_cluster, unique)]
 

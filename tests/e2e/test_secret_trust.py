@@ -26,11 +26,15 @@ def test_a_secret_serves_only_the_sources_it_allows(
     assert htpasswd_registry.password is not None
     auth = base64.b64encode(f"{htpasswd_registry.username}:{htpasswd_registry.password}".encode()).decode()
     config = json.dumps({"auths": {host: {"auth": auth}}}).encode()
-    shared_cluster.create("secrets", {
-        "metadata": {"name": secret, "annotations": {ALLOWED: "team-a, team-b"}},
-        "type": "kubernetes.io/dockerconfigjson",
-        "data": {".dockerconfigjson": base64.b64encode(config).decode()},
-    }, namespace="aim-system")
+    shared_cluster.create(
+        "secrets",
+        {
+            "metadata": {"name": secret, "annotations": {ALLOWED: "team-a, team-b"}},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64.b64encode(config).decode()},
+        },
+        namespace="aim-system",
+    )
     shared_cluster.create(SOURCES, source(unique, images=[image], secrets=[secret]))
 
     st = wait_synced(shared_cluster, shared_operator, unique, state="Failed")
@@ -42,7 +46,11 @@ def test_a_secret_serves_only_the_sources_it_allows(
     for secret_text in htpasswd_registry.secret_strings():
         assert secret_text not in json.dumps(st) + shared_operator.log_text()
 
-    shared_cluster.patch("secrets", secret, {"metadata": {"annotations": {ALLOWED: f"team-a,{unique}"}}},
-                     namespace="aim-system")
+    shared_cluster.patch(
+        "secrets",
+        secret,
+        {"metadata": {"annotations": {ALLOWED: f"team-a,{unique}"}}},
+        namespace="aim-system",
+    )
     st = wait_synced(shared_cluster, shared_operator, unique, state="Ready", timeout=30)
     assert list(models_of(shared_cluster, unique).values()) == [image]

@@ -18,8 +18,9 @@ def fast_settings() -> ClientSettings:
 
 
 @pytest.fixture
-async def kube_client(kubeconfig: Path, tmp_path: Path,
-                      fast_settings: ClientSettings) -> AsyncIterator[KubeClient]:
+async def kube_client(
+    kubeconfig: Path, tmp_path: Path, fast_settings: ClientSettings
+) -> AsyncIterator[KubeClient]:
     """Our KubeClient, configured the way the operator is: from the kubeconfig, over real HTTP."""
     config = load_kube_config(environ={"KUBECONFIG": str(kubeconfig)}, service_account_dir=tmp_path / "no-sa")
     async with KubeClient(config, fast_settings) as client:

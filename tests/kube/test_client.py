@@ -31,15 +31,20 @@ ENCODED = base64.b64encode(DOCKER_CONFIG.encode()).decode()
 
 def model(name: str, image: str = "org/img:1.0.0", source: str = "src") -> dict[str, Any]:
     return {
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModel",
         "metadata": {"name": name, "labels": {"aim.eai.amd.com/model-source": source}},
         "spec": {"image": image},
     }
 
 
 def source(name: str = "src") -> dict[str, Any]:
-    return {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-            "metadata": {"name": name}, "spec": {"images": ["org/img:1.0.0"]}}
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModelSource",
+        "metadata": {"name": name},
+        "spec": {"images": ["org/img:1.0.0"]},
+    }
 
 
 async def test_create_model_creates_then_reports_existing(kube_api: KubeAPI, kube_client: KubeClient) -> None:
@@ -84,26 +89,44 @@ async def test_patch_source_status_of_missing_source(kube_client: KubeClient) ->
 
 
 async def test_read_pull_secret_returns_decoded_docker_config(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
-    kube_api.create("secrets", {"metadata": {"name": "pull"}, "type": "kubernetes.io/dockerconfigjson",
-                                "stringData": {".dockerconfigjson": DOCKER_CONFIG}}, namespace="aim-system")
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
+    kube_api.create(
+        "secrets",
+        {
+            "metadata": {"name": "pull"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "stringData": {".dockerconfigjson": DOCKER_CONFIG},
+        },
+        namespace="aim-system",
+    )
     assert await kube_client.read_pull_secret("aim-system", "pull") == DOCKER_CONFIG.encode()
 
 
 BAD_SECRETS = [
     pytest.param(None, 'imagePullSecret "pull" not found in namespace "aim-system"', id="missing"),
-    pytest.param({"type": "Opaque", "data": {".dockerconfigjson": ENCODED}},
-                 'has type "Opaque"; expected kubernetes.io/dockerconfigjson', id="wrong-type"),
-    pytest.param({"type": "kubernetes.io/dockerconfigjson", "data": {"config.json": "e30="}},
-                 "has no .dockerconfigjson key", id="missing-key"),
-    pytest.param({"type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": "s3cr3t!!"}},
-                 "not valid base64", id="bad-base64"),
+    pytest.param(
+        {"type": "Opaque", "data": {".dockerconfigjson": ENCODED}},
+        'has type "Opaque"; expected kubernetes.io/dockerconfigjson',
+        id="wrong-type",
+    ),
+    pytest.param(
+        {"type": "kubernetes.io/dockerconfigjson", "data": {"config.json": "e30="}},
+        "has no .dockerconfigjson key",
+        id="missing-key",
+    ),
+    pytest.param(
+        {"type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": "s3cr3t!!"}},
+        "not valid base64",
+        id="bad-base64",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("secret", "message"), BAD_SECRETS)
 async def test_unusable_pull_secret_is_named_without_its_content(
-        kube_api: KubeAPI, kube_client: KubeClient, secret: dict[str, Any] | None, message: str) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient, secret: dict[str, Any] | None, message: str
+) -> None:
     if secret is not None:
         kube_api.create("secrets", dict(secret, metadata={"name": "pull"}), namespace="aim-system")
     with pytest.raises(SecretError, match=re.escape(message)) as caught:
@@ -114,13 +137,17 @@ async def test_unusable_pull_secret_is_named_without_its_content(
 
 
 async def test_event_about_a_cluster_scoped_source_goes_to_default(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
     src = kube_api.create("aimclustermodelsources", source())
     await kube_client.post_event(src, type="Normal", reason="ModelsCreated", message="Created 2 models")
     [event] = kube_api.list("events", namespace="default")
     assert event["involvedObject"] == {
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource", "name": "src",
-        "uid": src["metadata"]["uid"], "resourceVersion": src["metadata"]["resourceVersion"],
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModelSource",
+        "name": "src",
+        "uid": src["metadata"]["uid"],
+        "resourceVersion": src["metadata"]["resourceVersion"],
     }
     assert (event["type"], event["reason"]) == ("Normal", "ModelsCreated")
     assert event["message"] == "Created 2 models"

@@ -31,33 +31,64 @@ ALLOWED = "aim.eai.amd.com/allowed-sources"
 
 
 def source(name: str = "src") -> dict[str, Any]:
-    return {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-            "metadata": {"name": name}, "spec": {"images": ["org/img:1.0.0"]}}
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModelSource",
+        "metadata": {"name": name},
+        "spec": {"images": ["org/img:1.0.0"]},
+    }
 
 
 def model(name: str, spec: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
-            "metadata": {"name": name}, "spec": spec or {"image": "org/img:1.0.0"}}
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModel",
+        "metadata": {"name": name},
+        "spec": spec or {"image": "org/img:1.0.0"},
+    }
 
 
-def pull_secret(api: KubeAPI, name: str, *, namespace: str = "aim-system",
-                annotations: dict[str, str] | None = None) -> None:
+def pull_secret(
+    api: KubeAPI, name: str, *, namespace: str = "aim-system", annotations: dict[str, str] | None = None
+) -> None:
     meta: dict[str, Any] = {"name": name}
     if annotations is not None:
         meta["annotations"] = annotations
-    api.create("secrets", {"metadata": meta, "type": "kubernetes.io/dockerconfigjson",
-                           "stringData": {".dockerconfigjson": CONTENT}}, namespace=namespace)
+    api.create(
+        "secrets",
+        {
+            "metadata": meta,
+            "type": "kubernetes.io/dockerconfigjson",
+            "stringData": {".dockerconfigjson": CONTENT},
+        },
+        namespace=namespace,
+    )
 
 
 # --- names become path segments only when they are names -------------------------------------------
 
 
-@pytest.mark.parametrize("name", [
-    "../../kube-system/secrets/regcred", "..", ".", "a/b", "Regcred", "reg%2Fcred", "reg cred", "",
-    "-regcred", "regcred-", "x" * 254, "reg?cred", "reg#cred",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../kube-system/secrets/regcred",
+        "..",
+        ".",
+        "a/b",
+        "Regcred",
+        "reg%2Fcred",
+        "reg cred",
+        "",
+        "-regcred",
+        "regcred-",
+        "x" * 254,
+        "reg?cred",
+        "reg#cred",
+    ],
+)
 async def test_a_pull_secret_name_that_is_not_a_name_sends_nothing(
-        kube_api: KubeAPI, kube_client: KubeClient, name: str) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient, name: str
+) -> None:
     pull_secret(kube_api, "regcred", namespace="kube-system")
     kube_api.reset_requests()
     with pytest.raises(SecretError, match="is not a valid Kubernetes name: it must be a DNS-1123 subdomain"):
@@ -66,13 +97,18 @@ async def test_a_pull_secret_name_that_is_not_a_name_sends_nothing(
 
 
 async def test_a_valid_name_reaches_exactly_its_namespace_and_name(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
     pull_secret(kube_api, "reg.cred-1")
     kube_api.reset_requests()
     assert await kube_client.read_pull_secret("aim-system", "reg.cred-1", source="src") == CONTENT.encode()
     [record] = kube_api.requests
-    assert (record.verb, record.plural, record.namespace, record.name) == ("get", "secrets", "aim-system",
-                                                                           "reg.cred-1")
+    assert (record.verb, record.plural, record.namespace, record.name) == (
+        "get",
+        "secrets",
+        "aim-system",
+        "reg.cred-1",
+    )
 
 
 async def test_names_in_other_paths_are_checked_too(kube_api: KubeAPI, kube_client: KubeClient) -> None:
@@ -98,7 +134,8 @@ def test_segments_are_escaped_even_where_the_rules_allow_nothing_to_escape() -> 
 
 
 async def test_guarded_status_write_lands_on_the_same_source(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
     uid = kube_api.create(SOURCES, source())["metadata"]["uid"]
     kube_api.patch(SOURCES, "src", {"status": {"status": "Pending", "discoveredModels": 3}}, status=True)
     await kube_client.patch_source_status("src", {"status": "Ready", "discoveredModels": None}, uid=uid)
@@ -106,13 +143,16 @@ async def test_guarded_status_write_lands_on_the_same_source(
 
 
 async def test_a_recreated_source_never_gets_the_old_sync_status(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
     old_uid = kube_api.create(SOURCES, source())["metadata"]["uid"]
     kube_api.delete(SOURCES, "src")
     new = kube_api.create(SOURCES, source())
     kube_api.reset_requests()
-    with pytest.raises(SourceGoneError, match=re.escape(f'aimclustermodelsource "src" (uid {old_uid}) was'
-                                                        " deleted or recreated")):
+    with pytest.raises(
+        SourceGoneError,
+        match=re.escape(f'aimclustermodelsource "src" (uid {old_uid}) was deleted or recreated'),
+    ):
         await kube_client.patch_source_status("src", {"status": "Ready"}, uid=old_uid)
     assert "status" not in kube_api.get(SOURCES, "src")
     assert kube_api.get(SOURCES, "src")["metadata"]["resourceVersion"] == new["metadata"]["resourceVersion"]
@@ -127,7 +167,8 @@ async def test_a_deleted_source_is_gone(kube_api: KubeAPI, kube_client: KubeClie
 
 
 async def test_a_refused_status_of_the_same_source_stays_a_refusal(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
     uid = kube_api.create(SOURCES, source())["metadata"]["uid"]
     with pytest.raises(InvalidError, match=re.escape("status.status")):
         await kube_client.patch_source_status("src", {"status": "Sleeping"}, uid=uid)
@@ -136,17 +177,20 @@ async def test_a_refused_status_of_the_same_source_stays_a_refusal(
 # --- pull-secret trust: aim.eai.amd.com/allowed-sources ---------------------------------------------
 
 
-@pytest.mark.parametrize(("annotation", "source_name", "allowed"), [
-    pytest.param(None, "anyone", True, id="absent-means-any"),
-    pytest.param("team-a", "team-a", True, id="listed"),
-    pytest.param(" team-a ,  team-b,", "team-b", True, id="whitespace-tolerated"),
-    pytest.param("team-a,team-b", "team-c", False, id="not-listed"),
-    pytest.param("team-a", "team", False, id="no-prefix-match"),
-    pytest.param("", "team-a", False, id="empty-allows-none"),
-])
+@pytest.mark.parametrize(
+    ("annotation", "source_name", "allowed"),
+    [
+        pytest.param(None, "anyone", True, id="absent-means-any"),
+        pytest.param("team-a", "team-a", True, id="listed"),
+        pytest.param(" team-a ,  team-b,", "team-b", True, id="whitespace-tolerated"),
+        pytest.param("team-a,team-b", "team-c", False, id="not-listed"),
+        pytest.param("team-a", "team", False, id="no-prefix-match"),
+        pytest.param("", "team-a", False, id="empty-allows-none"),
+    ],
+)
 async def test_a_secret_may_restrict_the_sources_that_use_it(
-        kube_api: KubeAPI, kube_client: KubeClient, annotation: str | None, source_name: str,
-        allowed: bool) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient, annotation: str | None, source_name: str, allowed: bool
+) -> None:
     pull_secret(kube_api, "pull", annotations=None if annotation is None else {ALLOWED: annotation})
     if allowed:
         found = await kube_client.read_pull_secret("aim-system", "pull", source=source_name)
@@ -154,13 +198,16 @@ async def test_a_secret_may_restrict_the_sources_that_use_it(
         return
     with pytest.raises(SecretError) as caught:
         await kube_client.read_pull_secret("aim-system", "pull", source=source_name)
-    assert str(caught.value) == (f'imagePullSecret "pull" in namespace "aim-system" may not be used by source'
-                                 f' "{source_name}": the secret\'s {ALLOWED} annotation does not list it')
+    assert str(caught.value) == (
+        f'imagePullSecret "pull" in namespace "aim-system" may not be used by source'
+        f' "{source_name}": the secret\'s {ALLOWED} annotation does not list it'
+    )
     assert "s3cr3t" not in str(caught.value)
 
 
 async def test_a_restricted_secret_is_refused_to_a_caller_that_names_no_source(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
     pull_secret(kube_api, "pull", annotations={ALLOWED: "team-a"})
     with pytest.raises(SecretError, match="may not be used by a caller that names no source"):
         await kube_client.read_pull_secret("aim-system", "pull")
@@ -170,7 +217,8 @@ async def test_a_restricted_secret_is_refused_to_a_caller_that_names_no_source(
 
 
 async def test_every_request_says_aimsource_and_every_write_names_its_field_manager(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
     src = kube_api.create(SOURCES, source())
     kube_api.reset_requests()
     assert await kube_client.create_model(model("m1"))
@@ -182,8 +230,11 @@ async def test_every_request_says_aimsource_and_every_write_names_its_field_mana
     assert await elector.try_acquire_or_renew()  # create
     assert await elector.try_acquire_or_renew()  # get + update
     writes = {"create", "update", "patch"}
-    seen = [(r.verb, r.plural, r.query.get("fieldManager"), r.query.get("fieldValidation"))
-            for r in kube_api.requests if r.verb in writes]
+    seen = [
+        (r.verb, r.plural, r.query.get("fieldManager"), r.query.get("fieldValidation"))
+        for r in kube_api.requests
+        if r.verb in writes
+    ]
     assert seen == [
         ("create", "aimclustermodels", "aimsource", "Strict"),
         ("patch", SOURCES, "aimsource", None),
@@ -197,7 +248,8 @@ async def test_every_request_says_aimsource_and_every_write_names_its_field_mana
 
 
 async def test_strict_creates_refuse_fields_the_crd_does_not_declare(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
     message = re.escape('strict decoding error: unknown field "spec.typo"')
     with pytest.raises(ApiStatusError, match=message) as caught:
         await kube_client.create_model(model("m1", {"image": "org/img:1.0.0", "typo": 1}))

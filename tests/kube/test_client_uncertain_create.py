@@ -23,15 +23,25 @@ SOURCE_UID = "0b7c6a84-5f0e-4c55-8e1a-1a2b3c4d5e6f"
 OTHER_UID = "11111111-2222-3333-4444-555555555555"
 
 
-def model(name: str, *, source: str = "src", uid: str = SOURCE_UID,
-          image: str = "org/img:1.0.0") -> dict[str, Any]:
+def model(
+    name: str, *, source: str = "src", uid: str = SOURCE_UID, image: str = "org/img:1.0.0"
+) -> dict[str, Any]:
     return {
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModel",
         "metadata": {
-            "name": name, "labels": {"aim.eai.amd.com/model-source": source},
-            "ownerReferences": [{"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-                                 "name": source, "uid": uid, "controller": True,
-                                 "blockOwnerDeletion": True}],
+            "name": name,
+            "labels": {"aim.eai.amd.com/model-source": source},
+            "ownerReferences": [
+                {
+                    "apiVersion": "aim.eai.amd.com/v1alpha1",
+                    "kind": "AIMClusterModelSource",
+                    "name": source,
+                    "uid": uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
         },
         "spec": {"image": image},
     }
@@ -59,14 +69,24 @@ class CommitThenFail:
 
 def commit_then_fail(api: KubeAPI) -> CommitThenFail:
     fault = CommitThenFail(api)
-    api.handler[FnCriteria(fault.matches)][:1] << 500 << {
-        "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "InternalError",
-        "message": "Internal error occurred: context deadline exceeded", "code": 500}
+    (
+        api.handler[FnCriteria(fault.matches)][:1]
+        << 500
+        << {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "reason": "InternalError",
+            "message": "Internal error occurred: context deadline exceeded",
+            "code": 500,
+        }
+    )
     return fault
 
 
 async def test_a_committed_create_whose_answer_was_lost_counts_as_created(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
     fault = commit_then_fail(kube_api)
     assert await kube_client.create_model(model("m1")) is True
     assert fault.hits == 1
@@ -78,13 +98,15 @@ async def test_a_committed_create_whose_answer_was_lost_counts_as_created(
 
 
 async def test_a_409_for_another_sources_model_is_not_ours(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
     kube_api.create("aimclustermodels", model("m1", source="other", uid=OTHER_UID))
     assert await kube_client.create_model(model("m1")) is False
 
 
 async def test_a_409_for_a_model_of_an_earlier_source_of_the_same_name_is_not_ours(
-        kube_api: KubeAPI, kube_client: KubeClient) -> None:
+    kube_api: KubeAPI, kube_client: KubeClient
+) -> None:
     # The source was deleted and recreated: same label, another uid; the garbage collector owns that one.
     kube_api.create("aimclustermodels", model("m1", uid=OTHER_UID))
     assert await kube_client.create_model(model("m1")) is False

@@ -24,24 +24,43 @@ def self_signed() -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
 
 
-def kubeconfig(path: Path, *, current: str | None = "main", cluster: dict[str, Any] | None = None,
-               user: dict[str, Any] | None = None, namespace: str | None = None, name: str = "main") -> Path:
+def kubeconfig(
+    path: Path,
+    *,
+    current: str | None = "main",
+    cluster: dict[str, Any] | None = None,
+    user: dict[str, Any] | None = None,
+    namespace: str | None = None,
+    name: str = "main",
+) -> Path:
     ctx: dict[str, Any] = {"cluster": name, "user": name}
     if namespace:
         ctx["namespace"] = namespace
-    doc = {"apiVersion": "v1", "kind": "Config", "current-context": current,
-           "clusters": [{"name": name, "cluster": cluster or {"server": f"https://{name}.example:6443"}}],
-           "users": [{"name": name, "user": user or {}}],
-           "contexts": [{"name": name, "context": ctx}]}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": current,
+        "clusters": [{"name": name, "cluster": cluster or {"server": f"https://{name}.example:6443"}}],
+        "users": [{"name": name, "user": user or {}}],
+        "contexts": [{"name": name, "context": ctx}],
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(doc))
     return path
@@ -81,10 +100,14 @@ def test_relative_certificate_paths_are_relative_to_the_kubeconfig(tmp_path: Pat
     (tmp_path / "conf" / "ca.crt").write_text(cert)
     (tmp_path / "conf" / "client.crt").write_text(cert)
     (tmp_path / "conf" / "client.key").write_text(key)
-    config = load(tmp_path, kubeconfig(
-        tmp_path / "conf" / "kc",
-        cluster={"server": "https://main:6443", "certificate-authority": "ca.crt"},
-        user={"client-certificate": "client.crt", "client-key": "client.key"}))
+    config = load(
+        tmp_path,
+        kubeconfig(
+            tmp_path / "conf" / "kc",
+            cluster={"server": "https://main:6443", "certificate-authority": "ca.crt"},
+            user={"client-certificate": "client.crt", "client-key": "client.key"},
+        ),
+    )
     assert config.ca_file == str(tmp_path / "conf" / "ca.crt")
     assert config.client_key_file == str(tmp_path / "conf" / "client.key")
     context = config.ssl_context()
@@ -95,9 +118,14 @@ def test_relative_certificate_paths_are_relative_to_the_kubeconfig(tmp_path: Pat
 def test_inline_certificate_data(tmp_path: Path) -> None:
     cert, key = self_signed()
     b64 = lambda text: base64.b64encode(text.encode()).decode()  # noqa: E731
-    config = load(tmp_path, kubeconfig(
-        tmp_path / "kc", cluster={"server": "https://main:6443", "certificate-authority-data": b64(cert)},
-        user={"client-certificate-data": b64(cert), "client-key-data": b64(key)}))
+    config = load(
+        tmp_path,
+        kubeconfig(
+            tmp_path / "kc",
+            cluster={"server": "https://main:6443", "certificate-authority-data": b64(cert)},
+            user={"client-certificate-data": b64(cert), "client-key-data": b64(key)},
+        ),
+    )
     assert config.ca_data == cert
     assert "PRIVATE KEY" not in repr(config)
     context = config.ssl_context()
@@ -106,8 +134,12 @@ def test_inline_certificate_data(tmp_path: Path) -> None:
 
 
 def test_insecure_skip_tls_verify(tmp_path: Path) -> None:
-    config = load(tmp_path, kubeconfig(tmp_path / "kc", cluster={"server": "https://main:6443",
-                                                                 "insecure-skip-tls-verify": True}))
+    config = load(
+        tmp_path,
+        kubeconfig(
+            tmp_path / "kc", cluster={"server": "https://main:6443", "insecure-skip-tls-verify": True}
+        ),
+    )
     context = config.ssl_context()
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_NONE
@@ -119,24 +151,38 @@ def test_basic_auth(tmp_path: Path) -> None:
     assert "p4ss" not in repr(config)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    pytest.param({"current": None}, "has no current-context", id="no-context"),
-    pytest.param({"current": "ghost"}, 'context "ghost" not found', id="unknown-context"),
-    pytest.param({"user": {"exec": {"command": "aws"}}}, 'user "main"', id="exec-plugin"),
-    pytest.param({"cluster": {"server": "https://x", "certificate-authority-data": "not base64!"}},
-                 "certificate-authority-data", id="bad-ca-data"),
-    pytest.param({"cluster": {"insecure-skip-tls-verify": True}}, "has no server", id="no-server"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param({"current": None}, "has no current-context", id="no-context"),
+        pytest.param({"current": "ghost"}, 'context "ghost" not found', id="unknown-context"),
+        pytest.param({"user": {"exec": {"command": "aws"}}}, 'user "main"', id="exec-plugin"),
+        pytest.param(
+            {"cluster": {"server": "https://x", "certificate-authority-data": "not base64!"}},
+            "certificate-authority-data",
+            id="bad-ca-data",
+        ),
+        pytest.param({"cluster": {"insecure-skip-tls-verify": True}}, "has no server", id="no-server"),
+    ],
+)
 def test_unusable_kubeconfig_is_explained(tmp_path: Path, kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(KubeConfigError, match=message):
         load(tmp_path, kubeconfig(tmp_path / "kc", **kwargs))
 
 
-@pytest.mark.parametrize("user", [
-    pytest.param({"client-certificate": "missing.crt", "client-key": "missing.key"}, id="missing-files"),
-    pytest.param({"client-certificate-data": base64.b64encode(b"not a certificate").decode(),
-                  "client-key-data": base64.b64encode(b"not a key").decode()}, id="garbage-data"),
-])
+@pytest.mark.parametrize(
+    "user",
+    [
+        pytest.param({"client-certificate": "missing.crt", "client-key": "missing.key"}, id="missing-files"),
+        pytest.param(
+            {
+                "client-certificate-data": base64.b64encode(b"not a certificate").decode(),
+                "client-key-data": base64.b64encode(b"not a key").decode(),
+            },
+            id="garbage-data",
+        ),
+    ],
+)
 def test_unloadable_certificates_are_a_config_error(tmp_path: Path, user: dict[str, Any]) -> None:
     config = load(tmp_path, kubeconfig(tmp_path / "kc", user=user))
     with pytest.raises(KubeConfigError, match="cannot load the TLS certificates"):
@@ -157,10 +203,13 @@ def service_account(tmp_path: Path, *, namespace: str = "ops") -> Path:
     return sa
 
 
-@pytest.mark.parametrize(("host", "server"), [
-    pytest.param("10.0.0.1", "https://10.0.0.1:443", id="ipv4"),
-    pytest.param("fd00::1", "https://[fd00::1]:443", id="ipv6"),
-])
+@pytest.mark.parametrize(
+    ("host", "server"),
+    [
+        pytest.param("10.0.0.1", "https://10.0.0.1:443", id="ipv4"),
+        pytest.param("fd00::1", "https://[fd00::1]:443", id="ipv6"),
+    ],
+)
 def test_in_cluster_service_account(tmp_path: Path, host: str, server: str) -> None:
     sa = service_account(tmp_path)
     kubeconfig(tmp_path / ".kube" / "config")  # ignored in a pod

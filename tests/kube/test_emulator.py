@@ -31,19 +31,32 @@ def http(kube_api: KubeAPI) -> Iterator[httpx.Client]:
 
 
 def source(name: str = "src", **labels: str) -> dict[str, Any]:
-    return {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-            "metadata": {"name": name, "labels": labels}, "spec": {"images": ["org/img:1.0.0"]}}
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModelSource",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"images": ["org/img:1.0.0"]},
+    }
 
 
 def model(name: str, *, owners: list[dict[str, Any]] = (), **labels: str) -> dict[str, Any]:  # type: ignore[assignment]
-    return {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
-            "metadata": {"name": name, "labels": labels, "ownerReferences": list(owners)},
-            "spec": {"image": f"org/{name}:1"}}
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModel",
+        "metadata": {"name": name, "labels": labels, "ownerReferences": list(owners)},
+        "spec": {"image": f"org/{name}:1"},
+    }
 
 
 def owner_ref(obj: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": obj["metadata"]["name"],
-            "uid": obj["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": obj["apiVersion"],
+        "kind": obj["kind"],
+        "name": obj["metadata"]["name"],
+        "uid": obj["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def watch(http: httpx.Client, path: str, **params: str) -> list[dict[str, Any]]:
@@ -73,18 +86,29 @@ def test_create_of_a_taken_name_is_409_already_exists(http: httpx.Client) -> Non
     answer = http.post(SOURCES, json=source())
     assert answer.status_code == 409
     assert answer.json() == {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 409,
-        "reason": "AlreadyExists", "message": 'aimclustermodelsources.aim.eai.amd.com "src" already exists',
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "code": 409,
+        "reason": "AlreadyExists",
+        "message": 'aimclustermodelsources.aim.eai.amd.com "src" already exists',
         "details": {"name": "src", "group": "aim.eai.amd.com", "kind": "aimclustermodelsources"},
     }
 
 
-@pytest.mark.parametrize(("path", "message"), [
-    pytest.param(f"{SOURCES}/nope", 'aimclustermodelsources.aim.eai.amd.com "nope" not found', id="custom"),
-    pytest.param(f"{SECRETS}/nope", 'secrets "nope" not found', id="core"),
-    pytest.param("/apis/nope.io/v1/things", "the server could not find the requested resource",
-                 id="resource"),
-])
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        pytest.param(
+            f"{SOURCES}/nope", 'aimclustermodelsources.aim.eai.amd.com "nope" not found', id="custom"
+        ),
+        pytest.param(f"{SECRETS}/nope", 'secrets "nope" not found', id="core"),
+        pytest.param(
+            "/apis/nope.io/v1/things", "the server could not find the requested resource", id="resource"
+        ),
+    ],
+)
 def test_missing_things_are_404_not_found_status(http: httpx.Client, path: str, message: str) -> None:
     answer = http.get(path)
     assert answer.status_code == 404
@@ -102,11 +126,14 @@ def test_invalid_name_is_422(http: httpx.Client) -> None:
     assert (answer.status_code, answer.json()["reason"]) == (422, "Invalid")
 
 
-@pytest.mark.parametrize("labels", [
-    pytest.param({"aim.eai.amd.com/model-source": "s" * 64}, id="value-too-long"),
-    pytest.param({"bad key!": "x"}, id="bad-key"),
-    pytest.param({"ok": "-leading-dash"}, id="bad-value"),
-])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        pytest.param({"aim.eai.amd.com/model-source": "s" * 64}, id="value-too-long"),
+        pytest.param({"bad key!": "x"}, id="bad-key"),
+        pytest.param({"ok": "-leading-dash"}, id="bad-value"),
+    ],
+)
 def test_invalid_labels_are_422(http: httpx.Client, labels: dict[str, str]) -> None:
     answer = http.post(MODELS, json=model("m", **labels))
     assert (answer.status_code, answer.json()["reason"]) == (422, "Invalid")
@@ -125,8 +152,9 @@ def test_stale_resource_version_in_a_patch_is_409_conflict(http: httpx.Client) -
     rv = http.post(SOURCES, json=source()).json()["metadata"]["resourceVersion"]
     labelled = http.patch(f"{SOURCES}/src", json={"metadata": {"labels": {"a": "1"}}}, headers=MERGE)
     assert labelled.status_code == 200
-    stale = http.patch(f"{SOURCES}/src", json={"metadata": {"resourceVersion": rv, "labels": {"a": "2"}}},
-                       headers=MERGE)
+    stale = http.patch(
+        f"{SOURCES}/src", json={"metadata": {"resourceVersion": rv, "labels": {"a": "2"}}}, headers=MERGE
+    )
     assert (stale.status_code, stale.json()["reason"]) == (409, "Conflict")
     assert "the object has been modified" in stale.json()["message"]
     assert http.get(f"{SOURCES}/src").json()["metadata"]["labels"] == {"a": "1"}
@@ -152,15 +180,19 @@ def test_custom_resources_refuse_updates_without_resource_version(http: httpx.Cl
     assert http.put(f"{SOURCES}/src", json=obj).status_code == 422
 
 
-@pytest.mark.parametrize(("path", "patch", "bumped"), [
-    pytest.param("", {"spec": {"maxModels": 5}}, True, id="spec-change"),
-    pytest.param("", {"metadata": {"labels": {"a": "b"}}}, False, id="labels"),
-    pytest.param("", {"metadata": {"annotations": {"a": "b"}}}, False, id="annotations"),
-    pytest.param("/status", {"status": {"status": "Ready"}}, False, id="status"),
-    pytest.param("", {"spec": {"images": ["org/img:1.0.0"]}}, False, id="same-spec"),
-])
+@pytest.mark.parametrize(
+    ("path", "patch", "bumped"),
+    [
+        pytest.param("", {"spec": {"maxModels": 5}}, True, id="spec-change"),
+        pytest.param("", {"metadata": {"labels": {"a": "b"}}}, False, id="labels"),
+        pytest.param("", {"metadata": {"annotations": {"a": "b"}}}, False, id="annotations"),
+        pytest.param("/status", {"status": {"status": "Ready"}}, False, id="status"),
+        pytest.param("", {"spec": {"images": ["org/img:1.0.0"]}}, False, id="same-spec"),
+    ],
+)
 def test_generation_moves_with_spec_only(
-        http: httpx.Client, path: str, patch: dict[str, Any], bumped: bool) -> None:
+    http: httpx.Client, path: str, patch: dict[str, Any], bumped: bool
+) -> None:
     http.post(SOURCES, json=source())
     after = http.patch(f"{SOURCES}/src{path}", json=patch, headers=MERGE).json()
     assert after["metadata"]["generation"] == (2 if bumped else 1)
@@ -177,9 +209,11 @@ def test_a_write_that_changes_nothing_keeps_the_resource_version(http: httpx.Cli
 
 def test_status_subresource_changes_only_status(http: httpx.Client) -> None:
     http.post(SOURCES, json=source())
-    patched = http.patch(f"{SOURCES}/src/status", headers=MERGE,
-                         json={"status": {"status": "Ready"}, "spec": {"maxModels": 1},
-                               "metadata": {"labels": {"x": "y"}}})
+    patched = http.patch(
+        f"{SOURCES}/src/status",
+        headers=MERGE,
+        json={"status": {"status": "Ready"}, "spec": {"maxModels": 1}, "metadata": {"labels": {"x": "y"}}},
+    )
     assert patched.json()["status"] == {"status": "Ready"}
     assert patched.json()["spec"]["maxModels"] == 100  # the default, not the 1 sent to /status
     assert patched.json()["metadata"]["labels"] == {}
@@ -195,8 +229,9 @@ def test_main_resource_writes_ignore_status(http: httpx.Client) -> None:
 
 def test_put_status_replaces_the_status(http: httpx.Client) -> None:
     http.post(SOURCES, json=source())
-    obj = http.patch(f"{SOURCES}/src/status", json={"status": {"status": "Ready", "availableModels": 2}},
-                     headers=MERGE).json()
+    obj = http.patch(
+        f"{SOURCES}/src/status", json={"status": {"status": "Ready", "availableModels": 2}}, headers=MERGE
+    ).json()
     obj["status"] = {"status": "Failed"}
     assert http.put(f"{SOURCES}/src/status", json=obj).json()["status"] == {"status": "Failed"}
 
@@ -205,8 +240,11 @@ def test_a_uid_in_a_status_merge_patch_is_ignored(http: httpx.Client) -> None:
     # kube-apiserver: the status strategy of a custom resource copies the stored object over the
     # patched one (PrepareForUpdate) before the immutable-uid validation, so the uid is no guard here.
     http.post(SOURCES, json=source())
-    patched = http.patch(f"{SOURCES}/src/status", headers=MERGE,
-                         json={"metadata": {"uid": "someone-else"}, "status": {"status": "Ready"}})
+    patched = http.patch(
+        f"{SOURCES}/src/status",
+        headers=MERGE,
+        json={"metadata": {"uid": "someone-else"}, "status": {"status": "Ready"}},
+    )
     assert patched.status_code == 200
     assert patched.json()["metadata"]["uid"] != "someone-else"
     assert patched.json()["status"] == {"status": "Ready"}
@@ -214,9 +252,14 @@ def test_a_uid_in_a_status_merge_patch_is_ignored(http: httpx.Client) -> None:
 
 def test_a_json_patch_testing_another_uid_is_422_and_writes_nothing(http: httpx.Client) -> None:
     created = http.post(SOURCES, json=source()).json()
-    answer = http.patch(f"{SOURCES}/src/status", headers={"Content-Type": "application/json-patch+json"},
-                        json=[{"op": "test", "path": "/metadata/uid", "value": "someone-else"},
-                              {"op": "add", "path": "/status", "value": {"status": "Ready"}}])
+    answer = http.patch(
+        f"{SOURCES}/src/status",
+        headers={"Content-Type": "application/json-patch+json"},
+        json=[
+            {"op": "test", "path": "/metadata/uid", "value": "someone-else"},
+            {"op": "add", "path": "/status", "value": {"status": "Ready"}},
+        ],
+    )
     assert (answer.status_code, answer.json()["reason"]) == (422, "Invalid")
     after = http.get(f"{SOURCES}/src").json()
     assert "status" not in after
@@ -230,20 +273,39 @@ DEFAULTS = {"registry": "docker.io", "syncInterval": "1h", "maxModels": 100}
 PULL_A = [{"name": "a"}]
 
 
-@pytest.mark.parametrize(("content_type", "patch", "expected"), [
-    pytest.param("application/merge-patch+json", {"spec": {"versions": None, "maxModels": 3}},
-                 {"images": ["x"], "imagePullSecrets": PULL_A, "maxModels": 3}, id="merge-null-deletes"),
-    pytest.param("application/merge-patch+json", {"spec": {"imagePullSecrets": [{"name": "b"}]}},
-                 {"images": ["x"], "versions": [">=1"], "imagePullSecrets": [{"name": "b"}]},
-                 id="merge-lists-replace"),
-    pytest.param("application/strategic-merge-patch+json", {"spec": {"imagePullSecrets": [{"name": "b"}]}},
-                 {"images": ["x"], "versions": [">=1"], "imagePullSecrets": [{"name": "a"}, {"name": "b"}]},
-                 id="strategic-merges-named-lists"),
-    pytest.param("application/json-patch+json", [{"op": "test", "path": "/spec/images/0", "value": "x"},
-                                                  {"op": "add", "path": "/spec/images/-", "value": "z"},
-                                                  {"op": "remove", "path": "/spec/versions"}],
-                 {"images": ["x", "z"], "imagePullSecrets": PULL_A}, id="json-patch"),
-])
+@pytest.mark.parametrize(
+    ("content_type", "patch", "expected"),
+    [
+        pytest.param(
+            "application/merge-patch+json",
+            {"spec": {"versions": None, "maxModels": 3}},
+            {"images": ["x"], "imagePullSecrets": PULL_A, "maxModels": 3},
+            id="merge-null-deletes",
+        ),
+        pytest.param(
+            "application/merge-patch+json",
+            {"spec": {"imagePullSecrets": [{"name": "b"}]}},
+            {"images": ["x"], "versions": [">=1"], "imagePullSecrets": [{"name": "b"}]},
+            id="merge-lists-replace",
+        ),
+        pytest.param(
+            "application/strategic-merge-patch+json",
+            {"spec": {"imagePullSecrets": [{"name": "b"}]}},
+            {"images": ["x"], "versions": [">=1"], "imagePullSecrets": [{"name": "a"}, {"name": "b"}]},
+            id="strategic-merges-named-lists",
+        ),
+        pytest.param(
+            "application/json-patch+json",
+            [
+                {"op": "test", "path": "/spec/images/0", "value": "x"},
+                {"op": "add", "path": "/spec/images/-", "value": "z"},
+                {"op": "remove", "path": "/spec/versions"},
+            ],
+            {"images": ["x", "z"], "imagePullSecrets": PULL_A},
+            id="json-patch",
+        ),
+    ],
+)
 def test_patch_formats(http: httpx.Client, content_type: str, patch: Any, expected: dict[str, Any]) -> None:
     spec = {"images": ["x"], "versions": [">=1"], "imagePullSecrets": PULL_A}
     http.post(SOURCES, json=dict(source(), spec=spec))
@@ -256,11 +318,15 @@ def test_strategic_merge_merges_conditions_by_type(http: httpx.Client) -> None:
     http.post(SOURCES, json=source())
     conditions = [{"type": "Ready", "status": "True"}, {"type": "Degraded", "status": "False"}]
     http.patch(f"{SOURCES}/src/status", json={"status": {"conditions": conditions}}, headers=MERGE)
-    answer = http.patch(f"{SOURCES}/src/status",
-                        json={"status": {"conditions": [{"type": "Ready", "status": "False"}]}},
-                        headers={"Content-Type": "application/strategic-merge-patch+json"})
-    assert answer.json()["status"]["conditions"] == [{"type": "Ready", "status": "False"},
-                                                     {"type": "Degraded", "status": "False"}]
+    answer = http.patch(
+        f"{SOURCES}/src/status",
+        json={"status": {"conditions": [{"type": "Ready", "status": "False"}]}},
+        headers={"Content-Type": "application/strategic-merge-patch+json"},
+    )
+    assert answer.json()["status"]["conditions"] == [
+        {"type": "Ready", "status": "False"},
+        {"type": "Degraded", "status": "False"},
+    ]
 
 
 def test_unknown_patch_type_is_415(http: httpx.Client) -> None:
@@ -279,23 +345,34 @@ def test_create_applies_the_crd_defaults(http: httpx.Client) -> None:
 def test_fields_the_crd_does_not_declare_are_pruned(http: httpx.Client) -> None:
     created = http.post(SOURCES, json=dict(source(), spec={"images": ["x"], "typo": 1})).json()
     assert "typo" not in created["spec"]
-    status = http.patch(f"{SOURCES}/src/status", headers=MERGE,
-                        json={"status": {"status": "Ready", "kopf": {"progress": {}}}}).json()["status"]
+    status = http.patch(
+        f"{SOURCES}/src/status", headers=MERGE, json={"status": {"status": "Ready", "kopf": {"progress": {}}}}
+    ).json()["status"]
     assert status == {"status": "Ready"}  # kopf's own bookkeeping would not survive on a real cluster
 
 
-@pytest.mark.parametrize(("path", "body", "message"), [
-    pytest.param("", {"spec": {"images": ["x"], "maxModels": 0}}, "spec.maxModels", id="minimum"),
-    pytest.param("", {"spec": {"images": ["x"], "syncInterval": "1 day"}}, "spec.syncInterval",
-                 id="pattern"),
-    pytest.param("", {"spec": {"images": ["x"], "filters": [{"image": "y"}]}},
-                 "exactly one of spec.images or spec.filters", id="cel-rule"),
-    pytest.param("", {"spec": {"images": None}}, "exactly one of spec.images or spec.filters",
-                 id="cel-rule-none"),
-    pytest.param("/status", {"status": {"status": "Sleeping"}}, "status.status", id="status-enum"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        pytest.param("", {"spec": {"images": ["x"], "maxModels": 0}}, "spec.maxModels", id="minimum"),
+        pytest.param(
+            "", {"spec": {"images": ["x"], "syncInterval": "1 day"}}, "spec.syncInterval", id="pattern"
+        ),
+        pytest.param(
+            "",
+            {"spec": {"images": ["x"], "filters": [{"image": "y"}]}},
+            "exactly one of spec.images or spec.filters",
+            id="cel-rule",
+        ),
+        pytest.param(
+            "", {"spec": {"images": None}}, "exactly one of spec.images or spec.filters", id="cel-rule-none"
+        ),
+        pytest.param("/status", {"status": {"status": "Sleeping"}}, "status.status", id="status-enum"),
+    ],
+)
 def test_objects_the_crd_refuses_are_422(
-        http: httpx.Client, path: str, body: dict[str, Any], message: str) -> None:
+    http: httpx.Client, path: str, body: dict[str, Any], message: str
+) -> None:
     http.post(SOURCES, json=source())
     answer = http.patch(f"{SOURCES}/src{path}", headers=MERGE, json=body)
     assert (answer.status_code, answer.json()["reason"]) == (422, "Invalid")
@@ -307,9 +384,11 @@ def test_strict_field_validation_refuses_unknown_fields_on_create(http: httpx.Cl
     body = dict(source(), spec={"images": ["x"], "typo": 1, "filtres": []})
     answer = http.post(SOURCES, json=body, params={"fieldValidation": "Strict", "fieldManager": "me"})
     assert (answer.status_code, answer.json()["reason"]) == (400, "BadRequest")
-    assert answer.json()["message"] == ('AIMClusterModelSource in version "v1alpha1" cannot be handled as a'
-                                        ' AIMClusterModelSource: strict decoding error: unknown field'
-                                        ' "spec.typo", unknown field "spec.filtres"')
+    assert answer.json()["message"] == (
+        'AIMClusterModelSource in version "v1alpha1" cannot be handled as a'
+        " AIMClusterModelSource: strict decoding error: unknown field"
+        ' "spec.typo", unknown field "spec.filtres"'
+    )
     assert http.get(f"{SOURCES}/src").status_code == 404
     ignored = http.post(SOURCES, json=body, params={"fieldValidation": "Ignore"})
     assert ignored.status_code == 201  # pruned, as without the parameter
@@ -322,11 +401,17 @@ def test_field_validation_and_manager_are_checked_and_recorded(kube_api: KubeAPI
     answer = http.post(SOURCES, json=source(), params={"fieldManager": "m" * 129})
     assert answer.status_code == 400
     kube_api.reset_requests()
-    http.post(SOURCES, json=source(), params={"fieldManager": "tool", "fieldValidation": "Strict"},
-              headers={"User-Agent": "tool/1.0"})
+    http.post(
+        SOURCES,
+        json=source(),
+        params={"fieldManager": "tool", "fieldValidation": "Strict"},
+        headers={"User-Agent": "tool/1.0"},
+    )
     [record] = kube_api.requests
-    assert (record.query, record.user_agent) == ({"fieldManager": "tool", "fieldValidation": "Strict"},
-                                                 "tool/1.0")
+    assert (record.query, record.user_agent) == (
+        {"fieldManager": "tool", "fieldValidation": "Strict"},
+        "tool/1.0",
+    )
 
 
 def test_create_of_an_invalid_object_is_refused(http: httpx.Client) -> None:
@@ -338,16 +423,19 @@ def test_create_of_an_invalid_object_is_refused(http: httpx.Client) -> None:
 # --- lists: selectors and pages -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("selector", "names"), [
-    pytest.param("tier=gold", ["a"], id="equals"),
-    pytest.param("tier==gold", ["a"], id="double-equals"),
-    pytest.param("tier!=gold", ["b", "c"], id="not-equals"),
-    pytest.param("tier", ["a", "b"], id="exists"),
-    pytest.param("!tier", ["c"], id="not-exists"),
-    pytest.param("tier in (gold, silver)", ["a", "b"], id="in"),
-    pytest.param("tier notin (gold)", ["b", "c"], id="notin"),
-    pytest.param("tier,env=prod", ["b"], id="and"),
-])
+@pytest.mark.parametrize(
+    ("selector", "names"),
+    [
+        pytest.param("tier=gold", ["a"], id="equals"),
+        pytest.param("tier==gold", ["a"], id="double-equals"),
+        pytest.param("tier!=gold", ["b", "c"], id="not-equals"),
+        pytest.param("tier", ["a", "b"], id="exists"),
+        pytest.param("!tier", ["c"], id="not-exists"),
+        pytest.param("tier in (gold, silver)", ["a", "b"], id="in"),
+        pytest.param("tier notin (gold)", ["b", "c"], id="notin"),
+        pytest.param("tier,env=prod", ["b"], id="and"),
+    ],
+)
 def test_label_selectors_on_list(http: httpx.Client, selector: str, names: list[str]) -> None:
     http.post(MODELS, json=model("a", tier="gold"))
     http.post(MODELS, json=model("b", tier="silver", env="prod"))
@@ -357,13 +445,17 @@ def test_label_selectors_on_list(http: httpx.Client, selector: str, names: list[
     assert (listing["kind"], listing["apiVersion"]) == ("AIMClusterModelList", "aim.eai.amd.com/v1alpha1")
 
 
-@pytest.mark.parametrize(("selector", "status", "names"), [
-    pytest.param("metadata.name=b", 200, ["b"], id="name"),
-    pytest.param("metadata.name!=b", 200, ["a"], id="not-name"),
-    pytest.param("spec.image=x", 400, None, id="unsupported-field"),
-])
+@pytest.mark.parametrize(
+    ("selector", "status", "names"),
+    [
+        pytest.param("metadata.name=b", 200, ["b"], id="name"),
+        pytest.param("metadata.name!=b", 200, ["a"], id="not-name"),
+        pytest.param("spec.image=x", 400, None, id="unsupported-field"),
+    ],
+)
 def test_field_selectors_on_list(
-        http: httpx.Client, selector: str, status: int, names: list[str] | None) -> None:
+    http: httpx.Client, selector: str, status: int, names: list[str] | None
+) -> None:
     http.post(MODELS, json=model("a"))
     http.post(MODELS, json=model("b"))
     answer = http.get(MODELS, params={"fieldSelector": selector})
@@ -396,7 +488,10 @@ def test_watch_from_a_resource_version_streams_only_later_changes(http: httpx.Cl
     http.delete(f"{SOURCES}/new")
     events = watch(http, SOURCES, resourceVersion=rv)
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
-        ("ADDED", "new"), ("MODIFIED", "new"), ("DELETED", "new")]
+        ("ADDED", "new"),
+        ("MODIFIED", "new"),
+        ("DELETED", "new"),
+    ]
     versions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
     assert versions == sorted(versions)
     assert versions[0] > int(rv)
@@ -406,7 +501,9 @@ def test_watch_without_resource_version_starts_with_the_current_objects(http: ht
     http.post(SOURCES, json=source("a"))
     http.post(SOURCES, json=source("b"))
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in watch(http, SOURCES)] == [
-        ("ADDED", "a"), ("ADDED", "b")]
+        ("ADDED", "a"),
+        ("ADDED", "b"),
+    ]
 
 
 def test_label_selected_watch_sees_objects_enter_and_leave(http: httpx.Client) -> None:
@@ -434,8 +531,13 @@ def test_namespaced_watch_sees_its_namespace_only(http: httpx.Client) -> None:
 
 def test_initial_events_end_with_a_bookmark(http: httpx.Client) -> None:
     http.post(SOURCES, json=source("a"))
-    events = watch(http, SOURCES, sendInitialEvents="true", resourceVersionMatch="NotOlderThan",
-                   allowWatchBookmarks="true")
+    events = watch(
+        http,
+        SOURCES,
+        sendInitialEvents="true",
+        resourceVersionMatch="NotOlderThan",
+        allowWatchBookmarks="true",
+    )
     assert [e["type"] for e in events][:2] == ["ADDED", "BOOKMARK"]
     assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
 
@@ -472,7 +574,8 @@ def test_finalizers_hold_deletion_until_removed(http: httpx.Client) -> None:
 
 
 def test_deleting_an_owner_deletes_its_dependents_in_the_background(
-        kube_api: KubeAPI, http: httpx.Client) -> None:
+    kube_api: KubeAPI, http: httpx.Client
+) -> None:
     owner = http.post(SOURCES, json=source("owner")).json()
     other = http.post(SOURCES, json=source("other")).json()
     http.post(MODELS, json=model("owned", owners=[owner_ref(owner)]))
@@ -486,9 +589,14 @@ def test_deleting_an_owner_deletes_its_dependents_in_the_background(
 
 
 def test_a_dependent_of_an_owner_that_never_existed_is_collected(
-        kube_api: KubeAPI, http: httpx.Client) -> None:
-    ghost = {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource", "name": "ghost",
-             "uid": "00000000-0000-0000-0000-000000000000"}
+    kube_api: KubeAPI, http: httpx.Client
+) -> None:
+    ghost = {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModelSource",
+        "name": "ghost",
+        "uid": "00000000-0000-0000-0000-000000000000",
+    }
     http.post(MODELS, json=model("dangling", owners=[ghost]))
     kube_api.wait_for(lambda: kube_api.find("aimclustermodels", "dangling") is None, timeout=5)
 
@@ -518,32 +626,59 @@ def test_discovery_describes_our_custom_resources(http: httpx.Client) -> None:
     listing = http.get(GROUP).json()
     resources = {r["name"]: r for r in listing["resources"]}
     assert listing["groupVersion"] == "aim.eai.amd.com/v1alpha1"
-    assert set(resources) == {"aimclustermodelsources", "aimclustermodelsources/status",
-                              "aimclustermodels", "aimclustermodels/status"}
+    assert set(resources) == {
+        "aimclustermodelsources",
+        "aimclustermodelsources/status",
+        "aimclustermodels",
+        "aimclustermodels/status",
+    }
     sources = resources["aimclustermodelsources"]
     assert (sources["kind"], sources["namespaced"], sources["shortNames"], sources["categories"]) == (
-        "AIMClusterModelSource", False, ["aimclsrc"], ["aim"])
+        "AIMClusterModelSource",
+        False,
+        ["aimclsrc"],
+        ["aim"],
+    )
     assert "watch" in sources["verbs"]
 
 
 def test_a_crd_created_at_run_time_is_served(http: httpx.Client) -> None:
-    crd = {"metadata": {"name": "widgets.example.com"}, "spec": {
-        "group": "example.com", "scope": "Namespaced", "names": {"plural": "widgets", "kind": "Widget"},
-        "versions": [{"name": "v1", "served": True, "storage": True}]}}
+    crd = {
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": True, "storage": True}],
+        },
+    }
     assert http.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=crd).status_code == 201
     assert http.get("/apis/example.com/v1").json()["resources"][0]["name"] == "widgets"
-    assert http.post("/apis/example.com/v1/namespaces/default/widgets",
-                     json={"metadata": {"name": "w"}}).status_code == 201
+    assert (
+        http.post(
+            "/apis/example.com/v1/namespaces/default/widgets", json={"metadata": {"name": "w"}}
+        ).status_code
+        == 201
+    )
     http.delete("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com")
     assert http.get("/apis/example.com/v1/namespaces/default/widgets/w").status_code == 404
 
 
 def test_events_exist_in_both_api_groups(http: httpx.Client) -> None:
-    body = {"metadata": {"name": "e1"}, "reason": "Test", "message": "m",
-            "involvedObject": {"kind": "AIMClusterModelSource", "name": "src"}}
+    body = {
+        "metadata": {"name": "e1"},
+        "reason": "Test",
+        "message": "m",
+        "involvedObject": {"kind": "AIMClusterModelSource", "name": "src"},
+    }
     assert http.post("/api/v1/namespaces/default/events", json=body).status_code == 201
-    assert http.post("/apis/events.k8s.io/v1/namespaces/default/events",
-                     json={"metadata": {"name": "e2"}, "reason": "Test", "note": "m"}).status_code == 201
+    assert (
+        http.post(
+            "/apis/events.k8s.io/v1/namespaces/default/events",
+            json={"metadata": {"name": "e2"}, "reason": "Test", "note": "m"},
+        ).status_code
+        == 201
+    )
 
 
 # --- counting and access ------------------------------------------------------------------------
@@ -557,9 +692,12 @@ def test_requests_are_counted_by_verb_and_resource(kube_api: KubeAPI, http: http
     http.patch(f"{SOURCES}/src/status", json={"status": {}}, headers=MERGE)
     watch(http, SOURCES, timeoutSeconds="0.1")
     assert [(r.verb, r.plural, r.subresource) for r in kube_api.requests] == [
-        ("create", "aimclustermodelsources", None), ("list", "aimclustermodelsources", None),
-        ("get", "aimclustermodelsources", None), ("patch", "aimclustermodelsources", "status"),
-        ("watch", "aimclustermodelsources", None)]
+        ("create", "aimclustermodelsources", None),
+        ("list", "aimclustermodelsources", None),
+        ("get", "aimclustermodelsources", None),
+        ("patch", "aimclustermodelsources", "status"),
+        ("watch", "aimclustermodelsources", None),
+    ]
     assert kube_api.count("list") == 1
     assert kube_api.count("patch", "aimclustermodelsources", subresource=None) == 0
 

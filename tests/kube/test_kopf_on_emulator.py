@@ -19,8 +19,12 @@ import pytest
 
 from tests.support.kubeapi import KubeAPI
 
-SOURCE = {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-          "metadata": {"name": "watched"}, "spec": {"images": ["org/img:1.0.0"]}}
+SOURCE = {
+    "apiVersion": "aim.eai.amd.com/v1alpha1",
+    "kind": "AIMClusterModelSource",
+    "metadata": {"name": "watched"},
+    "spec": {"images": ["org/img:1.0.0"]},
+}
 
 
 @pytest.mark.parametrize("initial_streaming", [False, True], ids=["list-then-watch", "initial-streaming"])
@@ -40,8 +44,9 @@ async def test_kopf_operator_sees_a_created_source(kube_api: KubeAPI, initial_st
         patch.status["status"] = "Ready"  # a field the CRD declares: results kopf stores are pruned
 
     stop = asyncio.Event()
-    operator = asyncio.create_task(kopf.operator(registry=registry, settings=settings, clusterwide=True,
-                                                 standalone=True, stop_flag=stop))
+    operator = asyncio.create_task(
+        kopf.operator(registry=registry, settings=settings, clusterwide=True, standalone=True, stop_flag=stop)
+    )
     try:
         await asyncio.sleep(0.5)
         kube_api.create("aimclustermodelsources", SOURCE)
@@ -62,26 +67,34 @@ async def test_kopf_operator_sees_a_created_source(kube_api: KubeAPI, initial_st
 
 
 def test_kopf_run_in_a_separate_process_uses_the_kubeconfig(
-        kube_api: KubeAPI, kubeconfig: Path, tmp_path: Path) -> None:
+    kube_api: KubeAPI, kubeconfig: Path, tmp_path: Path
+) -> None:
     operator = tmp_path / "operator.py"
-    operator.write_text(textwrap.dedent("""
+    operator.write_text(
+        textwrap.dedent("""
         import kopf
 
         @kopf.on.create("aim.eai.amd.com", "v1alpha1", "aimclustermodelsources")
         def created(patch, **_):
             patch.status["status"] = "Progressing"
-    """))
+    """)
+    )
     env = dict(os.environ, KUBECONFIG=str(kubeconfig))
     env.pop("KUBERNETES_SERVICE_HOST", None)
     log = (tmp_path / "kopf.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "kopf", "run", "--standalone", "--all-namespaces", str(operator)],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         kube_api.create("aimclustermodelsources", SOURCE)
         kube_api.wait_for(
             lambda: kube_api.get("aimclustermodelsources", "watched").get("status", {}).get("status"),
-            timeout=30, message="kopf subprocess patching the status")
+            timeout=30,
+            message="kopf subprocess patching the status",
+        )
     finally:
         process.terminate()
         try:

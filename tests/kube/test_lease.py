@@ -33,7 +33,8 @@ def holder(api: KubeAPI) -> str | None:
 
 
 async def test_absent_lease_is_created_and_held(
-        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    kube_api: KubeAPI, candidates: Callable[[str], Candidate]
+) -> None:
     one = candidates("one")
     await until(lambda: one.elector.is_leader)
     assert holder(kube_api) == "one"
@@ -48,7 +49,8 @@ async def test_absent_lease_is_created_and_held(
 
 
 async def test_two_candidates_have_one_leader(
-        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    kube_api: KubeAPI, candidates: Callable[[str], Candidate]
+) -> None:
     one, two = candidates("one"), candidates("two")
     await until(lambda: one.elector.is_leader or two.elector.is_leader)
     for _ in range(15):
@@ -59,7 +61,8 @@ async def test_two_candidates_have_one_leader(
 
 
 async def test_standby_takes_over_when_the_holder_stops(
-        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    kube_api: KubeAPI, candidates: Callable[[str], Candidate]
+) -> None:
     one = candidates("one")
     await until(lambda: one.elector.is_leader)
     two = candidates("two")
@@ -74,11 +77,22 @@ async def test_standby_takes_over_when_the_holder_stops(
 
 
 async def test_standby_takes_over_an_expired_lease(
-        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
-    kube_api.create("leases", {"metadata": {"name": "aimsource-leader"}, "spec": {
-        "holderIdentity": "dead", "leaseDurationSeconds": 1, "leaseTransitions": 3,
-        "renewTime": "2020-01-01T00:00:00.000000Z", "acquireTime": "2020-01-01T00:00:00.000000Z"}},
-        namespace="aim-system")
+    kube_api: KubeAPI, candidates: Callable[[str], Candidate]
+) -> None:
+    kube_api.create(
+        "leases",
+        {
+            "metadata": {"name": "aimsource-leader"},
+            "spec": {
+                "holderIdentity": "dead",
+                "leaseDurationSeconds": 1,
+                "leaseTransitions": 3,
+                "renewTime": "2020-01-01T00:00:00.000000Z",
+                "acquireTime": "2020-01-01T00:00:00.000000Z",
+            },
+        },
+        namespace="aim-system",
+    )
     two = candidates("two")
     took = await until(lambda: two.elector.is_leader)
     assert 0.9 <= took < 3.0  # the record's 1 s after first seeing it, whatever its timestamps say
@@ -87,30 +101,43 @@ async def test_standby_takes_over_an_expired_lease(
 
 
 async def test_holder_stops_at_once_when_another_takes_the_lease(
-        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    kube_api: KubeAPI, candidates: Callable[[str], Candidate]
+) -> None:
     one = candidates("one")
     await until(lambda: one.elector.is_leader)
-    kube_api.patch("leases", "aimsource-leader", {"spec": {"holderIdentity": "thief"}},
-                   namespace="aim-system")
+    kube_api.patch(
+        "leases", "aimsource-leader", {"spec": {"holderIdentity": "thief"}}, namespace="aim-system"
+    )
     took = await until(lambda: not one.elector.is_leader)
     assert took < 1.0  # before the renew deadline (1.2 s)
     assert len(one.stopped) == 1
 
 
 async def test_holder_stops_at_once_on_a_conflict(
-        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    kube_api: KubeAPI, candidates: Callable[[str], Candidate]
+) -> None:
     one = candidates("one")
     await until(lambda: one.elector.is_leader)
-    kube_api.handler[f"put {LEASES}/aimsource-leader"] << 409 << {
-        "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Conflict", "code": 409,
-        "message": "the object has been modified"}
+    (
+        kube_api.handler[f"put {LEASES}/aimsource-leader"]
+        << 409
+        << {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "reason": "Conflict",
+            "code": 409,
+            "message": "the object has been modified",
+        }
+    )
     took = await until(lambda: not one.elector.is_leader)
     assert took < 1.0  # before the renew deadline (1.2 s)
     assert not one.elector.is_leader
 
 
 async def test_holder_that_cannot_renew_stops_at_the_renew_deadline(
-        kube_api: KubeAPI, candidates: Callable[[str], Candidate]) -> None:
+    kube_api: KubeAPI, candidates: Callable[[str], Candidate]
+) -> None:
     one = candidates("one")
     await until(lambda: one.elector.is_leader)
     kube_api.handler[f"put {LEASES}/aimsource-leader"] << 503 << kmock.headers({"Retry-After": "0"})
@@ -121,11 +148,14 @@ async def test_holder_that_cannot_renew_stops_at_the_renew_deadline(
     assert holder(kube_api) == "one"  # the lease is still recorded as ours, but we no longer act on it
 
 
-@pytest.mark.parametrize(("retry", "renew", "duration"), [
-    pytest.param(2.0, 2.0, 15.0, id="retry-not-below-renew"),
-    pytest.param(1.0, 15.0, 15.0, id="renew-not-below-duration"),
-    pytest.param(0.0, 1.0, 2.0, id="zero-retry"),
-])
+@pytest.mark.parametrize(
+    ("retry", "renew", "duration"),
+    [
+        pytest.param(2.0, 2.0, 15.0, id="retry-not-below-renew"),
+        pytest.param(1.0, 15.0, 15.0, id="renew-not-below-duration"),
+        pytest.param(0.0, 1.0, 2.0, id="zero-retry"),
+    ],
+)
 def test_inconsistent_timings_are_refused(retry: float, renew: float, duration: float) -> None:
     with pytest.raises(ValueError, match="retry_period < renew_deadline < lease_duration"):
         LeaseSettings(retry_period=retry, renew_deadline=renew, lease_duration=duration)

@@ -60,8 +60,10 @@ async def test_untrusted_server_is_refused_without_retrying(tmp_path: Path) -> N
 
 async def test_insecure_skip_tls_verify_connects_anyway(tmp_path: Path) -> None:
     with KubeAPI(tls=make_server_tls(tmp_path)) as api:
-        path = rewrite(api.write_kubeconfig(tmp_path / "kc"),
-                       cluster={"certificate-authority": None, "insecure-skip-tls-verify": True})
+        path = rewrite(
+            api.write_kubeconfig(tmp_path / "kc"),
+            cluster={"certificate-authority": None, "insecure-skip-tls-verify": True},
+        )
         assert await list_models(kubeconfig_from_files([path])) == []
 
 
@@ -72,10 +74,15 @@ async def test_client_certificate_authenticates(tmp_path: Path, inline: bool) ->
         path = api.write_kubeconfig(tmp_path / "kc", client=client)
         rewrite(path, user={"token": None})
         if inline:
-            rewrite(path, user={
-                "client-certificate": None, "client-key": None,
-                "client-certificate-data": base64.b64encode(client.cert_file.read_bytes()).decode(),
-                "client-key-data": base64.b64encode(client.key_file.read_bytes()).decode()})
+            rewrite(
+                path,
+                user={
+                    "client-certificate": None,
+                    "client-key": None,
+                    "client-certificate-data": base64.b64encode(client.cert_file.read_bytes()).decode(),
+                    "client-key-data": base64.b64encode(client.key_file.read_bytes()).decode(),
+                },
+            )
         assert await list_models(kubeconfig_from_files([path])) == []
 
 

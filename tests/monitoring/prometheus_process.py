@@ -38,17 +38,28 @@ def running_prometheus(
 ) -> Iterator[Prometheus]:
     port = free_port()
     config = workdir / "prometheus.yml"
-    config.write_text(yaml.safe_dump({
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(rule_file)],
-        "scrape_configs": [{"job_name": "aimsource", "static_configs": [{"targets": targets}]}],
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                "rule_files": [str(rule_file)],
+                "scrape_configs": [{"job_name": "aimsource", "static_configs": [{"targets": targets}]}],
+            }
+        )
+    )
     log = workdir / "prometheus.log"
     with open(log, "ab") as out:
         process = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'data'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1h"],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--storage.tsdb.retention.time=1h",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     prometheus = Prometheus(f"http://127.0.0.1:{port}", log)
     try:

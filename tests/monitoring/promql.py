@@ -71,7 +71,7 @@ def split_comparison(expr: str) -> tuple[str, str, str] | None:
         elif not quoted and char in ")]}":
             depth -= 1
         elif not quoted and depth == 0:
-            two = expr[i:i + 2]
+            two = expr[i : i + 2]
             if two in ("==", "!=", ">=", "<="):
                 last = (i, two)
                 i += 2
@@ -82,7 +82,7 @@ def split_comparison(expr: str) -> tuple[str, str, str] | None:
     if last is None:
         return None
     at, op = last
-    return expr[:at].strip(), op, expr[at + len(op):].strip()
+    return expr[:at].strip(), op, expr[at + len(op) :].strip()
 
 
 def family_of(name: str, families: Mapping[str, Family]) -> tuple[Family | None, str]:
@@ -104,7 +104,7 @@ def problems(expr: str, families: Mapping[str, Family], *, wanted: Iterable[str]
             found.append(f"{selector.name}: no such metric is exported")
             continue
         known |= family.labels | ({"le"} if part == "bucket" else set())
-        before = expr[:selector.position].rstrip()
+        before = expr[: selector.position].rstrip()
         under_rate = before.endswith(("rate(", "increase("))
         if family.type == "counter" and part != "counter":
             found.append(f"{selector.name}: the counter {family.name} is exported as {family.name}_total")

@@ -17,11 +17,19 @@ from tests.monitoring.promql import annotation_labels, legend_labels, problems, 
 def test_the_dashboard_has_the_panels_the_platform_team_needs() -> None:
     titles = [panel["title"] for panel in panels()]
     assert titles == [
-        "Sources by status", "Sources not Ready", "Time since last successful sync",
-        "Syncs by result", "Sync duration quantiles", "Models created",
-        "Registry requests by host and code", "Registry error ratio by host",
-        "Retries and rate-limit waits by host", "Time spent in rate-limit waits", "Quota remaining",
-        "Webhook events by provider and outcome", "Leader",
+        "Sources by status",
+        "Sources not Ready",
+        "Time since last successful sync",
+        "Syncs by result",
+        "Sync duration quantiles",
+        "Models created",
+        "Registry requests by host and code",
+        "Registry error ratio by host",
+        "Retries and rate-limit waits by host",
+        "Time spent in rate-limit waits",
+        "Quota remaining",
+        "Webhook events by provider and outcome",
+        "Leader",
     ]
     assert [row["title"] for row in rows()] == ["Sources", "Syncs", "Registries", "Webhook and leadership"]
     for item in [*panels(), *rows()]:
@@ -52,15 +60,18 @@ def test_every_alert_fits_the_exported_metrics() -> None:
     assert found == []
 
 
-@pytest.mark.parametrize(("expr", "complaint"), [
-    ("sum by (host) (rate(aimsource_registry_request_total[5m]))", "no such metric"),
-    ("sum by (hostname) (rate(aimsource_registry_requests_total[5m]))", "label 'hostname'"),
-    ('aimsource_source_status{state="Failed"}', "no label 'state'"),
-    ("aimsource_registry_requests_total", "without rate()"),
-    ("rate(aimsource_leader[5m])", "a gauge under rate()"),
-    ("rate(aimsource_syncs[5m])", "exported as aimsource_syncs_total"),
-    ("histogram_quantile(0.9, aimsource_sync_duration_seconds_bucket)", "buckets read without rate()"),
-])
+@pytest.mark.parametrize(
+    ("expr", "complaint"),
+    [
+        ("sum by (host) (rate(aimsource_registry_request_total[5m]))", "no such metric"),
+        ("sum by (hostname) (rate(aimsource_registry_requests_total[5m]))", "label 'hostname'"),
+        ('aimsource_source_status{state="Failed"}', "no label 'state'"),
+        ("aimsource_registry_requests_total", "without rate()"),
+        ("rate(aimsource_leader[5m])", "a gauge under rate()"),
+        ("rate(aimsource_syncs[5m])", "exported as aimsource_syncs_total"),
+        ("histogram_quantile(0.9, aimsource_sync_duration_seconds_bucket)", "buckets read without rate()"),
+    ],
+)
 def test_the_check_catches_misspellings_and_misuse(expr: str, complaint: str) -> None:
     found = problems(expr, exported_families())
     assert any(complaint in problem for problem in found), found

@@ -52,9 +52,12 @@ def dashboard_expr(expr: str) -> str:
 
 
 def source(name: str, image: str, run_id: str) -> dict[str, Any]:
-    return {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-            "metadata": {"name": name, "labels": {"aimsource.test/run": run_id}},
-            "spec": {"images": [image], "syncInterval": "1m", "maxModels": 10}}
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModelSource",
+        "metadata": {"name": name, "labels": {"aimsource.test/run": run_id}},
+        "spec": {"images": [image], "syncInterval": "1m", "maxModels": 10},
+    }
 
 
 def status_of(kube: RealKube, name: str) -> str | None:
@@ -65,8 +68,9 @@ def status_of(kube: RealKube, name: str) -> str | None:
 @pytest.fixture
 def operator_namespace(real_kube_crds: RealKube) -> Iterator[str]:
     name = f"mon-{secrets.token_hex(4)}"
-    real_kube_crds.ok("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                                     "metadata": {"name": name}})
+    real_kube_crds.ok(
+        "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    )
     yield name
     real_kube_crds.request("DELETE", f"/api/v1/namespaces/{name}")
 
@@ -78,19 +82,38 @@ def test_every_alert_and_panel_returns_data_on_a_real_prometheus(
     prometheus_binary = tool("prometheus", "prometheus")
     kube, run_id = real_kube_crds, operator_namespace
     token = secrets.token_urlsafe(24)
-    kube.ok("POST", f"/api/v1/namespaces/{operator_namespace}/secrets", {
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "aimsource-webhook"},
-        "data": {"token": base64.b64encode(token.encode()).decode()}})
+    kube.ok(
+        "POST",
+        f"/api/v1/namespaces/{operator_namespace}/secrets",
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "aimsource-webhook"},
+            "data": {"token": base64.b64encode(token.encode()).decode()},
+        },
+    )
     webhook_port, closed_port = free_port(), free_port()
     healthy, failing = f"{run_id}-healthy", f"{run_id}-failing"
     repository = f"amd/{run_id}"
-    op = OperatorProcess(kube.kubeconfig, tmp_path, name=run_id, election=True, extra=(
-        "--namespace", operator_namespace, "--lease-name", f"aimsource-leader-{run_id}",
-        "--webhook-port", str(webhook_port)))
+    op = OperatorProcess(
+        kube.kubeconfig,
+        tmp_path,
+        name=run_id,
+        election=True,
+        extra=(
+            "--namespace",
+            operator_namespace,
+            "--lease-name",
+            f"aimsource-leader-{run_id}",
+            "--webhook-port",
+            str(webhook_port),
+        ),
+    )
     try:
         with (
-            start_registry(notify_url=f"http://127.0.0.1:{webhook_port}/hooks/distribution/{token}")
-            as registry,
+            start_registry(
+                notify_url=f"http://127.0.0.1:{webhook_port}/hooks/distribution/{token}"
+            ) as registry,
             docker_hub_front(registry.base_url, throttle=2) as front,
         ):
             with registry.pusher() as pusher:
@@ -103,15 +126,24 @@ def test_every_alert_and_panel_returns_data_on_a_real_prometheus(
             op.wait(lambda: status_of(kube, failing) == "Failed", timeout=90, message="failing source Failed")
             with registry.pusher() as pusher:  # the registry notifies the receiver
                 pusher.push_image(repository, ["1.2.0"])
-            refused = httpx.post(f"http://127.0.0.1:{webhook_port}/hooks/distribution/not-the-token",
-                                 json={"events": []}, timeout=5)
+            refused = httpx.post(
+                f"http://127.0.0.1:{webhook_port}/hooks/distribution/not-the-token",
+                json={"events": []},
+                timeout=5,
+            )
             assert refused.status_code == 401
             op.wait(lambda: 'outcome="accepted"' in op.metrics(), timeout=30, message="the push accepted")
 
             exposition = op.metrics()
             with running_prometheus_for(prometheus_binary, tmp_path, op) as prometheus:
-                check_everything(prometheus, exposition, healthy=healthy, failing=failing,
-                                 failing_host=f"127.0.0.1:{closed_port}", front_host=front.host)
+                check_everything(
+                    prometheus,
+                    exposition,
+                    healthy=healthy,
+                    failing=failing,
+                    failing_host=f"127.0.0.1:{closed_port}",
+                    front_host=front.host,
+                )
     finally:
         op.stop()
         kube.request("DELETE", f"{SOURCES}?labelSelector=aimsource.test/run={run_id}")
@@ -124,19 +156,26 @@ def running_prometheus_for(binary: str, tmp_path: Path, op: OperatorProcess) -> 
     return running_prometheus(binary, tmp_path, targets=[f"127.0.0.1:{op.metrics_port}"], rule_file=rules)
 
 
-def check_everything(prometheus: Any, exposition: str, *, healthy: str, failing: str, failing_host: str,
-                     front_host: str) -> None:
+def check_everything(
+    prometheus: Any, exposition: str, *, healthy: str, failing: str, failing_host: str, front_host: str
+) -> None:
     families = families_of(exposition)
 
     # The real exposition: every expression's names, types and labels fit it.
     static = []
     for rule in alerts():
-        static += [f"{rule['alert']}: {p}" for p in problems(rule["expr"], families,
-                                                           wanted=annotation_labels(rule["annotations"]))]
+        static += [
+            f"{rule['alert']}: {p}"
+            for p in problems(rule["expr"], families, wanted=annotation_labels(rule["annotations"]))
+        ]
     for panel in panels():
         for target in panel["targets"]:
-            static += [f"{panel['title']}: {p}" for p in problems(
-                target["expr"], families, wanted=legend_labels(target.get("legendFormat", "")))]
+            static += [
+                f"{panel['title']}: {p}"
+                for p in problems(
+                    target["expr"], families, wanted=legend_labels(target.get("legendFormat", ""))
+                )
+            ]
     assert static == []
 
     # The rules loaded into Prometheus and evaluate without error.
@@ -155,8 +194,13 @@ def check_everything(prometheus: Any, exposition: str, *, healthy: str, failing:
             checks.append((f"alert {rule['alert']} (threshold)", split[2], set()))
     for panel in panels():
         for target in panel["targets"]:
-            checks.append((f"panel {panel['title']} {target['refId']}", dashboard_expr(target["expr"]),
-                           legend_labels(target.get("legendFormat", ""))))
+            checks.append(
+                (
+                    f"panel {panel['title']} {target['refId']}",
+                    dashboard_expr(target["expr"]),
+                    legend_labels(target.get("legendFormat", "")),
+                )
+            )
     for what, expr, _labels in list(checks):
         for selector in selectors(expr):
             checks.append((f"{what}: selector", selector.text, set()))
@@ -173,8 +217,12 @@ def check_everything(prometheus: Any, exposition: str, *, healthy: str, failing:
                     found.append(f"{what}: series {item['metric']} lacks {sorted(missing)}")
         return found
 
-    wait_for(lambda: not failures(), "every alert expression and panel query returning data",
-             report=failures, timeout=60)
+    wait_for(
+        lambda: not failures(),
+        "every alert expression and panel query returning data",
+        report=failures,
+        timeout=60,
+    )
 
     # What this scenario must trip, and must not.
     by_name = {rule["alert"]: rule for rule in alerts()}

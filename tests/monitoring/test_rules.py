@@ -15,8 +15,9 @@ from tests.monitoring.monitoring_files import REPO, RULES_TEST, alerts, tool, wr
 def test_promtool_check_rules_accepts_the_rule_file(tmp_path: Path) -> None:
     promtool = tool("promtool", "prometheus")
     rules = write_rule_file(tmp_path / "rules.yaml")
-    result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(alerts())} rules found" in result.stdout
 
@@ -25,8 +26,13 @@ def test_promtool_unit_tests_of_every_alert_pass(tmp_path: Path) -> None:
     promtool = tool("promtool", "prometheus")
     write_rule_file(tmp_path / "rules.yaml")
     shutil.copy(RULES_TEST, tmp_path / "rules_test.yaml")
-    result = subprocess.run([promtool, "test", "rules", str(tmp_path / "rules_test.yaml")],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [promtool, "test", "rules", str(tmp_path / "rules_test.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
@@ -37,8 +43,13 @@ def test_the_unit_tests_can_fail(tmp_path: Path) -> None:
     rules = write_rule_file(tmp_path / "rules.yaml")
     rules.write_text(rules.read_text().replace("> 0.25", "> 0.75"))
     shutil.copy(RULES_TEST, tmp_path / "rules_test.yaml")
-    result = subprocess.run([promtool, "test", "rules", str(tmp_path / "rules_test.yaml")],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [promtool, "test", "rules", str(tmp_path / "rules_test.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode != 0
     assert "AimsourceRegistryErrors" in result.stdout + result.stderr
 

@@ -15,11 +15,26 @@ NOW = datetime.datetime(2026, 11, 29, 12, 0, 0, tzinfo=datetime.UTC).timestamp()
 
 def source(*writers: tuple[str, float], interval: str = "1m") -> dict[str, Any]:
     """A watched source whose status was written by each (manager, epoch seconds)."""
-    fields = [{"manager": "kubectl-create", "operation": "Update", "time": stamp(NOW - 3600),
-               "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}]
+    fields = [
+        {
+            "manager": "kubectl-create",
+            "operation": "Update",
+            "time": stamp(NOW - 3600),
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {}},
+        }
+    ]
     for manager, when in writers:
-        fields.append({"manager": manager, "operation": "Update", "subresource": "status",
-                       "time": stamp(when), "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {}}})
+        fields.append(
+            {
+                "manager": manager,
+                "operation": "Update",
+                "subresource": "status",
+                "time": stamp(when),
+                "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:status": {}},
+            }
+        )
     return {"metadata": {"name": "src", "managedFields": fields}, "spec": {"syncInterval": interval}}
 
 

@@ -17,13 +17,23 @@ def at(seconds_ago: float) -> str:
     return (NOW - datetime.timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def entry(manager: str, *, ago: float = 5, subresource: str | None = "status",
-          operation: str = "Update", fields: Any = None) -> dict[str, Any]:
+def entry(
+    manager: str,
+    *,
+    ago: float = 5,
+    subresource: str | None = "status",
+    operation: str = "Update",
+    fields: Any = None,
+) -> dict[str, Any]:
     found: dict[str, Any] = {
-        "manager": manager, "operation": operation, "apiVersion": "aim.eai.amd.com/v1alpha1",
-        "time": at(ago), "fieldsType": "FieldsV1",
-        "fieldsV1": fields if fields is not None else ({"f:status": {"f:status": {}}}
-                                                       if subresource == "status" else {"f:spec": {}}),
+        "manager": manager,
+        "operation": operation,
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "time": at(ago),
+        "fieldsType": "FieldsV1",
+        "fieldsV1": fields
+        if fields is not None
+        else ({"f:status": {"f:status": {}}} if subresource == "status" else {"f:spec": {}}),
     }
     if subresource is not None:
         found["subresource"] = subresource
@@ -45,30 +55,50 @@ AIM = entry("aim-cluster-model-source-controller", ago=30)
         pytest.param([KUBECTL_CREATE, OURS], None, id="created by kubectl, status by us"),
         pytest.param([KUBECTL_APPLY, ARGOCD, OURS], None, id="GitOps tools write spec only"),
         pytest.param([OURS], None, id="our own status writes never count"),
-        pytest.param([KUBECTL_CREATE, AIM], ("aim-cluster-model-source-controller", 30),
-                     id="AIM's controller wrote the status 30 s ago"),
-        pytest.param([OURS, AIM], ("aim-cluster-model-source-controller", 30),
-                     id="both write: the other one counts"),
-        pytest.param([entry("aim-operator", ago=WINDOW - 1)], ("aim-operator", WINDOW - 1),
-                     id="just inside the window"),
+        pytest.param(
+            [KUBECTL_CREATE, AIM],
+            ("aim-cluster-model-source-controller", 30),
+            id="AIM's controller wrote the status 30 s ago",
+        ),
+        pytest.param(
+            [OURS, AIM], ("aim-cluster-model-source-controller", 30), id="both write: the other one counts"
+        ),
+        pytest.param(
+            [entry("aim-operator", ago=WINDOW - 1)], ("aim-operator", WINDOW - 1), id="just inside the window"
+        ),
         pytest.param([entry("aim-operator", ago=WINDOW + 1)], None, id="just outside the window"),
-        pytest.param([entry("aim-operator", ago=-120)], ("aim-operator", -120),
-                     id="a time ahead of ours (clock skew) is recent"),
-        pytest.param([entry("a", ago=300), entry("b", ago=10), entry("c", ago=100)], ("b", 10),
-                     id="the most recent writer is named"),
-        pytest.param([entry("aim-operator", operation="Apply")], ("aim-operator", 5),
-                     id="server-side apply to status counts"),
+        pytest.param(
+            [entry("aim-operator", ago=-120)],
+            ("aim-operator", -120),
+            id="a time ahead of ours (clock skew) is recent",
+        ),
+        pytest.param(
+            [entry("a", ago=300), entry("b", ago=10), entry("c", ago=100)],
+            ("b", 10),
+            id="the most recent writer is named",
+        ),
+        pytest.param(
+            [entry("aim-operator", operation="Apply")],
+            ("aim-operator", 5),
+            id="server-side apply to status counts",
+        ),
         pytest.param([entry("aim-operator", subresource="scale")], None, id="another subresource"),
         pytest.param([entry("aim-operator", operation="Delete")], None, id="not a write operation"),
         pytest.param([entry("", ago=1)], None, id="nameless manager"),
         pytest.param([entry("x" * 129, ago=1)], None, id="a name longer than the API allows"),
         pytest.param([{**entry("aim-operator"), "time": "yesterday"}], None, id="unreadable time"),
         pytest.param([{**entry("aim-operator"), "time": None}], None, id="no time"),
-        pytest.param(["garbage", 7, None, AIM], ("aim-cluster-model-source-controller", 30),
-                     id="malformed entries are skipped, good ones still read"),
+        pytest.param(
+            ["garbage", 7, None, AIM],
+            ("aim-cluster-model-source-controller", 30),
+            id="malformed entries are skipped, good ones still read",
+        ),
         pytest.param({"manager": "aim-operator"}, None, id="not a list"),
-        pytest.param([{**entry("aim-operator"), "time": "2026-11-29T11:59:50"}], ("aim-operator", 10),
-                     id="a time without zone is UTC"),
+        pytest.param(
+            [{**entry("aim-operator"), "time": "2026-11-29T11:59:50"}],
+            ("aim-operator", 10),
+            id="a time without zone is UTC",
+        ),
     ],
 )
 def test_competitor(fields: Any, expected: tuple[str, float] | None) -> None:

@@ -179,12 +179,33 @@ def refusing(error: Exception) -> IndexedModelStore:
 @pytest.mark.parametrize(
     ("error", "reason", "transient"),
     [
-        (ForbiddenError('POST /apis/x/aimclustermodels: 403 Forbidden: admission webhook "p" denied the '
-                        "request: no", status=403, api_reason="Forbidden"), "Forbidden", False),
-        (InvalidError("POST /apis/x/aimclustermodels: 422 Invalid: spec.image: Invalid value", status=422,
-                      api_reason="Invalid"), "Invalid", False),
-        (ServerError("POST /apis/x/aimclustermodels: 500 InternalError: failed calling webhook", status=500,
-                     api_reason="InternalError"), "InternalError", True),
+        (
+            ForbiddenError(
+                'POST /apis/x/aimclustermodels: 403 Forbidden: admission webhook "p" denied the request: no',
+                status=403,
+                api_reason="Forbidden",
+            ),
+            "Forbidden",
+            False,
+        ),
+        (
+            InvalidError(
+                "POST /apis/x/aimclustermodels: 422 Invalid: spec.image: Invalid value",
+                status=422,
+                api_reason="Invalid",
+            ),
+            "Invalid",
+            False,
+        ),
+        (
+            ServerError(
+                "POST /apis/x/aimclustermodels: 500 InternalError: failed calling webhook",
+                status=500,
+                api_reason="InternalError",
+            ),
+            "InternalError",
+            True,
+        ),
         (ServerError("POST /apis/x/aimclustermodels: 502 Bad Gateway", status=502), "ServerError", True),
     ],
     ids=["webhook-403", "invalid-422", "webhook-down-500", "bare-502"],
@@ -204,8 +225,10 @@ async def test_an_api_answer_refusing_one_model_is_that_models_refusal(
 
 @pytest.mark.parametrize(
     "error",
-    [UnreachableError("Kubernetes API at https://x unreachable on POST"),
-     UnauthorizedError("POST x: 401 Unauthorized", status=401, api_reason="Unauthorized")],
+    [
+        UnreachableError("Kubernetes API at https://x unreachable on POST"),
+        UnauthorizedError("POST x: 401 Unauthorized", status=401, api_reason="Unauthorized"),
+    ],
     ids=["unreachable", "unauthorized"],
 )
 async def test_no_answer_or_bad_credentials_stay_a_failure_of_the_sync(error: Exception) -> None:

@@ -46,10 +46,12 @@ def test_per_source_gauges_follow_the_sources_and_forget_deleted_ones() -> None:
     from aimsource.operator.metrics import SourceFacts
 
     m = Metrics()
-    m.set_source_facts({
-        "good": SourceFacts(status="Ready", last_success=1_700_000_000.0, interval=3600.0),
-        "bad": SourceFacts(status="Failed", last_success=None, interval=600.0),
-    })
+    m.set_source_facts(
+        {
+            "good": SourceFacts(status="Ready", last_success=1_700_000_000.0, interval=3600.0),
+            "bad": SourceFacts(status="Failed", last_success=None, interval=600.0),
+        }
+    )
     text = exposition(m)
     for line in [
         'aimsource_source_status{source="good",status="Ready"} 1.0',

@@ -96,8 +96,12 @@ async def test_the_stalled_registrys_sources_all_run_in_due_order_as_its_share_f
     await pool.close()
 
     assert [(n, round(t - t0)) for n, t in pool.started] == [
-        ("stalled-0", 0), ("stalled-1", 1), ("stalled-2", 300), ("stalled-3", 301),
-        ("stalled-4", 600), ("stalled-5", 601),
+        ("stalled-0", 0),
+        ("stalled-1", 1),
+        ("stalled-2", 300),
+        ("stalled-3", 301),
+        ("stalled-4", 600),
+        ("stalled-5", 601),
     ]
 
 
@@ -111,7 +115,9 @@ async def test_a_slot_freed_on_a_host_goes_to_the_earliest_waiter_not_a_newcomer
     await asyncio.sleep(30)
     await pool.close()
     assert [(n, round(t - t0)) for n, t in pool.started] == [
-        ("first-0", 0), ("waiter-0", 10), ("newcomer-0", 11),
+        ("first-0", 0),
+        ("waiter-0", 10),
+        ("newcomer-0", 11),
     ]
 
 

@@ -47,8 +47,9 @@ class Harness:
         self.lister = RecordingLister(tags={REPO: ["1.0.0", "1.1.0"]})
         self.by_image: dict[str, list[ExistingModel]] = {}
         self.by_source: dict[str, list[str]] = {}
-        self.store = store = IndexedModelStore(create=kube.create_model, clock=self.clock,
-                                               read_image=model_image_reader(kube))
+        self.store = store = IndexedModelStore(
+            create=kube.create_model, clock=self.clock, read_image=model_image_reader(kube)
+        )
         store.bind(by_image=self.by_image, by_source=self.by_source)
         self.metrics = Metrics()
         self.reconciler = Reconciler(
@@ -270,8 +271,15 @@ async def test_a_422_for_one_model_still_writes_the_status(harness: Harness) -> 
 
 
 def squat(api: KubeAPI, name: str, image: str) -> None:
-    api.create(MODELS, {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
-                        "metadata": {"name": name}, "spec": {"image": image}})
+    api.create(
+        MODELS,
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModel",
+            "metadata": {"name": name},
+            "spec": {"image": image},
+        },
+    )
 
 
 @pytest.mark.parametrize("indexed", [True, False], ids=["known-to-the-index", "found-by-the-409"])
@@ -322,8 +330,11 @@ async def test_per_source_metrics_show_status_last_success_and_interval(harness:
     synced = datetime.datetime.fromisoformat(status["lastSyncTime"].replace("Z", "+00:00")).timestamp()
     from prometheus_client.parser import text_string_to_metric_families
 
-    gauge = next(f for f in text_string_to_metric_families(text)
-                 if f.name == "aimsource_source_last_success_timestamp_seconds")
+    gauge = next(
+        f
+        for f in text_string_to_metric_families(text)
+        if f.name == "aimsource_source_last_success_timestamp_seconds"
+    )
     assert [(s.labels, s.value) for s in gauge.samples] == [({"source": "src"}, synced)]
     harness.reconciler.on_source_event("DELETED", harness.api.get(SOURCES, "src"))
     assert 'source="src"' not in harness.metrics.render()[0].decode()

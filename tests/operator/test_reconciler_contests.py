@@ -34,11 +34,24 @@ def deliver(h: Harness, *writers: tuple[str, float]) -> None:
     h.watch()
     body: dict[str, Any] = h.api.get(SOURCES, "src")
     body["metadata"]["managedFields"] = [
-        {"manager": "kubectl-create", "operation": "Update", "time": stamp(h.clock.now - 7200),
-         "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}},
-        *({"manager": manager, "operation": "Update", "subresource": "status", "time": stamp(when),
-           "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {"f:status": {}}}}
-          for manager, when in writers),
+        {
+            "manager": "kubectl-create",
+            "operation": "Update",
+            "time": stamp(h.clock.now - 7200),
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {}},
+        },
+        *(
+            {
+                "manager": manager,
+                "operation": "Update",
+                "subresource": "status",
+                "time": stamp(when),
+                "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:status": {"f:status": {}}},
+            }
+            for manager, when in writers
+        ),
     ]
     h.reconciler.on_source_event("MODIFIED", body)
 
@@ -107,8 +120,9 @@ async def test_our_own_status_writes_never_make_us_stand_down(h: Harness) -> Non
 
 
 async def test_contending_syncs_as_before(h: Harness) -> None:
-    h.reconciler.contests = Contests(ours="aimsource", window=600.0, enabled=False,
-                                     on_count=h.metrics.set_contested)
+    h.reconciler.contests = Contests(
+        ours="aimsource", window=600.0, enabled=False, on_count=h.metrics.set_contested
+    )
     new_source(h.api)
     deliver(h, (AIM, h.clock.now + 55))
     await h.sync()

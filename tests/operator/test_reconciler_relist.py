@@ -63,14 +63,14 @@ async def test_the_get_at_sync_start_sees_a_deletion_the_watch_has_not_delivered
     assert h.status_writes() == []
 
 
-async def test_a_relist_drops_sources_it_does_not_show_and_keeps_those_events_touched(
-        h: Harness) -> None:
+async def test_a_relist_drops_sources_it_does_not_show_and_keeps_those_events_touched(h: Harness) -> None:
     new_source(h.api)
     h.watch()
     reconciler = h.reconciler
     reconciler.begin_source_listing()
-    reconciler.on_source_event("ADDED", {"metadata": {"name": "fresh", "uid": "u-1"},
-                                         "spec": {"images": ["reg.example.com/org/x"]}})
+    reconciler.on_source_event(
+        "ADDED", {"metadata": {"name": "fresh", "uid": "u-1"}, "spec": {"images": ["reg.example.com/org/x"]}}
+    )
     dropped = reconciler.finish_source_listing({})  # the LIST shows neither
     assert dropped == 1
     assert set(reconciler.table) == {"fresh"}  # an event during the LIST wins over it

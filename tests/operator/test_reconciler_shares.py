@@ -71,8 +71,15 @@ async def test_a_stalled_registry_holds_its_share_and_a_healthy_source_syncs(
     store = IndexedModelStore(create=kube.create_model, clock=time.monotonic)
     store.bind(by_image={}, by_source={})
     metrics = Metrics()
-    reconciler = Reconciler(kube=kube, lister=lister, store=store, namespace="aim-system", metrics=metrics,
-                            policy=Policy(startup_spread=0), max_syncs_per_host=2)
+    reconciler = Reconciler(
+        kube=kube,
+        lister=lister,
+        store=store,
+        namespace="aim-system",
+        metrics=metrics,
+        policy=Policy(startup_spread=0),
+        max_syncs_per_host=2,
+    )
     for i in range(8):
         body = api.create(SOURCES, source(f"stalled-{i}", f"{STALLED}/org/m{i}"))
         reconciler.on_source_event("ADDED", body)
@@ -86,7 +93,8 @@ async def test_a_stalled_registry_holds_its_share_and_a_healthy_source_syncs(
             await asyncio.sleep(0.05)
         assert api.get(SOURCES, "healthy")["status"]["status"] == "Ready"
         assert sorted(c[1] for c in lister.calls if STALLED in c[1]) == [
-            f"{STALLED}/org/m0", f"{STALLED}/org/m1",
+            f"{STALLED}/org/m0",
+            f"{STALLED}/org/m1",
         ]
         assert reconciler.queue.load(STALLED) == 2
         assert reconciler.queue.waiting == 6

@@ -35,7 +35,8 @@ def replace_source_during_listing(h: Harness, *, recreate: bool) -> list[str]:
 
 
 async def test_a_recreated_source_never_gets_the_stale_sync_result(
-        harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     new_source(harness.api)
     old_uid = harness.api.get(SOURCES, "src")["metadata"]["uid"]
     harness.watch()

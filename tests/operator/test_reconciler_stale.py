@@ -48,9 +48,12 @@ async def test_a_rate_limited_listing_uses_the_last_good_one_and_degrades(harnes
     assert len(harness.api.list(MODELS)) == 1
     # One Warning on the change into Degraded, not one per sync.
     assert harness.events() == [("Normal", "ModelsCreated"), ("Warning", "SyncDegraded")]
-    assert harness.metrics.registry.get_sample_value(
-        "aimsource_stale_listings_total", {"host": "reg.example.com"}
-    ) == 2
+    assert (
+        harness.metrics.registry.get_sample_value(
+            "aimsource_stale_listings_total", {"host": "reg.example.com"}
+        )
+        == 2
+    )
 
     del harness.lister.errors[REPO]  # the registry answers again: fresh, Ready, no stale fields
     harness.watch()

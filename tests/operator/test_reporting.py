@@ -167,13 +167,24 @@ def test_a_new_conflict_is_one_warning_naming_the_model_and_both_images() -> Non
 
 def test_a_conflict_already_in_the_previous_status_is_not_announced_again() -> None:
     old = with_conflicts((QWEN, HUB, SQUAT))
-    assert events_for(settled_before="Degraded", new=with_conflicts((QWEN, HUB, SQUAT)), created=[],
-                      previous=old) == []
+    assert (
+        events_for(
+            settled_before="Degraded", new=with_conflicts((QWEN, HUB, SQUAT)), created=[], previous=old
+        )
+        == []
+    )
     # A spec change (Progressing keeps the selectors) or an operator restart (the stored status
     # is read back) keeps the memory: it is the status itself.
     progressing = {**old, "status": "Progressing"}
-    assert events_for(settled_before="Degraded", new=with_conflicts((QWEN, HUB, SQUAT)), created=[],
-                      previous=progressing) == []
+    assert (
+        events_for(
+            settled_before="Degraded",
+            new=with_conflicts((QWEN, HUB, SQUAT)),
+            created=[],
+            previous=progressing,
+        )
+        == []
+    )
 
 
 def test_only_the_new_one_of_several_conflicts_is_announced() -> None:
@@ -186,18 +197,21 @@ def test_only_the_new_one_of_several_conflicts_is_announced() -> None:
 
 def test_a_conflict_that_comes_back_is_announced_again() -> None:
     gone = status()
-    assert events_for(settled_before="Ready", new=with_conflicts((QWEN, HUB, SQUAT)), created=[],
-                      previous=gone) == [conflict_event(QWEN, HUB, SQUAT)]
+    assert events_for(
+        settled_before="Ready", new=with_conflicts((QWEN, HUB, SQUAT)), created=[], previous=gone
+    ) == [conflict_event(QWEN, HUB, SQUAT)]
 
 
 def test_a_conflict_beside_other_trouble_keeps_the_degraded_warning() -> None:
     new = with_conflicts((QWEN, HUB, SQUAT), reason="SomeSelectorsFailed")
     assert [e.reason for e in events_for(settled_before="Ready", new=new, created=[], previous=status())] == [
-        "ModelNameConflict", "SyncDegraded",
+        "ModelNameConflict",
+        "SyncDegraded",
     ]
     refused = with_conflicts((QWEN, HUB, SQUAT), refused=True)
-    assert [e.reason for e in events_for(settled_before="Ready", new=refused, created=[],
-                                         previous=status())] == ["ModelNameConflict", "SyncDegraded"]
+    assert [
+        e.reason for e in events_for(settled_before="Ready", new=refused, created=[], previous=status())
+    ] == ["ModelNameConflict", "SyncDegraded"]
 
 
 def test_many_new_conflicts_are_bounded_in_events() -> None:

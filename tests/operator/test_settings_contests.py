@@ -19,8 +19,12 @@ def test_defaults_stand_down_after_a_ten_minute_floor() -> None:
     [
         (["--competing-controller-window", "2h"], {}, 7200.0, False),
         ([], {"AIMSOURCE_COMPETING_CONTROLLER_WINDOW": "90s"}, 90.0, False),
-        (["--competing-controller-window", "5s"], {"AIMSOURCE_COMPETING_CONTROLLER_WINDOW": "1h"},
-         5.0, False),
+        (
+            ["--competing-controller-window", "5s"],
+            {"AIMSOURCE_COMPETING_CONTROLLER_WINDOW": "1h"},
+            5.0,
+            False,
+        ),
         (["--contend-with-other-controllers"], {}, 600.0, True),
         ([], {"AIMSOURCE_CONTEND_WITH_OTHER_CONTROLLERS": "true"}, 600.0, True),
         ([], {"AIMSOURCE_CONTEND_WITH_OTHER_CONTROLLERS": "off"}, 600.0, False),
@@ -36,8 +40,11 @@ def test_flag_or_variable(argv: list[str], env: dict[str, str], window: float, c
     [
         (["--competing-controller-window", "0s"], {}, "--competing-controller-window"),
         (["--competing-controller-window", "soon"], {}, "--competing-controller-window"),
-        ([], {"AIMSOURCE_CONTEND_WITH_OTHER_CONTROLLERS": "maybe"},
-         "$AIMSOURCE_CONTEND_WITH_OTHER_CONTROLLERS"),
+        (
+            [],
+            {"AIMSOURCE_CONTEND_WITH_OTHER_CONTROLLERS": "maybe"},
+            "$AIMSOURCE_CONTEND_WITH_OTHER_CONTROLLERS",
+        ),
     ],
 )
 def test_bad_values_name_their_origin(argv: list[str], env: dict[str, str], named: str) -> None:

@@ -24,15 +24,25 @@ def body(spec: dict[str, Any]) -> dict[str, Any]:
         ({"images": ["org/a:1.0.0", "org/b"]}, {"docker.io"}),
         ({"registry": "Reg.Example:5000", "images": ["org/a:1.0.0"]}, {"reg.example:5000"}),
         ({"images": ["ghcr.io/org/a:1", "quay.io/org/b", "org/c"]}, {"ghcr.io", "quay.io", "docker.io"}),
-        ({"filters": [{"image": "ghcr.io/org/a"}, {"image": "quay.io/org/b", "exclude": ["org/b"]}]},
-         {"ghcr.io"}),
+        (
+            {"filters": [{"image": "ghcr.io/org/a"}, {"image": "quay.io/org/b", "exclude": ["org/b"]}]},
+            {"ghcr.io"},
+        ),
         ({"images": ["ghcr.io/org/a:1", "UPPER/Case:bad tag"]}, {"ghcr.io"}),
         ({"images": ["index.docker.io/org/a:1", "registry-1.docker.io/org/b:2"]}, {"docker.io"}),
         ({"images": ["a:1"], "filters": [{"image": "b"}]}, set()),
         ({}, set()),
     ],
-    ids=["default-registry", "spec-registry", "one-per-selector-registry", "excluded-filter-calls-nothing",
-         "broken-selector-calls-nothing", "docker-hub-aliases-are-one-host", "invalid-spec", "empty-spec"],
+    ids=[
+        "default-registry",
+        "spec-registry",
+        "one-per-selector-registry",
+        "excluded-filter-calls-nothing",
+        "broken-selector-calls-nothing",
+        "docker-hub-aliases-are-one-host",
+        "invalid-spec",
+        "empty-spec",
+    ],
 )
 def test_hosts_of_a_source_are_the_registries_its_selectors_call(
     spec: dict[str, Any], expected: set[str]

@@ -18,9 +18,27 @@ def operator(kubeconfig: Path, health: int, *extra: str) -> subprocess.Popen[str
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIMSOURCE_", "KUBERNETES_SERVICE_"))}
     env.update(KUBECONFIG=str(kubeconfig), PYTHONUNBUFFERED="1")
     return subprocess.Popen(
-        [sys.executable, "-m", "aimsource", "run", "--no-leader-election", "--namespace", "aim-system",
-         "--listen-host", "127.0.0.1", "--metrics-port", "0", "--health-port", str(health), *extra],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "aimsource",
+            "run",
+            "--no-leader-election",
+            "--namespace",
+            "aim-system",
+            "--listen-host",
+            "127.0.0.1",
+            "--metrics-port",
+            "0",
+            "--health-port",
+            str(health),
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def readyz(health: int) -> int | None:

@@ -30,8 +30,9 @@ def run_id() -> str:
 def namespace(real_kube: RealKube, run_id: str) -> Iterator[str]:
     """A namespace of this test's own (deleted after it, by the real namespace controller)."""
     name = f"t-{run_id}"
-    real_kube.ok("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                                "metadata": {"name": name}})
+    real_kube.ok(
+        "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    )
     yield name
     real_kube.request("DELETE", f"/api/v1/namespaces/{name}")
 
@@ -51,10 +52,12 @@ def fast_settings() -> ClientSettings:
 
 
 @pytest.fixture
-async def kube_client(real_kube_crds: RealKube, tmp_path: Path,
-                      fast_settings: ClientSettings) -> AsyncIterator[KubeClient]:
+async def kube_client(
+    real_kube_crds: RealKube, tmp_path: Path, fast_settings: ClientSettings
+) -> AsyncIterator[KubeClient]:
     """Our KubeClient configured from the admin kubeconfig, the way the operator loads one."""
-    config = load_kube_config(environ={"KUBECONFIG": str(real_kube_crds.kubeconfig)},
-                              service_account_dir=tmp_path / "no-sa")
+    config = load_kube_config(
+        environ={"KUBECONFIG": str(real_kube_crds.kubeconfig)}, service_account_dir=tmp_path / "no-sa"
+    )
     async with KubeClient(config, fast_settings) as client:
         yield client

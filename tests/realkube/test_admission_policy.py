@@ -30,23 +30,36 @@ MESSAGE = "models of this image are not admitted on this cluster"
 
 def policy(name: str, refused: str) -> dict[str, Any]:
     return {
-        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicy",
         "metadata": {"name": name},
         "spec": {
             "failurePolicy": "Fail",
-            "matchConstraints": {"resourceRules": [{
-                "apiGroups": ["aim.eai.amd.com"], "apiVersions": ["*"],
-                "operations": ["CREATE"], "resources": ["aimclustermodels"],
-            }]},
-            "validations": [{"expression": f"object.metadata.name != '{refused}'",
-                             "message": MESSAGE, "reason": "Forbidden"}],
+            "matchConstraints": {
+                "resourceRules": [
+                    {
+                        "apiGroups": ["aim.eai.amd.com"],
+                        "apiVersions": ["*"],
+                        "operations": ["CREATE"],
+                        "resources": ["aimclustermodels"],
+                    }
+                ]
+            },
+            "validations": [
+                {
+                    "expression": f"object.metadata.name != '{refused}'",
+                    "message": MESSAGE,
+                    "reason": "Forbidden",
+                }
+            ],
         },
     }
 
 
 def binding(name: str) -> dict[str, Any]:
     return {
-        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
         "metadata": {"name": name},
         "spec": {"policyName": name, "validationActions": ["Deny"]},
     }
@@ -54,10 +67,16 @@ def binding(name: str) -> dict[str, Any]:
 
 def probe(real_kube: RealKube, name: str, image: str) -> int:
     """The answer to a dry-run create of the model `name` (nothing is stored)."""
-    status, _ = real_kube.request("POST", f"{MODELS}?dryRun=All", {
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
-        "metadata": {"name": name}, "spec": {"image": image},
-    })
+    status, _ = real_kube.request(
+        "POST",
+        f"{MODELS}?dryRun=All",
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModel",
+            "metadata": {"name": name},
+            "spec": {"image": image},
+        },
+    )
     return status
 
 
@@ -80,8 +99,13 @@ def models_of(real_kube: RealKube, name: str) -> dict[str, str]:
 
 
 def test_a_model_refused_by_an_admission_policy_is_reported_and_created_once_lifted(
-    real_kube_crds: RealKube, anonymous_registry: RunningRegistry,  # noqa: F811
-    cleanup_cluster_objects: str, namespace: str, run_id: str, policy_name: str, tmp_path: Path,
+    real_kube_crds: RealKube,
+    anonymous_registry: RunningRegistry,  # noqa: F811
+    cleanup_cluster_objects: str,
+    namespace: str,
+    run_id: str,
+    policy_name: str,
+    tmp_path: Path,
 ) -> None:
     kube, registry = real_kube_crds, anonymous_registry
     repo = f"vap/{run_id}"
@@ -97,13 +121,19 @@ def test_a_model_refused_by_an_admission_policy_is_reported_and_created_once_lif
     assert probe(kube, model_name(parse_reference(images[0])), images[0]) == 201
 
     source = f"vap-{run_id}"
-    kube.ok("POST", SOURCES, {
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-        "metadata": {"name": source, "labels": {TEST_LABEL: run_id}},
-        "spec": {"images": [f"{registry.host}/{repo}"], "syncInterval": "1h"},
-    })
+    kube.ok(
+        "POST",
+        SOURCES,
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModelSource",
+            "metadata": {"name": source, "labels": {TEST_LABEL: run_id}},
+            "spec": {"images": [f"{registry.host}/{repo}"], "syncInterval": "1h"},
+        },
+    )
     op = OperatorProcess(kube.kubeconfig, tmp_path, extra=("--namespace", namespace)).start()
     try:
+
         def degraded() -> dict[str, Any] | None:
             st = source_status(kube, source)
             return st if st.get("status") == "Degraded" else None

@@ -76,8 +76,11 @@ def competing_events(kube: RealKube, source: str) -> list[dict[str, Any]]:
 
 def status_writes(body: dict[str, Any]) -> dict[str, str]:
     """Each field manager's last status write, from managedFields."""
-    return {e["manager"]: e["time"] for e in body["metadata"].get("managedFields") or ()
-            if e.get("subresource") == "status"}
+    return {
+        e["manager"]: e["time"]
+        for e in body["metadata"].get("managedFields") or ()
+        if e.get("subresource") == "status"
+    }
 
 
 class AimController:
@@ -93,17 +96,35 @@ class AimController:
 
     def write(self) -> None:
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        patch = {"status": {
-            "status": "Running", "lastSyncTime": now, "discoveredModels": 1,  # AIM's word, admitted
-            "conditions": [
-                {"type": "Ready", "status": "True", "reason": "AllComponentsReady", "message": "",
-                 "lastTransitionTime": now},
-                {"type": "RegistryReachable", "status": "True", "reason": "Reachable", "message": "",
-                 "lastTransitionTime": now},
-            ],
-        }}
-        self.kube.ok("PATCH", f"{SOURCES}/{self.source}/status?fieldManager={AIM_MANAGER}", patch,
-                     content_type="application/merge-patch+json")
+        patch = {
+            "status": {
+                "status": "Running",
+                "lastSyncTime": now,
+                "discoveredModels": 1,  # AIM's word, admitted
+                "conditions": [
+                    {
+                        "type": "Ready",
+                        "status": "True",
+                        "reason": "AllComponentsReady",
+                        "message": "",
+                        "lastTransitionTime": now,
+                    },
+                    {
+                        "type": "RegistryReachable",
+                        "status": "True",
+                        "reason": "Reachable",
+                        "message": "",
+                        "lastTransitionTime": now,
+                    },
+                ],
+            }
+        }
+        self.kube.ok(
+            "PATCH",
+            f"{SOURCES}/{self.source}/status?fieldManager={AIM_MANAGER}",
+            patch,
+            content_type="application/merge-patch+json",
+        )
         self.writes += 1
         self.last_write = time.monotonic()
 
@@ -126,11 +147,16 @@ def test_aimsource_stands_down_while_another_controller_writes_the_status_and_re
     kube, run = aim_cluster, uuid.uuid4().hex[:8]
     name, repository = f"contest-{run}", f"contest/{run}"
     push(registry, repository, "1.0.0")
-    kube.ok("POST", SOURCES, {
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-        "metadata": {"name": name},
-        "spec": {"images": [f"{registry.host}/{repository}"], "syncInterval": f"{INTERVAL}s"},
-    })
+    kube.ok(
+        "POST",
+        SOURCES,
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModelSource",
+            "metadata": {"name": name},
+            "spec": {"images": [f"{registry.host}/{repository}"], "syncInterval": f"{INTERVAL}s"},
+        },
+    )
     op = OperatorProcess(kube.kubeconfig, tmp_path, extra=("--competing-controller-window", f"{WINDOW}s"))
     aim = AimController(kube, name)
     try:
@@ -141,9 +167,14 @@ def test_aimsource_stands_down_while_another_controller_writes_the_status_and_re
         # The model is created before the sync writes its status: wait for that write too.
         first_sync = op.wait(
             lambda: (kube.ok("GET", f"{SOURCES}/{name}").get("status") or {}).get("lastSyncTime"),
-            timeout=60, message="first status")
-        op.wait(lambda: kube.ok("GET", f"{SOURCES}/{name}")["status"]["lastSyncTime"] != first_sync,
-                timeout=30, message="a second sync")
+            timeout=60,
+            message="first status",
+        )
+        op.wait(
+            lambda: kube.ok("GET", f"{SOURCES}/{name}")["status"]["lastSyncTime"] != first_sync,
+            timeout=30,
+            message="a second sync",
+        )
         body = kube.ok("GET", f"{SOURCES}/{name}")
         assert set(status_writes(body)) == {"aimsource"}
         assert body["status"]["status"] == "Ready"
@@ -154,8 +185,11 @@ def test_aimsource_stands_down_while_another_controller_writes_the_status_and_re
         aim.start()
         push(registry, repository, "1.1.0")
         started = time.monotonic()
-        op.wait(lambda: op.logged("source managed by another controller: aimsource stands down", source=name),
-                timeout=2 * INTERVAL + 10, message="stand-down")
+        op.wait(
+            lambda: op.logged("source managed by another controller: aimsource stands down", source=name),
+            timeout=2 * INTERVAL + 10,
+            message="stand-down",
+        )
         assert time.monotonic() - started <= 2 * INTERVAL + 10  # within one sync (plus the watch)
         ours_at_stand_down = status_writes(kube.ok("GET", f"{SOURCES}/{name}"))["aimsource"]
         time.sleep(2 * INTERVAL + 1)  # at least two more syncs while contested
@@ -175,15 +209,25 @@ def test_aimsource_stands_down_while_another_controller_writes_the_status_and_re
         # AIM's writes stop: after the window aimsource takes the source back.
         aim.stop()
         stopped = aim.last_write
-        op.wait(lambda: len(models_of(kube, name)) == 2, timeout=WINDOW + 2 * INTERVAL + 15,
-                message="resumed sync")
+        op.wait(
+            lambda: len(models_of(kube, name)) == 2,
+            timeout=WINDOW + 2 * INTERVAL + 15,
+            message="resumed sync",
+        )
         waited = time.monotonic() - stopped
         # managedFields times have whole seconds: the server may record the last write up to 1 s early.
         assert waited >= WINDOW - 1.5, f"resumed {waited:.1f} s after the last write of the other"
-        assert op.logged("competing controller stopped writing: aimsource manages the source again",
-                         source=name)
-        op.wait(lambda: {c["type"] for c in kube.ok("GET", f"{SOURCES}/{name}")["status"]["conditions"]}
-                >= {"Ready", "Degraded", "MaxModelsLimitReached"}, timeout=15, message="our status")
+        assert op.logged(
+            "competing controller stopped writing: aimsource manages the source again", source=name
+        )
+        op.wait(
+            lambda: (
+                {c["type"] for c in kube.ok("GET", f"{SOURCES}/{name}")["status"]["conditions"]}
+                >= {"Ready", "Degraded", "MaxModelsLimitReached"}
+            ),
+            timeout=15,
+            message="our status",
+        )
         body = kube.ok("GET", f"{SOURCES}/{name}")
         assert status_writes(body)["aimsource"] > ours_at_stand_down
         assert body["status"]["selectors"]
@@ -202,14 +246,24 @@ def test_gitops_manifests_apply_strictly_to_aims_model_crd_with_nothing_pruned(
     repository = f"gitops/{run}"
     push(registry, repository, "0.9.0", "1.0.0")
     name = f"gitops-{run}"
-    (tmp_path / "source.yaml").write_text(yaml.safe_dump({
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-        "metadata": {"name": name},
-        "spec": {"images": [f"{registry.host}/{repository}"], "imagePullSecrets": [{"name": "pull"}]},
-    }))
+    (tmp_path / "source.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "aim.eai.amd.com/v1alpha1",
+                "kind": "AIMClusterModelSource",
+                "metadata": {"name": name},
+                "spec": {"images": [f"{registry.host}/{repository}"], "imagePullSecrets": [{"name": "pull"}]},
+            }
+        )
+    )
     out = tmp_path / "models"
-    sync = subprocess.run([sys.executable, "-m", "aimsource", "sync", str(tmp_path / "source.yaml"),
-                           "--out", str(out)], capture_output=True, text=True, timeout=60, check=False)
+    sync = subprocess.run(
+        [sys.executable, "-m", "aimsource", "sync", str(tmp_path / "source.yaml"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert sync.returncode == 0, sync.stderr
     files = sorted(out.glob("*.yaml"))
     assert len(files) == 2
@@ -238,15 +292,30 @@ def test_the_fixture_is_aims_schema_where_it_matters(aim_cluster: RealKube, tmp_
     kube, run = aim_cluster, uuid.uuid4().hex[:8]
 
     def apply(name: str, spec: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-        body = {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
-                "metadata": {"name": name}, "spec": spec}
-        return kube.kubectl("apply", "--server-side", "--validate=strict", "-f", "-",
-                            input=json.dumps(body), check=False)
+        body = {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModel",
+            "metadata": {"name": name},
+            "spec": spec,
+        }
+        return kube.kubectl(
+            "apply", "--server-side", "--validate=strict", "-f", "-", input=json.dumps(body), check=False
+        )
 
     try:
         # discovery's booleans default to true; AIM's other fields are kept whole.
-        assert apply(f"defaults-{run}", {"image": "x/y:1", "discovery": {}, "runtimeConfigName": "gpu",
-                                         "custom": {"hardware": {"gpu": {"requests": 1}}}}).returncode == 0
+        assert (
+            apply(
+                f"defaults-{run}",
+                {
+                    "image": "x/y:1",
+                    "discovery": {},
+                    "runtimeConfigName": "gpu",
+                    "custom": {"hardware": {"gpu": {"requests": 1}}},
+                },
+            ).returncode
+            == 0
+        )
         stored = kube.ok("GET", f"{MODELS}/defaults-{run}")["spec"]
         assert stored["discovery"] == {"extractMetadata": True, "createServiceTemplates": True}
         assert stored["custom"] == {"hardware": {"gpu": {"requests": 1}}}

@@ -22,15 +22,21 @@ MESSAGE = "error messages are worded differently; no client of ours parses them 
 # then the path may also be the end of the difference's path.
 KNOWN: dict[tuple[str, str], str] = {
     ("*", "metadata.managedFields"): "the emulator keeps no managedFields (no server-side apply either)",
-    ("create model with unknown field, Warn", "warnings"):
-        "no Warning header for fields dropped under fieldValidation=Warn (our client always sends Strict)",
+    (
+        "create model with unknown field, Warn",
+        "warnings",
+    ): "no Warning header for fields dropped under fieldValidation=Warn (our client always sends Strict)",
     ("JSON patch status, uid test fails", "body.details"): "kube-apiserver sends empty details",
-    ("JSON patch status, uid test fails", "body.message"):
-        "kube-apiserver's message for a failed `test` is generic; kube/client.py tells a failed uid test"
-        " from other 422s by reading the source again, on both",
-    ("delete model, foreground", "body"):
-        "no foreground deletion: the emulator deletes at once (and answers a Status); the real server"
-        " answers the object with deletionTimestamp and the foregroundDeletion finalizer until GC is done",
+    (
+        "JSON patch status, uid test fails",
+        "body.message",
+    ): "kube-apiserver's message for a failed `test` is generic; kube/client.py tells a failed uid test"
+    " from other 422s by reading the source again, on both",
+    (
+        "delete model, foreground",
+        "body",
+    ): "no foreground deletion: the emulator deletes at once (and answers a Status); the real server"
+    " answers the object with deletionTimestamp and the foregroundDeletion finalizer until GC is done",
     ("create model with a bad name", "body.message"): MESSAGE,
     ("create model with a bad name", "body.details.causes[0].message"): MESSAGE,
     ("list by a bad label selector", "body.message"): MESSAGE,
@@ -39,12 +45,18 @@ KNOWN: dict[tuple[str, str], str] = {
     ("patch with a wrong content type", "body.message"): MESSAGE,
     ("update lease without resourceVersion", "body.message"): MESSAGE,
     ("update lease without resourceVersion", "body.details.causes[0].message"): MESSAGE,
-    ("update lease without resourceVersion", "body.details.kind"):
-        "kube-apiserver names the resource (leases) for this one, the kind elsewhere",
-    ("list source by name", "body.metadata.continue"):
-        'kube-apiserver writes "continue": "" on a custom resource list that asked for a limit; same meaning',
-    ("watch with a bad resourceVersion", "status"):
-        "kube-apiserver answers 500 to an unparsable watch resourceVersion; the emulator's 400 is kept",
+    (
+        "update lease without resourceVersion",
+        "body.details.kind",
+    ): "kube-apiserver names the resource (leases) for this one, the kind elsewhere",
+    (
+        "list source by name",
+        "body.metadata.continue",
+    ): 'kube-apiserver writes "continue": "" on a custom resource list that asked for a limit; same meaning',
+    (
+        "watch with a bad resourceVersion",
+        "status",
+    ): "kube-apiserver answers 500 to an unparsable watch resourceVersion; the emulator's 400 is kept",
     ("watch with a bad resourceVersion", "body"): "see the status code",
 }
 
@@ -55,8 +67,9 @@ def is_known(step: str, path: str) -> tuple[str, str] | None:
             continue
         if path == known_path or path.startswith((known_path + ".", known_path + "[")):
             return (known_step, known_path)
-        if known_step == "*" and (path.endswith("." + known_path) or f".{known_path}." in path
-                                  or f".{known_path}[" in path):
+        if known_step == "*" and (
+            path.endswith("." + known_path) or f".{known_path}." in path or f".{known_path}[" in path
+        ):
             return (known_step, known_path)
     return None
 
@@ -69,8 +82,10 @@ def real_client(kube: RealKube) -> httpx.Client:
 
 
 def shown(found: dict[tuple[str, str], tuple[Any, Any]]) -> str:
-    return "\n".join(f"{step} | {path} | emulator: {json.dumps(e)[:300]} | real: {json.dumps(r)[:300]}"
-                     for (step, path), (e, r) in sorted(found.items()))
+    return "\n".join(
+        f"{step} | {path} | emulator: {json.dumps(e)[:300]} | real: {json.dumps(r)[:300]}"
+        for (step, path), (e, r) in sorted(found.items())
+    )
 
 
 def test_the_emulator_answers_the_operator_trace_as_the_real_server_does(
@@ -89,8 +104,9 @@ def test_the_emulator_answers_the_operator_trace_as_the_real_server_does(
     new = {key: value for key, value in found.items() if is_known(*key) is None}
     seen = {is_known(*key) for key in found}
     assert not new, "new differences (fix the emulator, or list them in KNOWN and the doc):\n" + shown(new)
-    assert not set(KNOWN) - seen, f"listed differences no longer seen (update KNOWN and the doc): " \
-                                  f"{sorted(set(KNOWN) - seen)}"
+    assert not set(KNOWN) - seen, (
+        f"listed differences no longer seen (update KNOWN and the doc): {sorted(set(KNOWN) - seen)}"
+    )
     # The trace did what it says on the real server (so that agreeing means something).
     assert real["create source"].status == 201
     assert real["JSON patch status, uid test passes"].status == 200

@@ -15,18 +15,27 @@ from tests.support.realkube import RealKube
 
 
 def create_source(real_kube: RealKube, name: str, run_id: str) -> dict[str, Any]:
-    return real_kube.ok("POST", SOURCES, {  # type: ignore[no-any-return]
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-        "metadata": {"name": name, "labels": {TEST_LABEL: run_id}},
-        "spec": {"images": [f"org/{name}:1.0.0"]},
-    })
+    return real_kube.ok(
+        "POST",
+        SOURCES,
+        {  # type: ignore[no-any-return]
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModelSource",
+            "metadata": {"name": name, "labels": {TEST_LABEL: run_id}},
+            "spec": {"images": [f"org/{name}:1.0.0"]},
+        },
+    )
 
 
 def create_model(real_kube: RealKube, image: str, run_id: str, owner: dict[str, Any] | None) -> str:
     candidate = Candidate(parse_reference(image), 0, image)
-    body = model_body(candidate, source_name=owner["metadata"]["name"] if owner else "none",
-                      source_uid=owner["metadata"]["uid"] if owner else "",
-                      digest=None, image_pull_secrets=[])
+    body = model_body(
+        candidate,
+        source_name=owner["metadata"]["name"] if owner else "none",
+        source_uid=owner["metadata"]["uid"] if owner else "",
+        digest=None,
+        image_pull_secrets=[],
+    )
     body["metadata"]["labels"][TEST_LABEL] = run_id
     assert ("ownerReferences" in body["metadata"]) == (owner is not None)  # none without a uid
     return str(real_kube.ok("POST", MODELS, body)["metadata"]["name"])
@@ -42,32 +51,42 @@ def exists(real_kube: RealKube, path: str) -> bool:
 
 
 def test_deleting_a_source_deletes_its_models_and_nothing_else(
-        real_kube_crds: RealKube, run_id: str, cleanup_cluster_objects: str) -> None:
+    real_kube_crds: RealKube, run_id: str, cleanup_cluster_objects: str
+) -> None:
     kube = real_kube_crds
     doomed = create_source(kube, f"doomed-{run_id}", run_id)
     kept = create_source(kube, f"kept-{run_id}", run_id)
-    owned = {create_model(kube, f"ghcr.io/org/gc-{run_id}:{tag}", run_id, doomed)
-             for tag in ("1.0.0", "1.1.0")}
+    owned = {
+        create_model(kube, f"ghcr.io/org/gc-{run_id}:{tag}", run_id, doomed) for tag in ("1.0.0", "1.1.0")
+    }
     other = create_model(kube, f"ghcr.io/org/gc-{run_id}:2.0.0", run_id, kept)
     unowned = create_model(kube, f"ghcr.io/org/gc-{run_id}:3.0.0", run_id, None)
     assert model_names(kube, run_id) == owned | {other, unowned}
 
     kube.ok("DELETE", f"{SOURCES}/doomed-{run_id}")
-    kube.wait_for(lambda: not (model_names(kube, run_id) & owned),
-                  "the garbage collector to delete the models", timeout=60)
+    kube.wait_for(
+        lambda: not (model_names(kube, run_id) & owned),
+        "the garbage collector to delete the models",
+        timeout=60,
+    )
     assert model_names(kube, run_id) == {other, unowned}
     assert exists(kube, f"{SOURCES}/kept-{run_id}")
 
 
 def test_foreground_deletion_keeps_the_source_until_its_models_are_gone(
-        real_kube_crds: RealKube, run_id: str, cleanup_cluster_objects: str) -> None:
+    real_kube_crds: RealKube, run_id: str, cleanup_cluster_objects: str
+) -> None:
     """blockOwnerDeletion: with foreground propagation the source outlives its models, not the reverse."""
     kube = real_kube_crds
     doomed = create_source(kube, f"fg-{run_id}", run_id)
-    owned = {create_model(kube, f"ghcr.io/org/fg-{run_id}:{tag}", run_id, doomed)
-             for tag in ("1.0.0", "1.1.0")}
-    kube.ok("DELETE", f"{SOURCES}/fg-{run_id}", {"kind": "DeleteOptions", "apiVersion": "v1",
-                                                 "propagationPolicy": "Foreground"})
+    owned = {
+        create_model(kube, f"ghcr.io/org/fg-{run_id}:{tag}", run_id, doomed) for tag in ("1.0.0", "1.1.0")
+    }
+    kube.ok(
+        "DELETE",
+        f"{SOURCES}/fg-{run_id}",
+        {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Foreground"},
+    )
     seen_with_models_gone = []
 
     def source_gone() -> bool:

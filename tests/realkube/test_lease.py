@@ -27,8 +27,9 @@ NAME = "aimsource-leader"
 @pytest.fixture
 async def candidates(kube_client: KubeClient, namespace: str) -> AsyncIterator[Callable[[str], Candidate]]:
     def settings(identity: str) -> LeaseSettings:
-        return LeaseSettings(namespace=namespace, identity=identity, lease_duration=2.0,
-                             renew_deadline=1.2, retry_period=0.1)
+        return LeaseSettings(
+            namespace=namespace, identity=identity, lease_duration=2.0, renew_deadline=1.2, retry_period=0.1
+        )
 
     async for start in running_candidates(kube_client, settings):
         yield start
@@ -49,7 +50,8 @@ def holder(real_kube: RealKube, namespace: str) -> str | None:
 
 
 async def test_absent_lease_is_created_and_held(
-        real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]) -> None:
+    real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]
+) -> None:
     one = candidates("one")
     await until(lambda: one.elector.is_leader)
     lease = real_kube.ok("GET", lease_path(namespace))
@@ -63,7 +65,8 @@ async def test_absent_lease_is_created_and_held(
 
 
 async def test_two_candidates_have_one_leader(
-        real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]) -> None:
+    real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]
+) -> None:
     one, two = candidates("one"), candidates("two")
     await until(lambda: one.elector.is_leader or two.elector.is_leader)
     for _ in range(15):
@@ -74,7 +77,8 @@ async def test_two_candidates_have_one_leader(
 
 
 async def test_standby_takes_over_when_the_holder_stops(
-        real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]) -> None:
+    real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]
+) -> None:
     one = candidates("one")
     await until(lambda: one.elector.is_leader)
     two = candidates("two")
@@ -89,11 +93,24 @@ async def test_standby_takes_over_when_the_holder_stops(
 
 
 async def test_standby_takes_over_an_expired_lease(
-        real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]) -> None:
-    real_kube.ok("POST", f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases", {
-        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": NAME},
-        "spec": {"holderIdentity": "dead", "leaseDurationSeconds": 1, "leaseTransitions": 3,
-                 "renewTime": "2020-01-01T00:00:00.000000Z", "acquireTime": "2020-01-01T00:00:00.000000Z"}})
+    real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]
+) -> None:
+    real_kube.ok(
+        "POST",
+        f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
+        {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": NAME},
+            "spec": {
+                "holderIdentity": "dead",
+                "leaseDurationSeconds": 1,
+                "leaseTransitions": 3,
+                "renewTime": "2020-01-01T00:00:00.000000Z",
+                "acquireTime": "2020-01-01T00:00:00.000000Z",
+            },
+        },
+    )
     two = candidates("two")
     took = await until(lambda: two.elector.is_leader)
     assert 0.9 <= took < 3.0  # the record's 1 s after first seeing it, whatever its timestamps say
@@ -102,11 +119,16 @@ async def test_standby_takes_over_an_expired_lease(
 
 
 async def test_holder_stops_at_once_when_another_takes_the_lease(
-        real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]) -> None:
+    real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]
+) -> None:
     one = candidates("one")
     await until(lambda: one.elector.is_leader)
-    real_kube.ok("PATCH", lease_path(namespace), {"spec": {"holderIdentity": "thief"}},
-                 content_type="application/merge-patch+json")
+    real_kube.ok(
+        "PATCH",
+        lease_path(namespace),
+        {"spec": {"holderIdentity": "thief"}},
+        content_type="application/merge-patch+json",
+    )
     took = await until(lambda: not one.elector.is_leader)
     assert took < 1.0  # before the renew deadline (1.2 s)
     assert len(one.stopped) == 1
@@ -131,20 +153,24 @@ class InterferingClient(KubeClient):
 
 
 async def test_holder_stops_at_once_on_a_real_conflict(
-        real_kube_crds: RealKube, namespace: str, tmp_path: Path, fast_settings: ClientSettings) -> None:
-    config = load_kube_config(environ={"KUBECONFIG": str(real_kube_crds.kubeconfig)},
-                              service_account_dir=tmp_path / "no-sa")
+    real_kube_crds: RealKube, namespace: str, tmp_path: Path, fast_settings: ClientSettings
+) -> None:
+    config = load_kube_config(
+        environ={"KUBECONFIG": str(real_kube_crds.kubeconfig)}, service_account_dir=tmp_path / "no-sa"
+    )
     stopped: list[float] = []
     async with InterferingClient(config, fast_settings) as client:
-        settings = LeaseSettings(namespace=namespace, identity="one", lease_duration=2.0,
-                                 renew_deadline=1.2, retry_period=0.1)
+        settings = LeaseSettings(
+            namespace=namespace, identity="one", lease_duration=2.0, renew_deadline=1.2, retry_period=0.1
+        )
         elector = LeaseElector(client, settings, on_stopped_leading=lambda: stopped.append(time.monotonic()))
         task = asyncio.create_task(elector.run())
         try:
             await until(lambda: elector.is_leader)
             touch = {"metadata": {"annotations": {"touched": "yes"}}}
             client.interfere = lambda: real_kube_crds.ok(
-                "PATCH", lease_path(namespace), touch, content_type="application/merge-patch+json")
+                "PATCH", lease_path(namespace), touch, content_type="application/merge-patch+json"
+            )
             armed = time.monotonic()
             await until(lambda: bool(stopped))
             assert stopped[0] - armed < 1.0  # at the first conflict, not at the renew deadline (1.2 s)

@@ -37,8 +37,9 @@ def test_deploy_applies_server_side(real_kube: RealKube) -> None:
 @pytest.mark.parametrize("example", EXAMPLES, ids=[path.name for path in EXAMPLES])
 def test_example_is_accepted(real_kube: RealKube, example: Path) -> None:
     real_kube.kubectl("apply", "--server-side", "--force-conflicts", "-k", str(CRDS))
-    real_kube.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                      "crd/aimclustermodelsources.aim.eai.amd.com")
+    real_kube.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s", "crd/aimclustermodelsources.aim.eai.amd.com"
+    )
     namespaces = real_kube.kubectl("get", "ns", "aim-system", check=False)
     if namespaces.returncode != 0:
         real_kube.kubectl("create", "namespace", "aim-system")

@@ -51,8 +51,11 @@ def _watch(kube: RealKube, namespace: str, record: LeaseWatch) -> None:
     while not record.stop.is_set():
         connection = http.client.HTTPSConnection(host, int(port), context=context, timeout=2)
         try:
-            connection.request("GET", f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
-                                      f"?watch=true&fieldSelector=metadata.name%3D{LEASE}&timeoutSeconds=300")
+            connection.request(
+                "GET",
+                f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+                f"?watch=true&fieldSelector=metadata.name%3D{LEASE}&timeoutSeconds=300",
+            )
             response = connection.getresponse()
             while not record.stop.is_set():
                 line = response.readline()
@@ -97,17 +100,27 @@ def syncing_source(kube: RealKube, registry: RunningRegistry, run_id: str) -> st
     with registry.pusher() as pusher:
         pusher.push_image(repo, ("1.0.0",))
     name = f"replicas-{run_id}"
-    kube.ok("POST", SOURCES, {
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-        "metadata": {"name": name, "labels": {TEST_LABEL: run_id}},
-        "spec": {"images": [f"{registry.host}/{repo}:1.0.0"], "syncInterval": "1s"},
-    })
+    kube.ok(
+        "POST",
+        SOURCES,
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModelSource",
+            "metadata": {"name": name, "labels": {TEST_LABEL: run_id}},
+            "spec": {"images": [f"{registry.host}/{repo}:1.0.0"], "syncInterval": "1s"},
+        },
+    )
     return name
 
 
 def test_a_killed_leader_is_replaced_once_its_lease_expires(
-    real_kube_crds: RealKube, anonymous_registry: RunningRegistry,  # noqa: F811
-    cleanup_cluster_objects: str, namespace: str, run_id: str, lease_watch: LeaseWatch, tmp_path: Path,
+    real_kube_crds: RealKube,
+    anonymous_registry: RunningRegistry,  # noqa: F811
+    cleanup_cluster_objects: str,
+    namespace: str,
+    run_id: str,
+    lease_watch: LeaseWatch,
+    tmp_path: Path,
 ) -> None:
     kube = real_kube_crds
     leader, standby = replicas(kube, tmp_path, namespace)
@@ -120,8 +133,9 @@ def test_a_killed_leader_is_replaced_once_its_lease_expires(
         standby.wait(lambda: lease_watch.first_held_by(standby.name, killed), timeout=30, message="takeover")
         took = (lease_watch.first_held_by(standby.name, killed) or 0.0) - killed
         standby.wait(lambda: readiness(standby) == "leader", timeout=10, message="standby leading")
-        standby.wait(lambda: standby.logged("sync started", source=source), timeout=30,
-                     message="the new leader syncs")
+        standby.wait(
+            lambda: standby.logged("sync started", source=source), timeout=30, message="the new leader syncs"
+        )
         print(f"\nSIGKILL takeover on the real Lease API: {took:.2f} s (lease duration {DURATION:.0f} s)")
 
         # Nobody released it: the standby must wait out the lease (less the killed leader's last
@@ -135,8 +149,13 @@ def test_a_killed_leader_is_replaced_once_its_lease_expires(
 
 
 def test_a_terminated_leader_releases_the_lease_and_the_standby_takes_it_at_once(
-    real_kube_crds: RealKube, anonymous_registry: RunningRegistry,  # noqa: F811
-    cleanup_cluster_objects: str, namespace: str, run_id: str, lease_watch: LeaseWatch, tmp_path: Path,
+    real_kube_crds: RealKube,
+    anonymous_registry: RunningRegistry,  # noqa: F811
+    cleanup_cluster_objects: str,
+    namespace: str,
+    run_id: str,
+    lease_watch: LeaseWatch,
+    tmp_path: Path,
 ) -> None:
     kube = real_kube_crds
     leader, standby = replicas(kube, tmp_path, namespace)
@@ -147,13 +166,17 @@ def test_a_terminated_leader_releases_the_lease_and_the_standby_takes_it_at_once
         terminated = time.monotonic()
         leader.stop()  # SIGTERM, as kubelet sends it
         stopped = time.monotonic() - terminated
-        standby.wait(lambda: lease_watch.first_held_by(standby.name, terminated), timeout=30,
-                     message="hand-over")
+        standby.wait(
+            lambda: lease_watch.first_held_by(standby.name, terminated), timeout=30, message="hand-over"
+        )
         took = (lease_watch.first_held_by(standby.name, terminated) or 0.0) - terminated
-        standby.wait(lambda: standby.logged("sync started", source=source), timeout=30,
-                     message="the new leader syncs")
-        print(f"\nSIGTERM hand-over on the real Lease API: {took:.2f} s after the signal (the leader took"
-              f" {stopped:.2f} s to exit; lease duration {DURATION:.0f} s)")
+        standby.wait(
+            lambda: standby.logged("sync started", source=source), timeout=30, message="the new leader syncs"
+        )
+        print(
+            f"\nSIGTERM hand-over on the real Lease API: {took:.2f} s after the signal (the leader took"
+            f" {stopped:.2f} s to exit; lease duration {DURATION:.0f} s)"
+        )
 
         assert leader.process is not None
         assert leader.process.returncode == 0

@@ -60,12 +60,12 @@ class Standby(threading.Thread):
             self.loop.close()
 
     async def _main(self) -> None:
-        config = load_kube_config(environ={"KUBECONFIG": str(self.kubeconfig)},
-                                  service_account_dir=self.tmp)
+        config = load_kube_config(environ={"KUBECONFIG": str(self.kubeconfig)}, service_account_dir=self.tmp)
         async with KubeClient(config, ClientSettings()) as kube:
             settings = _lease_settings(OperatorSettings(namespace=self.namespace, identity="standby"))
-            elector = LeaseElector(kube, settings,
-                                   on_started_leading=lambda: self.started.append(time.time()))
+            elector = LeaseElector(
+                kube, settings, on_started_leading=lambda: self.started.append(time.time())
+            )
             self.task = asyncio.current_task()  # type: ignore[assignment]
             with contextlib.suppress(asyncio.CancelledError):
                 await elector.run()
@@ -77,13 +77,18 @@ class Standby(threading.Thread):
 
 
 async def test_a_starved_and_stalled_leader_keeps_the_lease(
-        real_kube_crds: RealKube, kube_client: KubeClient, namespace: str, tmp_path: Path) -> None:
+    real_kube_crds: RealKube, kube_client: KubeClient, namespace: str, tmp_path: Path
+) -> None:
     settings = _lease_settings(OperatorSettings(namespace=namespace, identity="leader"))
     stopped: list[float] = []
     latencies: list[float] = []
     leading = asyncio.Event()
-    elector = LeaseElector(kube_client, settings, on_started_leading=leading.set,
-                           on_stopped_leading=lambda: stopped.append(time.time()))
+    elector = LeaseElector(
+        kube_client,
+        settings,
+        on_started_leading=leading.set,
+        on_stopped_leading=lambda: stopped.append(time.time()),
+    )
     attempt = elector.try_acquire_or_renew
 
     async def timed() -> bool:
@@ -120,10 +125,12 @@ async def test_a_starved_and_stalled_leader_keeps_the_lease(
         with contextlib.suppress(asyncio.CancelledError):
             await task
     ms = sorted(round(x * 1000) for x in starved)
-    print(f"\nlease {settings.lease_duration:g}s, renew deadline {settings.renew_deadline:g}s, retry "
-          f"{settings.retry_period:g}s, stall tolerance {STALL_TOLERANCE:g}s; renew latency (ms) under "
-          f"two hog threads, n={len(ms)}: {ms}; median {statistics.median(ms)}; max of all renewals "
-          f"{max(latencies) * 1000:.0f} ms (stalls of {STALL_TOLERANCE * 0.95:g}s included)")
+    print(
+        f"\nlease {settings.lease_duration:g}s, renew deadline {settings.renew_deadline:g}s, retry "
+        f"{settings.retry_period:g}s, stall tolerance {STALL_TOLERANCE:g}s; renew latency (ms) under "
+        f"two hog threads, n={len(ms)}: {ms}; median {statistics.median(ms)}; max of all renewals "
+        f"{max(latencies) * 1000:.0f} ms (stalls of {STALL_TOLERANCE * 0.95:g}s included)"
+    )
     assert lost == [], "the leader lost the Lease"
     assert taken == [], "the standby took the Lease over"
     # The tolerance leaves room for the slowest starved renewal seen (the latency budget).

@@ -36,23 +36,32 @@ pytestmark = pytest.mark.timeout(420)
 def kube(tmp_path: Path) -> Iterator[PrivateKube]:
     (tmp_path / "kube").mkdir()
     with private_kube(tmp_path / "kube") as kube:
-        kube.ok("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                                "metadata": {"name": "aim-system"}})
+        kube.ok(
+            "POST",
+            "/api/v1/namespaces",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "aim-system"}},
+        )
         yield kube
 
 
 def source(name: str, image: str, *, max_models: int) -> dict[str, Any]:
-    return {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-            "metadata": {"name": name},
-            "spec": {"images": [image], "syncInterval": "2s", "maxModels": max_models}}
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModelSource",
+        "metadata": {"name": name},
+        "spec": {"images": [image], "syncInterval": "2s", "maxModels": max_models},
+    }
 
 
 def models_of(kube: PrivateKube, name: str) -> dict[str, dict[str, Any]]:
     selector = urllib.parse.quote(f"{SOURCE_LABEL}={name}")
     path = f"{MODELS}?labelSelector={selector}"
     # A restarted API server answers 429 "storage is (re)initializing" for a moment per resource.
-    status, body = kube.wait_for(lambda: (answer := kube.request("GET", path))[0] != 429 and answer,
-                                 "the models' storage to be initialised", timeout=60)
+    status, body = kube.wait_for(
+        lambda: (answer := kube.request("GET", path))[0] != 429 and answer,
+        "the models' storage to be initialised",
+        timeout=60,
+    )
     assert status == 200, f"GET {path}: {status} {body}"
     return {m["metadata"]["name"]: m for m in body["items"]}
 
@@ -62,7 +71,10 @@ def records(op: OperatorProcess, message: str) -> list[dict[str, Any]]:
 
 
 def test_deletions_while_the_api_server_was_down_are_seen_after_it_restarts(
-        kube: PrivateKube, anonymous_registry: RunningRegistry, tmp_path: Path) -> None:  # noqa: F811
+    kube: PrivateKube,
+    anonymous_registry: RunningRegistry,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
     registry = anonymous_registry
     with registry.pusher() as pusher:
         pusher.push_image("restart/capped", ["1.0.0", "1.1.0", "1.2.0"])
@@ -70,8 +82,11 @@ def test_deletions_while_the_api_server_was_down_are_seen_after_it_restarts(
     kube.ok("POST", SOURCES, source("capped", f"{registry.host}/restart/capped", max_models=2))
     kube.ok("POST", SOURCES, source("doomed", f"{registry.host}/restart/doomed", max_models=5))
     with running_operator(kube.kubeconfig, tmp_path) as op:
-        kube.wait_for(lambda: len(models_of(kube, "capped")) == 2 and len(models_of(kube, "doomed")) == 1,
-                      "the first syncs' models", timeout=60)
+        kube.wait_for(
+            lambda: len(models_of(kube, "capped")) == 2 and len(models_of(kube, "doomed")) == 1,
+            "the first syncs' models",
+            timeout=60,
+        )
         before = models_of(kube, "capped")
         victim = sorted(before)[0]
         reconciles_before = len(records(op, "index reconciled"))
@@ -90,8 +105,11 @@ def test_deletions_while_the_api_server_was_down_are_seen_after_it_restarts(
         kube.wait_for(victim_recreated, f"model {victim} to be created again", timeout=90)
         # ...and the deleted source leaves the table, by the reconcile or by its sync's GET.
         dropped = ("source deleted (seen by a re-list)", "source gone before its sync: dropped")
-        op.wait(lambda: any(r.get("source") == "doomed" for m in dropped for r in records(op, m)),
-                timeout=60, message="the deleted source dropped")
+        op.wait(
+            lambda: any(r.get("source") == "doomed" for m in dropped for r in records(op, m)),
+            timeout=60,
+            message="the deleted source dropped",
+        )
         assert len(models_of(kube, "capped")) == 2  # still within maxModels
         reconciles = records(op, "index reconciled")[reconciles_before:]
         relisted = [r for r in reconciles if r.get("why") == "watch re-listed"]
@@ -101,6 +119,9 @@ def test_deletions_while_the_api_server_was_down_are_seen_after_it_restarts(
         assert relisted, "kopf's re-list after the restart was not noticed"
         assert removed >= 1, "the reconcile did not remove the model deleted while the API server was down"
         # No status write went to the deleted source after the restart.
-        late = [r for r in op.logged("status written", source="doomed")
-                if r.get("time", "") > (relisted[0].get("time") or "")]
+        late = [
+            r
+            for r in op.logged("status written", source="doomed")
+            if r.get("time", "") > (relisted[0].get("time") or "")
+        ]
         assert late == []

@@ -21,8 +21,13 @@ from tests.support.realkube import RealKube
 
 
 def our_model(image: str, run_id: str, owner: dict[str, Any]) -> dict[str, Any]:
-    body = model_body(Candidate(parse_reference(image), 0, image), source_name=owner["metadata"]["name"],
-                      source_uid=owner["metadata"]["uid"], digest=None, image_pull_secrets=[])
+    body = model_body(
+        Candidate(parse_reference(image), 0, image),
+        source_name=owner["metadata"]["name"],
+        source_uid=owner["metadata"]["uid"],
+        digest=None,
+        image_pull_secrets=[],
+    )
     body["metadata"]["labels"][TEST_LABEL] = run_id
     return body
 
@@ -33,15 +38,24 @@ def managers(obj: dict[str, Any]) -> set[tuple[str, str, str]]:
 
 
 async def test_creates_and_status_patches_are_recorded_as_aimsource(
-        real_kube_crds: RealKube, kube_client: KubeClient, run_id: str, cleanup_cluster_objects: str) -> None:
+    real_kube_crds: RealKube, kube_client: KubeClient, run_id: str, cleanup_cluster_objects: str
+) -> None:
     kube = real_kube_crds
-    src = kube.ok("POST", SOURCES, {"apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-                                    "metadata": {"name": f"fm-{run_id}", "labels": {TEST_LABEL: run_id}},
-                                    "spec": {"images": [f"ghcr.io/org/fm-{run_id}"]}})
+    src = kube.ok(
+        "POST",
+        SOURCES,
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModelSource",
+            "metadata": {"name": f"fm-{run_id}", "labels": {TEST_LABEL: run_id}},
+            "spec": {"images": [f"ghcr.io/org/fm-{run_id}"]},
+        },
+    )
     body = our_model(f"ghcr.io/org/fm-{run_id}:1.0.0", run_id, src)
     assert await kube_client.create_model(body) is True
-    await kube_client.patch_source_status(src["metadata"]["name"], {"status": "Ready"},
-                                          uid=src["metadata"]["uid"])
+    await kube_client.patch_source_status(
+        src["metadata"]["name"], {"status": "Ready"}, uid=src["metadata"]["uid"]
+    )
 
     model = kube.ok("GET", f"{MODELS}/{body['metadata']['name']}")
     assert managers(model) == {("aimsource", "Update", "")}
@@ -51,11 +65,18 @@ async def test_creates_and_status_patches_are_recorded_as_aimsource(
 
 
 async def test_a_create_with_an_unknown_field_is_refused_under_strict_validation(
-        real_kube_crds: RealKube, kube_client: KubeClient, run_id: str, cleanup_cluster_objects: str) -> None:
-    src = real_kube_crds.ok("POST", SOURCES, {
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModelSource",
-        "metadata": {"name": f"strict-{run_id}", "labels": {TEST_LABEL: run_id}},
-        "spec": {"images": [f"ghcr.io/org/strict-{run_id}"]}})
+    real_kube_crds: RealKube, kube_client: KubeClient, run_id: str, cleanup_cluster_objects: str
+) -> None:
+    src = real_kube_crds.ok(
+        "POST",
+        SOURCES,
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModelSource",
+            "metadata": {"name": f"strict-{run_id}", "labels": {TEST_LABEL: run_id}},
+            "spec": {"images": [f"ghcr.io/org/strict-{run_id}"]},
+        },
+    )
     body = our_model(f"ghcr.io/org/strict-{run_id}:1.0.0", run_id, src)
     body["spec"]["imagePullPolicy"] = "Always"  # not in the AIMClusterModel schema we ship
     with pytest.raises(ApiStatusError) as refused:

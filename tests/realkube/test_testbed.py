@@ -90,12 +90,23 @@ def test_dying_parent_takes_the_control_plane_with_it(real_kube: RealKube, tmp_p
 
 
 def test_missing_go_is_one_clear_line(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"),
-           "KUBE_TESTBED_GO": str(tmp_path / "no-go" / "go")}
-    result = subprocess.run([sys.executable, str(SCRIPT), "--build"], env=env, capture_output=True, text=True,
-                            timeout=60, check=False)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "KUBE_TESTBED_GO": str(tmp_path / "no-go" / "go"),
+    }
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--build"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stdout == ""
     missing = tmp_path / "no-go" / "go"
     assert result.stderr.strip().splitlines() == [
-        f"kube-testbed: Go is not installed ({missing} not found; the testbed is built with Go 1.26)"]
+        f"kube-testbed: Go is not installed ({missing} not found; the testbed is built with Go 1.26)"
+    ]

@@ -51,8 +51,9 @@ def queries(front: PaginatingFront) -> list[dict[str, list[str]]]:
 async def test_a_refused_page_size_is_asked_again_with_100_and_remembered_for_the_host(
     big_registry: RunningRegistry, make_paginating_front: MakeFront, refusal: Refusal
 ) -> None:
-    front = make_paginating_front(big_registry, page_size=100, max_n=100, refusal=refusal,
-                                  cursor_param="next_page")
+    front = make_paginating_front(
+        big_registry, page_size=100, max_n=100, refusal=refusal, cursor_param="next_page"
+    )
     ref = ImageRef(front.host, BIG_REPOSITORY)
     async with RegistryClient() as client:
         listing = await client.list_tags(ref, credential=None)

@@ -18,8 +18,13 @@ pytestmark = pytest.mark.registry
 
 QWEN = "amdenterpriseai/aim-qwen-qwen3-32b"
 FAST = RegistrySettings(
-    backoff_base=0.01, backoff_cap=0.05, connect_timeout=1.0, read_timeout=1.0, max_attempts=2,
-    retry_after_cap=5.0, call_deadline=20.0,
+    backoff_base=0.01,
+    backoff_cap=0.05,
+    connect_timeout=1.0,
+    read_timeout=1.0,
+    max_attempts=2,
+    retry_after_cap=5.0,
+    call_deadline=20.0,
 )
 TAGS_PATH = r"/tags/list$"
 

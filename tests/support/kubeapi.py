@@ -52,9 +52,16 @@ def crd_manifests(directory: Path = CRD_DIR) -> list[dict[str, Any]]:
     return docs
 
 
-def write_kubeconfig(path: Path, server: str, *, token: str | None = None, namespace: str | None = None,
-                     context: str = "emulator", ca_file: Path | None = None,
-                     client: ClientCertificate | None = None) -> Path:
+def write_kubeconfig(
+    path: Path,
+    server: str,
+    *,
+    token: str | None = None,
+    namespace: str | None = None,
+    context: str = "emulator",
+    ca_file: Path | None = None,
+    client: ClientCertificate | None = None,
+) -> Path:
     """A kubeconfig with one cluster/user/context pointing at `server`, as `kubectl config` writes it."""
     user: dict[str, Any] = {"token": token} if token else {}
     if client is not None:
@@ -66,7 +73,9 @@ def write_kubeconfig(path: Path, server: str, *, token: str | None = None, names
     if namespace:
         ctx["namespace"] = namespace
     config = {
-        "apiVersion": "v1", "kind": "Config", "preferences": {},
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
         "clusters": [{"name": context, "cluster": cluster}],
         "users": [{"name": context, "user": user}],
         "contexts": [{"name": context, "context": ctx}],
@@ -85,12 +94,22 @@ class KubeAPI:
     certificate); with `tls`, the server speaks HTTPS only.
     """
 
-    def __init__(self, *, namespaces: Iterable[str] = ("aim-system",), install_crds: bool = True,
-                 token: str | None = None, gc_delay: float = 0.05, port: int | None = None,
-                 tls: ServerTLS | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        namespaces: Iterable[str] = ("aim-system",),
+        install_crds: bool = True,
+        token: str | None = None,
+        gc_delay: float = 0.05,
+        port: int | None = None,
+        tls: ServerTLS | None = None,
+    ) -> None:
         self.store = Store()
-        self.handler = KubeAPIHandler(store=self.store, token=token,
-                                      client_certificates=tls is not None and tls.client_ca_file is not None)
+        self.handler = KubeAPIHandler(
+            store=self.store,
+            token=token,
+            client_certificates=tls is not None and tls.client_ca_file is not None,
+        )
         self.token = token
         self.tls = tls
         self._gc_delay = gc_delay
@@ -114,8 +133,9 @@ class KubeAPI:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> None:
@@ -145,8 +165,10 @@ class KubeAPI:
         server_cls: Any = aiohttp.test_utils.RawTestServer
         if self.tls is not None:
             server_cls = functools.partial(TLSTestServer, ssl_context=self.tls.context())
-        async with self.handler, kmock.Server(self.handler, host="127.0.0.1", port=self._port,
-                                              server_cls=server_cls) as server:
+        async with (
+            self.handler,
+            kmock.Server(self.handler, host="127.0.0.1", port=self._port, server_cls=server_cls) as server,
+        ):
             scheme = "https" if self.tls is not None else "http"
             self._url = f"{scheme}://127.0.0.1:{server.port}"
             gc = asyncio.create_task(collect_garbage_forever(self.store, delay=self._gc_delay))
@@ -164,12 +186,14 @@ class KubeAPI:
             raise RuntimeError("the Kubernetes API emulator is not running")
         return self._url
 
-    def write_kubeconfig(self, path: Path, *, namespace: str | None = None,
-                         client: ClientCertificate | None = None) -> Path:
+    def write_kubeconfig(
+        self, path: Path, *, namespace: str | None = None, client: ClientCertificate | None = None
+    ) -> Path:
         """A kubeconfig for this server: its token, its CA when on TLS, and a client certificate if given."""
         ca_file = self.tls.authority.ca_file if self.tls is not None else None
-        return write_kubeconfig(path, self.url, token=self.token, namespace=namespace, ca_file=ca_file,
-                                client=client)
+        return write_kubeconfig(
+            path, self.url, token=self.token, namespace=namespace, ca_file=ca_file, client=client
+        )
 
     @property
     def internal_errors(self) -> list[str]:
@@ -182,12 +206,21 @@ class KubeAPI:
     def requests(self) -> list[RequestRecord]:
         return list(self.handler.records)
 
-    def count(self, verb: str | None = None, resource: str | None = None, *,
-              subresource: str | type[Ellipsis] | None = ...) -> int:
+    def count(
+        self,
+        verb: str | None = None,
+        resource: str | None = None,
+        *,
+        subresource: str | type[Ellipsis] | None = ...,
+    ) -> int:
         """Requests so far with this verb and/or resource (plural); `subresource=None` for the main one."""
-        return sum(1 for r in self.handler.records
-                   if (verb is None or r.verb == verb) and (resource is None or r.plural == resource)
-                   and (subresource is ... or r.subresource == subresource))
+        return sum(
+            1
+            for r in self.handler.records
+            if (verb is None or r.verb == verb)
+            and (resource is None or r.plural == resource)
+            and (subresource is ... or r.subresource == subresource)
+        )
 
     def reset_requests(self) -> None:
         self.handler.records.clear()
@@ -197,8 +230,9 @@ class KubeAPI:
     def resource(self, name: str) -> ResourceType:
         return self.store.find_type(name)
 
-    def create(self, resource: str, body: Mapping[str, Any], *,
-               namespace: str | None = None) -> dict[str, Any]:
+    def create(
+        self, resource: str, body: Mapping[str, Any], *, namespace: str | None = None
+    ) -> dict[str, Any]:
         return self.store.create(self.resource(resource), namespace, body)
 
     def get(self, resource: str, name: str, *, namespace: str | None = None) -> dict[str, Any]:
@@ -215,8 +249,9 @@ class KubeAPI:
     def _exists(self, resource: str, namespace: str | None, name: str) -> bool:
         return self.find(resource, name, namespace=namespace) is not None
 
-    def list(self, resource: str, *, namespace: str | None = None,
-             labels: str | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, resource: str, *, namespace: str | None = None, labels: str | None = None
+    ) -> list[dict[str, Any]]:
         listing = self.store.list(self.resource(resource), namespace, label=labels)
         items: list[dict[str, Any]] = listing["items"]
         return items
@@ -224,16 +259,35 @@ class KubeAPI:
     def names(self, resource: str, *, namespace: str | None = None, labels: str | None = None) -> list[str]:
         return [obj["metadata"]["name"] for obj in self.list(resource, namespace=namespace, labels=labels)]
 
-    def patch(self, resource: str, name: str, patch: Mapping[str, Any], *, namespace: str | None = None,
-              status: bool = False) -> dict[str, Any]:
-        return self.store.patch(self.resource(resource), namespace, name, dict(patch), content_type=MERGE,
-                                subresource="status" if status else None)
+    def patch(
+        self,
+        resource: str,
+        name: str,
+        patch: Mapping[str, Any],
+        *,
+        namespace: str | None = None,
+        status: bool = False,
+    ) -> dict[str, Any]:
+        return self.store.patch(
+            self.resource(resource),
+            namespace,
+            name,
+            dict(patch),
+            content_type=MERGE,
+            subresource="status" if status else None,
+        )
 
     def delete(self, resource: str, name: str, *, namespace: str | None = None) -> dict[str, Any]:
         return self.store.delete(self.resource(resource), namespace, name)
 
-    def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05,
-                 message: str = "condition") -> Any:
+    def wait_for(
+        self,
+        predicate: Callable[[], Any],
+        *,
+        timeout: float = 10.0,
+        interval: float = 0.05,
+        message: str = "condition",
+    ) -> Any:
         """Poll until `predicate()` is truthy (blocking; for tests that drive a separate process)."""
         deadline = time.monotonic() + timeout
         while True:

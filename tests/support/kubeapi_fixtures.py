@@ -1,6 +1,6 @@
 """Pytest fixtures for the emulated Kubernetes API; import them into a conftest.py:
 
-    from tests.support.kubeapi_fixtures import kube_api, kubeconfig  # noqa: F401
+from tests.support.kubeapi_fixtures import kube_api, kubeconfig  # noqa: F401
 """
 
 from __future__ import annotations

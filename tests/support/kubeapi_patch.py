@@ -120,8 +120,12 @@ def apply_patch(target: Mapping[str, Any], patch: Any, content_type: str) -> dic
     elif kind == JSON_PATCH:
         result = json_patch(target, patch)
     else:
-        raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format"
-                       f" - accepted media types include: {MERGE}, {STRATEGIC}, {JSON_PATCH}")
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            f"the body of the request was in an unknown format"
+            f" - accepted media types include: {MERGE}, {STRATEGIC}, {JSON_PATCH}",
+        )
     if not isinstance(result, dict):
         raise bad_request("the patch did not produce an object")
     return result
@@ -160,6 +164,7 @@ def label_selector(text: str | None) -> Predicate:
     def matches(obj: Mapping[str, Any]) -> bool:
         labels = obj.get("metadata", {}).get("labels") or {}
         return all(check(labels) for check in checks)
+
     return matches
 
 
@@ -193,8 +198,10 @@ def field_selector(text: str | None) -> Predicate:
     for requirement in _split_requirements(text or ""):
         m = _EQ_RE.match(requirement)
         if not m or m.group(1) not in _FIELDS:
-            raise bad_request(f'"{requirement.strip()}" is not a known field selector:'
-                              f" only {', '.join(_FIELDS)} are supported")
+            raise bad_request(
+                f'"{requirement.strip()}" is not a known field selector:'
+                f" only {', '.join(_FIELDS)} are supported"
+            )
         getter, op, value = _FIELDS[m.group(1)], m.group(2), m.group(3)
         if op == "!=":
             checks.append(lambda obj, g=getter, v=value: g(obj) != v)

@@ -58,13 +58,28 @@ class Refusal:
             return True
 
 
-def refuse_creates(api: KubeAPI, plural: str, names: Collection[str], *, code: int, reason: str,
-                   message: str, times: int | None = None) -> Refusal:
+def refuse_creates(
+    api: KubeAPI,
+    plural: str,
+    names: Collection[str],
+    *,
+    code: int,
+    reason: str,
+    message: str,
+    times: int | None = None,
+) -> Refusal:
     """Creates of `plural` objects named in `names` get this error, `times` times (None: until
     `lift()`)."""
     refusal = Refusal(plural, names)
-    status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-              "message": message, "reason": reason, "code": code}
+    status = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
     reaction = api.handler[FnCriteria(refusal.matches)]
     if times is not None:
         reaction = reaction[:times]

@@ -29,10 +29,14 @@ def spec_part(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def validate_name(rt: ResourceType, name: str) -> None:
     if len(name) > 253 or not _NAME_RE.match(name):
-        raise invalid(rt, name, "metadata.name",
-                      f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of'
-                      " lower case alphanumeric characters, '-' or '.', and must start and end with an"
-                      " alphanumeric character")
+        raise invalid(
+            rt,
+            name,
+            "metadata.name",
+            f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of'
+            " lower case alphanumeric characters, '-' or '.', and must start and end with an"
+            " alphanumeric character",
+        )
 
 
 def validate_metadata(rt: ResourceType, name: str, meta: Mapping[str, Any]) -> None:
@@ -41,18 +45,29 @@ def validate_metadata(rt: ResourceType, name: str, meta: Mapping[str, Any]) -> N
     for field, values in sections:
         for key, value in values.items():
             prefix, _, short = str(key).rpartition("/")
-            if (len(short) > 63 or not _QUALIFIED_RE.match(short)
-                    or (prefix and (len(prefix) > 253 or not _NAME_RE.match(prefix)))):
-                raise invalid(rt, name, f"metadata.{field}",
-                              f'Invalid value: "{key}": name part must consist of alphanumeric'
-                              " characters, '-', '_' or '.', at most 63 characters")
+            if (
+                len(short) > 63
+                or not _QUALIFIED_RE.match(short)
+                or (prefix and (len(prefix) > 253 or not _NAME_RE.match(prefix)))
+            ):
+                raise invalid(
+                    rt,
+                    name,
+                    f"metadata.{field}",
+                    f'Invalid value: "{key}": name part must consist of alphanumeric'
+                    " characters, '-', '_' or '.', at most 63 characters",
+                )
             if not isinstance(value, str):
                 raise bad_request(f"metadata.{field}[{key}] must be a string")
             if field == "labels" and value and (len(value) > 63 or not _QUALIFIED_RE.match(value)):
-                raise invalid(rt, name, "metadata.labels",
-                              f'Invalid value: "{value}": a valid label must be an empty string or'
-                              " consist of alphanumeric characters, '-', '_' or '.', at most 63"
-                              " characters")
+                raise invalid(
+                    rt,
+                    name,
+                    "metadata.labels",
+                    f'Invalid value: "{value}": a valid label must be an empty string or'
+                    " consist of alphanumeric characters, '-', '_' or '.', at most 63"
+                    " characters",
+                )
 
 
 def normalise(rt: ResourceType, obj: dict[str, Any]) -> None:

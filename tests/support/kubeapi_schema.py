@@ -93,8 +93,12 @@ def admit(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> tuple[dict[str, 
     """(the object as stored, the reasons to refuse it); server-managed fields are left alone."""
     server = {key: copy.deepcopy(obj[key]) for key in _SERVER_FIELDS if key in obj}
     body = {key: value for key, value in obj.items() if key not in _SERVER_FIELDS}
-    user_schema = dict(schema, properties={
-        key: child for key, child in (schema.get("properties") or {}).items() if key not in _SERVER_FIELDS})
+    user_schema = dict(
+        schema,
+        properties={
+            key: child for key, child in (schema.get("properties") or {}).items() if key not in _SERVER_FIELDS
+        },
+    )
     user_schema.pop("required", None)
     required = [key for key in schema.get("required", []) if key not in _SERVER_FIELDS]
     stored = prune_nulls_and_default(prune_unknown(body, user_schema), user_schema)

@@ -81,10 +81,16 @@ def _verb(method: str, name: str | None, params: Mapping[str, str]) -> str:
 def _bad_field_validation(method: str, value: str) -> ApiError:
     options = {"POST": "CreateOptions", "PATCH": "PatchOptions"}.get(method, "UpdateOptions")
     why = f'Unsupported value: "{value}": supported values: "", "Ignore", "Strict", "Warn"'
-    return ApiError(422, "Invalid", f'{options}.meta.k8s.io "" is invalid: fieldValidation: {why}',
-                    {"group": "meta.k8s.io", "kind": options,
-                     "causes": [{"reason": "FieldValueNotSupported", "message": why,
-                                 "field": "fieldValidation"}]})
+    return ApiError(
+        422,
+        "Invalid",
+        f'{options}.meta.k8s.io "" is invalid: fieldValidation: {why}',
+        {
+            "group": "meta.k8s.io",
+            "kind": options,
+            "causes": [{"reason": "FieldValueNotSupported", "message": why, "field": "fieldValidation"}],
+        },
+    )
 
 
 def _unauthorized() -> ApiError:
@@ -106,7 +112,7 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
-        (self.fallback ** 1)[FnCriteria(_is_resource)] << self._serve_resource
+        (self.fallback**1)[FnCriteria(_is_resource)] << self._serve_resource
         self._own_reactions = len(self._payloads)
 
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
@@ -132,8 +138,11 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
 
     async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
         if isinstance(exc, kmock.KubernetesError) and exc.status < 500:  # kmock's own, e.g. unknown URL
-            exc = ApiError(exc.status, "NotFound" if exc.status == 404 else "BadRequest",
-                           "the server could not find the requested resource")
+            exc = ApiError(
+                exc.status,
+                "NotFound" if exc.status == 404 else "BadRequest",
+                "the server could not find the requested resource",
+            )
         if not isinstance(exc, ApiError):
             self.internal_errors.append("".join(traceback.format_exception(exc)))
             exc = ApiError(500, "InternalError", f"Internal error occurred: {exc!r}")
@@ -158,9 +167,19 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
         method = request.method.value.upper()
         verb = _verb(method, request.name, request.params)
         params = request.params
-        self.records.append(RequestRecord(verb, rt.group, rt.version, rt.plural, request.subresource,
-                                          request.namespace, request.name, query=dict(params),
-                                          user_agent=request.headers.get("User-Agent", "")))
+        self.records.append(
+            RequestRecord(
+                verb,
+                rt.group,
+                rt.version,
+                rt.plural,
+                request.subresource,
+                request.namespace,
+                request.name,
+                query=dict(params),
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+        )
         validation = params.get("fieldValidation")
         if validation not in (None, "", "Ignore", "Warn", "Strict"):  # as kube-apiserver answers it
             raise _bad_field_validation(method, validation)
@@ -174,9 +193,14 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
             return self._watch(rt, ns, params)
         if verb == "list":
             limit = int(params["limit"]) if params.get("limit") else None
-            return self.store.list(rt, ns, label=params.get("labelSelector"),
-                                   field=params.get("fieldSelector"), limit=limit,
-                                   cont=params.get("continue"))
+            return self.store.list(
+                rt,
+                ns,
+                label=params.get("labelSelector"),
+                field=params.get("fieldSelector"),
+                limit=limit,
+                cont=params.get("continue"),
+            )
         assert verb != "deletecollection" or name is None
         if verb == "get":
             if request.subresource not in (None, "status"):
@@ -186,20 +210,31 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
             created = self.store.create(rt, ns, self._body(request), strict=validation == "Strict")
             return kmock.Response(status=201, payload=created)
         if verb == "update":
-            return self.store.replace(rt, ns, name or "", self._body(request),
-                                      subresource=request.subresource)
+            return self.store.replace(
+                rt, ns, name or "", self._body(request), subresource=request.subresource
+            )
         if verb == "patch":
             content_type = request.headers.get("Content-Type", "")
-            return self.store.patch(rt, ns, name or "", self._body(request), content_type=content_type,
-                                    subresource=request.subresource)
+            return self.store.patch(
+                rt,
+                ns,
+                name or "",
+                self._body(request),
+                content_type=content_type,
+                subresource=request.subresource,
+            )
         if verb == "delete":
             options = self._body(request, required=False) or {}
             propagation = params.get("propagationPolicy") or options.get("propagationPolicy") or "Background"
-            deleted = self.store.delete(rt, ns, name or "", propagation=propagation,
-                                        preconditions=options.get("preconditions"))
+            deleted = self.store.delete(
+                rt, ns, name or "", propagation=propagation, preconditions=options.get("preconditions")
+            )
             return deleted if deleted["metadata"].get("deletionTimestamp") else _deleted(rt, deleted)
-        raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested"
-                                                f" resource ({method} {rt.qualified})")
+        raise ApiError(
+            405,
+            "MethodNotAllowed",
+            f"the server does not allow this method on the requested resource ({method} {rt.qualified})",
+        )
 
     @staticmethod
     def _body(request: kmock.Request, *, required: bool = True) -> Any:
@@ -271,8 +306,13 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
     # --- discovery (from the store's types, so CRDs created at run time appear) --------------------
 
     async def _serve_api(self, request: kmock.Request) -> Any:
-        return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-            {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{request.url.host}:{request.url.port}"}]}
+        return {
+            "kind": "APIVersions",
+            "versions": ["v1"],
+            "serverAddressByClientCIDRs": [
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{request.url.host}:{request.url.port}"}
+            ],
+        }
 
     def _versions(self) -> dict[str, list[str]]:
         groups: dict[str, list[str]] = {}
@@ -305,17 +345,33 @@ class KubeAPIHandler(kmock.KubernetesScaffold):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         resources: list[dict[str, Any]] = []
         for rt in types:
-            resources.append({
-                "name": rt.plural, "singularName": rt.singular, "namespaced": rt.namespaced,
-                "kind": rt.kind, "verbs": list(rt.verbs), "shortNames": list(rt.short_names),
-                "categories": list(rt.categories),
-            })
+            resources.append(
+                {
+                    "name": rt.plural,
+                    "singularName": rt.singular,
+                    "namespaced": rt.namespaced,
+                    "kind": rt.kind,
+                    "verbs": list(rt.verbs),
+                    "shortNames": list(rt.short_names),
+                    "categories": list(rt.categories),
+                }
+            )
             if rt.status_subresource:
-                resources.append({"name": f"{rt.plural}/status", "singularName": "",
-                                  "namespaced": rt.namespaced, "kind": rt.kind,
-                                  "verbs": ["get", "patch", "update"]})
-        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": rt.api_version,
-                "resources": resources}
+                resources.append(
+                    {
+                        "name": f"{rt.plural}/status",
+                        "singularName": "",
+                        "namespaced": rt.namespaced,
+                        "kind": rt.kind,
+                        "verbs": ["get", "patch", "update"],
+                    }
+                )
+        return {
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
+            "groupVersion": rt.api_version,
+            "resources": resources,
+        }
 
 
 def _deleted(rt: ResourceType, obj: Mapping[str, Any]) -> dict[str, Any]:

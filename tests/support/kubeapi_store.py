@@ -60,8 +60,6 @@ class Event:
     old: dict[str, Any] | None
 
 
-
-
 class Store:
     """All objects of all resources, their history for watches, and the rules for changing them."""
 
@@ -105,8 +103,12 @@ class Store:
             return obj
         stored, errors = admit(obj, schema)
         if errors:
-            raise invalid(rt, obj["metadata"].get("name", ""), errors[0].split(":")[0],
-                          "; ".join(errors) if len(errors) > 1 else errors[0].split(": ", 1)[-1])
+            raise invalid(
+                rt,
+                obj["metadata"].get("name", ""),
+                errors[0].split(":")[0],
+                "; ".join(errors) if len(errors) > 1 else errors[0].split(": ", 1)[-1],
+            )
         return stored
 
     def types(self) -> list[ResourceType]:
@@ -122,7 +124,8 @@ class Store:
         with self._lock:
             for rt in self._types.values():
                 if plural_or_kind in (rt.plural, rt.qualified, rt.kind) and not (
-                        rt.group == "events.k8s.io" and plural_or_kind in ("events", "Event")):
+                    rt.group == "events.k8s.io" and plural_or_kind in ("events", "Event")
+                ):
                     return rt
         raise KeyError(plural_or_kind)
 
@@ -181,12 +184,23 @@ class Store:
                 raise not_found(rt, name)
             return copy.deepcopy(obj)
 
-    def list(self, rt: ResourceType, namespace: str | None, *, label: str | None = None,
-             field: str | None = None, limit: int | None = None, cont: str | None = None) -> dict[str, Any]:
+    def list(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        *,
+        label: str | None = None,
+        field: str | None = None,
+        limit: int | None = None,
+        cont: str | None = None,
+    ) -> dict[str, Any]:
         with self._lock:
             match = self.matcher(label, field)
-            keys = sorted(k for k, obj in self._objects[rt.key].items()
-                          if (not namespace or k[0] == namespace) and match(obj))
+            keys = sorted(
+                k
+                for k, obj in self._objects[rt.key].items()
+                if (not namespace or k[0] == namespace) and match(obj)
+            )
             if cont:
                 try:
                     after = tuple(json.loads(base64.urlsafe_b64decode(cont.encode())))
@@ -215,7 +229,7 @@ class Store:
             if rv < compacted:
                 raise gone(f"too old resource version: {rv} ({compacted})")
             rvs = self._log_rvs.get(rt.key, [])
-            return self._log.get(rt.key, [])[bisect.bisect_right(rvs, rv):]
+            return self._log.get(rt.key, [])[bisect.bisect_right(rvs, rv) :]
 
     def quiet_until(self, rt: ResourceType, rv: int) -> int | None:
         """The current resourceVersion if nothing happened to this resource after `rv` (for bookmarks)."""
@@ -225,14 +239,18 @@ class Store:
 
     def snapshot(self, rt: ResourceType, namespace: str | None) -> tuple[int, list[dict[str, Any]]]:
         with self._lock:
-            objs = [copy.deepcopy(obj) for (ns, _), obj in sorted(self._objects[rt.key].items())
-                    if not namespace or ns == namespace]
+            objs = [
+                copy.deepcopy(obj)
+                for (ns, _), obj in sorted(self._objects[rt.key].items())
+                if not namespace or ns == namespace
+            ]
             return self._rv, objs
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def create(self, rt: ResourceType, namespace: str | None, body: Mapping[str, Any], *,
-               strict: bool = False) -> dict[str, Any]:
+    def create(
+        self, rt: ResourceType, namespace: str | None, body: Mapping[str, Any], *, strict: bool = False
+    ) -> dict[str, Any]:
         """`strict`: `fieldValidation=Strict`, unknown fields of a custom resource are a 400, not pruned."""
         with self._lock:
             if not isinstance(body, Mapping):
@@ -242,8 +260,10 @@ class Store:
             ns = self._check_scope(rt, namespace or meta.get("namespace"))
             if rt.namespaced:
                 if namespace and meta.get("namespace") not in (None, namespace):
-                    raise bad_request("the namespace of the provided object does not match the namespace"
-                                      " sent on the request")
+                    raise bad_request(
+                        "the namespace of the provided object does not match the namespace"
+                        " sent on the request"
+                    )
                 if not ns:
                     raise bad_request("the namespace of the object is required")
                 meta["namespace"] = ns
@@ -263,8 +283,10 @@ class Store:
                 _check_event_namespace(rt, name, ns, obj)
                 obj.setdefault("eventTime", None)  # a MicroTime kube-apiserver always writes, null or not
             if obj.get("apiVersion", rt.api_version) != rt.api_version or obj.get("kind", rt.kind) != rt.kind:
-                raise bad_request(f"the object's apiVersion/kind {obj.get('apiVersion')}/{obj.get('kind')}"
-                                  f" does not match the resource {rt.api_version}/{rt.kind}")
+                raise bad_request(
+                    f"the object's apiVersion/kind {obj.get('apiVersion')}/{obj.get('kind')}"
+                    f" does not match the resource {rt.api_version}/{rt.kind}"
+                )
             if (ns, name) in self._objects[rt.key]:
                 raise already_exists(rt, name)
             obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
@@ -277,9 +299,10 @@ class Store:
             if strict and self._schemas.get(rt.key) is not None:
                 unknown = unknown_fields(obj, self._schemas[rt.key])
                 if unknown:
-                    raise bad_request(f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}:'
-                                      " strict decoding error: "
-                                      + ", ".join(f'unknown field "{path}"' for path in unknown))
+                    raise bad_request(
+                        f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}:'
+                        " strict decoding error: " + ", ".join(f'unknown field "{path}"' for path in unknown)
+                    )
             if rt.status_subresource and rt.custom:
                 obj.pop("status", None)  # the status stanza of a create is ignored
             obj = self._admit(rt, obj)
@@ -292,34 +315,60 @@ class Store:
             self._record(rt, "ADDED", obj, None)
             return copy.deepcopy(obj)
 
-    def replace(self, rt: ResourceType, namespace: str | None, name: str, body: Mapping[str, Any], *,
-                subresource: str | None = None) -> dict[str, Any]:
+    def replace(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        body: Mapping[str, Any],
+        *,
+        subresource: str | None = None,
+    ) -> dict[str, Any]:
         """PUT: the whole object (or its status), guarded by the resourceVersion it carries."""
         with self._lock:
             old = self._existing(rt, namespace, name)
             new = copy.deepcopy(dict(body))
             meta = new.get("metadata") or {}
             if meta.get("name") not in (None, name):
-                raise bad_request(f'the name of the object ({meta.get("name")}) does not match the name on'
-                                  f" the URL ({name})")
+                raise bad_request(
+                    f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+                )
             rv = meta.get("resourceVersion")
             # Custom resources and Leases refuse unconditional updates (their strategies say so).
             if rv is None and (rt.custom or rt.plural == "leases") and subresource is None:
-                raise invalid(rt, name, "metadata.resourceVersion",
-                              "Invalid value: 0x0: must be specified for an update")
+                raise invalid(
+                    rt,
+                    name,
+                    "metadata.resourceVersion",
+                    "Invalid value: 0x0: must be specified for an update",
+                )
             return self._update(rt, old, new, subresource=subresource, expected_rv=rv)
 
-    def patch(self, rt: ResourceType, namespace: str | None, name: str, patch: Any, *, content_type: str,
-              subresource: str | None = None) -> dict[str, Any]:
+    def patch(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        patch: Any,
+        *,
+        content_type: str,
+        subresource: str | None = None,
+    ) -> dict[str, Any]:
         with self._lock:
             old = self._existing(rt, namespace, name)
             new = apply_patch(old, patch, content_type)
             rv = (patch.get("metadata") or {}).get("resourceVersion") if isinstance(patch, dict) else None
             return self._update(rt, old, new, subresource=subresource, expected_rv=rv)
 
-    def delete(self, rt: ResourceType, namespace: str | None, name: str, *,
-               propagation: str = "Background",
-               preconditions: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def delete(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        *,
+        propagation: str = "Background",
+        preconditions: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         with self._lock:
             obj = self._existing(rt, namespace, name)
             meta = obj["metadata"]
@@ -342,8 +391,15 @@ class Store:
             raise not_found(rt, name)
         return obj
 
-    def _update(self, rt: ResourceType, old: dict[str, Any], new: dict[str, Any], *,
-                subresource: str | None, expected_rv: Any) -> dict[str, Any]:
+    def _update(
+        self,
+        rt: ResourceType,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        *,
+        subresource: str | None,
+        expected_rv: Any,
+    ) -> dict[str, Any]:
         name = old["metadata"]["name"]
         if expected_rv is not None and str(expected_rv) != old["metadata"]["resourceVersion"]:
             raise conflict(rt, name)
@@ -363,8 +419,15 @@ class Store:
                 if "status" in old:
                     new["status"] = copy.deepcopy(old["status"])
             meta = new.setdefault("metadata", {})
-            for immutable in ("name", "namespace", "uid", "creationTimestamp", "generation",
-                              "deletionTimestamp", "deletionGracePeriodSeconds"):
+            for immutable in (
+                "name",
+                "namespace",
+                "uid",
+                "creationTimestamp",
+                "generation",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+            ):
                 if immutable in old["metadata"]:
                     meta[immutable] = old["metadata"][immutable]
                 else:
@@ -441,8 +504,11 @@ class Store:
 
     def all_objects(self) -> Iterable[tuple[ResourceType, dict[str, Any]]]:
         with self._lock:
-            return [(self._types[k], copy.deepcopy(obj)) for k, objs in self._objects.items()
-                    for obj in objs.values()]
+            return [
+                (self._types[k], copy.deepcopy(obj))
+                for k, objs in self._objects.items()
+                for obj in objs.values()
+            ]
 
 
 def _key(obj: Mapping[str, Any]) -> ObjKey:
@@ -455,11 +521,14 @@ def _check_preconditions(rt: ResourceType, meta: Mapping[str, Any], precondition
         wanted = preconditions.get(key)
         if wanted is not None and wanted != meta.get(key):
             qualified = f'{rt.kind}.{rt.group or "core"} "{meta["name"]}"'
-            raise ApiError(409, "Conflict",
-                           f"Operation cannot be fulfilled on {qualified}:"
-                           f" the {what} in the precondition ({wanted}) does not match the {what} in record"
-                           f" ({meta.get(key)}). The object might have been deleted and then recreated",
-                           {"name": meta["name"], "group": rt.group, "kind": rt.kind})
+            raise ApiError(
+                409,
+                "Conflict",
+                f"Operation cannot be fulfilled on {qualified}:"
+                f" the {what} in the precondition ({wanted}) does not match the {what} in record"
+                f" ({meta.get(key)}). The object might have been deleted and then recreated",
+                {"name": meta["name"], "group": rt.group, "kind": rt.kind},
+            )
 
 
 def _check_event_namespace(rt: ResourceType, name: str, ns: str, event: Mapping[str, Any]) -> None:
@@ -468,5 +537,6 @@ def _check_event_namespace(rt: ResourceType, name: str, ns: str, event: Mapping[
     involved = event.get("involvedObject") or {}
     wanted = involved.get("namespace") or ""
     if (not wanted and ns != "default") or (wanted and ns != wanted):
-        raise invalid(rt, name, "involvedObject.namespace",
-                      f'Invalid value: "{wanted}": does not match event.namespace')
+        raise invalid(
+            rt, name, "involvedObject.namespace", f'Invalid value: "{wanted}": does not match event.namespace'
+        )

@@ -49,20 +49,35 @@ class ResourceType:
 
 
 CRDS = ResourceType(
-    "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
-    namespaced=False, singular="customresourcedefinition", short_names=("crd", "crds"),
+    "apiextensions.k8s.io",
+    "v1",
+    "customresourcedefinitions",
+    "CustomResourceDefinition",
+    namespaced=False,
+    singular="customresourcedefinition",
+    short_names=("crd", "crds"),
     status_subresource=True,
 )
 
 BUILTINS: tuple[ResourceType, ...] = (
-    ResourceType("", "v1", "namespaces", "Namespace", namespaced=False, singular="namespace",
-                 short_names=("ns",), status_subresource=True),
+    ResourceType(
+        "",
+        "v1",
+        "namespaces",
+        "Namespace",
+        namespaced=False,
+        singular="namespace",
+        short_names=("ns",),
+        status_subresource=True,
+    ),
     ResourceType("", "v1", "secrets", "Secret", namespaced=True, singular="secret"),
-    ResourceType("", "v1", "configmaps", "ConfigMap", namespaced=True, singular="configmap",
-                 short_names=("cm",)),
+    ResourceType(
+        "", "v1", "configmaps", "ConfigMap", namespaced=True, singular="configmap", short_names=("cm",)
+    ),
     ResourceType("", "v1", "events", "Event", namespaced=True, singular="event", short_names=("ev",)),
-    ResourceType("events.k8s.io", "v1", "events", "Event", namespaced=True, singular="event",
-                 short_names=("ev",)),
+    ResourceType(
+        "events.k8s.io", "v1", "events", "Event", namespaced=True, singular="event", short_names=("ev",)
+    ),
     ResourceType("coordination.k8s.io", "v1", "leases", "Lease", namespaced=True, singular="lease"),
     CRDS,
 )
@@ -76,15 +91,20 @@ def types_from_crd(crd: Mapping[str, Any]) -> list[ResourceType]:
     for version in spec.get("versions", []):
         if not version.get("served", True):
             continue
-        result.append(ResourceType(
-            group=spec["group"], version=version["name"], plural=names["plural"], kind=names["kind"],
-            namespaced=spec.get("scope", "Namespaced") == "Namespaced",
-            singular=names.get("singular", names["plural"]),
-            short_names=tuple(names.get("shortNames", ())),
-            categories=tuple(names.get("categories", ())),
-            status_subresource="status" in (version.get("subresources") or {}),
-            custom=True,
-        ))
+        result.append(
+            ResourceType(
+                group=spec["group"],
+                version=version["name"],
+                plural=names["plural"],
+                kind=names["kind"],
+                namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                singular=names.get("singular", names["plural"]),
+                short_names=tuple(names.get("shortNames", ())),
+                categories=tuple(names.get("categories", ())),
+                status_subresource="status" in (version.get("subresources") or {}),
+                custom=True,
+            )
+        )
     return result
 
 
@@ -102,8 +122,13 @@ class ApiError(Exception):
 
     def status(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": self.message, "reason": self.reason, "code": self.code,
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
         }
         if self.details:
             body["details"] = self.details
@@ -128,15 +153,20 @@ def already_exists(rt: ResourceType, name: str) -> ApiError:
 
 def conflict(rt: ResourceType, name: str) -> ApiError:
     return ApiError(
-        409, "Conflict",
+        409,
+        "Conflict",
         f'Operation cannot be fulfilled on {rt.qualified} "{name}": the object has been modified;'
         " please apply your changes to the latest version and try again",
         _details(rt, name),
     )
 
 
-_CAUSES = {"Invalid value": "FieldValueInvalid", "Required value": "FieldValueRequired",
-           "Unsupported value": "FieldValueNotSupported", "Forbidden": "FieldValueForbidden"}
+_CAUSES = {
+    "Invalid value": "FieldValueInvalid",
+    "Required value": "FieldValueRequired",
+    "Unsupported value": "FieldValueNotSupported",
+    "Forbidden": "FieldValueForbidden",
+}
 
 
 def invalid(rt: ResourceType, name: str, field_path: str, why: str) -> ApiError:
@@ -146,7 +176,9 @@ def invalid(rt: ResourceType, name: str, field_path: str, why: str) -> ApiError:
     reason = next((r for prefix, r in _CAUSES.items() if why.startswith(prefix)), "FieldValueInvalid")
     cause = {"reason": reason, "message": why, "field": field_path}
     return ApiError(
-        422, "Invalid", f'{kind} "{name}" is invalid: {field_path}: {why}',
+        422,
+        "Invalid",
+        f'{kind} "{name}" is invalid: {field_path}: {why}',
         dict(_details(rt, name), kind=rt.kind, causes=[cause]),
     )
 

@@ -37,9 +37,12 @@ async def running_candidates(
     def start(identity: str) -> Candidate:
         started: list[float] = []
         stopped: list[float] = []
-        elector = LeaseElector(kube_client, settings(identity),
-                               on_started_leading=lambda: started.append(time.monotonic()),
-                               on_stopped_leading=lambda: stopped.append(time.monotonic()))
+        elector = LeaseElector(
+            kube_client,
+            settings(identity),
+            on_started_leading=lambda: started.append(time.monotonic()),
+            on_stopped_leading=lambda: stopped.append(time.monotonic()),
+        )
         candidate = Candidate(elector, started=started, stopped=stopped)
         candidate.task = asyncio.create_task(candidate.elector.run())
         made.append(candidate)

@@ -60,19 +60,31 @@ class RealKube:
         """kubectl of the server's own release (Debian's kubectl is several minors older)."""
         return self.bin_dir / "kubectl"
 
-    def kubectl(self, *args: str, input: str | None = None, check: bool = True,
-                timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def kubectl(
+        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         """Runs kubectl as the admin; with check, a failure raises with kubectl's stderr."""
         result = subprocess.run(
             [str(self.kubectl_path), f"--kubeconfig={self.kubeconfig}", *args],
-            input=input, capture_output=True, text=True, timeout=timeout, check=False,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
         return result
 
-    def request(self, method: str, path: str, body: Any = None, *, token: str | None = None,
-                content_type: str = "application/json") -> tuple[int, Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, Any]:
         """One API request as the admin (or as the bearer of `token`): status and decoded JSON body."""
         host, port = self.server.removeprefix("https://").rsplit(":", 1)
         context = self._context if token is None else self._anonymous_context()
@@ -101,21 +113,27 @@ class RealKube:
         assert 200 <= status < 300, f"{method} {path}: {status} {answer}"
         return answer
 
-    def service_account_token(self, namespace: str, name: str, *, expiration_seconds: int = 3600,
-                              audiences: list[str] | None = None) -> str:
+    def service_account_token(
+        self, namespace: str, name: str, *, expiration_seconds: int = 3600, audiences: list[str] | None = None
+    ) -> str:
         """A token for the ServiceAccount, from the TokenRequest API (the account must exist)."""
         spec: dict[str, Any] = {"expirationSeconds": expiration_seconds}
         if audiences:
             spec["audiences"] = audiences
-        answer = self.ok("POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
-                         {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec})
+        answer = self.ok(
+            "POST",
+            f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+            {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec},
+        )
         return str(answer["status"]["token"])
 
     def write_token_kubeconfig(self, path: Path, token: str) -> Path:
         """A kubeconfig for the same server that authenticates with `token` (e.g. a ServiceAccount's)."""
         admin = json.loads(self.kubeconfig.read_text())
         config = {
-            "apiVersion": "v1", "kind": "Config", "current-context": "testbed",
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "testbed",
             "clusters": admin["clusters"],
             "users": [{"name": "token", "user": {"token": token}}],
             "contexts": [{"name": "testbed", "context": {"cluster": "testbed", "user": "token"}}],
@@ -156,8 +174,9 @@ class _Testbed:
     def build(self) -> Path:
         if self.bin_dir is None:
             started = time.monotonic()
-            result = subprocess.run([sys.executable, str(SCRIPT), "--build"], capture_output=True, text=True,
-                                    check=False)
+            result = subprocess.run(
+                [sys.executable, str(SCRIPT), "--build"], capture_output=True, text=True, check=False
+            )
             if result.returncode != 0:
                 raise RealKubeError(f"scripts/kube-testbed --build failed:\n{result.stderr}")
             self.bin_dir = Path(result.stdout.strip().splitlines()[-1])
@@ -173,8 +192,11 @@ class _Testbed:
         self.directory = Path(tempfile.mkdtemp(prefix="aimsource-kube-testbed-"))
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, str(SCRIPT), str(self.directory)], stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [sys.executable, str(SCRIPT), str(self.directory)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         atexit.register(self.stop)
         threading.Thread(target=self._read, name="kube-testbed-output", daemon=True).start()
@@ -227,11 +249,15 @@ _TESTBED = _Testbed()
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
-                                  items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Builds and starts the testbed when a selected test needs it, before any test's timeout runs."""
-    users = [item for item in items
-             if "real_kube" in getattr(item, "fixturenames", ()) or item.get_closest_marker("real_kube")]
+    users = [
+        item
+        for item in items
+        if "real_kube" in getattr(item, "fixturenames", ()) or item.get_closest_marker("real_kube")
+    ]
     if not users or config.option.collectonly:
         return
     try:

@@ -63,8 +63,12 @@ class PrivateKube(RealKube):
         return (self.directory / "etcd-client-url").read_text().strip()
 
     def etcd(self, call: str, body: dict[str, Any]) -> dict[str, Any]:
-        request = urllib.request.Request(f"{self.etcd_url}/v3/{call}", data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
+        request = urllib.request.Request(
+            f"{self.etcd_url}/v3/{call}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             answer: dict[str, Any] = json.loads(response.read())
             return answer
@@ -92,8 +96,13 @@ def private_kube(directory: Path) -> Iterator[PrivateKube]:
     """Starts `scripts/kube-testbed DIR`, applies our CRDs, yields it, stops it."""
     bin_dir = _TESTBED.build()
     with open(directory.parent / "kube-testbed.err", "w") as errors:
-        proc = subprocess.Popen([sys.executable, str(SCRIPT), str(directory)], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=errors, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(SCRIPT), str(directory)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
     lines: queue.Queue[str] = queue.Queue()
 
     def read() -> None:

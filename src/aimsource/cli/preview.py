@@ -87,7 +87,13 @@ def run(args: argparse.Namespace) -> int:
     with few_collections():
         result = run_async(go())
     # Written piece by piece: the decisions of a 100,000-tag listing are never one string.
-    write_preview(sys.stdout, doc.name or doc.label, result, args.output,
-                  registries=ratelimits.document(), ratelimits=ratelimits.lines())
+    write_preview(
+        sys.stdout,
+        doc.name or doc.label,
+        result,
+        args.output,
+        registries=ratelimits.document(),
+        ratelimits=ratelimits.lines(),
+    )
     # The preview itself succeeded either way; exit 1 only when the source could create nothing.
     return 1 if result.status.get("status") == "Failed" else 0

@@ -66,16 +66,22 @@ def model_body(
                 MANAGED_BY_LABEL: MANAGED_BY,
             },
             "annotations": annotations,
-            **({"ownerReferences": [
+            **(
                 {
-                    "apiVersion": API_VERSION,
-                    "kind": SOURCE_KIND,
-                    "name": source_name,
-                    "uid": source_uid,
-                    "controller": True,
-                    "blockOwnerDeletion": True,
+                    "ownerReferences": [
+                        {
+                            "apiVersion": API_VERSION,
+                            "kind": SOURCE_KIND,
+                            "name": source_name,
+                            "uid": source_uid,
+                            "controller": True,
+                            "blockOwnerDeletion": True,
+                        }
+                    ]
                 }
-            ]} if source_uid else {}),
+                if source_uid
+                else {}
+            ),
         },
         "spec": spec,
     }

@@ -333,7 +333,7 @@ def _clean(message: str, limit: int = MAX_MESSAGE_LENGTH, *, keep_end: bool = Fa
     text = _AUTH_VALUE.sub(lambda m: f"{m.group(1)} ***", _URL_USERINFO.sub("***@", message))
     if len(text) > limit and keep_end:
         head = limit // 4
-        text = text[:head] + " ... " + text[len(text) - (limit - head - 5):]
+        text = text[:head] + " ... " + text[len(text) - (limit - head - 5) :]
     elif len(text) > limit:
         text = text[: limit - 3] + "..."
     return text

@@ -64,8 +64,9 @@ class KubeClient(ApiTransport):
     async def __aenter__(self) -> KubeClient:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.aclose()
 
     # --- the operations aimsource needs --------------------------------------------------------
@@ -103,8 +104,9 @@ class KubeClient(ApiTransport):
         except NotFoundError:
             return None
 
-    async def list_pages(self, path: str, *,
-                         page_size: int | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+    async def list_pages(
+        self, path: str, *, page_size: int | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         """The items of a collection one page (`limit`/`continue`) at a time, so that a caller that
         folds each page into something smaller never holds the whole list."""
         params: dict[str, str] = {"limit": str(page_size or self.settings.page_size)}
@@ -120,8 +122,9 @@ class KubeClient(ApiTransport):
         """All AIMClusterModels, page by page (start-up only: the operator then watches)."""
         return await self.list_all(MODELS_PATH, label_selector=label_selector)
 
-    async def patch_source_status(self, name: str, status: Mapping[str, Any], *,
-                                  uid: str | None = None) -> None:
+    async def patch_source_status(
+        self, name: str, status: Mapping[str, Any], *, uid: str | None = None
+    ) -> None:
         """Write the status subresource of an AIMClusterModelSource.
 
         With `uid` (what the operator always passes) the write is guarded: a JSON patch whose first
@@ -144,14 +147,17 @@ class KubeClient(ApiTransport):
         try:
             await self.request("PATCH", path, json=operations, content_type=JSON_PATCH)
         except NotFoundError:
-            raise SourceGoneError(f'aimclustermodelsource "{name}" (uid {uid}) no longer exists;'
-                                  " its status was not written") from None
+            raise SourceGoneError(
+                f'aimclustermodelsource "{name}" (uid {uid}) no longer exists; its status was not written'
+            ) from None
         except (InvalidError, ConflictError):
             # A failed test is a 422 like any invalid patch: tell them apart by reading the source.
             if await self._source_uid(name) == uid:
                 raise
-            raise SourceGoneError(f'aimclustermodelsource "{name}" (uid {uid}) was deleted or recreated;'
-                                  " its status was not written") from None
+            raise SourceGoneError(
+                f'aimclustermodelsource "{name}" (uid {uid}) was deleted or recreated;'
+                " its status was not written"
+            ) from None
 
     async def _source_uid(self, name: str) -> str | None:
         # One GET (deploy/ grants `get` on sources): a list by name would make the API server
@@ -172,8 +178,10 @@ class KubeClient(ApiTransport):
         """
         what = f'imagePullSecret "{name}"'
         try:
-            path = (f"/api/v1/namespaces/{namespace_segment(namespace)}/secrets/"
-                    f"{name_segment(name, 'imagePullSecret name')}")
+            path = (
+                f"/api/v1/namespaces/{namespace_segment(namespace)}/secrets/"
+                f"{name_segment(name, 'imagePullSecret name')}"
+            )
         except InvalidNameError as e:  # e.g. "../../kube-system/secrets/regcred": no request at all
             raise SecretError(str(e)) from None
         try:
@@ -181,8 +189,9 @@ class KubeClient(ApiTransport):
         except NotFoundError:
             raise SecretError(f'{what} not found in namespace "{namespace}"') from None
         except ForbiddenError:
-            raise SecretError(f'{what} in namespace "{namespace}" cannot be read:'
-                              " forbidden by RBAC") from None
+            raise SecretError(
+                f'{what} in namespace "{namespace}" cannot be read: forbidden by RBAC'
+            ) from None
         where = f'{what} in namespace "{namespace}"'
         _check_allowed(secret, source, where)
         if secret.get("type") != DOCKERCONFIGJSON:
@@ -200,8 +209,10 @@ class KubeClient(ApiTransport):
         secret and the key, never the content, when it cannot be read."""
         what = f'Secret "{name}" in namespace "{namespace}"'
         try:
-            path = (f"/api/v1/namespaces/{namespace_segment(namespace)}/secrets/"
-                    f"{name_segment(name, 'Secret name')}")
+            path = (
+                f"/api/v1/namespaces/{namespace_segment(namespace)}/secrets/"
+                f"{name_segment(name, 'Secret name')}"
+            )
         except InvalidNameError as e:
             raise SecretError(str(e)) from None
         try:
@@ -225,19 +236,28 @@ class KubeClient(ApiTransport):
         path = f"/api/v1/namespaces/{namespace_segment(namespace)}/events"
         now = _now()
         involved = {
-            "apiVersion": source.get("apiVersion"), "kind": source.get("kind"), "name": meta.get("name"),
-            "uid": meta.get("uid"), "resourceVersion": meta.get("resourceVersion"),
+            "apiVersion": source.get("apiVersion"),
+            "kind": source.get("kind"),
+            "name": meta.get("name"),
+            "uid": meta.get("uid"),
+            "resourceVersion": meta.get("resourceVersion"),
         }
         if meta.get("namespace"):
             involved["namespace"] = meta["namespace"]
         body = {
-            "apiVersion": "v1", "kind": "Event",
+            "apiVersion": "v1",
+            "kind": "Event",
             "metadata": {"name": f"{meta.get('name')}.{time.time_ns():x}", "namespace": namespace},
             "involvedObject": {k: v for k, v in involved.items() if v is not None},
-            "type": type, "reason": reason, "message": message[:1024],
+            "type": type,
+            "reason": reason,
+            "message": message[:1024],
             "source": {"component": self.settings.component},
-            "reportingComponent": self.settings.component, "reportingInstance": self.settings.instance,
-            "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+            "reportingComponent": self.settings.component,
+            "reportingInstance": self.settings.instance,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
         }
         await self.request("POST", path, json=body)
 
@@ -271,5 +291,7 @@ def _check_allowed(secret: Mapping[str, Any], source: str | None, where: str) ->
     if allowed is None or (source is not None and source in allowed):
         return
     who = f'source "{source}"' if source is not None else "a caller that names no source"
-    raise SecretError(f"{where} may not be used by {who}: the secret's {ALLOWED_SOURCES_ANNOTATION}"
-                      " annotation does not list it")
+    raise SecretError(
+        f"{where} may not be used by {who}: the secret's {ALLOWED_SOURCES_ANNOTATION}"
+        " annotation does not list it"
+    )

@@ -96,8 +96,12 @@ def operator_namespace(*, service_account_dir: Path = SERVICE_ACCOUNT_DIR) -> st
     return namespace or DEFAULT_OPERATOR_NAMESPACE
 
 
-def load_kube_config(*, environ: Mapping[str, str] | None = None, context: str | None = None,
-                     service_account_dir: Path = SERVICE_ACCOUNT_DIR) -> KubeConfig:
+def load_kube_config(
+    *,
+    environ: Mapping[str, str] | None = None,
+    context: str | None = None,
+    service_account_dir: Path = SERVICE_ACCOUNT_DIR,
+) -> KubeConfig:
     """In-cluster when running in a pod (service account), else the kubeconfig; KubeConfigError if none."""
     env = os.environ if environ is None else environ
     host, port = env.get("KUBERNETES_SERVICE_HOST"), env.get("KUBERNETES_SERVICE_PORT")
@@ -110,8 +114,10 @@ def load_kube_config(*, environ: Mapping[str, str] | None = None, context: str |
         paths = [Path(home) / ".kube" / "config"]
     existing = [p for p in paths if p.is_file()]
     if not existing:
-        raise KubeConfigError(f"no Kubernetes configuration: not in a pod, and no kubeconfig at"
-                              f" {', '.join(str(p) for p in paths)}")
+        raise KubeConfigError(
+            f"no Kubernetes configuration: not in a pod, and no kubeconfig at"
+            f" {', '.join(str(p) for p in paths)}"
+        )
     return kubeconfig_from_files(existing, context=context)
 
 
@@ -153,16 +159,19 @@ def kubeconfig_from_files(paths: list[Path], *, context: str | None = None) -> K
     ctx = merged["contexts"][name][1]
     cluster_name, user_name = ctx.get("cluster"), ctx.get("user")
     if cluster_name not in merged["clusters"]:
-        raise KubeConfigError(f'cluster "{cluster_name}" of context "{name}" not found in kubeconfig'
-                              f" {origin}")
+        raise KubeConfigError(
+            f'cluster "{cluster_name}" of context "{name}" not found in kubeconfig {origin}'
+        )
     cluster_path, cluster = merged["clusters"][cluster_name]
     user_path, user = merged["users"].get(user_name, (cluster_path, {})) if user_name else (cluster_path, {})
     if not cluster.get("server"):
         raise KubeConfigError(f'cluster "{cluster_name}" in kubeconfig {origin} has no server')
     if user.get("exec") or user.get("auth-provider"):
-        raise KubeConfigError(f'user "{user_name}" in kubeconfig {origin} uses an exec or auth-provider'
-                              " plugin, which aimsource does not support; use a token or a client"
-                              " certificate")
+        raise KubeConfigError(
+            f'user "{user_name}" in kubeconfig {origin} uses an exec or auth-provider'
+            " plugin, which aimsource does not support; use a token or a client"
+            " certificate"
+        )
     return KubeConfig(
         server=str(cluster["server"]).rstrip("/"),
         namespace=ctx.get("namespace"),

@@ -71,9 +71,14 @@ def _micro_time() -> str:
 class LeaseElector:
     """`await elector.run()` (cancel it to stop); `is_leader` tells whether to sync right now."""
 
-    def __init__(self, client: KubeClient, settings: LeaseSettings | None = None, *,
-                 on_started_leading: Callback | None = None,
-                 on_stopped_leading: Callback | None = None) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        settings: LeaseSettings | None = None,
+        *,
+        on_started_leading: Callback | None = None,
+        on_stopped_leading: Callback | None = None,
+    ) -> None:
         self._client = client
         self.settings = settings or LeaseSettings()
         self._on_started = on_started_leading
@@ -82,8 +87,10 @@ class LeaseElector:
         self._observed: tuple[Any, ...] | None = None
         self._observed_at = 0.0
         # Checked and escaped: InvalidNameError (a KubeError) here, at start-up, rather than odd paths later.
-        self._path = (f"/apis/coordination.k8s.io/v1/namespaces/{namespace_segment(self.settings.namespace)}"
-                      f"/leases/{name_segment(self.settings.name, 'lease name')}")
+        self._path = (
+            f"/apis/coordination.k8s.io/v1/namespaces/{namespace_segment(self.settings.namespace)}"
+            f"/leases/{name_segment(self.settings.name, 'lease name')}"
+        )
 
     @property
     def is_leader(self) -> bool:
@@ -158,15 +165,21 @@ class LeaseElector:
         """One attempt: True when we hold the Lease afterwards. ConflictError when another write won."""
         now = _micro_time()
         spec: dict[str, Any] = {
-            "holderIdentity": self.identity, "leaseDurationSeconds": _seconds(self.settings.lease_duration),
-            "acquireTime": now, "renewTime": now, "leaseTransitions": 0,
+            "holderIdentity": self.identity,
+            "leaseDurationSeconds": _seconds(self.settings.lease_duration),
+            "acquireTime": now,
+            "renewTime": now,
+            "leaseTransitions": 0,
         }
         try:
             lease = await self._client.request("GET", self._path)
         except NotFoundError:
-            body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                    "metadata": {"name": self.settings.name, "namespace": self.settings.namespace},
-                    "spec": spec}
+            body = {
+                "apiVersion": "coordination.k8s.io/v1",
+                "kind": "Lease",
+                "metadata": {"name": self.settings.name, "namespace": self.settings.namespace},
+                "spec": spec,
+            }
             try:
                 await self._client.request("POST", self._path.rsplit("/", 1)[0], json=body)
             except AlreadyExistsError:
@@ -200,8 +213,13 @@ class LeaseElector:
         logger.info("Released the lease")
 
     def _observe(self, spec: dict[str, Any]) -> None:
-        record = (spec.get("holderIdentity"), spec.get("renewTime"), spec.get("acquireTime"),
-                  spec.get("leaseTransitions"), spec.get("leaseDurationSeconds"))
+        record = (
+            spec.get("holderIdentity"),
+            spec.get("renewTime"),
+            spec.get("acquireTime"),
+            spec.get("leaseTransitions"),
+            spec.get("leaseDurationSeconds"),
+        )
         if record != self._observed:
             self._observed = record
             self._observed_at = asyncio.get_running_loop().time()  # the loop's clock: fake under looptime

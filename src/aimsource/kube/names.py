@@ -37,7 +37,8 @@ def check_name(value: str, what: str = "name") -> str:
         raise InvalidNameError(
             f"{what} {_shown(str(value))} is not a valid Kubernetes name: it must be a DNS-1123 subdomain"
             f" (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit,"
-            f" at most {SUBDOMAIN_MAX} characters)")
+            f" at most {SUBDOMAIN_MAX} characters)"
+        )
     return value
 
 
@@ -46,7 +47,8 @@ def check_namespace(value: str) -> str:
     if not isinstance(value, str) or len(value) > LABEL_MAX or not DNS1123_LABEL.fullmatch(value):
         raise InvalidNameError(
             f"namespace {_shown(str(value))} is not a valid Kubernetes namespace: it must be a DNS-1123"
-            f" label (lower-case letters, digits and '-', at most {LABEL_MAX} characters)")
+            f" label (lower-case letters, digits and '-', at most {LABEL_MAX} characters)"
+        )
     return value
 
 

@@ -76,8 +76,10 @@ class ApiTransport:
         try:
             self._ssl: ssl.SSLContext | bool = config.ssl_context()
         except (OSError, ssl.SSLError, ValueError) as e:
-            raise KubeConfigError(f"cannot load the TLS certificates of {config.origin or config.server}:"
-                                  f" {type(e).__name__}: {getattr(e, 'strerror', None) or e}") from None
+            raise KubeConfigError(
+                f"cannot load the TLS certificates of {config.origin or config.server}:"
+                f" {type(e).__name__}: {getattr(e, 'strerror', None) or e}"
+            ) from None
         basic = config.basic_auth()
         self._basic = aiohttp.BasicAuth(*basic).encode() if basic else None
         self._base = config.server.rstrip("/")
@@ -106,9 +108,15 @@ class ApiTransport:
             )
         return self._session
 
-    async def request(self, method: str, path: str, *, json: Any = None,
-                      params: Mapping[str, str] | None = None,
-                      content_type: str | None = None) -> dict[str, Any]:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> dict[str, Any]:
         """One API call with retries; the decoded JSON answer, or a KubeError.
 
         `path` must be built from escaped segments (`aimsource.kube.names`); it is sent as is.
@@ -120,7 +128,7 @@ class ApiTransport:
             except (ServerError, UnreachableError) as e:
                 if attempt >= self.settings.retries:
                     raise
-                delay = self.settings.backoff * (2 ** attempt) * (0.5 + random.random())
+                delay = self.settings.backoff * (2**attempt) * (0.5 + random.random())
                 if isinstance(e, ServerError) and e.retry_after is not None:
                     delay = min(max(e.retry_after, 0.0), self.settings.max_retry_after)
                 attempt += 1
@@ -145,8 +153,9 @@ class ApiTransport:
             headers["Content-Type"] = content_type
         return headers
 
-    async def _once(self, method: str, path: str, *, json: Any, params: Mapping[str, str] | None,
-                    content_type: str | None) -> dict[str, Any]:
+    async def _once(
+        self, method: str, path: str, *, json: Any, params: Mapping[str, str] | None, content_type: str | None
+    ) -> dict[str, Any]:
         headers = self._headers(content_type if json is None else content_type or "application/json")
         data = None if json is None else jsonlib.dumps(json).encode()
         url = URL(self._base + path, encoded=True)  # already escaped; yarl must not re-encode or normalise
@@ -154,8 +163,13 @@ class ApiTransport:
         what = f"{method} {path}"
         try:
             async with self._http().request(
-                method, url.update_query(query) if query else url, data=data, headers=headers,
-                allow_redirects=False, proxy=self._proxy, proxy_auth=self._proxy_auth,
+                method,
+                url.update_query(query) if query else url,
+                data=data,
+                headers=headers,
+                allow_redirects=False,
+                proxy=self._proxy,
+                proxy_auth=self._proxy_auth,
             ) as response:
                 body = await response.read()
                 status, reason = response.status, response.reason or ""
@@ -164,11 +178,14 @@ class ApiTransport:
             raise UnreachableError(f"Kubernetes API at {self.config.server} timed out on {what}") from None
         except aiohttp.ClientError as e:
             if _certificate_refused(e):  # retrying cannot help; the message says why
-                raise TLSVerificationError(f"Kubernetes API at {self.config.server}: TLS certificate"
-                                           f" verification failed on {what} (check the certificate"
-                                           " authority)") from None
-            raise UnreachableError(f"Kubernetes API at {self.config.server} unreachable on {what}:"
-                                   f" {type(e).__name__}") from None
+                raise TLSVerificationError(
+                    f"Kubernetes API at {self.config.server}: TLS certificate"
+                    f" verification failed on {what} (check the certificate"
+                    " authority)"
+                ) from None
+            raise UnreachableError(
+                f"Kubernetes API at {self.config.server} unreachable on {what}: {type(e).__name__}"
+            ) from None
         if status < 400:
             try:
                 decoded = jsonlib.loads(body)

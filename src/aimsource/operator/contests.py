@@ -50,8 +50,14 @@ FREE = Verdict(None)
 class Contests:
     """The contest state of every source (leader-local memory: a new leader announces again)."""
 
-    def __init__(self, *, ours: str, window: float, enabled: bool = True,
-                 on_count: Callable[[int], None] = lambda _: None) -> None:
+    def __init__(
+        self,
+        *,
+        ours: str,
+        window: float,
+        enabled: bool = True,
+        on_count: Callable[[int], None] = lambda _: None,
+    ) -> None:
         self._ours = ours
         self._window = window
         self._enabled = enabled
@@ -71,20 +77,29 @@ class Contests:
                 del self._current[name]
                 self._until.pop(name, None)
                 self._on_count(len(self._current))
-                log.info("competing controller stopped writing: aimsource manages the source again",
-                         extra={"source": name, "manager": before.manager, "window_seconds": window})
+                log.info(
+                    "competing controller stopped writing: aimsource manages the source again",
+                    extra={"source": name, "manager": before.manager, "window_seconds": window},
+                )
             return FREE
         self._current[name] = found
         until = self._until[name] = found.until(window).timestamp()
         if before is not None and before.manager == found.manager:
-            log.debug("source managed by another controller: sync skipped",
-                      extra={"source": name, "manager": found.manager})
+            log.debug(
+                "source managed by another controller: sync skipped",
+                extra={"source": name, "manager": found.manager},
+            )
             return Verdict(found, until)
         self._on_count(len(self._current))
-        log.warning("source managed by another controller: aimsource stands down", extra={
-            "source": name, "manager": found.manager, "last_write": _stamp(found.last_write),
-            "window_seconds": window,
-        })
+        log.warning(
+            "source managed by another controller: aimsource stands down",
+            extra={
+                "source": name,
+                "manager": found.manager,
+                "last_write": _stamp(found.last_write),
+                "window_seconds": window,
+            },
+        )
         return Verdict(found, until, _announcement(found, window))
 
     def fresh(self, name: str, body: Mapping[str, Any], now: float) -> bool:
@@ -97,8 +112,9 @@ class Contests:
 
     def _find(self, body: Mapping[str, Any], now: float, window: float) -> Competitor | None:
         moment = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
-        return competitor((body.get("metadata") or {}).get("managedFields"), now=moment, ours=self._ours,
-                          window=window)
+        return competitor(
+            (body.get("metadata") or {}).get("managedFields"), now=moment, ours=self._ours, window=window
+        )
 
     def forget(self, name: str) -> None:
         """The source is gone."""
@@ -113,13 +129,17 @@ class Contests:
 
 def _announcement(found: Competitor, window: float) -> EventSpec:
     manager = "".join(c if c.isprintable() else "?" for c in found.manager)
-    return EventSpec("Warning", EVENT_REASON, (
-        f'Field manager "{manager}" (another controller, e.g. AIM\'s own source controller) wrote '
-        f"this source's status at {_stamp(found.last_write)}. aimsource stands down for this "
-        "source: it creates no models and leaves the status alone until that manager has "
-        f"stopped writing for {_duration(window)}. See docs/install.md, \"On a cluster that runs "
-        "AIM's operator\"."
-    ))
+    return EventSpec(
+        "Warning",
+        EVENT_REASON,
+        (
+            f'Field manager "{manager}" (another controller, e.g. AIM\'s own source controller) wrote '
+            f"this source's status at {_stamp(found.last_write)}. aimsource stands down for this "
+            "source: it creates no models and leaves the status alone until that manager has "
+            f'stopped writing for {_duration(window)}. See docs/install.md, "On a cluster that runs '
+            "AIM's operator\"."
+        ),
+    )
 
 
 def _stamp(moment: datetime.datetime) -> str:

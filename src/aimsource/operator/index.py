@@ -51,9 +51,12 @@ def existing_model(body: Mapping[str, Any]) -> ExistingModel | None:
     source = (meta.get("labels") or {}).get(SOURCE_LABEL)
     annotations = meta.get("annotations")
     digest = annotations.get(DIGEST_ANNOTATION) if isinstance(annotations, Mapping) else None
-    return ExistingModel(name=str(meta.get("name")), image=canonical_image(image),
-                         source=source if isinstance(source, str) and source else None,
-                         digest=digest if is_digest(digest) else None)
+    return ExistingModel(
+        name=str(meta.get("name")),
+        image=canonical_image(image),
+        source=source if isinstance(source, str) and source else None,
+        digest=digest if is_digest(digest) else None,
+    )
 
 
 def model_image_reader(kube: KubeClient) -> Callable[[str], Awaitable[str | None]]:
@@ -200,4 +203,3 @@ class IndexedModelStore:
         for image, recent in list(self._recent.items()):
             if now - recent.at > self._grace:
                 del self._recent[image]
-

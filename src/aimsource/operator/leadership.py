@@ -16,8 +16,11 @@ log = logging.getLogger("aimsource.operator")
 
 
 class WorkerSwitch:
-    def __init__(self, run_pool: Callable[[], Coroutine[Any, Any, None]],
-                 on_change: Callable[[bool], None] | None = None) -> None:
+    def __init__(
+        self,
+        run_pool: Callable[[], Coroutine[Any, Any, None]],
+        on_change: Callable[[bool], None] | None = None,
+    ) -> None:
         self._run_pool = run_pool
         self._on_change = on_change
         """Told True when syncs start here, False when they stop (the aimsource_leader gauge)."""

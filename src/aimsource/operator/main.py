@@ -47,33 +47,57 @@ class OperatorStartError(Exception):
 class Operator:
     """The operator's state shared by kopf's handlers, the workers and the endpoints."""
 
-    def __init__(self, settings: OperatorSettings, kube: KubeClient, registry: RegistryClient,
-                 metrics: Metrics) -> None:
+    def __init__(
+        self, settings: OperatorSettings, kube: KubeClient, registry: RegistryClient, metrics: Metrics
+    ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.inventory = ModelInventory()
-        self.store = IndexedModelStore(create=kube.create_model, clock=time.monotonic,
-                                       read_image=model_image_reader(kube),
-                                       by_image=self.inventory.by_image, by_source=self.inventory.by_source)
+        self.store = IndexedModelStore(
+            create=kube.create_model,
+            clock=time.monotonic,
+            read_image=model_image_reader(kube),
+            by_image=self.inventory.by_image,
+            by_source=self.inventory.by_source,
+        )
         # The operator keeps the last good listing of each repository (the CLI keeps none).
         self.lister = CachingTagLister(
-            registry, max_age=settings.stale_listing_max_age, max_entries=settings.listing_cache_max_entries,
-            max_tags=settings.listing_cache_max_tags, observer=metrics,
+            registry,
+            max_age=settings.stale_listing_max_age,
+            max_entries=settings.listing_cache_max_entries,
+            max_tags=settings.listing_cache_max_tags,
+            observer=metrics,
         )
         self.reconciler = Reconciler(
-            kube=kube, lister=self.lister, store=self.store, namespace=settings.namespace, metrics=metrics,
-            policy=Policy(min_interval=settings.min_sync_interval, retry_base=settings.retry_base,
-                          startup_spread=settings.startup_spread),
+            kube=kube,
+            lister=self.lister,
+            store=self.store,
+            namespace=settings.namespace,
+            metrics=metrics,
+            policy=Policy(
+                min_interval=settings.min_sync_interval,
+                retry_base=settings.retry_base,
+                startup_spread=settings.startup_spread,
+            ),
             max_syncs_per_host=settings.max_syncs_per_host,
-            contests=Contests(ours=FIELD_MANAGER, window=settings.competing_controller_window,
-                              enabled=not settings.contend_with_other_controllers,
-                              on_count=metrics.set_contested),
+            contests=Contests(
+                ours=FIELD_MANAGER,
+                window=settings.competing_controller_window,
+                enabled=not settings.contend_with_other_controllers,
+                on_count=metrics.set_contested,
+            ),
         )
-        self.resync = Resync(kube=kube, inventory=self.inventory, sources=self.reconciler,
-                             on_models_changed=lambda: self.store.observed(None),
-                             interval=settings.resync_interval, crd_wait=settings.crd_wait)
-        self.switch = WorkerSwitch(lambda: run_workers(self.reconciler, settings.workers),
-                                   on_change=metrics.set_leading)
+        self.resync = Resync(
+            kube=kube,
+            inventory=self.inventory,
+            sources=self.reconciler,
+            on_models_changed=lambda: self.store.observed(None),
+            interval=settings.resync_interval,
+            crd_wait=settings.crd_wait,
+        )
+        self.switch = WorkerSwitch(
+            lambda: run_workers(self.reconciler, settings.workers), on_change=metrics.set_leading
+        )
         self.kopf_ready = asyncio.Event()
         self.stop_flag = asyncio.Event()
         self.failed = False
@@ -154,9 +178,11 @@ STALL_TOLERANCE = OperatorSettings.lease_duration * STALL_TOLERANCE_SHARE
 def _lease_settings(settings: OperatorSettings) -> LeaseSettings:
     duration = settings.lease_duration
     return LeaseSettings(
-        namespace=settings.namespace, name=settings.lease_name,
+        namespace=settings.namespace,
+        name=settings.lease_name,
         identity=settings.identity or default_identity(),
-        lease_duration=duration, renew_deadline=duration * RENEW_DEADLINE,
+        lease_duration=duration,
+        renew_deadline=duration * RENEW_DEADLINE,
         retry_period=duration * RETRY_PERIOD,
     )
 
@@ -164,7 +190,8 @@ def _lease_settings(settings: OperatorSettings) -> LeaseSettings:
 async def _run(settings: OperatorSettings, config: Any) -> int:
     metrics = Metrics()
     registry_settings = RegistrySettings(
-        insecure=settings.insecure_registries, ca_file=settings.ca_file,
+        insecure=settings.insecure_registries,
+        ca_file=settings.ca_file,
         max_concurrency_per_host=settings.max_concurrency_per_host,
         requests_per_second=settings.registry_rate,
         request_burst=max(1, round(settings.registry_rate * 2)),
@@ -172,31 +199,49 @@ async def _run(settings: OperatorSettings, config: Any) -> int:
     )
     async with KubeClient(config) as kube, RegistryClient(registry_settings, observer=metrics) as registry:
         op = Operator(settings, kube, registry, metrics)
-        apps = build_apps(metrics=metrics, readiness=op.readiness, metrics_port=settings.metrics_port,
-                          health_port=settings.health_port)
+        apps = build_apps(
+            metrics=metrics,
+            readiness=op.readiness,
+            metrics_port=settings.metrics_port,
+            health_port=settings.health_port,
+        )
         token_task: asyncio.Task[None] | None = None
         if settings.webhook_port:
             token = WebhookToken(secret_reader(kube, settings.namespace, settings.webhook_secret))
             await token.load()
             token_task = asyncio.create_task(token.run(), name="webhook-token")
-            receiver = Receiver(token=token.current, leading=lambda: op.switch.leading,
-                                on_pushes=op.reconciler.on_pushes, count=metrics.webhook_request)
+            receiver = Receiver(
+                token=token.current,
+                leading=lambda: op.switch.leading,
+                on_pushes=op.reconciler.on_pushes,
+                count=metrics.webhook_request,
+            )
             apps[settings.webhook_port] = receiver.app()
         runners = await start_endpoints(apps, host=settings.listen_host)
-        log.info("operator starting", extra={
-            "namespace": settings.namespace, "server": config.server,
-            "leader_election": settings.leader_election, "workers": settings.workers,
-            "max_syncs_per_host": settings.max_syncs_per_host, "webhook_port": settings.webhook_port,
-            "contend_with_other_controllers": settings.contend_with_other_controllers,
-        })
+        log.info(
+            "operator starting",
+            extra={
+                "namespace": settings.namespace,
+                "server": config.server,
+                "leader_election": settings.leader_election,
+                "workers": settings.workers,
+                "max_syncs_per_host": settings.max_syncs_per_host,
+                "webhook_port": settings.webhook_port,
+                "contend_with_other_controllers": settings.contend_with_other_controllers,
+            },
+        )
         resync_task: asyncio.Task[None] | None = None
         try:
             # Nothing syncs and kopf does not watch before every existing source and model is known.
             await op.resync.initial()
             resync_task = asyncio.create_task(op.resync.run(), name="index-resync")
             if settings.leader_election:
-                elector = LeaseElector(kube, _lease_settings(settings),
-                                       on_started_leading=op.switch.start, on_stopped_leading=op.switch.stop)
+                elector = LeaseElector(
+                    kube,
+                    _lease_settings(settings),
+                    on_started_leading=op.switch.start,
+                    on_stopped_leading=op.switch.stop,
+                )
                 op.elector_task = asyncio.create_task(elector.run(), name="leader-election")
                 op.elector_task.add_done_callback(op.elector_ended)
             else:

@@ -88,8 +88,7 @@ class Reconciler:
         """Pushed tags waiting for an incremental sync, by source."""
         self.owned: dict[str, int] = {}
         """Models each source owned when its last sync here ended (None: not synced here yet)."""
-        self.contests = contests or Contests(ours=FIELD_MANAGER, window=600.0,
-                                             on_count=metrics.set_contested)
+        self.contests = contests or Contests(ours=FIELD_MANAGER, window=600.0, on_count=metrics.set_contested)
         """Sources another controller manages: this operator stands down for them."""
 
     # --- watch side (every replica) -------------------------------------------------------------
@@ -166,8 +165,10 @@ class Reconciler:
         self.queue.schedule(entry.name, decision.when, hosts_of(entry.body))
         self.why[entry.name] = decision.why
         if first or before is None or abs(before - decision.when) > 0.001:
-            log.debug("sync scheduled", extra={"source": entry.name, "why": decision.why,
-                                               "in_seconds": round(decision.when - at, 3)})
+            log.debug(
+                "sync scheduled",
+                extra={"source": entry.name, "why": decision.why, "in_seconds": round(decision.when - at, 3)},
+            )
 
     def _forget_pushes(self, name: str) -> None:
         self.routes.remove(name)
@@ -197,18 +198,18 @@ class Reconciler:
         return len(touched)
 
     def _count_sources(self) -> None:
-        counts = Counter(
-            (e.status or {}).get("status") or PENDING for e in self.table.values()
-        )
+        counts = Counter((e.status or {}).get("status") or PENDING for e in self.table.values())
         self._metrics.set_sources(counts)
-        self._metrics.set_source_facts({
-            name: SourceFacts(
-                status=str((e.status or {}).get("status") or PENDING),
-                last_success=parse_time((e.status or {}).get("lastSyncTime")),
-                interval=e.state.interval,
-            )
-            for name, e in self.table.items()
-        })
+        self._metrics.set_source_facts(
+            {
+                name: SourceFacts(
+                    status=str((e.status or {}).get("status") or PENDING),
+                    last_success=parse_time((e.status or {}).get("lastSyncTime")),
+                    interval=e.state.interval,
+                )
+                for name, e in self.table.items()
+            }
+        )
 
     # --- sync side (the leader's workers) ------------------------------------------------------
     async def worker(self) -> None:
@@ -250,16 +251,21 @@ class Reconciler:
             return
         started = self._clock()
         state = entry.state
-        entry.state = replace(state, last_attempt=started, handled_request=state.requested,
-                              push_requested=False)
+        entry.state = replace(
+            state, last_attempt=started, handled_request=state.requested, push_requested=False
+        )
         body = entry.body
         uid = _uid(body)  # the object this sync is for: its status writes are guarded by it
         log.info("sync started", extra={"generation": state.generation, "why": self.why.get(name, "")})
         try:
             await self._mark_in_progress(entry, generation=state.generation, uid=uid)
             result = await sync_source(
-                body, lister=self._lister, store=self._store, secrets=self._secrets,
-                now=datetime.datetime.fromtimestamp(started, tz=datetime.UTC), previous=entry.status,
+                body,
+                lister=self._lister,
+                store=self._store,
+                secrets=self._secrets,
+                now=datetime.datetime.fromtimestamp(started, tz=datetime.UTC),
+                previous=entry.status,
             )
             await self._report(entry, body, result, uid=uid)
         except SourceGoneError as exc:
@@ -281,16 +287,25 @@ class Reconciler:
         outcome = result.status.get("status")
         invalid = result.source is None  # won't get better until the spec changes: no backoff
         failures = 0 if outcome == READY or invalid else entry.state.failures + 1
-        entry.state = replace(entry.state, failures=failures, synced_generation=state.generation,
-                              last_sync=self._clock(), inherited=False)
+        entry.state = replace(
+            entry.state,
+            failures=failures,
+            synced_generation=state.generation,
+            last_sync=self._clock(),
+            inherited=False,
+        )
         self._metrics.sync_finished(str(outcome), self._clock() - started, created=len(result.created))
         self._count_sources()
-        log.info("sync finished", extra={
-            "status": outcome, "models_created": len(result.created),
-            "available": result.status.get("availableModels"),
-            "discovered": result.status.get("discoveredModels"),
-            "seconds": round(self._clock() - started, 3),
-        })
+        log.info(
+            "sync finished",
+            extra={
+                "status": outcome,
+                "models_created": len(result.created),
+                "available": result.status.get("availableModels"),
+                "discovered": result.status.get("discoveredModels"),
+                "seconds": round(self._clock() - started, 3),
+            },
+        )
 
     async def _refresh(self, entry: SourceEntry) -> SourceEntry | None:
         """Checks the source as stored now (a GET): the watch may have missed its deletion or its
@@ -317,8 +332,13 @@ class Reconciler:
         for push in pushes:
             try:
                 result = await sync_push(
-                    entry.body, push, lister=self._lister, store=self._store, secrets=self._secrets,
-                    previous=entry.status, owned_at_last_sync=self.owned.get(entry.name),
+                    entry.body,
+                    push,
+                    lister=self._lister,
+                    store=self._store,
+                    secrets=self._secrets,
+                    previous=entry.status,
+                    owned_at_last_sync=self.owned.get(entry.name),
                 )
                 self._metrics.push_synced(result.result, created=len(result.created))
                 log.info("push synced", extra={"push": str(push), "result": result.result, "why": result.why})
@@ -364,8 +384,15 @@ class Reconciler:
         state = entry.state
         # Recorded as handled so that a spec change, a request or a push does not retry every
         # minimum interval while the other controller holds the source.
-        entry.state = replace(state, last_attempt=now, last_sync=now, synced_generation=state.generation,
-                              handled_request=state.requested, push_requested=False, inherited=False)
+        entry.state = replace(
+            state,
+            last_attempt=now,
+            last_sync=now,
+            synced_generation=state.generation,
+            handled_request=state.requested,
+            push_requested=False,
+            inherited=False,
+        )
         self.pending.pop(entry.name, None)
         await self._announce(entry, verdict.event)
         return True
@@ -373,8 +400,9 @@ class Reconciler:
     async def _announce(self, entry: SourceEntry, event: EventSpec | None) -> None:
         if event is not None:
             try:
-                await self._kube.post_event(entry.body, type=event.type, reason=event.reason,
-                                            message=event.message)
+                await self._kube.post_event(
+                    entry.body, type=event.type, reason=event.reason, message=event.message
+                )
             except KubeError as exc:
                 log.warning("event not posted", extra={"reason": event.reason, "error": str(exc)})
 
@@ -387,20 +415,23 @@ class Reconciler:
         if not entry.status:
             await self._write(entry, initial_status(), uid=uid)
         elif entry.status.get("observedGeneration") != generation and entry.status.get("status") not in (
-            PENDING, PROGRESSING,
+            PENDING,
+            PROGRESSING,
         ):
             await self._write(entry, {**entry.status, "status": PROGRESSING}, uid=uid)
 
-    async def _report(self, entry: SourceEntry, body: Mapping[str, Any], result: SyncResult, *,
-                      uid: str | None) -> None:
+    async def _report(
+        self, entry: SourceEntry, body: Mapping[str, Any], result: SyncResult, *, uid: str | None
+    ) -> None:
         new = result.status
         before, settled_before = entry.status, entry.settled
         if status_write_needed(before, new):
             # The watch may deliver this very write (and `observe` fold it into the entry) before
             # the call returns, as a real API server does: judge the change against what was before.
             await self._write(entry, new, uid=uid)
-        for event in events_for(settled_before=settled_before, new=new, created=result.created,
-                                previous=before):
+        for event in events_for(
+            settled_before=settled_before, new=new, created=result.created, previous=before
+        ):
             try:
                 await self._kube.post_event(body, type=event.type, reason=event.reason, message=event.message)
             except KubeError as exc:

@@ -60,15 +60,27 @@ def events_for(
         events.append(EventSpec("Normal", "ModelsCreated", f"Created {len(created)} {noun}: {shown}{suffix}"))
     fresh = [c for c in conflicts(new) if c not in set(conflicts(previous or {}))]
     for model, image, existing in fresh[:MAX_CONFLICT_EVENTS]:
-        events.append(EventSpec("Warning", CONFLICT_REASON, _truncate(
-            f'Model "{model}" is not created for {image}: the name is already used by a model of '
-            f"{existing}"
-        )))
+        events.append(
+            EventSpec(
+                "Warning",
+                CONFLICT_REASON,
+                _truncate(
+                    f'Model "{model}" is not created for {image}: the name is already used by a model of '
+                    f"{existing}"
+                ),
+            )
+        )
     if len(fresh) > MAX_CONFLICT_EVENTS:
-        events.append(EventSpec("Warning", CONFLICT_REASON, (
-            f"{len(fresh) - MAX_CONFLICT_EVENTS} more new model name conflicts: see the source's "
-            "status.selectors[].conflicts"
-        )))
+        events.append(
+            EventSpec(
+                "Warning",
+                CONFLICT_REASON,
+                (
+                    f"{len(fresh) - MAX_CONFLICT_EVENTS} more new model name conflicts: see the source's "
+                    "status.selectors[].conflicts"
+                ),
+            )
+        )
     events.extend(_moved_events(new, previous or {}))
     state = new.get("status")
     # A change into Degraded that is only about new conflicts was just announced, one Warning per
@@ -101,10 +113,14 @@ def moves(status: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
             continue
         for entry in selector.get("moved") or ():
             if isinstance(entry, Mapping):
-                found.append((
-                    str(entry.get("model")), str(entry.get("image")),
-                    str(entry.get("recordedDigest")), str(entry.get("currentDigest")),
-                ))
+                found.append(
+                    (
+                        str(entry.get("model")),
+                        str(entry.get("image")),
+                        str(entry.get("recordedDigest")),
+                        str(entry.get("currentDigest")),
+                    )
+                )
     return found
 
 
@@ -114,24 +130,37 @@ def _moved_events(new: Mapping[str, Any], previous: Mapping[str, Any]) -> list[E
     known = set(moves(previous))
     fresh = [m for m in moves(new) if m not in known]
     events = [
-        EventSpec("Warning", MOVED_REASON, _truncate(
-            f"Tag {image} moved: model \"{model}\" records {recorded}, the registry now serves "
-            f"{current}; the model is not changed"
-        ))
+        EventSpec(
+            "Warning",
+            MOVED_REASON,
+            _truncate(
+                f'Tag {image} moved: model "{model}" records {recorded}, the registry now serves '
+                f"{current}; the model is not changed"
+            ),
+        )
         for model, image, recorded, current in fresh[:MAX_CONFLICT_EVENTS]
     ]
     if len(fresh) > MAX_CONFLICT_EVENTS:
-        events.append(EventSpec("Warning", MOVED_REASON, (
-            f"{len(fresh) - MAX_CONFLICT_EVENTS} more tags moved: see the source's "
-            "status.selectors[].moved"
-        )))
+        events.append(
+            EventSpec(
+                "Warning",
+                MOVED_REASON,
+                (
+                    f"{len(fresh) - MAX_CONFLICT_EVENTS} more tags moved: see the source's "
+                    "status.selectors[].moved"
+                ),
+            )
+        )
     return events
 
 
 def _only_conflicts(status: Mapping[str, Any]) -> bool:
     """Whether name conflicts are all that is wrong: no failed selector, no refused create."""
-    reasons = [c.get("reason") for c in status.get("conditions") or ()
-               if isinstance(c, Mapping) and c.get("type") == "Degraded"]
+    reasons = [
+        c.get("reason")
+        for c in status.get("conditions") or ()
+        if isinstance(c, Mapping) and c.get("type") == "Degraded"
+    ]
     refused = any(isinstance(s, Mapping) and s.get("refused") for s in status.get("selectors") or ())
     return reasons == [CONFLICT_REASON] and not refused
 

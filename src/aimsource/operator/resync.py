@@ -93,13 +93,17 @@ class Resync:
                     log.info("custom resource served", extra={"crd": crd})
                 return
             except NotFoundError:
-                problem = (f"the CustomResourceDefinition {crd} is not installed or not established"
-                           " (its resources are not served)")
+                problem = (
+                    f"the CustomResourceDefinition {crd} is not installed or not established"
+                    " (its resources are not served)"
+                )
             except KubeError as exc:
                 problem = f"{crd}: its resources cannot be listed: {exc}"
             if self._clock() >= deadline:
-                raise CrdNotServedError(f"{problem}; gave up after {self._crd_wait:g}s."
-                                        " Install the CRDs (deploy/crds) before the operator.")
+                raise CrdNotServedError(
+                    f"{problem}; gave up after {self._crd_wait:g}s."
+                    " Install the CRDs (deploy/crds) before the operator."
+                )
             if not waited:
                 log.warning("waiting for a custom resource", extra={"crd": crd, "error": problem})
                 waited = True
@@ -153,8 +157,16 @@ class Resync:
             dropped = self._sources.finish_source_listing(listed)
         self.reconciles += 1
         level = logging.INFO if result.added or result.removed or dropped else logging.DEBUG
-        log.log(level, "index reconciled", extra={
-            "why": why, "models": result.listed, "models_added": result.added,
-            "models_removed": result.removed, "sources": len(listed or ()), "sources_dropped": dropped,
-        })
+        log.log(
+            level,
+            "index reconciled",
+            extra={
+                "why": why,
+                "models": result.listed,
+                "models_added": result.added,
+                "models_removed": result.removed,
+                "sources": len(listed or ()),
+                "sources_dropped": dropped,
+            },
+        )
         return result, dropped

@@ -87,8 +87,13 @@ def observe(entry: SourceEntry | None, body: Mapping[str, Any]) -> SourceEntry:
             handled_request=requested if status and parse_time(requested) is None else None,
         )
         settled = status.get("status") if status else None
-        entry = SourceEntry(name=name, body=body, state=state, status=status,
-                            settled=settled if settled not in TRANSIENT_STATES else None)
+        entry = SourceEntry(
+            name=name,
+            body=body,
+            state=state,
+            status=status,
+            settled=settled if settled not in TRANSIENT_STATES else None,
+        )
     else:
         state = replace(entry.state, generation=generation, interval=interval_of(body), requested=requested)
         # Progress made elsewhere (the leader, while we stand by) shows in the status.

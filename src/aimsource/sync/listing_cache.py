@@ -105,7 +105,9 @@ class CachingTagLister:
             self._entries.move_to_end(key)
             listed_at = datetime.fromtimestamp(entry.at, tz=UTC)
             log.warning(
-                "listing of %s failed (%s); using the listing of %s", ref.key, exc.reason,
+                "listing of %s failed (%s); using the listing of %s",
+                ref.key,
+                exc.reason,
                 listed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             )
             if self._observer is not None:
