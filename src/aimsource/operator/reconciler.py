@@ -1,9 +1,10 @@
-"""Sources in, syncs out: the table of known sources, the due-time queue, and one sync's effects.
+"""Syncs out: the leader's workers take due sources from the table and write what a sync returned.
 
-Watch events (`on_source_event`) only update the table and the queue. Workers (`worker`, run by the
-leader only) take due sources and run `sync_source`; this module then writes what it returned -
-the status when something in it changed, events on creations and on a change into trouble - and
-reschedules from the updated state. Nothing here deletes or edits a model.
+The table of known sources and the due-time queue live in `SourceTable` (operator/source_table.py),
+kept up to date by watch events on every replica. Workers (`worker`, run by the leader only) take
+due sources and run `sync_source`; this module then writes what it returned - the status when
+something in it changed, events on creations and on a change into trouble - and reschedules from
+the updated state. Nothing here deletes or edits a model.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import asyncio
 import datetime
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -21,25 +21,18 @@ from aimsource.domain.push_payloads import Push
 from aimsource.domain.status import PENDING, PROGRESSING, READY, initial_status
 from aimsource.kube import KubeClient, KubeError, SourceGoneError
 from aimsource.kube import SecretError as KubeSecretError
-from aimsource.kube.client import FIELD_MANAGER
 from aimsource.operator.contests import Contests
 from aimsource.operator.logs import source_context
-from aimsource.operator.metrics import Metrics, SourceFacts
-from aimsource.operator.push_routes import PushRoutes
-from aimsource.operator.queue import SyncQueue
+from aimsource.operator.metrics import Metrics
 from aimsource.operator.reporting import EventSpec, events_for, status_write_needed
 from aimsource.operator.schedule import Policy, decide
-from aimsource.operator.shares import hosts_of
-from aimsource.operator.sources import SourceEntry, observe, parse_time
+from aimsource.operator.source_table import SourceTable, being_deleted, uid_of
+from aimsource.operator.sources import SourceEntry, observe
 from aimsource.sync.engine import SyncResult, sync_source
 from aimsource.sync.incremental import CREATED, FULL, sync_push
 from aimsource.sync.ports import ModelStore, SecretError, TagLister
 
 log = logging.getLogger("aimsource.operator")
-
-MAX_PENDING_PUSHES = 64
-"""Pushes waiting for one source; past it the source gets one full sync instead (a burst of pushes
-to one repository costs one listing, not hundreds of HEADs)."""
 
 
 class NamespaceSecrets:
@@ -56,7 +49,9 @@ class NamespaceSecrets:
             raise SecretError(str(exc)) from None
 
 
-class Reconciler:
+class Reconciler(SourceTable):
+    """The source table plus the sync side: workers that sync due sources and write what came back."""
+
     def __init__(
         self,
         *,
@@ -70,146 +65,17 @@ class Reconciler:
         max_syncs_per_host: int | None = None,
         contests: Contests | None = None,
     ) -> None:
+        super().__init__(
+            metrics=metrics,
+            policy=policy,
+            clock=clock,
+            max_syncs_per_host=max_syncs_per_host,
+            contests=contests,
+        )
         self._kube = kube
         self._lister = lister
         self._store = store
         self._secrets = NamespaceSecrets(kube, namespace)
-        self._metrics = metrics
-        self._policy = policy
-        self._clock = clock
-        self.table: dict[str, SourceEntry] = {}
-        self.queue = SyncQueue(clock, per_host=max_syncs_per_host, on_waiting=metrics.set_waiting_for_share)
-        self.why: dict[str, str] = {}
-        """Why each source is scheduled (for the "sync started" log line)."""
-        self._touched: set[str] | None = None
-        """While a LIST of sources is read: the names that watch events touched meanwhile."""
-        self.routes = PushRoutes()
-        self.pending: dict[str, list[Push]] = {}
-        """Pushed tags waiting for an incremental sync, by source."""
-        self.owned: dict[str, int] = {}
-        """Models each source owned when its last sync here ended (None: not synced here yet)."""
-        self.contests = contests or Contests(ours=FIELD_MANAGER, window=600.0, on_count=metrics.set_contested)
-        """Sources another controller manages: this operator stands down for them."""
-
-    # --- watch side (every replica) -------------------------------------------------------------
-    def on_source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
-        name = str((body.get("metadata") or {}).get("name"))
-        if self._touched is not None:
-            self._touched.add(name)
-        if event_type == "DELETED":
-            self._forget(name, "source deleted")
-            return
-        if (old := self.table.get(name)) is not None and _uid(old.body) != _uid(body):
-            self._forget(name, "source recreated")  # a new object: nothing of the old one carries over
-        first = name not in self.table
-        entry = observe(self.table.get(name), body)
-        self.routes.update(name, body)
-        self.table[name] = entry
-        # A new competitor is handled at once (announced, and nothing more written), not at the
-        # next interval: its own writes of lastSyncTime would keep pushing that back.
-        self._reschedule(entry, first=first, contest=self.contests.fresh(name, body, self._clock()))
-        self._count_sources()
-
-    def _forget(self, name: str, why: str) -> None:
-        if self.table.pop(name, None) is not None:
-            self.queue.discard(name)
-            self.why.pop(name, None)
-            self._forget_pushes(name)
-            log.info(why, extra={"source": name})
-        self._count_sources()
-
-    # --- re-lists (see `resync`) ----------------------------------------------------------------
-    def begin_source_listing(self) -> None:
-        self._touched = set()
-
-    def finish_source_listing(self, listed: Mapping[str, Mapping[str, Any]] | None) -> int:
-        """Fold a LIST of sources in (None: the LIST failed): sources it does not show were deleted
-        while the watch was away, ones it shows that the table lacks or holds under another uid are
-        taken; names that watch events touched during the LIST keep what the events said.
-        Returns how many sources were dropped."""
-        touched, self._touched = self._touched or set(), None
-        if listed is None:
-            return 0
-        dropped = 0
-        for name in [n for n in self.table if n not in listed and n not in touched]:
-            self._forget(name, "source deleted (seen by a re-list)")
-            dropped += 1
-        for name, body in listed.items():
-            entry = self.table.get(name)
-            if name not in touched and (entry is None or _uid(entry.body) != _uid(body)):
-                self.on_source_event(None, body)
-        return dropped
-
-    def _reschedule(self, entry: SourceEntry, *, first: bool = False, contest: bool = False) -> None:
-        if self.queue.is_running(entry.name):
-            return  # the worker reschedules from the latest state when the sync ends
-        if _deleting(entry.body):
-            # Being deleted (foreground deletion, a finalizer of someone else's): a sync would create
-            # models that the garbage collector is deleting. It stays known until it is gone.
-            if entry.name in self.queue or first:
-                log.info("source is being deleted: not synced", extra={"source": entry.name})
-            self.queue.discard(entry.name)
-            self.why.pop(entry.name, None)
-            return
-        at = self._clock()
-        decision = decide(entry.state, at, self._policy)
-        if contest:
-            decision = replace(decision, when=at, why="another controller writes the status")
-        if self.pending.get(entry.name) and decision.when > at:
-            # An incremental sync lists nothing: the minimum interval between listings does not hold it.
-            decision = replace(decision, when=at, why="push event")
-        lapses = self.contests.recheck_at(entry.name)
-        if lapses is not None and lapses < decision.when:
-            decision = replace(decision, when=lapses, why="competing controller's window ends")
-        before = self.queue.due(entry.name)
-        self.queue.schedule(entry.name, decision.when, hosts_of(entry.body))
-        self.why[entry.name] = decision.why
-        if first or before is None or abs(before - decision.when) > 0.001:
-            log.debug(
-                "sync scheduled",
-                extra={"source": entry.name, "why": decision.why, "in_seconds": round(decision.when - at, 3)},
-            )
-
-    def _forget_pushes(self, name: str) -> None:
-        self.routes.remove(name)
-        self.pending.pop(name, None)
-        self.owned.pop(name, None)
-        self.contests.forget(name)
-
-    # --- push events (the leader's receiver) ----------------------------------------------------
-    def on_pushes(self, pushes: Sequence[Push]) -> int:
-        """Queue pushed tags for the sources that cover their repositories; returns how many
-        sources that is. A push without a tag, or past the per-source bound, asks for a full sync."""
-        touched: set[str] = set()
-        for push in pushes:
-            for name in self.routes.sources_for(push.registry, push.repository):
-                entry = self.table.get(name)
-                if entry is None:
-                    continue
-                waiting = self.pending.setdefault(name, [])
-                if push.tag is None or len(waiting) >= MAX_PENDING_PUSHES:
-                    entry.state = replace(entry.state, push_requested=True)
-                    self.pending.pop(name, None)
-                elif push not in waiting:
-                    waiting.append(push)
-                touched.add(name)
-        for name in touched:
-            self._reschedule(self.table[name])
-        return len(touched)
-
-    def _count_sources(self) -> None:
-        counts = Counter((e.status or {}).get("status") or PENDING for e in self.table.values())
-        self._metrics.set_sources(counts)
-        self._metrics.set_source_facts(
-            {
-                name: SourceFacts(
-                    status=str((e.status or {}).get("status") or PENDING),
-                    last_success=parse_time((e.status or {}).get("lastSyncTime")),
-                    interval=e.state.interval,
-                )
-                for name, e in self.table.items()
-            }
-        )
 
     # --- sync side (the leader's workers) ------------------------------------------------------
     async def worker(self) -> None:
@@ -240,7 +106,7 @@ class Reconciler:
             self._failed(entry, self._clock())
             log.warning("sync failed: source not read", extra={"error": str(exc)})
             return
-        if fresh is None or _deleting(fresh.body):
+        if fresh is None or being_deleted(fresh.body):
             return
         entry = fresh
         if await self._stands_down(entry):
@@ -255,7 +121,7 @@ class Reconciler:
             state, last_attempt=started, handled_request=state.requested, push_requested=False
         )
         body = entry.body
-        uid = _uid(body)  # the object this sync is for: its status writes are guarded by it
+        uid = uid_of(body)  # the object this sync is for: its status writes are guarded by it
         log.info("sync started", extra={"generation": state.generation, "why": self.why.get(name, "")})
         try:
             await self._mark_in_progress(entry, generation=state.generation, uid=uid)
@@ -313,7 +179,7 @@ class Reconciler:
         dropped (a newer object is taken as a new source, rescheduled when this worker finishes).
         Being deleted: that is folded in. Otherwise the sync goes on with what the watch gave."""
         body = await self._kube.get_source(entry.name)
-        if body is None or _uid(body) != _uid(entry.body):
+        if body is None or uid_of(body) != uid_of(entry.body):
             if self.table.get(entry.name) is entry:
                 self._forget(entry.name, "source gone before its sync: dropped")
                 if body is not None:
@@ -321,14 +187,14 @@ class Reconciler:
             return None
         if self.table.get(entry.name) is not entry:
             return None  # replaced by a watch event while we read; that entry is synced on its own
-        if _deleting(body) and not _deleting(entry.body):
+        if being_deleted(body) and not being_deleted(entry.body):
             return observe(entry, body)
         return entry
 
     async def _sync_pushes(self, entry: SourceEntry, pushes: Sequence[Push]) -> None:
         """Decide each pushed tag alone; the first that cannot be ends in a full sync (which
         covers the rest: it lists the repositories)."""
-        uid = _uid(entry.body)
+        uid = uid_of(entry.body)
         for push in pushes:
             try:
                 result = await sync_push(
@@ -366,7 +232,7 @@ class Reconciler:
         holding the gone object is forgotten, as a missed DELETED event would have done.
         """
         log.info("source gone during the sync: result dropped", extra={"error": str(exc)})
-        if self.table.get(entry.name) is entry and _uid(entry.body) == uid:
+        if self.table.get(entry.name) is entry and uid_of(entry.body) == uid:
             self.table.pop(entry.name, None)
             self.queue.discard(entry.name)
             self.why.pop(entry.name, None)
@@ -456,17 +322,8 @@ class Reconciler:
         log.debug("status written", extra={"status": status.get("status"), "changed": ",".join(changed)})
 
 
-def _deleting(body: Mapping[str, Any]) -> bool:
-    return bool((body.get("metadata") or {}).get("deletionTimestamp"))
-
-
 class ContestedError(Exception):
     """Another controller took the source during this sync: nothing more is written."""
-
-
-def _uid(body: Mapping[str, Any]) -> str | None:
-    uid = (body.get("metadata") or {}).get("uid")
-    return uid if isinstance(uid, str) and uid else None
 
 
 async def run_workers(reconciler: Reconciler, count: int) -> None:
