@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aimsource.domain.constraints import Constraints, parse_constraint
 from aimsource.domain.durations import parse_duration
-from aimsource.domain.errors import DomainError, InvalidConstraintError, InvalidReferenceError
-from aimsource.domain.references import parse_reference
-from aimsource.domain.unsatisfiable import never_satisfied
+from aimsource.domain.errors import DomainError
+from aimsource.domain.field_checks import FieldChecker, is_int, show, type_name
+from aimsource.domain.field_checks import Problem as Problem  # re-exported: part of the spec's contract
+from aimsource.domain.selector_checks import check_selectors
 
 API_VERSION = "aim.eai.amd.com/v1alpha1"
 KIND = "AIMClusterModelSource"
@@ -80,12 +80,6 @@ class SourceSpec:
 
 
 @dataclass(frozen=True)
-class Problem:
-    field: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class Source:
     name: str
     uid: str
@@ -111,7 +105,7 @@ def parse_source(obj: Mapping[str, Any]) -> Source:
     `generation` to 1, as for a manifest read from a file. `apiVersion`, `kind` and `status` are
     not looked at (see check_source).
     """
-    checker = _Checker()
+    checker = FieldChecker()
     source = _read_source(obj, checker)
     if checker.problems or source is None:
         raise InvalidSpecError(tuple(checker.problems))
@@ -124,77 +118,29 @@ def check_source(obj: Mapping[str, Any]) -> list[Problem]:
     Beyond parse_source's: apiVersion and kind, then each selector's reference (wildcards, digests,
     malformed) and each version constraint, at the path of the entry that is wrong.
     """
-    checker = _Checker()
+    checker = FieldChecker()
     if not isinstance(obj, Mapping):
-        return [Problem("(document)", f"must be a mapping (a Kubernetes object), not {_type(obj)}")]
+        return [Problem("(document)", f"must be a mapping (a Kubernetes object), not {type_name(obj)}")]
     if obj.get("apiVersion") != API_VERSION:
-        checker.add("apiVersion", f"must be {API_VERSION}, not {_show(obj.get('apiVersion'))}")
+        checker.add("apiVersion", f"must be {API_VERSION}, not {show(obj.get('apiVersion'))}")
     if obj.get("kind") != KIND:
-        checker.add("kind", f"must be {KIND}, not {_show(obj.get('kind'))}")
+        checker.add("kind", f"must be {KIND}, not {show(obj.get('kind'))}")
     source = _read_source(obj, checker)
     spec = obj.get("spec")
     if isinstance(spec, Mapping):
         registry = source.spec.registry if source is not None else spec.get("registry")
-        _check_selectors(spec, registry if isinstance(registry, str) else DEFAULT_REGISTRY, checker)
+        check_selectors(
+            spec,
+            registry if isinstance(registry, str) else DEFAULT_REGISTRY,
+            checker,
+            default_registry=DEFAULT_REGISTRY,
+        )
     return checker.problems
 
 
-class _Checker:
-    """Collects problems while reading values, so that one pass reports all of them."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, path: str, reason: str) -> None:
-        self.problems.append(Problem(path, reason))
-
-    def mapping(self, value: Any, path: str, known: frozenset[str] | None = None) -> Mapping[str, Any] | None:
-        if not isinstance(value, Mapping):
-            self.add(path, f"must be a mapping, not {_type(value)}")
-            return None
-        for key in value:
-            if known is not None and key not in known:
-                self.add(f"{path}.{key}", f"unknown field (expected one of: {', '.join(sorted(known))})")
-        return value
-
-    def string(self, value: Any, path: str, *, max_length: int, min_length: int = 1) -> str | None:
-        if not isinstance(value, str):
-            self.add(path, f"must be a string, not {_type(value)}")
-            return None
-        if len(value) < min_length:
-            self.add(path, "must not be empty")
-            return None
-        if len(value) > max_length:
-            self.add(path, f"must be at most {max_length} characters long (is {len(value)})")
-            return None
-        return value
-
-    def items(self, value: Any, path: str, *, max_items: int, min_items: int = 0) -> list[Any]:
-        """The list at `path` (empty when absent or wrong), after checking its length."""
-        if value is None:
-            return []
-        if not isinstance(value, list | tuple):
-            self.add(path, f"must be a list, not {_type(value)}")
-            return []
-        if len(value) < min_items:
-            self.add(path, f"must have at least {min_items} item{'s' if min_items > 1 else ''}")
-        if len(value) > max_items:
-            self.add(path, f"must have at most {max_items} items (has {len(value)})")
-        return list(value)
-
-    def strings(
-        self, value: Any, path: str, *, max_items: int, max_length: int, min_items: int = 0
-    ) -> tuple[str, ...]:
-        texts = (
-            self.string(item, f"{path}[{i}]", max_length=max_length)
-            for i, item in enumerate(self.items(value, path, max_items=max_items, min_items=min_items))
-        )
-        return tuple(text for text in texts if text is not None)
-
-
-def _read_source(obj: Mapping[str, Any], checker: _Checker) -> Source | None:
+def _read_source(obj: Mapping[str, Any], checker: FieldChecker) -> Source | None:
     if not isinstance(obj, Mapping):
-        checker.add("(document)", f"must be a mapping (a Kubernetes object), not {_type(obj)}")
+        checker.add("(document)", f"must be a mapping (a Kubernetes object), not {type_name(obj)}")
         return None
     name, uid, generation, annotations = _read_metadata(obj.get("metadata"), checker)
     if obj.get("spec") is None:
@@ -206,14 +152,14 @@ def _read_source(obj: Mapping[str, Any], checker: _Checker) -> Source | None:
     return Source(name=name, uid=uid, generation=generation, spec=spec, annotations=annotations)
 
 
-def _read_metadata(value: Any, checker: _Checker) -> tuple[str, str, int, dict[str, str]]:
+def _read_metadata(value: Any, checker: FieldChecker) -> tuple[str, str, int, dict[str, str]]:
     metadata = checker.mapping({} if value is None else value, "metadata") or {}
     name = metadata.get("name")
     if name is None or name == "":
         checker.add("metadata.name", "required")
         name = ""
     elif not isinstance(name, str):
-        checker.add("metadata.name", f"must be a string, not {_type(name)}")
+        checker.add("metadata.name", f"must be a string, not {type_name(name)}")
         name = ""
     elif len(name) > MAX_NAME_LENGTH:
         checker.add(
@@ -231,28 +177,28 @@ def _read_metadata(value: Any, checker: _Checker) -> tuple[str, str, int, dict[s
     if uid is None:
         uid = ""
     elif not isinstance(uid, str):
-        checker.add("metadata.uid", f"must be a string, not {_type(uid)}")
+        checker.add("metadata.uid", f"must be a string, not {type_name(uid)}")
         uid = ""
     generation = metadata.get("generation")
     if generation is None:
         generation = 1
-    elif not _is_int(generation) or generation < 1:
-        checker.add("metadata.generation", f"must be a positive integer, not {_show(generation)}")
+    elif not is_int(generation) or generation < 1:
+        checker.add("metadata.generation", f"must be a positive integer, not {show(generation)}")
         generation = 1
     annotations: dict[str, str] = {}
     raw = metadata.get("annotations")
     if raw is not None and checker.mapping(raw, "metadata.annotations") is not None:
         for key, text in raw.items():
             if not isinstance(key, str):
-                checker.add("metadata.annotations", f"keys must be strings, not {_type(key)} ({key!r})")
+                checker.add("metadata.annotations", f"keys must be strings, not {type_name(key)} ({key!r})")
             elif not isinstance(text, str):
-                checker.add(f"metadata.annotations.{key}", f"must be a string, not {_type(text)}")
+                checker.add(f"metadata.annotations.{key}", f"must be a string, not {type_name(text)}")
             else:
                 annotations[key] = text
     return name, uid, generation, annotations
 
 
-def _read_spec(value: Any, checker: _Checker) -> SourceSpec | None:
+def _read_spec(value: Any, checker: FieldChecker) -> SourceSpec | None:
     spec = checker.mapping(value, "spec", SPEC_FIELDS)
     if spec is None:
         return None
@@ -288,14 +234,14 @@ def _read_spec(value: Any, checker: _Checker) -> SourceSpec | None:
     max_models = spec.get("maxModels")
     if max_models is None:
         max_models = DEFAULT_MAX_MODELS
-    elif not _is_int(max_models):
-        checker.add("spec.maxModels", f"must be an integer, not {_type(max_models)}")
+    elif not is_int(max_models):
+        checker.add("spec.maxModels", f"must be an integer, not {type_name(max_models)}")
     elif not MIN_MAX_MODELS <= max_models <= MAX_MAX_MODELS:
         checker.add(
             "spec.maxModels", f"must be between {MIN_MAX_MODELS} and {MAX_MAX_MODELS} (is {max_models})"
         )
 
-    if registry is None or sync_interval is None or not _is_int(max_models):
+    if registry is None or sync_interval is None or not is_int(max_models):
         return None
     return SourceSpec(
         registry=registry,
@@ -308,7 +254,7 @@ def _read_spec(value: Any, checker: _Checker) -> SourceSpec | None:
     )
 
 
-def _read_filter(value: Any, path: str, checker: _Checker) -> FilterSpec | None:
+def _read_filter(value: Any, path: str, checker: FieldChecker) -> FilterSpec | None:
     item = checker.mapping(value, path, _FILTER_FIELDS)
     if item is None:
         return None
@@ -326,7 +272,7 @@ def _read_filter(value: Any, path: str, checker: _Checker) -> FilterSpec | None:
     return None if image is None else FilterSpec(image=image, versions=versions, exclude=exclude)
 
 
-def _read_secret_ref(value: Any, path: str, checker: _Checker) -> str | None:
+def _read_secret_ref(value: Any, path: str, checker: FieldChecker) -> str | None:
     item = checker.mapping(value, path, _SECRET_FIELDS)
     if item is None:
         return None
@@ -337,14 +283,14 @@ def _read_secret_ref(value: Any, path: str, checker: _Checker) -> str | None:
     if name is not None and not _NAME.fullmatch(name):
         checker.add(
             f"{path}.name",
-            f"{_show(name)} is not a valid Secret name (a DNS-1123 subdomain: lower-case letters, "
+            f"{show(name)} is not a valid Secret name (a DNS-1123 subdomain: lower-case letters, "
             'digits, "-" and ".", starting and ending with a letter or digit)',
         )
         return None
     return name
 
 
-def _read_sync_interval(value: Any, checker: _Checker) -> float | None:
+def _read_sync_interval(value: Any, checker: FieldChecker) -> float | None:
     if value is None:
         return DEFAULT_SYNC_INTERVAL
     text = checker.string(value, "spec.syncInterval", max_length=MAX_SYNC_INTERVAL_LENGTH)
@@ -360,86 +306,6 @@ def _read_sync_interval(value: Any, checker: _Checker) -> float | None:
     return parse_duration(text)
 
 
-def _check_selectors(spec: Mapping[str, Any], registry: str, checker: _Checker) -> None:
-    """Report each reference and constraint that does not parse, at the path of its entry.
-
-    Works on the raw spec so that paths keep their indices when other entries are malformed;
-    entries that are not strings were reported already.
-    """
-    try:
-        parse_reference("probe", default_registry=registry)
-    except InvalidReferenceError:
-        checker.add("spec.registry", f'"{registry}" is not a valid registry host[:port]')
-        registry = DEFAULT_REGISTRY  # so that each reference is judged on its own, not on the registry
-    for i, image in _texts(spec.get("images")):
-        _check_reference(image, f"spec.images[{i}]", registry, checker)
-    for i, item in _entries(spec.get("filters")):
-        if isinstance(item, Mapping):
-            if isinstance(item.get("image"), str):
-                _check_reference(item["image"], f"spec.filters[{i}].image", registry, checker)
-            _check_constraints(item.get("versions"), f"spec.filters[{i}].versions", checker)
-    _check_constraints(spec.get("versions"), "spec.versions", checker)
-
-
-def _entries(value: Any) -> list[tuple[int, Any]]:
-    return list(enumerate(value)) if isinstance(value, list | tuple) else []
-
-
-def _texts(value: Any) -> list[tuple[int, str]]:
-    return [(i, item) for i, item in _entries(value) if isinstance(item, str) and item]
-
-
-def _check_reference(text: str, path: str, registry: str, checker: _Checker) -> None:
-    try:
-        parse_reference(text, default_registry=registry)
-    except InvalidReferenceError as exc:
-        checker.add(path, str(exc))
-
-
-def _check_constraints(value: Any, path: str, checker: _Checker) -> None:
-    """Each entry that does not parse, at its own path; then, when all parse, a list that no
-    version can ever satisfy (`>=2.0.0`, `<1.0.0`), at the list's path."""
-    parsed = []
-    for j, text in _texts(value):
-        try:
-            parsed.append(parse_constraint(text))
-        except InvalidConstraintError as exc:
-            checker.add(f"{path}[{j}]", str(exc))
-    if parsed and len(parsed) == len(_entries(value)):
-        why = never_satisfied(Constraints(tuple(parsed)))
-        if why is not None:
-            checker.add(path, f"can never be satisfied: {why}")
-
-
 def _is_set(value: Any) -> bool:
     """Whether a selector list counts as set for the exactly-one rule: present and not empty."""
     return value is not None and not (isinstance(value, list | tuple) and not value)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _type(value: Any) -> str:
-    """The YAML/JSON name of a value's type, for messages."""
-    if value is None:
-        return "null"
-    for kind, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string")):
-        if isinstance(value, kind):
-            return name
-    if isinstance(value, Mapping):
-        return "mapping"
-    if isinstance(value, list | tuple):
-        return "list"
-    return type(value).__name__
-
-
-def _show(value: Any) -> str:
-    """A value for messages: scalars as written, containers by their type."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return repr(value)
-    return _type(value)
