@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from aimsource.cli import CliError
-from aimsource.cli.manifests import SOURCE_KIND, Document, display, read_documents
+from aimsource.cli.manifests import Document, display, read_documents
+from aimsource.domain.resources import SOURCE_KIND
 
 
 def add_parser(sub: Any) -> None:

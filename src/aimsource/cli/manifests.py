@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from aimsource.cli import CliError
+from aimsource.domain.resources import SOURCE_KIND
 
-SOURCE_KIND = "AIMClusterModelSource"
 STDIN = "-"
 
 

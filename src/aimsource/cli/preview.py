@@ -25,6 +25,7 @@ from aimsource.cli.registry_options import (
 )
 from aimsource.cli.render import write_preview
 from aimsource.domain.planning import ExistingModel
+from aimsource.domain.resources import FAILED
 
 
 def add_parser(sub: Any) -> None:
@@ -96,4 +97,4 @@ def run(args: argparse.Namespace) -> int:
         ratelimits=ratelimits.lines(),
     )
     # The preview itself succeeded either way; exit 1 only when the source could create nothing.
-    return 1 if result.status.get("status") == "Failed" else 0
+    return 1 if result.status.get("status") == FAILED else 0

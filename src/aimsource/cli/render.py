@@ -195,7 +195,7 @@ def _write_preview_table(out: TextIO, name: str, result: SyncResult) -> None:
     if selectors:
         out.write("\n\nSelectors:\n")
         headers = ["REFERENCE", "LISTED", "MATCHED", "SKIPPED", "TRUNCATED", "ERROR"]
-        rows = [
+        entries = [
             [
                 s.get("reference"),
                 s.get("tagsListed"),
@@ -206,7 +206,7 @@ def _write_preview_table(out: TextIO, name: str, result: SyncResult) -> None:
             ]
             for s in selectors
         ]
-        _write_table(out, headers, lambda: iter(rows))
+        _write_table(out, headers, lambda: iter(entries))
     if any(o.decisions for o in result.outcomes):
         out.write("\n\nTags:\n")
         _write_table(out, ["IMAGE", "DECISION", "REASON"], lambda: _decision_rows(result))

@@ -24,6 +24,7 @@ from aimsource.cli.registry_options import (
     open_lister,
 )
 from aimsource.cli.render import dump, status_lines
+from aimsource.domain.resources import READY, SourceStatus
 
 
 def add_parser(sub: Any) -> None:
@@ -58,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     progress = progress_printer(args.output == "text")
 
-    async def go() -> dict[str, dict[str, Any]]:
-        statuses: dict[str, dict[str, Any]] = {}
+    async def go() -> dict[str, SourceStatus]:
+        statuses: dict[str, SourceStatus] = {}
         async with open_lister(args) as lister:
             # Sources run one after another so that a later source sees the models an earlier
             # one wrote, as two sources on one cluster would.
@@ -99,4 +100,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
     else:
         print(dump(statuses, args.output))
-    return 0 if all(s.get("status") == "Ready" for s in statuses.values()) else 1
+    return 0 if all(s.get("status") == READY for s in statuses.values()) else 1

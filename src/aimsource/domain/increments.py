@@ -25,12 +25,11 @@ safety net and must not be postponed by a stream of pushes.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
+from aimsource.domain.resources import FALSE, LIMIT_CONDITION, READY, READY_CONDITION, TRUE, SourceStatus
 from aimsource.domain.selection import Selector, TagDecision
-from aimsource.domain.status import READY, READY_CONDITION, summary_message, within_limit_message
-
-LIMIT_CONDITION = "MaxModelsLimitReached"
+from aimsource.domain.status_conditions import summary_message, within_limit_message
 
 
 def covering(selectors: Sequence[Selector], *, registry: str, repository: str) -> list[Selector]:
@@ -93,7 +92,7 @@ def status_after_push(
     created: bool,
     owned_now: int,
     named: Collection[int] = (),
-) -> dict[str, Any]:
+) -> SourceStatus:
     """The status after one pushed tag was decided by the covering selectors (by index).
 
     `decisions` holds each covering selector's decision of the tag; `pinned` the covering pinned
@@ -129,15 +128,17 @@ def status_after_push(
     conditions = []
     for condition in previous.get("conditions") or ():
         condition = dict(condition)
-        if condition.get("type") == READY_CONDITION and condition.get("status") == "True":
+        if condition.get("type") == READY_CONDITION and condition.get("status") == TRUE:
             condition["message"] = summary_message(
                 len(entries),
                 len(entries),
                 available=int(status.get("availableModels", 0)),
                 discovered=int(status.get("discoveredModels", 0)),
             )
-        elif condition.get("type") == LIMIT_CONDITION and condition.get("status") == "False":
+        elif condition.get("type") == LIMIT_CONDITION and condition.get("status") == FALSE:
             condition["message"] = within_limit_message(owned_now)
         conditions.append(condition)
     status["conditions"] = conditions
-    return status
+    # `previous` is the status the last full sync wrote (`blocker` found it Ready, for this generation,
+    # with an entry per selector; the CRD's schema checked its types): a `SourceStatus`, moved above.
+    return cast(SourceStatus, status)

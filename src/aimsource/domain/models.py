@@ -1,9 +1,10 @@
 """The body of an `AIMClusterModel` a source creates.
 
 One function builds it so that the cluster store and the directory store (`aimsource sync --out`)
-write the very same object. Names, labels and annotation keys are the reference implementation's
-(users select on them); the owner reference makes Kubernetes garbage-collect a source's models
-when the source is deleted, and `blockOwnerDeletion` keeps the source around until they are gone.
+write the very same object. Names, labels and annotation keys (`domain.resources`) are the
+reference implementation's (users select on them); the owner reference makes Kubernetes
+garbage-collect a source's models when the source is deleted, and `blockOwnerDeletion` keeps the
+source around until they are gone.
 """
 
 from __future__ import annotations
@@ -12,21 +13,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from aimsource.domain.planning import Candidate
-
-API_VERSION = "aim.eai.amd.com/v1alpha1"
-MODEL_KIND = "AIMClusterModel"
-SOURCE_KIND = "AIMClusterModelSource"
-
-SOURCE_LABEL = "aim.eai.amd.com/model-source"
-ORIGIN_LABEL = "aim.eai.amd.com/origin"
-ORIGIN_AUTO_GENERATED = "auto-generated"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-MANAGED_BY = "aimsource"
-
-REGISTRY_ANNOTATION = "aim.eai.amd.com/source-registry"
-REPOSITORY_ANNOTATION = "aim.eai.amd.com/source-repository"
-TAG_ANNOTATION = "aim.eai.amd.com/source-tag"
-DIGEST_ANNOTATION = "aim.eai.amd.com/source-digest"
+from aimsource.domain.resources import (
+    API_VERSION,
+    DIGEST_ANNOTATION,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    MODEL_KIND,
+    ORIGIN_AUTO_GENERATED,
+    ORIGIN_LABEL,
+    REGISTRY_ANNOTATION,
+    REPOSITORY_ANNOTATION,
+    SOURCE_KIND,
+    SOURCE_LABEL,
+    TAG_ANNOTATION,
+)
 
 
 def model_body(

@@ -2,7 +2,7 @@
 
 Every sync makes a manifest `HEAD` for each pinned image anyway (it proves the image exists), and
 for each version named by a list of exact versions (`versions: ["1.0.0", "1.1.0"]`). The
-digest it returns is compared here with the `aim.eai.amd.com/source-digest` annotation of the
+digest it returns is compared here with the `DIGEST_ANNOTATION` (domain.resources) of the
 image's existing model, the digest seen when the model was made. A difference means someone pushed
 another image under the same tag. Models are append-only, so nothing is changed: the move is
 reported (the selector's `moved` in the status, one Warning event per new move) for a person to

@@ -37,9 +37,9 @@ class ExistingModel:
     image: str
     """canonical_image(spec.image)"""
     source: str | None
-    """The value of label aim.eai.amd.com/model-source, if any."""
+    """The value of the label SOURCE_LABEL (domain.resources), if any."""
     digest: str | None = None
-    """The annotation aim.eai.amd.com/source-digest (what the tag pointed at when the model was
+    """The annotation DIGEST_ANNOTATION (what the tag pointed at when the model was
     made), when it is a sha256/sha512 digest: a moved tag is found by comparing with it."""
 
 

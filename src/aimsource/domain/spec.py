@@ -21,10 +21,8 @@ from aimsource.domain.durations import parse_duration
 from aimsource.domain.errors import DomainError
 from aimsource.domain.field_checks import FieldChecker, is_int, show, type_name
 from aimsource.domain.field_checks import Problem as Problem  # re-exported: part of the spec's contract
+from aimsource.domain.resources import API_VERSION, SOURCE_KIND, SOURCE_LABEL
 from aimsource.domain.selector_checks import check_selectors
-
-API_VERSION = "aim.eai.amd.com/v1alpha1"
-KIND = "AIMClusterModelSource"
 
 DEFAULT_REGISTRY = "docker.io"
 DEFAULT_SYNC_INTERVAL = 3600.0
@@ -44,7 +42,7 @@ MIN_MAX_MODELS, MAX_MAX_MODELS = 1, 10000
 # Written with escapes for the two micro signs Go accepts; the compiled text equals the CRD's pattern.
 SYNC_INTERVAL_PATTERN = re.compile("^([0-9]+(\\.[0-9]+)?(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$")
 
-# The source's name is the value of the models' label aim.eai.amd.com/model-source, so it must be a
+# The source's name is the value of the models' label SOURCE_LABEL (model-source), so it must be a
 # valid label value as well as a valid object name (RFC 1123 subdomain): at most 63 characters.
 MAX_NAME_LENGTH = 63
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -123,8 +121,8 @@ def check_source(obj: Mapping[str, Any]) -> list[Problem]:
         return [Problem("(document)", f"must be a mapping (a Kubernetes object), not {type_name(obj)}")]
     if obj.get("apiVersion") != API_VERSION:
         checker.add("apiVersion", f"must be {API_VERSION}, not {show(obj.get('apiVersion'))}")
-    if obj.get("kind") != KIND:
-        checker.add("kind", f"must be {KIND}, not {show(obj.get('kind'))}")
+    if obj.get("kind") != SOURCE_KIND:
+        checker.add("kind", f"must be {SOURCE_KIND}, not {show(obj.get('kind'))}")
     source = _read_source(obj, checker)
     spec = obj.get("spec")
     if isinstance(spec, Mapping):
@@ -165,7 +163,7 @@ def _read_metadata(value: Any, checker: FieldChecker) -> tuple[str, str, int, di
         checker.add(
             "metadata.name",
             f"must be at most {MAX_NAME_LENGTH} characters long (is {len(name)}): it is the value of "
-            "the models' label aim.eai.amd.com/model-source",
+            f"the models' label {SOURCE_LABEL}",
         )
     elif not _NAME.fullmatch(name):
         checker.add(

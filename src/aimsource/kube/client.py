@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any
 
-from aimsource.domain.models import SOURCE_LABEL
+from aimsource.domain.resources import ALLOWED_SOURCES_ANNOTATION, MODELS_PATH, SOURCE_LABEL, SOURCES_PATH
 from aimsource.kube.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -31,16 +31,10 @@ from aimsource.kube.transport import FIELD_MANAGER, USER_AGENT, ApiTransport, Cl
 
 __all__ = ["FIELD_MANAGER", "USER_AGENT", "ClientSettings", "KubeClient"]
 
-MODELS_PATH = "/apis/aim.eai.amd.com/v1alpha1/aimclustermodels"
-SOURCES_PATH = "/apis/aim.eai.amd.com/v1alpha1/aimclustermodelsources"
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 EVENTS_NAMESPACE_FOR_CLUSTER_OBJECTS = "default"  # where kubectl describe looks for them, as for Nodes
-
-
-ALLOWED_SOURCES_ANNOTATION = "aim.eai.amd.com/allowed-sources"
-"""On a pull secret: the comma-separated names of the sources that may use it (absent: any source)."""
 
 
 def _ownership(body: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -173,7 +167,7 @@ class KubeClient(ApiTransport):
         """The decoded `.dockerconfigjson` of a secret; SecretError naming the secret when unusable.
 
         `source` is the AIMClusterModelSource that wants it: a secret annotated with
-        `aim.eai.amd.com/allowed-sources` may only be used by the sources it lists (without a
+        `ALLOWED_SOURCES_ANNOTATION` may only be used by the sources it lists (without a
         `source`, an annotated secret is refused). Nothing of the secret's content reaches a message.
         """
         what = f'imagePullSecret "{name}"'

@@ -5,7 +5,7 @@ The tree, so callers can tell "won't get better" from "try again":
     KubeError                    anything that went wrong talking to the API (message safe to show)
     ├── KubeConfigError          no usable kubeconfig / service account
     ├── SecretError              an imagePullSecret is missing, of the wrong type, malformed, or not
-    │                            allowed for the source (its aim.eai.amd.com/allowed-sources annotation)
+    │                            allowed for the source (its ALLOWED_SOURCES_ANNOTATION, domain.resources)
     ├── InvalidNameError         a name or namespace the API would refuse: nothing was sent (kube.names)
     ├── SourceGoneError          a guarded status write found its source deleted or recreated (new uid)
     ├── ApiStatusError           the API answered with an error Status (`status`, `api_reason`)

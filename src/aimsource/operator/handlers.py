@@ -18,13 +18,10 @@ from typing import Any, Protocol
 
 import kopf
 
+from aimsource.domain.resources import GROUP, MODEL_PLURAL, SOURCE_PLURAL, VERSION
 from aimsource.kube import KubeConfig
 from aimsource.operator.resync import PAGE_SIZE
 
-GROUP = "aim.eai.amd.com"
-VERSION = "v1alpha1"
-SOURCES = "aimclustermodelsources"
-MODELS = "aimclustermodels"
 ANNOTATION_PREFIX = "aimsource.eai.amd.com"
 
 
@@ -89,11 +86,11 @@ def build_registry(config: KubeConfig, hooks: OperatorHooks) -> kopf.OperatorReg
         # workers must stop (and the Lease be released) the moment the operator is told to stop.
         await hooks.stopping()
 
-    @kopf.on.event(GROUP, VERSION, MODELS, registry=registry)
+    @kopf.on.event(GROUP, VERSION, MODEL_PLURAL, registry=registry)
     async def model_event(type: str | None, body: kopf.Body, **_: Any) -> None:
         hooks.model_event(type, body)
 
-    @kopf.on.event(GROUP, VERSION, SOURCES, registry=registry)
+    @kopf.on.event(GROUP, VERSION, SOURCE_PLURAL, registry=registry)
     async def source_event(type: str | None, body: kopf.Body, **_: Any) -> None:
         hooks.source_event(type, _plain(body))
 

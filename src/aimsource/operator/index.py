@@ -1,7 +1,7 @@
 """The sync's `ModelStore` over the in-memory index of models that the watch keeps.
 
 kopf maintains two indexes of AIMClusterModels from its watch stream (see `handlers`): by canonical
-`spec.image` and by the `aim.eai.amd.com/model-source` label. A steady-state sync therefore asks the
+`spec.image` and by the model-source label (`SOURCE_LABEL`). A steady-state sync therefore asks the
 API nothing to learn what exists. A model this process has just created is not in those indexes
 until its watch event arrives, so it is also remembered here until that event is seen (`observed`)
 or a grace period is over: a sync that starts before the event still counts it (and cannot
@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
-from aimsource.domain.models import API_VERSION, DIGEST_ANNOTATION, SOURCE_LABEL
 from aimsource.domain.moved import is_digest
 from aimsource.domain.planning import ExistingModel
 from aimsource.domain.references import canonical_image
+from aimsource.domain.resources import DIGEST_ANNOTATION, MODELS_PATH, SOURCE_LABEL
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.kube import (
     ApiStatusError,
@@ -33,7 +33,6 @@ from aimsource.kube import (
 )
 
 log = logging.getLogger("aimsource.operator")
-MODELS_PATH = f"/apis/{API_VERSION}/aimclustermodels"
 _REQUEST_PREFIX = re.compile(r"^[A-Z]+ /\S*: ")
 
 ByImage = Mapping[str, Collection[ExistingModel]]

@@ -18,8 +18,8 @@ from collections.abc import AsyncIterable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aimsource.domain.models import SOURCE_LABEL
 from aimsource.domain.planning import ExistingModel
+from aimsource.domain.resources import SOURCE_LABEL
 from aimsource.operator.index import existing_model
 
 

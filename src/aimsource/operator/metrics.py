@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
-STATUS_VALUES = ("Pending", "Progressing", "Ready", "Degraded", "Failed")
+from aimsource.domain.resources import SOURCE_STATUSES
+
+STATUS_VALUES = SOURCE_STATUSES
+"""The values every per-status gauge shows, 0 or not, so that a dashboard sees each one."""
 NO_ANSWER = "none"
 """The `code` label of a registry request that got no HTTP answer (timeout, refused, TLS)."""
 

@@ -18,7 +18,8 @@ from dataclasses import replace
 from typing import Any
 
 from aimsource.domain.push_payloads import Push
-from aimsource.domain.status import PENDING, PROGRESSING, READY, initial_status
+from aimsource.domain.resources import PENDING, PROGRESSING, READY
+from aimsource.domain.status import initial_status
 from aimsource.kube import KubeClient, KubeError, SourceGoneError
 from aimsource.kube import SecretError as KubeSecretError
 from aimsource.operator.contests import Contests

@@ -11,11 +11,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aimsource.domain.status import NAME_CONFLICT_REASON, status_changed
+from aimsource.domain.resources import (
+    DEGRADED,
+    DEGRADED_CONDITION,
+    FAILED,
+    FALSE,
+    NAME_CONFLICT_REASON,
+    READY_CONDITION,
+    TRUE,
+)
+from aimsource.domain.status import status_changed
 
 MAX_NAMES_IN_EVENT = 10
 MAX_EVENT_MESSAGE = 1000
-BAD_STATES = {"Degraded": "SyncDegraded", "Failed": "SyncFailed"}
+BAD_STATES = {DEGRADED: "SyncDegraded", FAILED: "SyncFailed"}
 MAX_CONFLICT_EVENTS = 10
 """Warnings for new name conflicts per sync; more are summed up in one more event."""
 CONFLICT_REASON = NAME_CONFLICT_REASON
@@ -159,7 +168,7 @@ def _only_conflicts(status: Mapping[str, Any]) -> bool:
     reasons = [
         c.get("reason")
         for c in status.get("conditions") or ()
-        if isinstance(c, Mapping) and c.get("type") == "Degraded"
+        if isinstance(c, Mapping) and c.get("type") == DEGRADED_CONDITION
     ]
     refused = any(isinstance(s, Mapping) and s.get("refused") for s in status.get("selectors") or ())
     return reasons == [CONFLICT_REASON] and not refused
@@ -167,7 +176,7 @@ def _only_conflicts(status: Mapping[str, Any]) -> bool:
 
 def _problem(status: Mapping[str, Any], state: str) -> str:
     """The message of the condition that explains the bad state."""
-    wanted = ("Degraded", "True") if state == "Degraded" else ("Ready", "False")
+    wanted = (DEGRADED_CONDITION, TRUE) if state == DEGRADED else (READY_CONDITION, FALSE)
     for cond in status.get("conditions") or ():
         if isinstance(cond, Mapping) and (cond.get("type"), cond.get("status")) == wanted:
             message = cond.get("message")

@@ -21,17 +21,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from aimsource.domain.resources import MODEL_CRD, MODELS_PATH, SOURCE_CRD, SOURCES_PATH
 from aimsource.kube import KubeClient, KubeError, NotFoundError
 from aimsource.operator.inventory import ModelInventory, ReconcileResult
 
 log = logging.getLogger("aimsource.operator")
 
-GROUP_VERSION = "aim.eai.amd.com/v1alpha1"
-COLLECTIONS = {  # path -> the CRD that serves it
-    f"/apis/{GROUP_VERSION}/aimclustermodelsources": "aimclustermodelsources.aim.eai.amd.com",
-    f"/apis/{GROUP_VERSION}/aimclustermodels": "aimclustermodels.aim.eai.amd.com",
-}
-SOURCES_PATH, MODELS_PATH = COLLECTIONS
+COLLECTIONS = {SOURCES_PATH: SOURCE_CRD, MODELS_PATH: MODEL_CRD}  # path -> the CRD that serves it
 PAGE_SIZE = 500
 """Items per page of every list: the API server's own chunk size for a full list is 500."""
 

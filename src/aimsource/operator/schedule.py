@@ -39,7 +39,7 @@ class ScheduleState:
     """Consecutive failed syncs."""
 
     requested: str | None = None
-    """The current value of the annotation aim.eai.amd.com/sync-requested-at."""
+    """The current value of the annotation REQUEST_ANNOTATION (domain.resources)."""
 
     handled_request: str | None = None
     """The value of that annotation when it was last honoured (or seen at start-up)."""

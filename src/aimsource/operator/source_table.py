@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from aimsource.domain.push_payloads import Push
-from aimsource.domain.status import PENDING
+from aimsource.domain.resources import PENDING
 from aimsource.kube.client import FIELD_MANAGER
 from aimsource.operator.contests import Contests
 from aimsource.operator.metrics import Metrics, SourceFacts

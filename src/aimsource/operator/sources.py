@@ -16,11 +16,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from aimsource.domain.durations import InvalidDurationError, parse_duration
+from aimsource.domain.resources import REQUEST_ANNOTATION, TRANSIENT_STATUSES
 from aimsource.domain.spec import DEFAULT_SYNC_INTERVAL
 from aimsource.operator.schedule import ScheduleState, jitter_for
-
-REQUEST_ANNOTATION = "aim.eai.amd.com/sync-requested-at"
-TRANSIENT_STATES = frozenset({"Pending", "Progressing"})
 
 
 @dataclass
@@ -92,7 +90,7 @@ def observe(entry: SourceEntry | None, body: Mapping[str, Any]) -> SourceEntry:
             body=body,
             state=state,
             status=status,
-            settled=settled if settled not in TRANSIENT_STATES else None,
+            settled=settled if settled not in TRANSIENT_STATUSES else None,
         )
     else:
         state = replace(entry.state, generation=generation, interval=interval_of(body), requested=requested)
@@ -102,7 +100,7 @@ def observe(entry: SourceEntry | None, body: Mapping[str, Any]) -> SourceEntry:
         if seen_generation is not None and (state.synced_generation or 0) < seen_generation <= generation:
             state = replace(state, synced_generation=seen_generation)
         entry.body, entry.state, entry.status = body, state, status
-        if status and status.get("status") not in TRANSIENT_STATES:
+        if status and status.get("status") not in TRANSIENT_STATUSES:
             entry.settled = status.get("status")
 
     if state.requested is not None and state.requested != state.handled_request:

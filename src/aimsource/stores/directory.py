@@ -14,13 +14,11 @@ from typing import Any
 
 import yaml
 
-from aimsource.domain.models import DIGEST_ANNOTATION, SOURCE_LABEL
 from aimsource.domain.moved import is_digest
 from aimsource.domain.planning import ExistingModel
 from aimsource.domain.references import canonical_image
+from aimsource.domain.resources import DIGEST_ANNOTATION, MODEL_KIND, SOURCE_LABEL
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
-
-MODEL_KIND = "AIMClusterModel"
 
 
 class StoreError(Exception):

@@ -19,6 +19,7 @@ from aimsource.domain.models import model_body
 from aimsource.domain.moved import find_moved
 from aimsource.domain.planning import Candidate, NotCreated, Plan, name_conflict, plan_sync, refused
 from aimsource.domain.references import ImageRef
+from aimsource.domain.resources import SourceStatus
 from aimsource.domain.selection import (
     Selector,
     SelectorError,
@@ -50,7 +51,7 @@ Progress = Callable[[str], None]
 class SyncResult:
     """What one sync decided and did."""
 
-    status: dict[str, Any]
+    status: SourceStatus
     plan: Plan | None
     outcomes: tuple[SelectorOutcome, ...]
     created: tuple[str, ...]

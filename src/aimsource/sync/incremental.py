@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 from aimsource.domain.increments import blocker, covering, status_after_push
 from aimsource.domain.planning import plan_sync
 from aimsource.domain.push_payloads import Push
+from aimsource.domain.resources import SourceStatus
 from aimsource.domain.selection import (
     SelectorOutcome,
     TagDecision,
@@ -44,7 +45,7 @@ class PushResult:
     result: Result
     why: str
     """A fixed phrase for the log: what was decided and why."""
-    status: dict[str, Any] | None = None
+    status: SourceStatus | None = None
     """The status to write (CREATED only)."""
     created: tuple[str, ...] = field(default=())
     owned_now: int | None = None

@@ -57,6 +57,6 @@ class SecretReader(Protocol):
         """The `.dockerconfigjson` content of the named secret, for the named source.
 
         Raises SecretError when it cannot be used, including when the secret does not allow
-        that source (the `aim.eai.amd.com/allowed-sources` annotation on a cluster).
+        that source (its `ALLOWED_SOURCES_ANNOTATION`, see `domain.resources`).
         """
         ...
