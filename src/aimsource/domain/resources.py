@@ -10,8 +10,8 @@ The shape of the status this project writes is typed by `SourceStatus` and `Sele
 status read back from the API is untrusted and stays a `Mapping[str, Any]` until checked.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: the TypedDicts' annotations must be evaluated, or
+# Python 3.11 cannot tell NotRequired keys from required ones at run time (`__optional_keys__`).
 from typing import Final, NotRequired, TypedDict
 
 # --- the API ---------------------------------------------------------------------------------------
@@ -60,7 +60,6 @@ SOURCE_STATUSES: Final = (PENDING, PROGRESSING, READY, DEGRADED, FAILED)
 """Every value this project writes, in the order a source goes through them."""
 TRANSIENT_STATUSES: Final = frozenset({PENDING, PROGRESSING})
 """Values that say a sync is still to come or under way, not how the last one ended."""
-TROUBLE_STATUSES: Final = frozenset({DEGRADED, FAILED})
 FOREIGN_STATUSES: Final = ("Running", "Starting", "NotAvailable")
 """Values only AIM's own source controller writes; the CRD admits them so that its writes land and
 aimsource can see it and stand down."""
