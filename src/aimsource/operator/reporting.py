@@ -19,6 +19,7 @@ from aimsource.domain.resources import (
     NAME_CONFLICT_REASON,
     READY_CONDITION,
     TRUE,
+    SourceStatus,
 )
 from aimsource.domain.status import status_changed
 
@@ -38,7 +39,7 @@ class EventSpec:
     message: str
 
 
-def status_write_needed(previous: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+def status_write_needed(previous: Mapping[str, Any] | None, new: SourceStatus) -> bool:
     """Write when anything but lastSyncTime changed, or when lastSyncTime moved."""
     if previous is None:
         return True
@@ -48,7 +49,7 @@ def status_write_needed(previous: Mapping[str, Any] | None, new: Mapping[str, An
 def events_for(
     *,
     settled_before: str | None,
-    new: Mapping[str, Any],
+    new: SourceStatus,
     created: Sequence[str],
     previous: Mapping[str, Any] | None = None,
 ) -> list[EventSpec]:
