@@ -48,7 +48,7 @@ DIGEST_ANNOTATION: Final = f"{GROUP}/source-digest"
 REQUEST_ANNOTATION: Final = f"{GROUP}/sync-requested-at"
 """On a source: a time after its last sync asks for a sync now (`aimsource request-sync`)."""
 ALLOWED_SOURCES_ANNOTATION: Final = f"{GROUP}/allowed-sources"
-"""On a pull secret: the sources that may use it (absent: any source)."""
+"""On a pull secret: the comma-separated names of the sources that may use it (absent: any source)."""
 
 # --- the source's status value (`status.status`) ----------------------------------------------------
 PENDING: Final = "Pending"
