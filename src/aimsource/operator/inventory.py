@@ -18,9 +18,8 @@ from collections.abc import AsyncIterable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aimsource.domain.models import SOURCE_LABEL
+from aimsource.domain.models import existing_model, owning_source
 from aimsource.domain.planning import ExistingModel
-from aimsource.operator.index import existing_model
 
 
 @dataclass(frozen=True)
@@ -37,8 +36,7 @@ def known(body: Mapping[str, Any]) -> tuple[str, Known] | None:
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         return None
-    source = (meta.get("labels") or {}).get(SOURCE_LABEL)
-    return name, Known(existing_model(body), source if isinstance(source, str) and source else None)
+    return name, Known(existing_model(body), owning_source(body))
 
 
 @dataclass(frozen=True)

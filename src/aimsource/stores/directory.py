@@ -14,10 +14,8 @@ from typing import Any
 
 import yaml
 
-from aimsource.domain.models import DIGEST_ANNOTATION, SOURCE_LABEL
-from aimsource.domain.moved import is_digest
+from aimsource.domain.models import existing_model
 from aimsource.domain.planning import ExistingModel
-from aimsource.domain.references import canonical_image
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 
 MODEL_KIND = "AIMClusterModel"
@@ -68,8 +66,10 @@ class DirectoryModelStore:
         """As the API would: False for a model of this name and image already there, a conflict
         for a name held by another image; a file in the way that holds no such model is refused
         for this model (a cluster has no such case, a directory does)."""
-        name = str(body["metadata"]["name"])
-        image = canonical_image(str(body["spec"]["image"]))
+        model = existing_model(body)
+        if model is None:  # not a body `model_body` makes
+            raise CreateRefusedError("Invalid", "a model without metadata.name or spec.image")
+        name, image = model.name, model.image
         held = self._names.get(name)
         if held is not None:
             if held != image:
@@ -87,10 +87,7 @@ class DirectoryModelStore:
             raise StoreError(f"cannot write {path}: {exc.strerror}") from None
         self.written.append(path)
         self._names[name] = image
-        labels = body["metadata"].get("labels") or {}
-        self._by_image[image] = ExistingModel(
-            name=name, image=image, source=labels.get(SOURCE_LABEL), digest=_digest(body["metadata"])
-        )
+        self._by_image[image] = model
         return True
 
 
@@ -118,30 +115,11 @@ def _read_models(path: Path) -> list[ExistingModel]:
     for doc in docs:
         if not isinstance(doc, dict) or doc.get("kind") != MODEL_KIND:
             continue
-        metadata = doc.get("metadata") or {}
-        spec = doc.get("spec") or {}
-        image = spec.get("image") if isinstance(spec, dict) else None
-        name = metadata.get("name") if isinstance(metadata, dict) else None
-        if not isinstance(image, str) or not isinstance(name, str):
+        model = existing_model(doc)
+        if model is None:
             raise StoreError(f"{path}: an AIMClusterModel without metadata.name or spec.image")
-        labels = metadata.get("labels") or {}
-        source = labels.get(SOURCE_LABEL) if isinstance(labels, dict) else None
-        found.append(
-            ExistingModel(
-                name=name,
-                image=canonical_image(image),
-                source=source if isinstance(source, str) else None,
-                digest=_digest(metadata),
-            )
-        )
+        found.append(model)
     return found
-
-
-def _digest(metadata: Any) -> str | None:
-    """The source-digest annotation, when it is a digest (a hand-edited file may hold anything)."""
-    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
-    digest = annotations.get(DIGEST_ANNOTATION) if isinstance(annotations, dict) else None
-    return digest if is_digest(digest) else None
 
 
 def _yaml_where(exc: yaml.YAMLError) -> str:
