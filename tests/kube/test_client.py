@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +127,13 @@ BAD_SECRETS = [
 
 @pytest.mark.parametrize(("secret", "message"), BAD_SECRETS)
 async def test_unusable_pull_secret_is_named_without_its_content(
-    kube_api: KubeAPI, kube_client: KubeClient, secret: dict[str, Any] | None, message: str
+    kube_api: KubeAPI,
+    kube_client: KubeClient,
+    secret: dict[str, Any] | None,
+    message: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     if secret is not None:
         kube_api.create("secrets", dict(secret, metadata={"name": "pull"}), namespace="aim-system")
     with pytest.raises(SecretError, match=re.escape(message)) as caught:
@@ -134,6 +141,11 @@ async def test_unusable_pull_secret_is_named_without_its_content(
     assert caught.value.reason == "PullSecretError"
     assert "s3cr3t" not in str(caught.value)
     assert ENCODED[:12] not in str(caught.value)  # nor its base64
+    # Nor the traceback with its causes, nor a DEBUG line about a dropped cause.
+    shown = "".join(traceback.format_exception(caught.value)) + caplog.text
+    shown += "".join(str(vars(record)) for record in caplog.records)
+    assert "s3cr3t" not in shown
+    assert ENCODED[:12] not in shown
 
 
 async def test_event_about_a_cluster_scoped_source_goes_to_default(
