@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = DirectoryModelStore.open(Path(args.out))
     except StoreError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc)) from exc
     progress = progress_printer(args.output == "text")
 
     async def go() -> dict[str, dict[str, Any]]:
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         with few_collections():
             statuses = run_async(go())
     except StoreError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc)) from exc
     if args.output == "text":
         for name, status in statuses.items():
             print("\n".join(status_lines(name, status)))

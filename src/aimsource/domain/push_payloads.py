@@ -96,7 +96,7 @@ def make_push(registry: str, repository: str, tag: str | None = None, digest: st
         text = f"{host}/{repository}" if host else repository
         ref = parse_reference(text, default_registry=registry)
     except InvalidReferenceError as exc:
-        raise MalformedPayload(str(exc)) from None
+        raise MalformedPayload(str(exc)) from exc
     if digest is not None and not (isinstance(digest, str) and digest.startswith(_DIGEST_PREFIXES)):
         digest = None  # only a hint: the sync's HEAD gives the digest it records
     return Push(ref.registry, ref.repository, tag, digest)

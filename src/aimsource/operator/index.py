@@ -132,7 +132,7 @@ class IndexedModelStore:
         except ApiStatusError as exc:
             raise CreateRefusedError(
                 exc.api_reason or exc.reason, _api_message(exc), transient=isinstance(exc, ServerError)
-            ) from None
+            ) from exc
         model = existing_model(body)
         if not created and model is not None:
             holder = await self._holder(model.name)

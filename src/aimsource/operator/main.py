@@ -154,11 +154,11 @@ def run_operator(settings: OperatorSettings) -> int:
     try:
         config = load_kube_config()
     except KubeConfigError as exc:
-        raise OperatorStartError(str(exc)) from None
+        raise OperatorStartError(str(exc)) from exc
     try:
         return asyncio.run(_run(settings, config))
     except (EndpointError, CrdNotServedError) as exc:
-        raise OperatorStartError(str(exc)) from None
+        raise OperatorStartError(str(exc)) from exc
 
 
 RENEW_DEADLINE = 0.75

@@ -41,7 +41,7 @@ class DirectoryModelStore:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create {directory}: {exc.strerror}") from None
+            raise StoreError(f"cannot create {directory}: {exc.strerror}") from exc
         if not os.access(directory, os.W_OK | os.X_OK):
             raise StoreError(f"{directory} is not writable")
         models: dict[str, ExistingModel] = {}
@@ -84,7 +84,7 @@ class DirectoryModelStore:
             # Written since the store was opened, or a file that holds another name.
             return _in_the_way(path, name, image)
         except OSError as exc:
-            raise StoreError(f"cannot write {path}: {exc.strerror}") from None
+            raise StoreError(f"cannot write {path}: {exc.strerror}") from exc
         self.written.append(path)
         self._names[name] = image
         self._by_image[image] = model
@@ -96,7 +96,7 @@ def _in_the_way(path: Path, name: str, image: str) -> bool:
     try:
         models = _read_models(path)
     except StoreError as exc:
-        raise CreateRefusedError("FileExists", f"{path} already exists: {exc}") from None
+        raise CreateRefusedError("FileExists", f"{path} already exists: {exc}") from exc
     if any(m.image == image for m in models):
         return False
     if models:
@@ -108,9 +108,9 @@ def _read_models(path: Path) -> list[ExistingModel]:
     try:
         docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError) as exc:
-        raise StoreError(f"cannot read {path}: {exc}") from None
+        raise StoreError(f"cannot read {path}: {exc}") from exc
     except yaml.YAMLError as exc:
-        raise StoreError(f"{path} is not valid YAML: {_yaml_where(exc)}") from None
+        raise StoreError(f"{path} is not valid YAML: {_yaml_where(exc)}") from exc
     found = []
     for doc in docs:
         if not isinstance(doc, dict) or doc.get("kind") != MODEL_KIND:
