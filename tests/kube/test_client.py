@@ -57,20 +57,13 @@ async def test_create_model_creates_then_reports_existing(kube_api: KubeAPI, kub
     assert stored["metadata"]["uid"]
 
 
-async def test_list_models_follows_continue_pages(kube_api: KubeAPI, kube_client: KubeClient) -> None:
+async def test_list_pages_follows_continue_pages(kube_api: KubeAPI, kube_client: KubeClient) -> None:
     for index in range(5):
         kube_api.create("aimclustermodels", model(f"m{index}"))
     kube_api.reset_requests()
-    names = [obj["metadata"]["name"] for obj in await kube_client.list_models()]
-    assert names == ["m0", "m1", "m2", "m3", "m4"]
-    assert kube_api.count("list", "aimclustermodels") == 3  # page size 2
-
-
-async def test_list_models_by_label(kube_api: KubeAPI, kube_client: KubeClient) -> None:
-    kube_api.create("aimclustermodels", model("a", source="one"))
-    kube_api.create("aimclustermodels", model("b", source="two"))
-    found = await kube_client.list_models(label_selector="aim.eai.amd.com/model-source=two")
-    assert [obj["metadata"]["name"] for obj in found] == ["b"]
+    pages = [[obj["metadata"]["name"] for obj in page] async for page in kube_client.list_pages(MODELS)]
+    assert pages == [["m0", "m1"], ["m2", "m3"], ["m4"]]  # page size 2
+    assert kube_api.count("list", "aimclustermodels") == 3
 
 
 async def test_patch_source_status_changes_only_status(kube_api: KubeAPI, kube_client: KubeClient) -> None:
@@ -192,12 +185,12 @@ async def test_refused_credentials(tmp_path: Path, fast_settings: ClientSettings
     with KubeAPI(token="right") as api:
         async with KubeClient(KubeConfig(server=api.url, token="wrong"), fast_settings) as client:
             with pytest.raises(UnauthorizedError):
-                await client.list_models()
+                await client.request("GET", MODELS)
         async with KubeClient(KubeConfig(server=api.url, token="right"), fast_settings) as client:
-            assert await client.list_models() == []
+            assert (await client.request("GET", MODELS))["items"] == []
 
 
 async def test_unreachable_api(fast_settings: ClientSettings) -> None:
     async with KubeClient(KubeConfig(server="http://127.0.0.1:9"), fast_settings) as client:
         with pytest.raises(UnreachableError, match="unreachable"):
-            await client.list_models()
+            await client.request("GET", MODELS)

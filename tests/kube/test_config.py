@@ -261,4 +261,6 @@ async def test_client_reads_the_service_account_token_file(tmp_path: Path) -> No
     token.write_text("rotating-token\n")
     with KubeAPI(token="rotating-token") as api:
         async with KubeClient(KubeConfig(server=api.url, token_file=str(token))) as client:
-            assert await client.list_models() == []
+            assert (await client.request("GET", "/apis/aim.eai.amd.com/v1alpha1/aimclustermodels"))[
+                "items"
+            ] == []

@@ -122,10 +122,6 @@ class KubeClient(ApiTransport):
                 return
             params["continue"] = token
 
-    async def list_models(self, *, label_selector: str | None = None) -> list[dict[str, Any]]:
-        """All AIMClusterModels, page by page (start-up only: the operator then watches)."""
-        return await self.list_all(MODELS_PATH, label_selector=label_selector)
-
     async def patch_source_status(
         self, name: str, status: Mapping[str, Any], *, uid: str | None = None
     ) -> None:
@@ -266,21 +262,6 @@ class KubeClient(ApiTransport):
             "count": 1,
         }
         await self.request("POST", path, json=body)
-
-    # --- generic calls (also used by the lease elector) ----------------------------------------
-
-    async def list_all(self, path: str, *, label_selector: str | None = None) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        params: dict[str, str] = {"limit": str(self.settings.page_size)}
-        if label_selector:
-            params["labelSelector"] = label_selector
-        while True:
-            page = await self.request("GET", path, params=params)
-            items.extend(page.get("items") or [])
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return items
-            params["continue"] = token
 
 
 def allowed_sources(secret: Mapping[str, Any]) -> frozenset[str] | None:
