@@ -27,7 +27,7 @@ from aimsource.cli.render import write_preview
 from aimsource.domain.planning import ExistingModel
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "preview",
         help="show what a source would create and why",

@@ -26,7 +26,7 @@ from aimsource.cli.registry_options import (
 from aimsource.cli.render import dump, status_lines
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "sync",
         help="run the sync without a cluster, writing models into a directory",

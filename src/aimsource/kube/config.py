@@ -198,14 +198,14 @@ def kubeconfig_from_files(paths: list[Path], *, context: str | None = None) -> K
     )
 
 
-def _path(base: Path, value: Any) -> str | None:
+def _path(base: Path, value: object) -> str | None:
     if not value:
         return None
     path = Path(str(value)).expanduser()
     return str(path if path.is_absolute() else base.parent / path)
 
 
-def _decode(value: Any, what: str, origin: str) -> str | None:
+def _decode(value: object, what: str, origin: str) -> str | None:
     if not value:
         return None
     try:

@@ -117,7 +117,7 @@ class ApiTransport:
         method: str,
         path: str,
         *,
-        json: Any = None,
+        json: object = None,
         params: Mapping[str, str] | None = None,
         content_type: str | None = None,
     ) -> dict[str, Any]:
@@ -158,7 +158,13 @@ class ApiTransport:
         return headers
 
     async def _once(
-        self, method: str, path: str, *, json: Any, params: Mapping[str, str] | None, content_type: str | None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object,
+        params: Mapping[str, str] | None,
+        content_type: str | None,
     ) -> dict[str, Any]:
         headers = self._headers(content_type if json is None else content_type or "application/json")
         data = None if json is None else jsonlib.dumps(json).encode()

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aimsource.domain.models import existing_model, owning_source
 from aimsource.domain.planning import ExistingModel
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ class ModelInventory:
             _discard(self.by_source, entry.source, name)
 
 
-def _discard(index: dict[str, set[Any]], key: str, value: Any) -> None:
+def _discard(index: dict[str, set[_T]], key: str, value: _T) -> None:
     values = index.get(key)
     if values is not None:
         values.discard(value)
