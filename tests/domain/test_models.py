@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from aimsource.domain.models import SOURCE_LABEL, model_body
-from aimsource.domain.planning import candidate_for
+from aimsource.domain.models import SOURCE_LABEL, existing_model, model_body, owning_source
+from aimsource.domain.planning import ExistingModel, candidate_for
 from aimsource.domain.references import parse_reference
 
 
@@ -101,3 +101,98 @@ def test_image_and_annotations_follow_the_normalised_reference(
 def test_source_label_constant() -> None:
     assert SOURCE_LABEL == "aim.eai.amd.com/model-source"
     assert body_for("org/a:1")["metadata"]["labels"][SOURCE_LABEL] == "amd-models"
+
+
+# --- existing_model: the inverse of model_body ---------------------------------------------------
+
+
+def test_existing_model_reads_back_what_model_body_wrote() -> None:
+    body = body_for("amdenterpriseai/aim-qwen-qwen3-32b:0.8.5", secrets=("ghcr-secret",))
+    assert existing_model(body) == ExistingModel(
+        name="amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726",
+        image="docker.io/amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
+        source="amd-models",
+        digest="sha256:" + "ab" * 32,
+    )
+
+
+def test_existing_model_without_digest_or_owner_reference() -> None:
+    """`aimsource sync --out` writes no owner reference: the label alone names the source."""
+    body = body_for("org/a:1.0", digest=None)
+    del body["metadata"]["ownerReferences"]
+    model = existing_model(body)
+    assert model is not None
+    assert (model.source, model.digest) == ("amd-models", None)
+
+
+def test_existing_model_of_a_persons_model() -> None:
+    body = {"metadata": {"name": "mine"}, "spec": {"image": "org/a"}}
+    assert existing_model(body) == ExistingModel(name="mine", image="docker.io/org/a:latest", source=None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"metadata": {"name": "m"}},
+        {"metadata": {"name": "m"}, "spec": {"image": ""}},
+        {"metadata": {"name": "m"}, "spec": {"image": 7}},
+        {"metadata": {"name": "m"}, "spec": "org/a:1"},
+        {"metadata": {"name": ""}, "spec": {"image": "org/a:1"}},
+        {"metadata": {}, "spec": {"image": "org/a:1"}},
+        {"metadata": ["name"], "spec": {"image": "org/a:1"}},
+        {"metadata": None, "spec": None},
+    ],
+    ids=[
+        "empty",
+        "no-spec",
+        "empty-image",
+        "number-image",
+        "spec-not-object",
+        "empty-name",
+        "no-name",
+        "metadata-not-object",
+        "nulls",
+    ],
+)
+def test_existing_model_of_a_malformed_body_is_none(body: dict[str, Any]) -> None:
+    assert existing_model(body) is None
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"labels": {SOURCE_LABEL: ""}},
+        {"labels": {SOURCE_LABEL: 3}},
+        {"labels": ["aim.eai.amd.com/model-source"]},
+        {"labels": None},
+    ],
+    ids=["empty", "number", "labels-not-object", "null"],
+)
+def test_no_owning_source_unless_the_label_is_a_name(metadata: dict[str, Any]) -> None:
+    body = {"metadata": {"name": "m", **metadata}, "spec": {"image": "org/a:1"}}
+    assert owning_source(body) is None
+    model = existing_model(body)
+    assert model is not None
+    assert model.source is None
+
+
+@pytest.mark.parametrize(
+    "digest",
+    ["sha256:" + "AB" * 32, "sha256:abc", "latest", 42, None],
+    ids=["upper", "short", "tag", "number", "null"],
+)
+def test_a_digest_annotation_that_is_no_digest_is_ignored(digest: object) -> None:
+    body = body_for("org/a:1.0")
+    body["metadata"]["annotations"]["aim.eai.amd.com/source-digest"] = digest
+    model = existing_model(body)
+    assert model is not None
+    assert model.digest is None
+
+
+def test_annotations_that_are_not_an_object_give_no_digest() -> None:
+    body = body_for("org/a:1.0")
+    body["metadata"]["annotations"] = "sha256:" + "ab" * 32
+    model = existing_model(body)
+    assert model is not None
+    assert model.digest is None

@@ -225,7 +225,7 @@ async def test_every_request_says_aimsource_and_every_write_names_its_field_mana
     await kube_client.patch_source_status("src", {"status": "Ready"}, uid=src["metadata"]["uid"])
     await kube_client.patch_source_status("src", {"status": "Ready"})
     await kube_client.post_event(src, type="Normal", reason="ModelsCreated", message="Created 1 model")
-    await kube_client.list_models()
+    assert [page async for page in kube_client.list_pages("/apis/aim.eai.amd.com/v1alpha1/aimclustermodels")]
     elector = LeaseElector(kube_client, LeaseSettings(namespace="aim-system", identity="me"))
     assert await elector.try_acquire_or_renew()  # create
     assert await elector.try_acquire_or_renew()  # get + update

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import datetime
+import logging
 import ssl
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +172,36 @@ def test_unusable_kubeconfig_is_explained(tmp_path: Path, kwargs: dict[str, Any]
         load(tmp_path, kubeconfig(tmp_path / "kc", **kwargs))
 
 
+def shown(error: BaseException, caplog: pytest.LogCaptureFixture) -> str:
+    """All a log could show of `error`: its traceback with causes, and any DEBUG line about it."""
+    return "".join(traceback.format_exception(error)) + "".join(str(vars(r)) for r in caplog.records)
+
+
+def test_a_kubeconfig_that_is_not_yaml_is_named_without_its_content(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    path = tmp_path / "kc"
+    path.write_text("users:\n- name: main\n  user:\n    token: XYZZY-token: [\n")
+    with pytest.raises(KubeConfigError, match="cannot read kubeconfig") as info:
+        load(tmp_path, path)
+    assert "XYZZY" not in shown(info.value, caplog)
+    assert info.value.__cause__ is None  # the cause keeps what it read
+    assert info.value.__suppress_context__
+
+
+def test_key_data_that_is_not_text_is_named_without_its_content(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user = {"token": "t", "client-key-data": base64.b64encode(b"\xffXYZZY-key").decode()}
+    with pytest.raises(KubeConfigError, match="client-key-data") as info:
+        load(tmp_path, kubeconfig(tmp_path / "kc", user=user))
+    assert "XYZZY" not in shown(info.value, caplog)
+    assert info.value.__cause__ is None  # the cause keeps what it read
+    assert info.value.__suppress_context__
+
+
 @pytest.mark.parametrize(
     "user",
     [
@@ -229,4 +261,6 @@ async def test_client_reads_the_service_account_token_file(tmp_path: Path) -> No
     token.write_text("rotating-token\n")
     with KubeAPI(token="rotating-token") as api:
         async with KubeClient(KubeConfig(server=api.url, token_file=str(token))) as client:
-            assert await client.list_models() == []
+            assert (await client.request("GET", "/apis/aim.eai.amd.com/v1alpha1/aimclustermodels"))[
+                "items"
+            ] == []

@@ -36,7 +36,7 @@ async def test_absent_lease_is_created_and_held(
     kube_api: KubeAPI, candidates: Callable[[str], Candidate]
 ) -> None:
     one = candidates("one")
-    await until(lambda: one.elector.is_leader)
+    await until(lambda: one.leading)
     assert holder(kube_api) == "one"
     assert len(one.started) == 1
     lease = kube_api.get("leases", "aimsource-leader", namespace="aim-system")
@@ -52,11 +52,11 @@ async def test_two_candidates_have_one_leader(
     kube_api: KubeAPI, candidates: Callable[[str], Candidate]
 ) -> None:
     one, two = candidates("one"), candidates("two")
-    await until(lambda: one.elector.is_leader or two.elector.is_leader)
+    await until(lambda: one.leading or two.leading)
     for _ in range(15):
-        assert one.elector.is_leader != two.elector.is_leader
+        assert one.leading != two.leading
         await asyncio.sleep(0.1)
-    leader = one if one.elector.is_leader else two
+    leader = one if one.leading else two
     assert holder(kube_api) == leader.elector.identity
 
 
@@ -64,14 +64,14 @@ async def test_standby_takes_over_when_the_holder_stops(
     kube_api: KubeAPI, candidates: Callable[[str], Candidate]
 ) -> None:
     one = candidates("one")
-    await until(lambda: one.elector.is_leader)
+    await until(lambda: one.leading)
     two = candidates("two")
     await asyncio.sleep(0.3)
-    assert not two.elector.is_leader
+    assert not two.leading
     await one.stop()
     assert holder(kube_api) != "one"  # released on shutdown
     assert len(one.stopped) == 1
-    took = await until(lambda: two.elector.is_leader)
+    took = await until(lambda: two.leading)
     assert took < 1.5  # released: no waiting for the 2 s expiry
     assert holder(kube_api) == "two"
 
@@ -94,7 +94,7 @@ async def test_standby_takes_over_an_expired_lease(
         namespace="aim-system",
     )
     two = candidates("two")
-    took = await until(lambda: two.elector.is_leader)
+    took = await until(lambda: two.leading)
     assert 0.9 <= took < 3.0  # the record's 1 s after first seeing it, whatever its timestamps say
     spec = kube_api.get("leases", "aimsource-leader", namespace="aim-system")["spec"]
     assert (spec["holderIdentity"], spec["leaseTransitions"]) == ("two", 4)
@@ -104,11 +104,11 @@ async def test_holder_stops_at_once_when_another_takes_the_lease(
     kube_api: KubeAPI, candidates: Callable[[str], Candidate]
 ) -> None:
     one = candidates("one")
-    await until(lambda: one.elector.is_leader)
+    await until(lambda: one.leading)
     kube_api.patch(
         "leases", "aimsource-leader", {"spec": {"holderIdentity": "thief"}}, namespace="aim-system"
     )
-    took = await until(lambda: not one.elector.is_leader)
+    took = await until(lambda: not one.leading)
     assert took < 1.0  # before the renew deadline (1.2 s)
     assert len(one.stopped) == 1
 
@@ -117,7 +117,7 @@ async def test_holder_stops_at_once_on_a_conflict(
     kube_api: KubeAPI, candidates: Callable[[str], Candidate]
 ) -> None:
     one = candidates("one")
-    await until(lambda: one.elector.is_leader)
+    await until(lambda: one.leading)
     (
         kube_api.handler[f"put {LEASES}/aimsource-leader"]
         << 409
@@ -130,19 +130,19 @@ async def test_holder_stops_at_once_on_a_conflict(
             "message": "the object has been modified",
         }
     )
-    took = await until(lambda: not one.elector.is_leader)
+    took = await until(lambda: not one.leading)
     assert took < 1.0  # before the renew deadline (1.2 s)
-    assert not one.elector.is_leader
+    assert not one.leading
 
 
 async def test_holder_that_cannot_renew_stops_at_the_renew_deadline(
     kube_api: KubeAPI, candidates: Callable[[str], Candidate]
 ) -> None:
     one = candidates("one")
-    await until(lambda: one.elector.is_leader)
+    await until(lambda: one.leading)
     kube_api.handler[f"put {LEASES}/aimsource-leader"] << 503 << kmock.headers({"Retry-After": "0"})
     broken = time.monotonic()
-    await until(lambda: not one.elector.is_leader)
+    await until(lambda: not one.leading)
     lasted = time.monotonic() - broken
     assert 1.0 <= lasted <= 2.0  # renew deadline 1.2 s after the last successful renewal (≤ 0.1 s before)
     assert holder(kube_api) == "one"  # the lease is still recorded as ours, but we no longer act on it

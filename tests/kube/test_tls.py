@@ -19,11 +19,13 @@ from tests.support.kubeapi import KubeAPI
 from tests.support.kubeapi_tls import make_client_certificate, make_server_tls
 
 SETTINGS = ClientSettings(timeout=2.0, retries=1, backoff=0.01)
+MODELS = "/apis/aim.eai.amd.com/v1alpha1/aimclustermodels"
 
 
 async def list_models(config: KubeConfig) -> list[dict[str, Any]]:
     async with KubeClient(config, SETTINGS) as client:
-        return await client.list_models()
+        items: list[dict[str, Any]] = (await client.request("GET", MODELS))["items"]
+        return items
 
 
 def rewrite(path: Path, *, cluster: dict[str, Any] | None = None, user: dict[str, Any] | None = None) -> Path:

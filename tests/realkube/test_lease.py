@@ -53,7 +53,7 @@ async def test_absent_lease_is_created_and_held(
     real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]
 ) -> None:
     one = candidates("one")
-    await until(lambda: one.elector.is_leader)
+    await until(lambda: one.leading)
     lease = real_kube.ok("GET", lease_path(namespace))
     assert lease["spec"]["holderIdentity"] == "one"
     assert lease["spec"]["leaseDurationSeconds"] == 2
@@ -68,11 +68,11 @@ async def test_two_candidates_have_one_leader(
     real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]
 ) -> None:
     one, two = candidates("one"), candidates("two")
-    await until(lambda: one.elector.is_leader or two.elector.is_leader)
+    await until(lambda: one.leading or two.leading)
     for _ in range(15):
-        assert one.elector.is_leader != two.elector.is_leader
+        assert one.leading != two.leading
         await asyncio.sleep(0.1)
-    leader = one if one.elector.is_leader else two
+    leader = one if one.leading else two
     assert holder(real_kube, namespace) == leader.elector.identity
 
 
@@ -80,14 +80,14 @@ async def test_standby_takes_over_when_the_holder_stops(
     real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]
 ) -> None:
     one = candidates("one")
-    await until(lambda: one.elector.is_leader)
+    await until(lambda: one.leading)
     two = candidates("two")
     await asyncio.sleep(0.3)
-    assert not two.elector.is_leader
+    assert not two.leading
     await one.stop()
     assert holder(real_kube, namespace) != "one"  # released on shutdown
     assert len(one.stopped) == 1
-    took = await until(lambda: two.elector.is_leader)
+    took = await until(lambda: two.leading)
     assert took < 1.5  # released: no waiting for the 2 s expiry
     assert holder(real_kube, namespace) == "two"
 
@@ -112,7 +112,7 @@ async def test_standby_takes_over_an_expired_lease(
         },
     )
     two = candidates("two")
-    took = await until(lambda: two.elector.is_leader)
+    took = await until(lambda: two.leading)
     assert 0.9 <= took < 3.0  # the record's 1 s after first seeing it, whatever its timestamps say
     spec = real_kube.ok("GET", lease_path(namespace))["spec"]
     assert (spec["holderIdentity"], spec["leaseTransitions"]) == ("two", 4)
@@ -122,14 +122,14 @@ async def test_holder_stops_at_once_when_another_takes_the_lease(
     real_kube: RealKube, namespace: str, candidates: Callable[[str], Candidate]
 ) -> None:
     one = candidates("one")
-    await until(lambda: one.elector.is_leader)
+    await until(lambda: one.leading)
     real_kube.ok(
         "PATCH",
         lease_path(namespace),
         {"spec": {"holderIdentity": "thief"}},
         content_type="application/merge-patch+json",
     )
-    took = await until(lambda: not one.elector.is_leader)
+    took = await until(lambda: not one.leading)
     assert took < 1.0  # before the renew deadline (1.2 s)
     assert len(one.stopped) == 1
     await asyncio.sleep(0.3)
@@ -158,15 +158,21 @@ async def test_holder_stops_at_once_on_a_real_conflict(
     config = load_kube_config(
         environ={"KUBECONFIG": str(real_kube_crds.kubeconfig)}, service_account_dir=tmp_path / "no-sa"
     )
+    started: list[float] = []
     stopped: list[float] = []
     async with InterferingClient(config, fast_settings) as client:
         settings = LeaseSettings(
             namespace=namespace, identity="one", lease_duration=2.0, renew_deadline=1.2, retry_period=0.1
         )
-        elector = LeaseElector(client, settings, on_stopped_leading=lambda: stopped.append(time.monotonic()))
+        elector = LeaseElector(
+            client,
+            settings,
+            on_started_leading=lambda: started.append(time.monotonic()),
+            on_stopped_leading=lambda: stopped.append(time.monotonic()),
+        )
         task = asyncio.create_task(elector.run())
         try:
-            await until(lambda: elector.is_leader)
+            await until(lambda: bool(started))
             touch = {"metadata": {"annotations": {"touched": "yes"}}}
             client.interfere = lambda: real_kube_crds.ok(
                 "PATCH", lease_path(namespace), touch, content_type="application/merge-patch+json"

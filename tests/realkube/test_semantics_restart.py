@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from aimsource.domain.models import SOURCE_LABEL
+from aimsource.domain.resources import SOURCE_LABEL
 from tests.e2e.operator_process import OperatorProcess, running_operator
 from tests.realkube.conftest import MODELS, SOURCES
 from tests.support.realkube_private import PrivateKube, private_kube

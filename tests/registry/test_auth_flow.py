@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Sequence
 
 import pytest
@@ -216,6 +217,30 @@ def test_malformed_token_answer_is_a_bad_response(body: bytes, why: str) -> None
     driver.answer(challenge())
     with pytest.raises(BadResponse, match=why):
         driver.answer(reply(200, url=URL(REALM), body=body))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"token": "XYZZY-token", "expires_in": 6', id="cut-short"),
+        pytest.param(b'{"token": "XYZZY-\xff-token"}', id="not-utf8"),
+    ],
+)
+def test_a_token_answer_that_is_not_json_is_not_chained_nor_logged(
+    body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The decode error keeps the whole answer, which may hold a token: it is dropped (logged
+    at DEBUG by its type and where decoding stopped only)."""
+    caplog.set_level(logging.DEBUG)
+    driver = Driver()
+    driver.answer(challenge())
+    with pytest.raises(BadResponse, match="not valid JSON") as info:
+        driver.answer(reply(200, url=URL(REALM), body=body))
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
+    assert "cause dropped" in caplog.text
+    assert "XYZZY" not in caplog.text
+    assert all("XYZZY" not in str(vars(r)) for r in caplog.records)
 
 
 @pytest.mark.parametrize(

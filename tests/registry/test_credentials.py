@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -122,6 +123,11 @@ def test_merged_prefers_self() -> None:
         ),
         pytest.param(config({"ghcr.io": {"auth": SECRET + "!!"}}), "not base64", id="auth-not-base64"),
         pytest.param(
+            config({"ghcr.io": {"auth": base64.b64encode(b"\xff" + SECRET.encode()).decode()}}),
+            "not base64",
+            id="auth-not-utf8",
+        ),
+        pytest.param(
             config({"ghcr.io": {"auth": b64(SECRET.replace(":", ""))}}),
             'not decode to "username:password"',
             id="auth-without-colon",
@@ -139,7 +145,10 @@ def test_merged_prefers_self() -> None:
         ),
     ],
 )
-def test_malformed_documents_name_the_origin_never_the_content(raw: str | bytes, why: str) -> None:
+def test_malformed_documents_name_the_origin_never_the_content(
+    raw: str | bytes, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     with pytest.raises(InvalidDockerConfigError, match=why) as info:
         parse_docker_config(raw, origin="secret aimsource/pull")
     message = str(info.value)
@@ -148,6 +157,8 @@ def test_malformed_documents_name_the_origin_never_the_content(raw: str | bytes,
     # No chained exception that could carry the document's text into a traceback.
     assert info.value.__cause__ is None
     assert info.value.__context__ is None or info.value.__suppress_context__
+    # Nor in the DEBUG line that says a cause was dropped.
+    assert "XYZZY" not in caplog.text
 
 
 def test_credential_repr_hides_the_password() -> None:

@@ -21,6 +21,11 @@ class Candidate:
     started: list[float] = field(default_factory=list)
     stopped: list[float] = field(default_factory=list)
 
+    @property
+    def leading(self) -> bool:
+        """What the operator knows of leadership: the callbacks it is given (started, not stopped since)."""
+        return len(self.started) > len(self.stopped)
+
     async def stop(self) -> None:
         assert self.task is not None
         self.task.cancel()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aimsource.domain.models import SOURCE_LABEL
+from aimsource.domain.models import existing_model
 from aimsource.domain.planning import ExistingModel
 from aimsource.domain.references import ImageRef, canonical_image
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
@@ -54,12 +54,8 @@ class MemoryStore:
     """Names of every create asked for, in order."""
 
     def existing(self) -> Mapping[str, ExistingModel]:
-        out = {}
-        for name, body in self.models.items():
-            image = canonical_image(body["spec"]["image"])
-            source = (body["metadata"].get("labels") or {}).get(SOURCE_LABEL)
-            out[image] = ExistingModel(name=name, image=image, source=source)
-        return out
+        models = (existing_model(body) for body in self.models.values())
+        return {model.image: model for model in models if model is not None}
 
     def owned_count(self, source_name: str) -> int:
         return sum(1 for m in self.existing().values() if m.source == source_name)

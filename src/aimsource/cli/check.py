@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from typing import Any
 
 from aimsource.cli import CliError
 from aimsource.cli.manifests import Document, display, read_documents
 from aimsource.domain.resources import SOURCE_KIND
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "check",
         help="validate AIMClusterModelSource manifests offline",

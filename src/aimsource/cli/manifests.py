@@ -61,10 +61,10 @@ def read_text(path: str) -> str:
             return sys.stdin.read()
         with open(path, encoding="utf-8") as stream:
             return stream.read()
-    except UnicodeDecodeError:
-        raise CliError(f"{display(path)}: cannot read: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{display(path)}: cannot read: not UTF-8 text") from exc
     except OSError as exc:
-        raise CliError(f"{display(path)}: cannot read: {exc.strerror or exc}") from None
+        raise CliError(f"{display(path)}: cannot read: {exc.strerror or exc}") from exc
 
 
 def read_documents(path: str) -> list[Document]:
@@ -77,9 +77,9 @@ def read_documents(path: str) -> list[Document]:
         mark = exc.problem_mark or exc.context_mark
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         why = exc.problem or exc.context or "malformed"
-        raise CliError(f"{where}: not valid YAML{at}: {why}") from None
+        raise CliError(f"{where}: not valid YAML{at}: {why}") from exc
     except yaml.YAMLError as exc:
-        raise CliError(f"{where}: not valid YAML: {exc}") from None
+        raise CliError(f"{where}: not valid YAML: {exc}") from exc
     return [Document(where, i, body) for i, body in enumerate(bodies, start=1) if body is not None]
 
 

@@ -28,7 +28,7 @@ from aimsource.domain.planning import ExistingModel
 from aimsource.domain.resources import FAILED
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "preview",
         help="show what a source would create and why",

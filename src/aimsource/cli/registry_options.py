@@ -73,8 +73,8 @@ MAX_TAGS_ENV = "AIMSOURCE_MAX_TAGS"
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
@@ -83,8 +83,8 @@ def _positive_int(text: str) -> int:
 def _non_negative_float(text: str) -> float:
     try:
         value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"must not be negative, not {text}")
     return value
@@ -106,7 +106,7 @@ def load_credentials(args: argparse.Namespace) -> CredentialStore:
     try:
         return parse_docker_config(text, origin=str(path))
     except InvalidDockerConfigError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc)) from exc
 
 
 class _DockerConfigSecrets:
@@ -139,7 +139,7 @@ async def open_lister(
         try:
             listing = parse_tags_document(text, origin=args.tags_file)
         except InvalidTagsFileError as exc:
-            raise CliError(str(exc)) from None
+            raise CliError(str(exc)) from exc
         yield StaticTagLister(listing)
         return
     from aimsource.registry.client import RegistryClient
@@ -156,12 +156,12 @@ async def open_lister(
         try:
             max_tags = _positive_int(os.environ[MAX_TAGS_ENV])
         except argparse.ArgumentTypeError as exc:
-            raise CliError(f"${MAX_TAGS_ENV}: {exc}") from None
+            raise CliError(f"${MAX_TAGS_ENV}: {exc}") from exc
     if max_tags is not None:
         settings = replace(settings, max_tags=max_tags)
     try:
         client = RegistryClient(settings, observer=observer)
     except RegistryError as exc:  # e.g. a --ca-file that is not a PEM bundle
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc)) from exc
     async with client:
         yield client

@@ -143,7 +143,7 @@ def _not_created(entry: NotCreated) -> dict[str, Any]:
     return item
 
 
-def dump(data: Any, fmt: str) -> str:
+def dump(data: object, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, sort_keys=False)
     return yaml.safe_dump(data, sort_keys=False).rstrip("\n")
@@ -229,7 +229,7 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _error_text(error: Any) -> str:
+def _error_text(error: object) -> str:
     if isinstance(error, Mapping):
         return f"{error.get('reason')}: {error.get('message')}"
     return "" if error is None else str(error)

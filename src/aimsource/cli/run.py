@@ -191,7 +191,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
         help="run the operator",
@@ -301,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return run_operator(settings)
     except OperatorStartError as exc:
-        raise CliError(str(exc), code=1) from None
+        raise CliError(str(exc), code=1) from exc
 
 
 def _service_account_namespace() -> str:
@@ -326,8 +326,8 @@ def _boolean(value: str, origin: str) -> bool:
 def _positive_int(value: str, origin: str) -> int:
     try:
         number = int(value)
-    except ValueError:
-        raise CliError(f"{origin}: expected a whole number, got {value!r}") from None
+    except ValueError as exc:
+        raise CliError(f"{origin}: expected a whole number, got {value!r}") from exc
     if number < 1:
         raise CliError(f"{origin}: must be at least 1, got {value!r}")
     return number
@@ -336,8 +336,8 @@ def _positive_int(value: str, origin: str) -> int:
 def _rate(value: str, origin: str) -> float:
     try:
         number = float(value)
-    except ValueError:
-        raise CliError(f"{origin}: expected a number of requests per second, got {value!r}") from None
+    except ValueError as exc:
+        raise CliError(f"{origin}: expected a number of requests per second, got {value!r}") from exc
     if not number >= 0:
         raise CliError(f"{origin}: must not be negative, got {value!r}")
     return number
@@ -346,8 +346,8 @@ def _rate(value: str, origin: str) -> float:
 def _port(value: str, origin: str) -> int:
     try:
         number = int(value)
-    except ValueError:
-        raise CliError(f"{origin}: expected a port number, got {value!r}") from None
+    except ValueError as exc:
+        raise CliError(f"{origin}: expected a port number, got {value!r}") from exc
     if not 0 <= number <= 65535:
         raise CliError(f"{origin}: a port is between 0 and 65535, got {value!r}")
     return number
@@ -370,8 +370,8 @@ def _secret_name(value: str, origin: str) -> str:
 def _duration(value: str, origin: str) -> float:
     try:
         seconds = parse_duration(value)
-    except InvalidDurationError:
-        raise CliError(f"{origin}: expected a duration such as 30s, 1m or 1h30m, got {value!r}") from None
+    except InvalidDurationError as exc:
+        raise CliError(f"{origin}: expected a duration such as 30s, 1m or 1h30m, got {value!r}") from exc
     if seconds < 0:
         raise CliError(f"{origin}: must not be negative, got {value!r}")
     return seconds

@@ -10,7 +10,6 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from aimsource.cli import CliError, few_collections
 from aimsource.cli.aio import run_async
@@ -27,7 +26,7 @@ from aimsource.cli.render import dump, status_lines
 from aimsource.domain.resources import READY, SourceStatus
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "sync",
         help="run the sync without a cluster, writing models into a directory",
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = DirectoryModelStore.open(Path(args.out))
     except StoreError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc)) from exc
     progress = progress_printer(args.output == "text")
 
     async def go() -> dict[str, SourceStatus]:
@@ -92,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         with few_collections():
             statuses = run_async(go())
     except StoreError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc)) from exc
     if args.output == "text":
         for name, status in statuses.items():
             print("\n".join(status_lines(name, status)))

@@ -100,7 +100,7 @@ class Constraint:
         except _Problem as problem:
             raise InvalidConstraintError(
                 f"invalid version constraint {_quote(self.text)}: {problem}"
-            ) from None
+            ) from problem
         object.__setattr__(self, "_alternatives", alternatives)
 
     @property
@@ -294,8 +294,8 @@ class _Partial:
                 raise problem(why)
             try:
                 numbers.append(int(part))
-            except ValueError:  # beyond Python's int() digit limit: no real tag has such a number
-                raise problem("number too long") from None
+            except ValueError as exc:  # beyond Python's int() digit limit: no real tag has such a number
+                raise problem("number too long") from exc
         if len(numbers) < 3:
             if plus or dash:
                 raise problem("a pre-release or build needs a full MAJOR.MINOR.PATCH version")

@@ -9,10 +9,12 @@ source around until they are gone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aimsource.domain.planning import Candidate
+from aimsource.domain.moved import is_digest
+from aimsource.domain.planning import Candidate, ExistingModel
+from aimsource.domain.references import canonical_image
 from aimsource.domain.resources import (
     API_VERSION,
     DIGEST_ANNOTATION,
@@ -85,3 +87,39 @@ def model_body(
         },
         "spec": spec,
     }
+
+
+def existing_model(body: Mapping[str, Any]) -> ExistingModel | None:
+    """What a model body (from the API or a manifest file) says of an existing model: the inverse
+    of `model_body`. None when it has no `metadata.name` or `spec.image` that is a non-empty
+    string; what that means is the caller's to say (the operator's index skips such a model, a
+    directory of manifests is refused). The API server's schema never lets either be empty
+    (`spec.image` has minLength 1), so one rule serves a cluster and a directory alike.
+
+    The owning source is the `aim.eai.amd.com/model-source` label (`owning_source`), not the owner
+    reference: a model written by `aimsource sync --out` has no owner reference (no uid outside a
+    cluster) and still belongs to its source. Anything that is not a digest in the digest
+    annotation (a hand-edited manifest, a user's model) is no digest."""
+    metadata = body.get("metadata")
+    spec = body.get("spec")
+    name = metadata.get("name") if isinstance(metadata, Mapping) else None
+    image = spec.get("image") if isinstance(spec, Mapping) else None
+    if not isinstance(name, str) or not name or not isinstance(image, str) or not image:
+        return None
+    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+    digest = annotations.get(DIGEST_ANNOTATION) if isinstance(annotations, Mapping) else None
+    return ExistingModel(
+        name=name,
+        image=canonical_image(image),
+        source=owning_source(body),
+        digest=digest if is_digest(digest) else None,
+    )
+
+
+def owning_source(body: Mapping[str, Any]) -> str | None:
+    """The source a model body belongs to: its `aim.eai.amd.com/model-source` label when that is a
+    non-empty string (no source has an empty name), else None (a model a person made)."""
+    metadata = body.get("metadata")
+    labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
+    source = labels.get(SOURCE_LABEL) if isinstance(labels, Mapping) else None
+    return source if isinstance(source, str) and source else None

@@ -64,10 +64,10 @@ class Push:
         return str(self.ref)
 
 
-Parser = Callable[[Any], list[Push]]
+Parser = Callable[[object], list[Push]]
 
 
-def parse_payload(provider: str, payload: Any) -> list[Push]:
+def parse_payload(provider: str, payload: object) -> list[Push]:
     """The pushes in one notification; [] when it is a notification of something else.
 
     Raises KeyError for an unknown provider and MalformedPayload for a payload of the wrong shape.
@@ -96,7 +96,7 @@ def make_push(registry: str, repository: str, tag: str | None = None, digest: st
         text = f"{host}/{repository}" if host else repository
         ref = parse_reference(text, default_registry=registry)
     except InvalidReferenceError as exc:
-        raise MalformedPayload(str(exc)) from None
+        raise MalformedPayload(str(exc)) from exc
     if digest is not None and not (isinstance(digest, str) and digest.startswith(_DIGEST_PREFIXES)):
         digest = None  # only a hint: the sync's HEAD gives the digest it records
     return Push(ref.registry, ref.repository, tag, digest)
@@ -105,7 +105,7 @@ def make_push(registry: str, repository: str, tag: str | None = None, digest: st
 # --- providers --------------------------------------------------------------------------------
 
 
-def _distribution(payload: Any) -> list[Push]:
+def _distribution(payload: object) -> list[Push]:
     events = _field(payload, "events", list)
     pushes = []
     for index, event in enumerate(events):
@@ -125,14 +125,14 @@ def _distribution(payload: Any) -> list[Push]:
     return pushes
 
 
-def _dockerhub(payload: Any) -> list[Push]:
+def _dockerhub(payload: object) -> list[Push]:
     data = _field(payload, "push_data", Mapping)
     repository = _field(_field(payload, "repository", Mapping), "repo_name", str, where="repository")
     tag = data.get("tag") or None
     return [make_push(DOCKER_HUB, repository, tag)]
 
 
-def _ghcr(payload: Any) -> list[Push]:
+def _ghcr(payload: object) -> list[Push]:
     if not isinstance(payload, Mapping):
         raise MalformedPayload("the payload is not a JSON object")
     key = "package" if "package" in payload else "registry_package" if "registry_package" in payload else None
@@ -160,7 +160,8 @@ def _ghcr(payload: Any) -> list[Push]:
     return [make_push(registry, f"{namespace.lower()}/{name.lower()}", tag_name, digest)]
 
 
-def _quay(payload: Any) -> list[Push]:
+def _quay(payload: object) -> list[Push]:
+    payload = _object(payload)
     url = _field(payload, "docker_url", str)
     registry, _, repository = url.partition("/")
     if not repository:
@@ -175,7 +176,7 @@ def _quay(payload: Any) -> list[Push]:
     return [make_push(registry, repository, tag) for tag in tags]
 
 
-def _harbor(payload: Any) -> list[Push]:
+def _harbor(payload: object) -> list[Push]:
     if _field(payload, "type", str) != "PUSH_ARTIFACT":
         return []
     data = _field(payload, "event_data", Mapping)
@@ -199,7 +200,8 @@ def _harbor(payload: Any) -> list[Push]:
     return pushes
 
 
-def _generic(payload: Any) -> list[Push]:
+def _generic(payload: object) -> list[Push]:
+    payload = _object(payload)
     registry = _field(payload, "registry", str)
     repository = _field(payload, "repository", str)
     tag = payload.get("tag")
@@ -218,10 +220,14 @@ PARSERS: dict[str, Parser] = {
 }
 
 
-def _field(obj: Any, name: str, kind: type, *, where: str = "") -> Any:
+def _object(obj: object, where: str = "") -> Mapping[str, Any]:
     if not isinstance(obj, Mapping):
         raise MalformedPayload(f"{where or 'the payload'} is not a JSON object")
-    value = obj.get(name)
+    return obj
+
+
+def _field(obj: object, name: str, kind: type, *, where: str = "") -> Any:
+    value = _object(obj, where).get(name)
     label = f"{where}.{name}" if where else name
     if value is None:
         raise MalformedPayload(f"{label} is missing")

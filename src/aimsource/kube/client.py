@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any
 
+from aimsource.domain.causes import dropping_cause
 from aimsource.domain.resources import ALLOWED_SOURCES_ANNOTATION, MODELS_PATH, SOURCE_LABEL, SOURCES_PATH
 from aimsource.kube.errors import (
     AlreadyExistsError,
@@ -28,6 +30,8 @@ from aimsource.kube.errors import (
 )
 from aimsource.kube.names import InvalidNameError, name_segment, namespace_segment
 from aimsource.kube.transport import FIELD_MANAGER, USER_AGENT, ApiTransport, ClientSettings
+
+log = logging.getLogger("aimsource.kube")
 
 __all__ = ["FIELD_MANAGER", "USER_AGENT", "ClientSettings", "KubeClient"]
 
@@ -112,10 +116,6 @@ class KubeClient(ApiTransport):
                 return
             params["continue"] = token
 
-    async def list_models(self, *, label_selector: str | None = None) -> list[dict[str, Any]]:
-        """All AIMClusterModels, page by page (start-up only: the operator then watches)."""
-        return await self.list_all(MODELS_PATH, label_selector=label_selector)
-
     async def patch_source_status(
         self, name: str, status: Mapping[str, Any], *, uid: str | None = None
     ) -> None:
@@ -140,18 +140,18 @@ class KubeClient(ApiTransport):
         ]
         try:
             await self.request("PATCH", path, json=operations, content_type=JSON_PATCH)
-        except NotFoundError:
+        except NotFoundError as exc:
             raise SourceGoneError(
                 f'aimclustermodelsource "{name}" (uid {uid}) no longer exists; its status was not written'
-            ) from None
-        except (InvalidError, ConflictError):
+            ) from exc
+        except (InvalidError, ConflictError) as exc:
             # A failed test is a 422 like any invalid patch: tell them apart by reading the source.
             if await self._source_uid(name) == uid:
                 raise
             raise SourceGoneError(
                 f'aimclustermodelsource "{name}" (uid {uid}) was deleted or recreated;'
                 " its status was not written"
-            ) from None
+            ) from exc
 
     async def _source_uid(self, name: str) -> str | None:
         # One GET (deploy/ grants `get` on sources): a list by name would make the API server
@@ -177,15 +177,13 @@ class KubeClient(ApiTransport):
                 f"{name_segment(name, 'imagePullSecret name')}"
             )
         except InvalidNameError as e:  # e.g. "../../kube-system/secrets/regcred": no request at all
-            raise SecretError(str(e)) from None
+            raise SecretError(str(e)) from e
         try:
             secret = await self.request("GET", path)
-        except NotFoundError:
-            raise SecretError(f'{what} not found in namespace "{namespace}"') from None
-        except ForbiddenError:
-            raise SecretError(
-                f'{what} in namespace "{namespace}" cannot be read: forbidden by RBAC'
-            ) from None
+        except NotFoundError as e:
+            raise SecretError(f'{what} not found in namespace "{namespace}"') from e
+        except ForbiddenError as e:
+            raise SecretError(f'{what} in namespace "{namespace}" cannot be read: forbidden by RBAC') from e
         where = f'{what} in namespace "{namespace}"'
         _check_allowed(secret, source, where)
         if secret.get("type") != DOCKERCONFIGJSON:
@@ -195,8 +193,10 @@ class KubeClient(ApiTransport):
             raise SecretError(f"{where} has no .dockerconfigjson key")
         try:
             return base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError, TypeError):
-            raise SecretError(f"{where} has a .dockerconfigjson that is not valid base64") from None
+        except (binascii.Error, ValueError, TypeError) as e:
+            # Not chained: the cause describes the secret's content (its length, a bad character).
+            error = SecretError(f"{where} has a .dockerconfigjson that is not valid base64")
+            raise dropping_cause(error, e, log) from None
 
     async def read_secret_key(self, namespace: str, name: str, key: str) -> bytes:
         """The decoded value of one key of a Secret (the webhook token); SecretError naming the
@@ -208,20 +208,22 @@ class KubeClient(ApiTransport):
                 f"{name_segment(name, 'Secret name')}"
             )
         except InvalidNameError as e:
-            raise SecretError(str(e)) from None
+            raise SecretError(str(e)) from e
         try:
             secret = await self.request("GET", path)
-        except NotFoundError:
-            raise SecretError(f"{what} not found") from None
-        except ForbiddenError:
-            raise SecretError(f"{what} cannot be read: forbidden by RBAC") from None
+        except NotFoundError as e:
+            raise SecretError(f"{what} not found") from e
+        except ForbiddenError as e:
+            raise SecretError(f"{what} cannot be read: forbidden by RBAC") from e
         encoded = (secret.get("data") or {}).get(key)
         if not encoded:
             raise SecretError(f"{what} has no {key} key")
         try:
             return base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError, TypeError):
-            raise SecretError(f"{what} has a {key} that is not valid base64") from None
+        except (binascii.Error, ValueError, TypeError) as e:
+            # Not chained: the cause describes the secret's content (its length, a bad character).
+            error = SecretError(f"{what} has a {key} that is not valid base64")
+            raise dropping_cause(error, e, log) from None
 
     async def post_event(self, source: Mapping[str, Any], *, type: str, reason: str, message: str) -> None:
         """A core/v1 Event about an object: in its namespace, or `default` for cluster-scoped ones."""
@@ -254,21 +256,6 @@ class KubeClient(ApiTransport):
             "count": 1,
         }
         await self.request("POST", path, json=body)
-
-    # --- generic calls (also used by the lease elector) ----------------------------------------
-
-    async def list_all(self, path: str, *, label_selector: str | None = None) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        params: dict[str, str] = {"limit": str(self.settings.page_size)}
-        if label_selector:
-            params["labelSelector"] = label_selector
-        while True:
-            page = await self.request("GET", path, params=params)
-            items.extend(page.get("items") or [])
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return items
-            params["continue"] = token
 
 
 def allowed_sources(secret: Mapping[str, Any]) -> frozenset[str] | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 import ssl
 import tempfile
@@ -23,7 +24,10 @@ from typing import Any
 
 import yaml
 
+from aimsource.domain.causes import dropping_cause
 from aimsource.kube.errors import KubeConfigError
+
+log = logging.getLogger("aimsource.kube")
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 DEFAULT_OPERATOR_NAMESPACE = "aim-system"
@@ -141,8 +145,12 @@ def kubeconfig_from_files(paths: list[Path], *, context: str | None = None) -> K
     for path in paths:
         try:
             doc = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise KubeConfigError(f"cannot read kubeconfig {path}: {type(e).__name__}") from None
+        except OSError as e:
+            raise KubeConfigError(f"cannot read kubeconfig {path}: {type(e).__name__}") from e
+        except yaml.YAMLError as e:
+            # Not chained: a YAML error quotes the document, tokens and keys and all.
+            error = KubeConfigError(f"cannot read kubeconfig {path}: {type(e).__name__}")
+            raise dropping_cause(error, e, log) from None
         if not isinstance(doc, dict):
             raise KubeConfigError(f"kubeconfig {path} is not a mapping")
         current = current or doc.get("current-context") or None
@@ -190,17 +198,19 @@ def kubeconfig_from_files(paths: list[Path], *, context: str | None = None) -> K
     )
 
 
-def _path(base: Path, value: Any) -> str | None:
+def _path(base: Path, value: object) -> str | None:
     if not value:
         return None
     path = Path(str(value)).expanduser()
     return str(path if path.is_absolute() else base.parent / path)
 
 
-def _decode(value: Any, what: str, origin: str) -> str | None:
+def _decode(value: object, what: str, origin: str) -> str | None:
     if not value:
         return None
     try:
         return base64.b64decode(str(value), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise KubeConfigError(f"{what} in kubeconfig {origin} is not valid base64") from None
+    except (binascii.Error, UnicodeDecodeError) as e:
+        # Not chained: a UnicodeDecodeError keeps the decoded bytes (a client key, a token).
+        error = KubeConfigError(f"{what} in kubeconfig {origin} is not valid base64")
+        raise dropping_cause(error, e, log) from None

@@ -69,7 +69,7 @@ def _micro_time() -> str:
 
 
 class LeaseElector:
-    """`await elector.run()` (cancel it to stop); `is_leader` tells whether to sync right now."""
+    """`await elector.run()` (cancel it to stop); the callbacks say when leading starts and stops."""
 
     def __init__(
         self,
@@ -91,10 +91,6 @@ class LeaseElector:
             f"/apis/coordination.k8s.io/v1/namespaces/{namespace_segment(self.settings.namespace)}"
             f"/leases/{name_segment(self.settings.name, 'lease name')}"
         )
-
-    @property
-    def is_leader(self) -> bool:
-        return self._leader
 
     @property
     def identity(self) -> str:

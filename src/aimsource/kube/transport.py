@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json as jsonlib
+import logging
 import random
 import socket
 import ssl
@@ -27,6 +28,7 @@ from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
 from aimsource import __version__
+from aimsource.domain.causes import dropping_cause
 from aimsource.kube.config import KubeConfig
 from aimsource.kube.errors import (
     ApiStatusError,
@@ -37,6 +39,8 @@ from aimsource.kube.errors import (
     UnreachableError,
     error_for_status,
 )
+
+log = logging.getLogger("aimsource.kube")
 
 FIELD_MANAGER = "aimsource"
 """The `fieldManager` of every write: how managedFields and audit logs name aimsource's changes."""
@@ -79,7 +83,7 @@ class ApiTransport:
             raise KubeConfigError(
                 f"cannot load the TLS certificates of {config.origin or config.server}:"
                 f" {type(e).__name__}: {getattr(e, 'strerror', None) or e}"
-            ) from None
+            ) from e
         basic = config.basic_auth()
         self._basic = aiohttp.BasicAuth(*basic).encode() if basic else None
         self._base = config.server.rstrip("/")
@@ -113,7 +117,7 @@ class ApiTransport:
         method: str,
         path: str,
         *,
-        json: Any = None,
+        json: object = None,
         params: Mapping[str, str] | None = None,
         content_type: str | None = None,
     ) -> dict[str, Any]:
@@ -154,7 +158,13 @@ class ApiTransport:
         return headers
 
     async def _once(
-        self, method: str, path: str, *, json: Any, params: Mapping[str, str] | None, content_type: str | None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object,
+        params: Mapping[str, str] | None,
+        content_type: str | None,
     ) -> dict[str, Any]:
         headers = self._headers(content_type if json is None else content_type or "application/json")
         data = None if json is None else jsonlib.dumps(json).encode()
@@ -174,23 +184,29 @@ class ApiTransport:
                 body = await response.read()
                 status, reason = response.status, response.reason or ""
                 retry_after = response.headers.get("Retry-After", "")
-        except TimeoutError:
-            raise UnreachableError(f"Kubernetes API at {self.config.server} timed out on {what}") from None
+        except TimeoutError as e:
+            raise UnreachableError(f"Kubernetes API at {self.config.server} timed out on {what}") from e
         except aiohttp.ClientError as e:
+            # Not chained: aiohttp's errors keep the request (`request_info`: its Authorization
+            # header) or the connection key (the proxy's credentials).
             if _certificate_refused(e):  # retrying cannot help; the message says why
-                raise TLSVerificationError(
+                refused = TLSVerificationError(
                     f"Kubernetes API at {self.config.server}: TLS certificate"
                     f" verification failed on {what} (check the certificate"
                     " authority)"
-                ) from None
-            raise UnreachableError(
+                )
+                raise dropping_cause(refused, e, log) from None
+            lost = UnreachableError(
                 f"Kubernetes API at {self.config.server} unreachable on {what}: {type(e).__name__}"
-            ) from None
+            )
+            raise dropping_cause(lost, e, log) from None
         if status < 400:
             try:
                 decoded = jsonlib.loads(body)
-            except ValueError:
-                raise KubeError(f"Kubernetes API answered {what} with a body that is not JSON") from None
+            except ValueError as e:
+                # Not chained: the decode error keeps the whole body, which may be a Secret.
+                bad = KubeError(f"Kubernetes API answered {what} with a body that is not JSON")
+                raise dropping_cause(bad, e, log) from None
             return decoded if isinstance(decoded, dict) else {"value": decoded}
         raise _error(status, reason, body, retry_after, what)
 
@@ -199,8 +215,8 @@ class ApiTransport:
             try:
                 with open(self.config.token_file) as f:
                     self._token = f.read().strip()
-            except OSError:
-                raise KubeError(f"cannot read the service account token {self.config.token_file}") from None
+            except OSError as e:
+                raise KubeError(f"cannot read the service account token {self.config.token_file}") from e
             self._token_read_at = time.monotonic()
         return self._token
 

@@ -69,7 +69,7 @@ async def start_endpoints(apps: dict[int, web.Application], *, host: str) -> lis
             try:
                 await web.TCPSite(runner, host, port).start()
             except OSError as exc:
-                raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+                raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     except BaseException:
         await stop_endpoints(runners)
         raise

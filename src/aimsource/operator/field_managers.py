@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 STATUS_SUBRESOURCE = "status"
 WRITE_OPERATIONS = frozenset({"Update", "Apply"})
@@ -49,7 +48,9 @@ def window_for(setting: float, sync_interval: float) -> float:
     return max(setting, 2.0 * sync_interval)
 
 
-def competitor(managed_fields: Any, *, now: datetime.datetime, ours: str, window: float) -> Competitor | None:
+def competitor(
+    managed_fields: object, *, now: datetime.datetime, ours: str, window: float
+) -> Competitor | None:
     """The most recent status writer other than `ours` whose last write is within `window`
     seconds before `now` (or after it: clocks may be skewed); None when there is none.
 
@@ -70,7 +71,7 @@ def competitor(managed_fields: Any, *, now: datetime.datetime, ours: str, window
     return latest
 
 
-def _status_write(entry: Any, ours: str) -> Competitor | None:
+def _status_write(entry: object, ours: str) -> Competitor | None:
     if not isinstance(entry, Mapping):
         return None
     manager = entry.get("manager")

@@ -14,7 +14,7 @@ watch was down. Event type None marks an object of a (re-)listing (`resync` coun
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import kopf
 
@@ -76,6 +76,8 @@ def kopf_settings() -> kopf.OperatorSettings:
 def build_registry(config: KubeConfig, hooks: OperatorHooks) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
 
+    # kopf passes each handler many keyword arguments of its own (typed Any by kopf itself); these
+    # handlers take what they use by name and ignore the rest.
     @kopf.on.login(registry=registry)
     async def login(**_: Any) -> kopf.ConnectionInfo:
         return connection_info(config)
@@ -99,11 +101,10 @@ def build_registry(config: KubeConfig, hooks: OperatorHooks) -> kopf.OperatorReg
 
 def _plain(body: kopf.Body) -> dict[str, Any]:
     """A detached plain-dict copy: kopf's Body is a live view that changes under our feet."""
-    copied: dict[str, Any] = _copy(dict(body))
-    return copied
+    return cast(dict[str, Any], _copy(dict(body)))
 
 
-def _copy(value: Any) -> Any:
+def _copy(value: object) -> object:
     if isinstance(value, Mapping):
         return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -18,10 +18,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
-from aimsource.domain.moved import is_digest
+from aimsource.domain.models import existing_model
 from aimsource.domain.planning import ExistingModel
-from aimsource.domain.references import canonical_image
-from aimsource.domain.resources import DIGEST_ANNOTATION, MODELS_PATH, SOURCE_LABEL
+from aimsource.domain.resources import MODELS_PATH
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.kube import (
     ApiStatusError,
@@ -39,23 +38,6 @@ ByImage = Mapping[str, Collection[ExistingModel]]
 BySource = Mapping[str, Collection[str]]
 RECENT_GRACE = 60.0
 """Seconds a just-created model is remembered while its watch event is on the way."""
-
-
-def existing_model(body: Mapping[str, Any]) -> ExistingModel | None:
-    """What the index keeps of one AIMClusterModel; None when it has no usable spec.image."""
-    image = (body.get("spec") or {}).get("image")
-    meta = body.get("metadata") or {}
-    if not isinstance(image, str) or not image:
-        return None
-    source = (meta.get("labels") or {}).get(SOURCE_LABEL)
-    annotations = meta.get("annotations")
-    digest = annotations.get(DIGEST_ANNOTATION) if isinstance(annotations, Mapping) else None
-    return ExistingModel(
-        name=str(meta.get("name")),
-        image=canonical_image(image),
-        source=source if isinstance(source, str) and source else None,
-        digest=digest if is_digest(digest) else None,
-    )
 
 
 def model_image_reader(kube: KubeClient) -> Callable[[str], Awaitable[str | None]]:
@@ -150,7 +132,7 @@ class IndexedModelStore:
         except ApiStatusError as exc:
             raise CreateRefusedError(
                 exc.api_reason or exc.reason, _api_message(exc), transient=isinstance(exc, ServerError)
-            ) from None
+            ) from exc
         model = existing_model(body)
         if not created and model is not None:
             holder = await self._holder(model.name)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from aimsource.domain.models import existing_model, owning_source
 from aimsource.domain.planning import ExistingModel
-from aimsource.domain.resources import SOURCE_LABEL
-from aimsource.operator.index import existing_model
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,7 @@ def known(body: Mapping[str, Any]) -> tuple[str, Known] | None:
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         return None
-    source = (meta.get("labels") or {}).get(SOURCE_LABEL)
-    return name, Known(existing_model(body), source if isinstance(source, str) and source else None)
+    return name, Known(existing_model(body), owning_source(body))
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ class ModelInventory:
             _discard(self.by_source, entry.source, name)
 
 
-def _discard(index: dict[str, set[Any]], key: str, value: Any) -> None:
+def _discard(index: dict[str, set[_T]], key: str, value: _T) -> None:
     values = index.get(key)
     if values is not None:
         values.discard(value)

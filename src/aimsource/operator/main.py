@@ -16,7 +16,7 @@ from typing import Any
 
 import kopf
 
-from aimsource.kube import KubeClient, KubeConfigError, load_kube_config
+from aimsource.kube import KubeClient, KubeConfig, KubeConfigError, load_kube_config
 from aimsource.kube.client import FIELD_MANAGER
 from aimsource.kube.lease import LeaseElector, LeaseSettings, default_identity
 from aimsource.operator import handlers
@@ -154,11 +154,11 @@ def run_operator(settings: OperatorSettings) -> int:
     try:
         config = load_kube_config()
     except KubeConfigError as exc:
-        raise OperatorStartError(str(exc)) from None
+        raise OperatorStartError(str(exc)) from exc
     try:
         return asyncio.run(_run(settings, config))
     except (EndpointError, CrdNotServedError) as exc:
-        raise OperatorStartError(str(exc)) from None
+        raise OperatorStartError(str(exc)) from exc
 
 
 RENEW_DEADLINE = 0.75
@@ -187,7 +187,7 @@ def _lease_settings(settings: OperatorSettings) -> LeaseSettings:
     )
 
 
-async def _run(settings: OperatorSettings, config: Any) -> int:
+async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
     metrics = Metrics()
     registry_settings = RegistrySettings(
         insecure=settings.insecure_registries,

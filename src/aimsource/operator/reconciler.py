@@ -47,7 +47,7 @@ class NamespaceSecrets:
         try:
             return await self._kube.read_pull_secret(self._namespace, name, source=source)
         except KubeSecretError as exc:
-            raise SecretError(str(exc)) from None
+            raise SecretError(str(exc)) from exc
 
 
 class Reconciler(SourceTable):

@@ -27,6 +27,7 @@ from typing import Any
 
 from yarl import URL
 
+from aimsource.domain.causes import dropping_cause
 from aimsource.registry.challenges import Challenge, parse_challenges, preferred_challenge
 from aimsource.registry.credentials import Credential
 from aimsource.registry.endpoints import netloc, same_origin, scheme_allowed
@@ -161,8 +162,8 @@ def _fetch_token(
     try:
         realm = URL(challenge.realm)
         realm_host = realm.host
-    except (TypeError, ValueError):
-        raise BadResponse(f"bad response from {scope.host} for {where} has an invalid realm URL") from None
+    except (TypeError, ValueError) as exc:
+        raise BadResponse(f"bad response from {scope.host} for {where} has an invalid realm URL") from exc
     if realm.scheme not in ("http", "https") or not realm_host:
         raise BadResponse(f"bad response from {scope.host} for {where} has a realm that is not an HTTP URL")
     if not scheme_allowed(realm, settings):
@@ -208,8 +209,9 @@ def _parse_token(body: bytes, *, service: str, subject: str) -> tuple[str, float
 
     try:
         document: Any = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise bad("the answer is not valid JSON") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # Not chained: the decode error keeps the token service's whole answer, which may hold a token.
+        raise dropping_cause(bad("the answer is not valid JSON"), exc, logger) from None
     if not isinstance(document, dict):
         raise bad("the answer is not a JSON object")
     token = document.get("token") or document.get("access_token")

@@ -62,13 +62,13 @@ class _Inflater:
             room = limit - size + 1  # one byte more than allowed proves "too large" without more work
             try:
                 piece = self._inflate.decompress(pending, room)
-            except zlib.error:
+            except zlib.error as exc:
                 if self._coding == "deflate" and not self._started:
                     # Some servers send raw deflate (no zlib header) as "deflate": retry once raw.
                     self._inflate = zlib.decompressobj(_RAW_DEFLATE_WBITS)
                     self._started = True
                     continue
-                raise BodyUndecodable(f"the {self._coding} data is corrupt") from None
+                raise BodyUndecodable(f"the {self._coding} data is corrupt") from exc
             self._started = True
             size += len(piece)
             if size > limit:

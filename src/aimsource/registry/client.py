@@ -26,6 +26,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from aimsource.domain.causes import dropping_cause
 from aimsource.domain.listings import StaleListing
 from aimsource.domain.references import ImageRef
 from aimsource.registry.auth import AuthScope, AuthState, auth_flow
@@ -161,13 +162,15 @@ class RegistryClient:
                 return await work
         except RegistryError:
             raise
-        except TimeoutError:
+        except TimeoutError as exc:
             raise Unreachable(
                 f"unreachable: {call.scope.host}: no answer for {call.scope.subject} within the "
                 f"{self._settings.call_deadline:g} s deadline"
-            ) from None
+            ) from exc
         except (aiohttp.ClientError, OSError) as exc:  # a safety net: transport.py maps these already
-            raise Unreachable(f"unreachable: {call.scope.host}: {type(exc).__name__}") from None
+            # Not chained: aiohttp's errors keep the request's Authorization header (`request_info`).
+            failure = Unreachable(f"unreachable: {call.scope.host}: {type(exc).__name__}")
+            raise dropping_cause(failure, exc, logger) from None
 
     async def _list_tags(self, call: _Call) -> TagListing:
         settings = self._settings
@@ -233,8 +236,8 @@ class RegistryClient:
             return None
         try:
             following = next_page(links, current=answered)
-        except (ValueError, TypeError):
-            raise _bad(call, f"the next-page Link {_shown(links)} is not a valid URL") from None
+        except (ValueError, TypeError) as exc:
+            raise _bad(call, f"the next-page Link {_shown(links)} is not a valid URL") from exc
         if following is None:
             return None
         base = self._schemes.base_url(call.scope.host)
@@ -352,8 +355,8 @@ def _check(reply: Reply, call: _Call, *, kind: Purpose, tag: str | None = None) 
 def _parse_tags(body: bytes, call: _Call) -> list[str]:
     try:
         document: Any = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise _bad(call, "the tag list is not valid JSON") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise _bad(call, "the tag list is not valid JSON") from exc
     if not isinstance(document, dict):
         raise _bad(call, "the tag list is not a JSON object")
     tags = document.get("tags")

@@ -22,13 +22,17 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from aimsource.domain.causes import dropping_cause
 from aimsource.domain.references import normalize_registry
+
+logger = logging.getLogger("aimsource.registry")
 
 _Fail = Callable[[str], "InvalidDockerConfigError"]
 _HOST_PORT = re.compile(r"(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
@@ -104,11 +108,12 @@ def parse_docker_config(raw: bytes | str, *, origin: str) -> CredentialStore:
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         document = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        # The exception text quotes the offending document: do not chain or repeat it.
-        raise fail("not valid JSON") from None
-    except RecursionError:
-        raise fail("nested too deeply") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # Not chained: the decode error keeps the whole document, credentials and all (`doc`,
+        # `object`), and its position points into it.
+        raise dropping_cause(fail("not valid JSON"), exc, logger) from None
+    except RecursionError as exc:
+        raise fail("nested too deeply") from exc
     if not isinstance(document, dict):
         raise fail("the document is not a JSON object")
     auths = document.get("auths")
@@ -142,8 +147,9 @@ def _credential(entry: Mapping[str, Any], *, fail: _Fail) -> Credential | None:
     if auth:
         try:
             decoded = base64.b64decode(auth.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            raise fail('"auth" is not base64 of "username:password"') from None
+        except (binascii.Error, ValueError) as exc:
+            # Not chained: a UnicodeDecodeError keeps the decoded "username:password" bytes.
+            raise dropping_cause(fail('"auth" is not base64 of "username:password"'), exc, logger) from None
         username, colon, password = decoded.partition(":")
         if not colon or not username:
             raise fail('"auth" does not decode to "username:password"')

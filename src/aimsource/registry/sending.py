@@ -87,7 +87,7 @@ class Sender:
                 )
             except Failure as failure:
                 if not failure.retryable:
-                    raise failure.error from None
+                    raise failure.error from failure
                 give_up: RegistryError = failure.error
                 what = str(failure.error)
             else:

@@ -9,6 +9,7 @@ carrying one of our errors, so nothing of aiohttp leaves `aimsource.registry`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import aiohttp
 import certifi
 
+from aimsource.domain.causes import dropping_cause
 from aimsource.registry.bodies import (
     ACCEPT_ENCODING,
     BodyTooLarge,
@@ -25,6 +27,8 @@ from aimsource.registry.bodies import (
 )
 from aimsource.registry.errors import BadResponse, RegistryError, TLSFailure, Unreachable
 from aimsource.registry.messages import Outgoing, Reply
+
+logger = logging.getLogger("aimsource.registry")
 
 _CHUNK = 64 * 1024
 
@@ -113,7 +117,9 @@ class Transport:
                 timeout=timeout,
             )
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
-            raise map_error(exc, host=host, subject=subject) from None
+            # Not chained (here and below): aiohttp's errors keep the request (`request_info`: its
+            # Authorization header) or the connection key (the proxy's credentials).
+            raise dropping_cause(map_error(exc, host=host, subject=subject), exc, logger) from None
         try:
             body = b""
             if request.method != "HEAD":
@@ -128,7 +134,7 @@ class Transport:
             response.close()
             lost = map_error(exc, host=host, subject=subject)
             lost.status = response.status
-            raise lost from None
+            raise dropping_cause(lost, exc, logger) from None
         except BaseException:
             response.close()
             raise
@@ -143,7 +149,7 @@ async def _read_body(response: aiohttp.ClientResponse, limit: int, *, host: str,
     try:
         coding = content_coding(response.headers.getall("content-encoding", ()))
     except BodyUndecodable as exc:
-        raise bad_response(host, subject, str(exc)) from None
+        raise bad_response(host, subject, str(exc)) from exc
     declared = response.content_length
     if declared is not None and declared > limit:
         raise too_large()
@@ -152,10 +158,10 @@ async def _read_body(response: aiohttp.ClientResponse, limit: int, *, host: str,
         return await response.read()
     try:
         return await read_capped(response.content.iter_chunked(_CHUNK), coding=coding, limit=limit)
-    except BodyTooLarge:
-        raise too_large() from None
+    except BodyTooLarge as exc:
+        raise too_large() from exc
     except BodyUndecodable as exc:
-        raise bad_response(host, subject, str(exc)) from None
+        raise bad_response(host, subject, str(exc)) from exc
 
 
 def map_error(exc: BaseException, *, host: str, subject: str) -> Failure:
@@ -203,9 +209,9 @@ def ssl_context(ca_file: str | None) -> ssl.SSLContext:
     if ca_file:
         try:
             context.load_verify_locations(cafile=ca_file)
-        except ssl.SSLError:
-            raise TLSFailure(f"cannot load the CA bundle {ca_file}: not a PEM certificate bundle") from None
+        except ssl.SSLError as exc:
+            raise TLSFailure(f"cannot load the CA bundle {ca_file}: not a PEM certificate bundle") from exc
         except OSError as exc:
             why = exc.strerror or "cannot be read"
-            raise TLSFailure(f"cannot load the CA bundle {ca_file}: {why}") from None
+            raise TLSFailure(f"cannot load the CA bundle {ca_file}: {why}") from exc
     return context

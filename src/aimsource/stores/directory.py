@@ -14,10 +14,9 @@ from typing import Any
 
 import yaml
 
-from aimsource.domain.moved import is_digest
+from aimsource.domain.models import existing_model
 from aimsource.domain.planning import ExistingModel
-from aimsource.domain.references import canonical_image
-from aimsource.domain.resources import DIGEST_ANNOTATION, MODEL_KIND, SOURCE_LABEL
+from aimsource.domain.resources import MODEL_KIND
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 
 
@@ -41,7 +40,7 @@ class DirectoryModelStore:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create {directory}: {exc.strerror}") from None
+            raise StoreError(f"cannot create {directory}: {exc.strerror}") from exc
         if not os.access(directory, os.W_OK | os.X_OK):
             raise StoreError(f"{directory} is not writable")
         models: dict[str, ExistingModel] = {}
@@ -66,8 +65,10 @@ class DirectoryModelStore:
         """As the API would: False for a model of this name and image already there, a conflict
         for a name held by another image; a file in the way that holds no such model is refused
         for this model (a cluster has no such case, a directory does)."""
-        name = str(body["metadata"]["name"])
-        image = canonical_image(str(body["spec"]["image"]))
+        model = existing_model(body)
+        if model is None:  # not a body `model_body` makes
+            raise CreateRefusedError("Invalid", "a model without metadata.name or spec.image")
+        name, image = model.name, model.image
         held = self._names.get(name)
         if held is not None:
             if held != image:
@@ -82,13 +83,10 @@ class DirectoryModelStore:
             # Written since the store was opened, or a file that holds another name.
             return _in_the_way(path, name, image)
         except OSError as exc:
-            raise StoreError(f"cannot write {path}: {exc.strerror}") from None
+            raise StoreError(f"cannot write {path}: {exc.strerror}") from exc
         self.written.append(path)
         self._names[name] = image
-        labels = body["metadata"].get("labels") or {}
-        self._by_image[image] = ExistingModel(
-            name=name, image=image, source=labels.get(SOURCE_LABEL), digest=_digest(body["metadata"])
-        )
+        self._by_image[image] = model
         return True
 
 
@@ -97,7 +95,7 @@ def _in_the_way(path: Path, name: str, image: str) -> bool:
     try:
         models = _read_models(path)
     except StoreError as exc:
-        raise CreateRefusedError("FileExists", f"{path} already exists: {exc}") from None
+        raise CreateRefusedError("FileExists", f"{path} already exists: {exc}") from exc
     if any(m.image == image for m in models):
         return False
     if models:
@@ -109,37 +107,18 @@ def _read_models(path: Path) -> list[ExistingModel]:
     try:
         docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError) as exc:
-        raise StoreError(f"cannot read {path}: {exc}") from None
+        raise StoreError(f"cannot read {path}: {exc}") from exc
     except yaml.YAMLError as exc:
-        raise StoreError(f"{path} is not valid YAML: {_yaml_where(exc)}") from None
+        raise StoreError(f"{path} is not valid YAML: {_yaml_where(exc)}") from exc
     found = []
     for doc in docs:
         if not isinstance(doc, dict) or doc.get("kind") != MODEL_KIND:
             continue
-        metadata = doc.get("metadata") or {}
-        spec = doc.get("spec") or {}
-        image = spec.get("image") if isinstance(spec, dict) else None
-        name = metadata.get("name") if isinstance(metadata, dict) else None
-        if not isinstance(image, str) or not isinstance(name, str):
+        model = existing_model(doc)
+        if model is None:
             raise StoreError(f"{path}: an AIMClusterModel without metadata.name or spec.image")
-        labels = metadata.get("labels") or {}
-        source = labels.get(SOURCE_LABEL) if isinstance(labels, dict) else None
-        found.append(
-            ExistingModel(
-                name=name,
-                image=canonical_image(image),
-                source=source if isinstance(source, str) else None,
-                digest=_digest(metadata),
-            )
-        )
+        found.append(model)
     return found
-
-
-def _digest(metadata: Any) -> str | None:
-    """The source-digest annotation, when it is a digest (a hand-edited file may hold anything)."""
-    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
-    digest = annotations.get(DIGEST_ANNOTATION) if isinstance(annotations, dict) else None
-    return digest if is_digest(digest) else None
 
 
 def _yaml_where(exc: yaml.YAMLError) -> str:

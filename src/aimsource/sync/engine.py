@@ -164,9 +164,7 @@ async def read_credentials(
         try:
             raw = await secrets.read(name, source=source.name)
             merged = merged.merged(parse_docker_config(raw, origin=origin))
-        except SecretError as exc:
-            problems.append(str(exc))
-        except InvalidDockerConfigError as exc:
+        except (SecretError, InvalidDockerConfigError) as exc:
             problems.append(str(exc))
     error = SelectorError(reason=SecretError.reason, message="; ".join(problems)) if problems else None
     return merged.merged(fallback), error

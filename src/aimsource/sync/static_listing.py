@@ -24,7 +24,7 @@ def parse_tags_document(text: str, *, origin: str) -> dict[str, tuple[str, ...]]
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidTagsFileError(f"{origin}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise InvalidTagsFileError(f"{origin}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
     if not isinstance(data, dict):
         raise InvalidTagsFileError(f'{origin}: expected an object {{"<registry>/<repository>": [tags]}}')
     listing: dict[str, tuple[str, ...]] = {}
