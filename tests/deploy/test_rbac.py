@@ -23,7 +23,7 @@ from tests.deploy.manifests import (
 )
 
 AIM = "aim.eai.amd.com"
-LEASE_NAME = "aimsource-leader"  # kube.lease.LeaseSettings.name, operator.settings lease_name
+LEASE_NAME = "aimsource-leader"  # kube.lease.LeaseSettings.name, the operator's settings.lease.name
 EVENTS_NAMESPACE = "default"  # kube.client.EVENTS_NAMESPACE_FOR_CLUSTER_OBJECTS
 
 
@@ -146,7 +146,7 @@ def test_lease_name_is_the_one_the_operator_uses() -> None:
     from aimsource.kube.lease import LeaseSettings
     from aimsource.operator.settings import OperatorSettings
 
-    assert LeaseSettings().name == OperatorSettings().lease_name == LEASE_NAME
+    assert LeaseSettings().name == OperatorSettings().lease.name == LEASE_NAME
 
 
 def test_events_namespace_is_the_one_the_client_posts_to() -> None:

@@ -24,7 +24,7 @@ from tests.support.silent import SilentServer
 pytestmark = pytest.mark.e2e
 
 STALLED_SOURCES = 8
-DEFAULT_SHARE = OperatorSettings().max_syncs_per_host
+DEFAULT_SHARE = OperatorSettings().schedule.max_syncs_per_host
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_a_healthy_source_syncs_while_eight_sources_hang_on_a_silent_registry(
     cluster: Cluster, operator: OperatorProcess, registry: RunningRegistry, silent: SilentServer, unique: str
 ) -> None:
     [starting] = operator.logged("operator starting")
-    defaults = OperatorSettings()
+    defaults = OperatorSettings().schedule
     assert (starting["workers"], starting["max_syncs_per_host"]) == (defaults.workers, DEFAULT_SHARE)
     assert defaults.workers <= STALLED_SOURCES  # enough to take every worker without the shares
 

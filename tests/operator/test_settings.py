@@ -8,7 +8,11 @@ import pytest
 
 from aimsource.cli import CliError
 from aimsource.cli.run import add_parser, settings_from_args
+from aimsource.domain.durations import format_duration
+from aimsource.kube.lease import LeaseSettings
+from aimsource.operator.schedule import Policy
 from aimsource.operator.settings import OperatorSettings
+from aimsource.registry.settings import RegistrySettings
 
 
 def settings(argv: list[str], env: dict[str, str] | None = None) -> OperatorSettings:
@@ -18,13 +22,48 @@ def settings(argv: list[str], env: dict[str, str] | None = None) -> OperatorSett
     return settings_from_args(args, env or {}, default_namespace=lambda: "from-service-account")
 
 
+def test_the_lease_is_in_the_operator_namespace_with_the_default_timings() -> None:
+    lease = settings([]).lease
+    assert lease.namespace == "from-service-account"
+    assert (lease.lease_duration, lease.renew_deadline, lease.retry_period) == (20.0, 15.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("flag", "default"),
+    [
+        ("--max-concurrency-per-host", str(RegistrySettings.max_concurrency_per_host)),
+        ("--registry-rate", f"{RegistrySettings.requests_per_second:g}"),
+        ("--max-tags", str(RegistrySettings.max_tags)),
+        ("--stale-listing-max-age", format_duration(OperatorSettings.stale_listing_max_age)),
+        ("--min-sync-interval", format_duration(Policy.min_interval)),
+        ("--workers", str(Policy.workers)),
+        ("--max-syncs-per-host", str(Policy.max_syncs_per_host)),
+        ("--resync-interval", format_duration(Policy.resync_interval)),
+        ("--lease-name", LeaseSettings.name),
+        ("--lease-duration", format_duration(LeaseSettings.lease_duration)),
+        ("--competing-controller-window", format_duration(OperatorSettings.competing_controller_window)),
+    ],
+)
+def test_help_shows_the_default_of_the_settings(
+    flag: str, default: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "1000")  # argparse would break "aimsource-leader" at its hyphen
+    parser = argparse.ArgumentParser(prog="aimsource")
+    add_parser(parser.add_subparsers(dest="command"))
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    own_help = text.split(f" {flag} ", 1)[1].split(" --", 1)[0]
+    assert f"(default: {default})" in own_help
+
+
 def test_defaults_match_the_documented_ones() -> None:
     got = settings([])
     assert got == OperatorSettings(namespace="from-service-account")
-    assert got.min_sync_interval == 30.0
-    assert got.retry_base == 30.0
+    assert got.schedule.min_interval == 30.0
+    assert got.schedule.retry_base == 30.0
     assert got.stale_listing_max_age == 24 * 3600.0
-    assert (got.workers, got.max_syncs_per_host) == (8, 4)
+    assert (got.schedule.workers, got.schedule.max_syncs_per_host) == (8, 4)
     assert got.leader_election is True
     assert got.log_format == "text"
 
@@ -35,27 +74,34 @@ def test_defaults_match_the_documented_ones() -> None:
         (["--namespace", "ops"], {}, "namespace", "ops"),
         ([], {"AIMSOURCE_NAMESPACE": "ops-env"}, "namespace", "ops-env"),
         (["--namespace", "flag"], {"AIMSOURCE_NAMESPACE": "env"}, "namespace", "flag"),
-        (["--min-sync-interval", "1s"], {}, "min_sync_interval", 1.0),
-        ([], {"AIMSOURCE_MIN_SYNC_INTERVAL": "1m30s"}, "min_sync_interval", 90.0),
+        (["--min-sync-interval", "1s"], {}, "schedule.min_interval", 1.0),
+        ([], {"AIMSOURCE_MIN_SYNC_INTERVAL": "1m30s"}, "schedule.min_interval", 90.0),
         (["--stale-listing-max-age", "2h"], {}, "stale_listing_max_age", 7200.0),
         ([], {"AIMSOURCE_STALE_LISTING_MAX_AGE": "0s"}, "stale_listing_max_age", 0.0),
-        (["--retry-base", "500ms"], {}, "retry_base", 0.5),
-        (["--max-concurrency-per-host", "9"], {}, "max_concurrency_per_host", 9),
-        ([], {"AIMSOURCE_MAX_CONCURRENCY_PER_HOST": "2"}, "max_concurrency_per_host", 2),
+        (["--retry-base", "500ms"], {}, "schedule.retry_base", 0.5),
+        (["--max-concurrency-per-host", "9"], {}, "registry.max_concurrency_per_host", 9),
+        ([], {"AIMSOURCE_MAX_CONCURRENCY_PER_HOST": "2"}, "registry.max_concurrency_per_host", 2),
         (["--metrics-port", "0"], {}, "metrics_port", 0),
         ([], {"AIMSOURCE_HEALTH_PORT": "9000"}, "health_port", 9000),
         (["--log-format", "json"], {}, "log_format", "json"),
         ([], {"AIMSOURCE_LOG_FORMAT": "json"}, "log_format", "json"),
-        (["--workers", "16"], {}, "workers", 16),
-        (["--max-syncs-per-host", "3"], {}, "max_syncs_per_host", 3),
-        ([], {"AIMSOURCE_MAX_SYNCS_PER_HOST": "1"}, "max_syncs_per_host", 1),
-        (["--registry-rate", "0"], {}, "registry_rate", 0.0),
-        ([], {"AIMSOURCE_REGISTRY_RATE": "2.5"}, "registry_rate", 2.5),
-        (["--ca-file", "/etc/ca.pem"], {}, "ca_file", "/etc/ca.pem"),
+        (["--workers", "16"], {}, "schedule.workers", 16),
+        (["--max-syncs-per-host", "3"], {}, "schedule.max_syncs_per_host", 3),
+        ([], {"AIMSOURCE_MAX_SYNCS_PER_HOST": "1"}, "schedule.max_syncs_per_host", 1),
+        (["--registry-rate", "0"], {}, "registry.requests_per_second", 0.0),
+        ([], {"AIMSOURCE_REGISTRY_RATE": "2.5"}, "registry.requests_per_second", 2.5),
+        (["--ca-file", "/etc/ca.pem"], {}, "registry.ca_file", "/etc/ca.pem"),
         (["--no-leader-election"], {}, "leader_election", False),
         ([], {"AIMSOURCE_NO_LEADER_ELECTION": "true"}, "leader_election", False),
         ([], {"AIMSOURCE_NO_LEADER_ELECTION": "0"}, "leader_election", True),
-        (["--lease-duration", "3s"], {}, "lease_duration", 3.0),
+        (["--lease-duration", "3s"], {}, "lease.lease_duration", 3.0),
+        (["--lease-duration", "4s"], {}, "lease.renew_deadline", 3.0),
+        ([], {"AIMSOURCE_LEASE_DURATION": "10s"}, "lease.retry_period", 1.0),
+        (["--namespace", "ops"], {}, "lease.namespace", "ops"),
+        ([], {"AIMSOURCE_LEASE_NAME": "other-leader"}, "lease.name", "other-leader"),
+        (["--identity", "pod-1"], {}, "lease.identity", "pod-1"),
+        (["--resync-interval", "1m"], {}, "schedule.resync_interval", 60.0),
+        ([], {"AIMSOURCE_MAX_TAGS": "50"}, "registry.max_tags", 50),
         (["--webhook-port", "8082"], {}, "webhook_port", 8082),
         ([], {"AIMSOURCE_WEBHOOK_PORT": "9082"}, "webhook_port", 9082),
         ([], {}, "webhook_port", 0),
@@ -64,7 +110,7 @@ def test_defaults_match_the_documented_ones() -> None:
         (
             ["--insecure-registry", "Reg.Local:5000", "--insecure-registry", "other"],
             {"AIMSOURCE_INSECURE_REGISTRY": "a.example, b.example:81"},
-            "insecure_registries",
+            "registry.insecure",
             frozenset({"reg.local:5000", "other", "a.example", "b.example:81"}),
         ),
     ],
@@ -93,6 +139,13 @@ def test_defaults_match_the_documented_ones() -> None:
         "no-election-env",
         "election-env-false",
         "lease-duration",
+        "lease-renew-deadline-follows-the-duration",
+        "lease-retry-period-follows-the-duration",
+        "lease-in-the-operator-namespace",
+        "lease-name-env",
+        "identity",
+        "resync-interval",
+        "max-tags-env",
         "webhook-port-flag",
         "webhook-port-env",
         "webhook-off-by-default",
@@ -104,7 +157,10 @@ def test_defaults_match_the_documented_ones() -> None:
 def test_flag_or_variable_sets_the_field(
     argv: list[str], env: dict[str, str], field: str, expected: object
 ) -> None:
-    assert getattr(settings(argv, env), field) == expected
+    value: object = settings(argv, env)
+    for name in field.split("."):
+        value = getattr(value, name)
+    assert value == expected
 
 
 @pytest.mark.parametrize(

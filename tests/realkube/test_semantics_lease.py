@@ -1,6 +1,6 @@
 """The operator's Lease timings on the real control plane, under a starved event loop.
 
-The leader runs with the operator's own timings (`main._lease_settings` of the default settings);
+The leader runs with the operator's own timings (`lease` of the default `OperatorSettings`);
 a standby campaigns from another thread with its own loop and client, as another replica would.
 CPU starvation as under the Deployment's CPU limit is made by a thread that keeps the GIL busy (the
 leader's loop gets a share of the interpreter, as a throttled container gets a share of a core),
@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 
 from aimsource.kube import ClientSettings, KubeClient, load_kube_config
-from aimsource.kube.lease import LeaseElector
-from aimsource.operator.main import STALL_TOLERANCE, _lease_settings
+from aimsource.kube.lease import STALL_TOLERANCE, LeaseElector, LeaseSettings
 from aimsource.operator.settings import OperatorSettings
 from tests.support.realkube import RealKube
 
@@ -62,7 +61,9 @@ class Standby(threading.Thread):
     async def _main(self) -> None:
         config = load_kube_config(environ={"KUBECONFIG": str(self.kubeconfig)}, service_account_dir=self.tmp)
         async with KubeClient(config, ClientSettings()) as kube:
-            settings = _lease_settings(OperatorSettings(namespace=self.namespace, identity="standby"))
+            settings = OperatorSettings(
+                namespace=self.namespace, lease=LeaseSettings(identity="standby")
+            ).lease
             elector = LeaseElector(
                 kube, settings, on_started_leading=lambda: self.started.append(time.time())
             )
@@ -79,7 +80,7 @@ class Standby(threading.Thread):
 async def test_a_starved_and_stalled_leader_keeps_the_lease(
     real_kube_crds: RealKube, kube_client: KubeClient, namespace: str, tmp_path: Path
 ) -> None:
-    settings = _lease_settings(OperatorSettings(namespace=namespace, identity="leader"))
+    settings = OperatorSettings(namespace=namespace, lease=LeaseSettings(identity="leader")).lease
     stopped: list[float] = []
     latencies: list[float] = []
     leading = asyncio.Event()

@@ -1,4 +1,5 @@
-"""Registry flags shared by `preview` and `sync`, and the tag lister they select.
+"""Registry flags shared by `preview` and `sync`, the registry settings every command builds
+from its flags (`run` too), and the tag lister `preview` and `sync` select.
 
 `--tags-file` replaces the registries with a fixed listing; otherwise the real registry client is
 used, with `--docker-config` standing in for the source's imagePullSecrets.
@@ -8,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from aimsource.cli import CliError
+from aimsource.cli import CliError, values
 from aimsource.cli.manifests import read_text
+from aimsource.cli.values import flag_type
 from aimsource.registry.credentials import (
     EMPTY_CREDENTIALS,
     CredentialStore,
@@ -22,6 +24,7 @@ from aimsource.registry.credentials import (
     parse_docker_config,
 )
 from aimsource.registry.observer import RegistryObserver
+from aimsource.registry.settings import RegistrySettings
 from aimsource.sync.ports import TagLister
 from aimsource.sync.static_listing import InvalidTagsFileError, StaticTagLister, parse_tags_document
 
@@ -48,46 +51,47 @@ def add_registry_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ca-file", metavar="PATH", help="extra CA bundle for private registries")
     parser.add_argument(
         "--max-concurrency-per-host",
-        type=_positive_int,
+        type=flag_type(values.positive_int),
         metavar="N",
-        help="requests in flight at once to one registry host (default 4)",
+        help="requests in flight at once to one registry host "
+        f"(default {RegistrySettings.max_concurrency_per_host})",
     )
     parser.add_argument(
         "--registry-rate",
-        type=_non_negative_float,
+        type=flag_type(values.rate),
         metavar="R",
-        help="request budget per registry host in requests/s, bursts of twice that; 0 for none (default 20)",
+        help="request budget per registry host in requests/s, bursts of twice that; 0 for none "
+        f"(default {RegistrySettings.requests_per_second:g})",
     )
     parser.add_argument(
         "--max-tags",
-        type=_positive_int,
+        type=flag_type(values.positive_int),
         metavar="N",
         help=f"tags kept per repository listing; past it the selector is truncated "
-        f"(default ${MAX_TAGS_ENV}, else 100000)",
+        f"(default ${MAX_TAGS_ENV}, else {RegistrySettings.max_tags})",
     )
 
 
 MAX_TAGS_ENV = "AIMSOURCE_MAX_TAGS"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, not {text}")
-    return value
+def registry_settings(
+    *,
+    insecure: Iterable[str] = (),
+    ca_file: str | None = None,
+    max_concurrency_per_host: int | None = None,
+    rate: float | None = None,
+    max_tags: int | None = None,
+) -> RegistrySettings:
+    """The registry client's settings from the registry flags of any command (`run` included);
+    None keeps the default. The rate goes through `RegistrySettings.with_rate`, so the budget has
+    the bursts of twice the rate that `--registry-rate` promises, whichever command sets it."""
+    settings = RegistrySettings(insecure=values.hosts(insecure), ca_file=ca_file)
+    if max_concurrency_per_host is not None:
+        settings = replace(settings, max_concurrency_per_host=max_concurrency_per_host)
+    if max_tags is not None:
+        settings = replace(settings, max_tags=max_tags)
+    return settings if rate is None else settings.with_rate(rate)
 
 
 def load_credentials(args: argparse.Namespace) -> CredentialStore:
@@ -129,6 +133,20 @@ def check_files(args: argparse.Namespace) -> None:
         raise CliError(f"--ca-file {args.ca_file}: no such file")
 
 
+def registry_settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> RegistrySettings:
+    """The registry flags of `preview` and `sync`; `$AIMSOURCE_MAX_TAGS` when `--max-tags` is not given."""
+    max_tags = args.max_tags
+    if max_tags is None and env.get(MAX_TAGS_ENV):
+        max_tags = values.read(values.positive_int, env[MAX_TAGS_ENV], f"${MAX_TAGS_ENV}")
+    return registry_settings(
+        insecure=args.insecure_registry,
+        ca_file=args.ca_file,
+        max_concurrency_per_host=args.max_concurrency_per_host,
+        rate=args.registry_rate,
+        max_tags=max_tags,
+    )
+
+
 @asynccontextmanager
 async def open_lister(
     args: argparse.Namespace, *, observer: RegistryObserver | None = None
@@ -144,21 +162,8 @@ async def open_lister(
         return
     from aimsource.registry.client import RegistryClient
     from aimsource.registry.errors import RegistryError
-    from aimsource.registry.settings import RegistrySettings
 
-    settings = RegistrySettings(insecure=frozenset(args.insecure_registry), ca_file=args.ca_file)
-    if args.max_concurrency_per_host is not None:
-        settings = replace(settings, max_concurrency_per_host=args.max_concurrency_per_host)
-    if args.registry_rate is not None:
-        settings = replace(settings, requests_per_second=args.registry_rate)
-    max_tags = args.max_tags
-    if max_tags is None and os.environ.get(MAX_TAGS_ENV):
-        try:
-            max_tags = _positive_int(os.environ[MAX_TAGS_ENV])
-        except argparse.ArgumentTypeError as exc:
-            raise CliError(f"${MAX_TAGS_ENV}: {exc}") from exc
-    if max_tags is not None:
-        settings = replace(settings, max_tags=max_tags)
+    settings = registry_settings_from_args(args, os.environ)
     try:
         client = RegistryClient(settings, observer=observer)
     except RegistryError as exc:  # e.g. a --ca-file that is not a PEM bundle

@@ -1,24 +1,27 @@
 """`aimsource run`: the operator. Flags, each also readable from an `AIMSOURCE_*` variable.
 
 A flag given on the command line wins over its variable, which wins over the default. The values
-are checked here and turned into one `OperatorSettings`; bad values are one-line errors that name
-the flag (or variable) and the value.
+are checked here (by the parsers of `cli.values`) and turned into one `OperatorSettings`; bad
+values are one-line errors that name the flag (or variable) and the value. The defaults the help
+texts show are read from the settings objects, where each is written once.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from aimsource.cli import CliError
-from aimsource.domain.durations import InvalidDurationError, parse_duration
+from aimsource.cli import CliError, values
+from aimsource.cli.registry_options import registry_settings
+from aimsource.cli.values import show_duration
+from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
+from aimsource.kube.lease import LeaseSettings
+from aimsource.operator.schedule import Policy
 from aimsource.operator.settings import OperatorSettings
-
-T = TypeVar("T")
+from aimsource.registry.settings import RegistrySettings
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,8 @@ class _Option:
     dest: str
     env: str
     help: str
-    metavar: str | None = None
+    metavar: str
+    parse: values.Parser[Any]
 
 
 _OPTIONS = (
@@ -36,145 +40,198 @@ _OPTIONS = (
         "namespace",
         "AIMSOURCE_NAMESPACE",
         "operator namespace: pull secrets and the Lease live here "
-        "(default: the service account's namespace, else aim-system)",
+        f"(default: the service account's namespace, else {DEFAULT_OPERATOR_NAMESPACE})",
         "NAME",
+        values.text,
     ),
     _Option(
-        "--ca-file", "ca_file", "AIMSOURCE_CA_FILE", "extra CA bundle (PEM) trusted for registries", "PATH"
+        "--ca-file",
+        "ca_file",
+        "AIMSOURCE_CA_FILE",
+        "extra CA bundle (PEM) trusted for registries",
+        "PATH",
+        values.text,
     ),
     _Option(
         "--max-concurrency-per-host",
         "max_concurrency_per_host",
         "AIMSOURCE_MAX_CONCURRENCY_PER_HOST",
-        "concurrent requests to one registry host (default: 4)",
+        f"concurrent requests to one registry host (default: {RegistrySettings.max_concurrency_per_host})",
         "N",
+        values.positive_int,
     ),
     _Option(
         "--registry-rate",
         "registry_rate",
         "AIMSOURCE_REGISTRY_RATE",
-        "requests per second to one registry host, all sources together; 0: no budget (default: 20)",
+        "requests per second to one registry host, all sources together; 0: no budget "
+        f"(default: {RegistrySettings.requests_per_second:g})",
         "N",
+        values.rate,
     ),
     _Option(
         "--max-tags",
         "max_tags",
         "AIMSOURCE_MAX_TAGS",
-        "tags kept per repository listing; past it the selector is truncated (default: 100000)",
+        "tags kept per repository listing; past it the selector is truncated "
+        f"(default: {RegistrySettings.max_tags})",
         "N",
+        values.positive_int,
     ),
     _Option(
         "--stale-listing-max-age",
         "stale_listing_max_age",
         "AIMSOURCE_STALE_LISTING_MAX_AGE",
         "how old a kept listing may be to stand in for one failing with 429, 5xx or a timeout; "
-        "0s keeps none (default: 24h)",
+        f"0s keeps none (default: {show_duration(OperatorSettings.stale_listing_max_age)})",
         "DURATION",
+        values.duration,
     ),
     _Option(
         "--min-sync-interval",
         "min_sync_interval",
         "AIMSOURCE_MIN_SYNC_INTERVAL",
-        "least time between two listings of one source (default: 30s)",
+        f"least time between two listings of one source (default: {show_duration(Policy.min_interval)})",
         "DURATION",
+        values.duration,
     ),
     _Option(
         "--retry-base",
         "retry_base",
         "AIMSOURCE_RETRY_BASE",
-        "first backoff after a failed sync, doubled each time, capped at syncInterval (default: 30s)",
+        "first backoff after a failed sync, doubled each time, capped at syncInterval "
+        f"(default: {show_duration(Policy.retry_base)})",
         "DURATION",
+        values.positive_duration,
     ),
     _Option(
         "--startup-spread",
         "startup_spread",
         "AIMSOURCE_STARTUP_SPREAD",
-        "window over which overdue sources are spread at start-up (default: 10s)",
+        "window over which overdue sources are spread at start-up "
+        f"(default: {show_duration(Policy.startup_spread)})",
         "DURATION",
+        values.duration,
     ),
-    _Option("--workers", "workers", "AIMSOURCE_WORKERS", "syncs running at once (default: 8)", "N"),
+    _Option(
+        "--workers",
+        "workers",
+        "AIMSOURCE_WORKERS",
+        f"syncs running at once (default: {Policy.workers})",
+        "N",
+        values.positive_int,
+    ),
     _Option(
         "--max-syncs-per-host",
         "max_syncs_per_host",
         "AIMSOURCE_MAX_SYNCS_PER_HOST",
-        "syncs touching one registry host at once, its share of the workers (default: 4)",
+        "syncs touching one registry host at once, its share of the workers "
+        f"(default: {Policy.max_syncs_per_host})",
         "N",
+        values.positive_int,
     ),
     _Option(
         "--metrics-port",
         "metrics_port",
         "AIMSOURCE_METRICS_PORT",
-        "port of /metrics; 0 disables (default: 8080)",
+        f"port of /metrics; 0 disables (default: {OperatorSettings.metrics_port})",
         "PORT",
+        values.port,
     ),
     _Option(
         "--health-port",
         "health_port",
         "AIMSOURCE_HEALTH_PORT",
-        "port of /healthz and /readyz; 0 disables (default: 8081)",
+        f"port of /healthz and /readyz; 0 disables (default: {OperatorSettings.health_port})",
         "PORT",
+        values.port,
     ),
     _Option(
         "--webhook-port",
         "webhook_port",
         "AIMSOURCE_WEBHOOK_PORT",
-        "port of the push-event receiver POST /hooks/<provider>/<token>; 0 disables (default: 0)",
+        "port of the push-event receiver POST /hooks/<provider>/<token>; 0 disables "
+        f"(default: {OperatorSettings.webhook_port})",
         "PORT",
+        values.port,
     ),
     _Option(
         "--webhook-secret",
         "webhook_secret",
         "AIMSOURCE_WEBHOOK_SECRET",
         "Secret in the operator namespace whose key `token` is the webhook token "
-        "(default: aimsource-webhook)",
+        f"(default: {OperatorSettings.webhook_secret})",
         "NAME",
+        values.secret_name,
     ),
     _Option(
         "--listen-host",
         "listen_host",
         "AIMSOURCE_LISTEN_HOST",
-        "address of the metrics and health servers (default: 0.0.0.0)",
+        f"address of the metrics and health servers (default: {OperatorSettings.listen_host})",
         "ADDR",
+        values.text,
     ),
-    _Option("--log-format", "log_format", "AIMSOURCE_LOG_FORMAT", "text or json (default: text)", "FORMAT"),
     _Option(
-        "--log-level", "log_level", "AIMSOURCE_LOG_LEVEL", "DEBUG, INFO, WARNING... (default: INFO)", "LEVEL"
+        "--log-format",
+        "log_format",
+        "AIMSOURCE_LOG_FORMAT",
+        f"text or json (default: {OperatorSettings.log_format})",
+        "FORMAT",
+        values.log_format,
+    ),
+    _Option(
+        "--log-level",
+        "log_level",
+        "AIMSOURCE_LOG_LEVEL",
+        f"DEBUG, INFO, WARNING... (default: {OperatorSettings.log_level})",
+        "LEVEL",
+        values.log_level,
     ),
     _Option(
         "--lease-name",
         "lease_name",
         "AIMSOURCE_LEASE_NAME",
-        "name of the leader-election Lease (default: aimsource-leader)",
+        f"name of the leader-election Lease (default: {LeaseSettings.name})",
         "NAME",
+        values.text,
     ),
     _Option(
         "--lease-duration",
         "lease_duration",
         "AIMSOURCE_LEASE_DURATION",
-        "how long a Lease stays valid without renewal (default: 20s)",
+        "how long a Lease stays valid without renewal "
+        f"(default: {show_duration(LeaseSettings.lease_duration)})",
         "DURATION",
+        values.positive_duration,
     ),
     _Option(
         "--resync-interval",
         "resync_interval",
         "AIMSOURCE_RESYNC_INTERVAL",
-        "time between reconciles of the model index and source table with paged lists (default: 10m)",
+        "time between reconciles of the model index and source table with paged lists "
+        f"(default: {show_duration(Policy.resync_interval)})",
         "DURATION",
+        values.positive_duration,
     ),
     _Option(
         "--crd-wait",
         "crd_wait",
         "AIMSOURCE_CRD_WAIT",
-        "how long start-up waits for the CRDs to be served before failing (default: 2m)",
+        "how long start-up waits for the CRDs to be served before failing "
+        f"(default: {show_duration(OperatorSettings.crd_wait)})",
         "DURATION",
+        values.duration,
     ),
     _Option(
         "--competing-controller-window",
         "competing_controller_window",
         "AIMSOURCE_COMPETING_CONTROLLER_WINDOW",
         "how long another controller's status writes must have stopped before aimsource takes a "
-        "source back; at least twice the source's syncInterval (default: 10m)",
+        "source back; at least twice the source's syncInterval "
+        f"(default: {show_duration(OperatorSettings.competing_controller_window)})",
         "DURATION",
+        values.positive_duration,
     ),
     _Option(
         "--identity",
@@ -182,13 +239,12 @@ _OPTIONS = (
         "AIMSOURCE_IDENTITY",
         "this replica's name in the Lease (default: hostname-pid)",
         "NAME",
+        values.text,
     ),
 )
 _INSECURE_ENV = "AIMSOURCE_INSECURE_REGISTRY"
 _NO_ELECTION_ENV = "AIMSOURCE_NO_LEADER_ELECTION"
 _CONTEND_ENV = "AIMSOURCE_CONTEND_WITH_OTHER_CONTROLLERS"
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -234,64 +290,75 @@ def settings_from_args(
 ) -> OperatorSettings:
     """Flags, then `AIMSOURCE_*` variables, then defaults; raises CliError naming a bad value."""
     options = {opt.dest: opt for opt in _OPTIONS}
-    defaults = OperatorSettings()
 
-    def raw(dest: str) -> tuple[str | None, str]:
+    def value(dest: str) -> Any:
+        """The flag's value, else its variable's (an empty variable is unset); None: the default."""
         opt = options[dest]
-        value = getattr(args, dest, None)
-        if value is not None:
-            return str(value), opt.flag
-        return env.get(opt.env) or None, f"${opt.env}"
+        flag = getattr(args, dest, None)
+        if flag is not None:
+            return values.read(opt.parse, str(flag), opt.flag)
+        text = env.get(opt.env)
+        return values.read(opt.parse, text, f"${opt.env}") if text else None
 
-    def pick(dest: str, convert: Callable[[str, str], T], default: T) -> T:
-        value, origin = raw(dest)
-        return default if value is None else convert(value, origin)
+    def given(**fields: Any) -> dict[str, Any]:
+        """The fields that a flag or variable set; the others keep their defaults."""
+        return {name: v for name, v in fields.items() if v is not None}
 
-    namespace, _ = raw("namespace")
+    namespace = value("namespace")
     if namespace is None:
         namespace = default_namespace() if default_namespace is not None else _service_account_namespace()
-    insecure = [*(getattr(args, "insecure_registry", None) or ()), *_split(env.get(_INSECURE_ENV, ""))]
-    no_election = bool(getattr(args, "no_leader_election", None)) or _boolean(
-        env.get(_NO_ELECTION_ENV, ""), f"${_NO_ELECTION_ENV}"
+    registry = registry_settings(
+        insecure=[
+            *(getattr(args, "insecure_registry", None) or ()),
+            *values.comma_list(env.get(_INSECURE_ENV, "")),
+        ],
+        ca_file=value("ca_file"),
+        max_concurrency_per_host=value("max_concurrency_per_host"),
+        rate=value("registry_rate"),
+        max_tags=value("max_tags"),
     )
-    contend = bool(getattr(args, "contend_with_other_controllers", None)) or _boolean(
-        env.get(_CONTEND_ENV, ""), f"${_CONTEND_ENV}"
+    lease = LeaseSettings(**given(name=value("lease_name"), identity=value("identity")))
+    if (lease_duration := value("lease_duration")) is not None:
+        lease = lease.lasting(lease_duration)
+    schedule = Policy(
+        **given(
+            min_interval=value("min_sync_interval"),
+            retry_base=value("retry_base"),
+            startup_spread=value("startup_spread"),
+            workers=value("workers"),
+            max_syncs_per_host=value("max_syncs_per_host"),
+            resync_interval=value("resync_interval"),
+        )
     )
-    metrics = pick("metrics_port", _port, defaults.metrics_port)
-    health = pick("health_port", _port, defaults.health_port)
-    return OperatorSettings(
+    operator = given(
+        stale_listing_max_age=value("stale_listing_max_age"),
+        metrics_port=value("metrics_port"),
+        health_port=value("health_port"),
+        webhook_port=value("webhook_port"),
+        webhook_secret=value("webhook_secret"),
+        listen_host=value("listen_host"),
+        log_format=value("log_format"),
+        log_level=value("log_level"),
+        crd_wait=value("crd_wait"),
+        competing_controller_window=value("competing_controller_window"),
+    )
+    no_election = bool(getattr(args, "no_leader_election", None)) or values.read(
+        values.boolean, env.get(_NO_ELECTION_ENV, ""), f"${_NO_ELECTION_ENV}"
+    )
+    contend = bool(getattr(args, "contend_with_other_controllers", None)) or values.read(
+        values.boolean, env.get(_CONTEND_ENV, ""), f"${_CONTEND_ENV}"
+    )
+    settings = OperatorSettings(
         namespace=namespace,
-        insecure_registries=frozenset(h.strip().lower() for h in insecure if h.strip()),
-        ca_file=pick("ca_file", lambda v, _: v, defaults.ca_file),
-        max_concurrency_per_host=pick(
-            "max_concurrency_per_host", _positive_int, defaults.max_concurrency_per_host
-        ),
-        registry_rate=pick("registry_rate", _rate, defaults.registry_rate),
-        max_tags=pick("max_tags", _positive_int, defaults.max_tags),
-        stale_listing_max_age=pick("stale_listing_max_age", _duration, defaults.stale_listing_max_age),
-        min_sync_interval=pick("min_sync_interval", _duration, defaults.min_sync_interval),
-        retry_base=pick("retry_base", _positive_duration, defaults.retry_base),
-        startup_spread=pick("startup_spread", _duration, defaults.startup_spread),
-        workers=pick("workers", _positive_int, defaults.workers),
-        max_syncs_per_host=pick("max_syncs_per_host", _positive_int, defaults.max_syncs_per_host),
-        metrics_port=metrics,
-        health_port=health,
-        webhook_port=_webhook_port(pick("webhook_port", _port, defaults.webhook_port), metrics, health),
-        webhook_secret=pick("webhook_secret", _secret_name, defaults.webhook_secret),
-        listen_host=pick("listen_host", lambda v, _: v, defaults.listen_host),
-        log_format=pick("log_format", _log_format, defaults.log_format),
-        log_level=pick("log_level", _log_level, defaults.log_level),
+        registry=registry,
+        lease=lease,
+        schedule=schedule,
         leader_election=not no_election,
-        lease_name=pick("lease_name", lambda v, _: v, defaults.lease_name),
-        lease_duration=pick("lease_duration", _positive_duration, defaults.lease_duration),
-        resync_interval=pick("resync_interval", _positive_duration, defaults.resync_interval),
-        crd_wait=pick("crd_wait", _duration, defaults.crd_wait),
-        identity=pick("identity", lambda v, _: v, defaults.identity),
-        competing_controller_window=pick(
-            "competing_controller_window", _positive_duration, defaults.competing_controller_window
-        ),
         contend_with_other_controllers=contend,
+        **operator,
     )
+    _check_webhook_port(settings)
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -310,88 +377,7 @@ def _service_account_namespace() -> str:
     return operator_namespace()
 
 
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _boolean(value: str, origin: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise CliError(f"{origin}: expected true or false, got {value!r}")
-
-
-def _positive_int(value: str, origin: str) -> int:
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise CliError(f"{origin}: expected a whole number, got {value!r}") from exc
-    if number < 1:
-        raise CliError(f"{origin}: must be at least 1, got {value!r}")
-    return number
-
-
-def _rate(value: str, origin: str) -> float:
-    try:
-        number = float(value)
-    except ValueError as exc:
-        raise CliError(f"{origin}: expected a number of requests per second, got {value!r}") from exc
-    if not number >= 0:
-        raise CliError(f"{origin}: must not be negative, got {value!r}")
-    return number
-
-
-def _port(value: str, origin: str) -> int:
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise CliError(f"{origin}: expected a port number, got {value!r}") from exc
-    if not 0 <= number <= 65535:
-        raise CliError(f"{origin}: a port is between 0 and 65535, got {value!r}")
-    return number
-
-
-def _webhook_port(port: int, metrics: int, health: int) -> int:
-    if port and port in (metrics, health):
+def _check_webhook_port(settings: OperatorSettings) -> None:
+    port = settings.webhook_port
+    if port and port in (settings.metrics_port, settings.health_port):
         raise CliError(f"--webhook-port: {port} is also the metrics or health port; give it its own")
-    return port
-
-
-def _secret_name(value: str, origin: str) -> str:
-    if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", value):
-        raise CliError(
-            f"{origin}: expected a Secret name (lower-case letters, digits, '-' and '.'), got {value!r}"
-        )
-    return value
-
-
-def _duration(value: str, origin: str) -> float:
-    try:
-        seconds = parse_duration(value)
-    except InvalidDurationError as exc:
-        raise CliError(f"{origin}: expected a duration such as 30s, 1m or 1h30m, got {value!r}") from exc
-    if seconds < 0:
-        raise CliError(f"{origin}: must not be negative, got {value!r}")
-    return seconds
-
-
-def _positive_duration(value: str, origin: str) -> float:
-    seconds = _duration(value, origin)
-    if seconds <= 0:
-        raise CliError(f"{origin}: must be more than zero, got {value!r}")
-    return seconds
-
-
-def _log_format(value: str, origin: str) -> Any:
-    if value not in ("text", "json"):
-        raise CliError(f"{origin}: expected text or json, got {value!r}")
-    return value
-
-
-def _log_level(value: str, origin: str) -> str:
-    level = value.upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise CliError(f"{origin}: expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {value!r}")
-    return level

@@ -26,10 +26,11 @@ import os
 import random
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aimsource.kube.client import KubeClient
+from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.errors import AlreadyExistsError, ConflictError, KubeError, NotFoundError
 from aimsource.kube.names import name_segment, namespace_segment
 
@@ -43,21 +44,47 @@ def default_identity() -> str:
     return f"{os.environ.get('HOSTNAME') or socket.gethostname()}_{os.getpid()}"
 
 
+DEFAULT_LEASE_DURATION = 20.0
+RENEW_DEADLINE = 0.75
+RETRY_PERIOD = 0.10
+LATENCY_BUDGET = 0.15
+STALL_TOLERANCE_SHARE = RENEW_DEADLINE - RETRY_PERIOD - LATENCY_BUDGET
+"""Shares of the lease duration. The holder stops leading when no renewal succeeded for the renew
+deadline, and renews every retry period; so its loop may stall (a long synchronous step, CPU
+throttling under the Deployment's limit) for the deadline, less one retry period, less the time a
+renewal takes (GET + PUT; LATENCY_BUDGET, measured under a starved loop on a real API server at
+well under a second: tests/realkube/test_semantics_lease.py) without losing the Lease. With the
+default 20 s: renew deadline 15 s, retry 2 s, a stall of up to 10 s is harmless, and a standby
+takes over 20 s after the leader died (5 s after the leader has stopped syncing)."""
+STALL_TOLERANCE = DEFAULT_LEASE_DURATION * STALL_TOLERANCE_SHARE
+
+
 @dataclass(frozen=True)
 class LeaseSettings:
-    """Where the Lease is and how fast it moves (defaults as in client-go's examples)."""
+    """Where the Lease is and how fast it moves (the operator's timings unless told otherwise)."""
 
-    namespace: str = "aim-system"
+    namespace: str = DEFAULT_OPERATOR_NAMESPACE
     """The operator namespace."""
     name: str = "aimsource-leader"
+    """The Lease's name in that namespace."""
     identity: str = field(default_factory=default_identity)
     """This candidate's holderIdentity."""
-    lease_duration: float = 15.0
+    lease_duration: float = DEFAULT_LEASE_DURATION
     """Seconds a standby waits, after last seeing the record change, before taking the Lease."""
-    renew_deadline: float = 10.0
+    renew_deadline: float = DEFAULT_LEASE_DURATION * RENEW_DEADLINE
     """Seconds the holder keeps trying to renew before it stops leading."""
-    retry_period: float = 2.0
+    retry_period: float = DEFAULT_LEASE_DURATION * RETRY_PERIOD
     """Seconds between two attempts to acquire or renew."""
+
+    def lasting(self, duration: float) -> LeaseSettings:
+        """These settings with a lease of `duration` seconds, its renew deadline and retry period
+        the same shares of it as by default (`--lease-duration`)."""
+        return replace(
+            self,
+            lease_duration=duration,
+            renew_deadline=duration * RENEW_DEADLINE,
+            retry_period=duration * RETRY_PERIOD,
+        )
 
     def __post_init__(self) -> None:
         if not 0 < self.retry_period < self.renew_deadline < self.lease_duration:

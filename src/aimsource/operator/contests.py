@@ -24,6 +24,8 @@ from aimsource.operator.sources import interval_of
 log = logging.getLogger("aimsource.operator")
 
 EVENT_REASON = "CompetingController"
+DEFAULT_WINDOW = 600.0
+"""Seconds: the floor of the window (`OperatorSettings.competing_controller_window`)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class Contests:
         self,
         *,
         ours: str,
-        window: float,
+        window: float = DEFAULT_WINDOW,
         enabled: bool = True,
         on_count: Callable[[int], None] = lambda _: None,
     ) -> None:

@@ -18,7 +18,7 @@ import kopf
 
 from aimsource.kube import KubeClient, KubeConfig, KubeConfigError, load_kube_config
 from aimsource.kube.client import FIELD_MANAGER
-from aimsource.kube.lease import LeaseElector, LeaseSettings, default_identity
+from aimsource.kube.lease import LeaseElector
 from aimsource.operator import handlers
 from aimsource.operator.contests import Contests
 from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
@@ -29,12 +29,10 @@ from aimsource.operator.logs import setup_logging
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.reconciler import Reconciler, run_workers
 from aimsource.operator.resync import CrdNotServedError, Resync
-from aimsource.operator.schedule import Policy
 from aimsource.operator.settings import OperatorSettings
 from aimsource.operator.webhook import Receiver
 from aimsource.operator.webhook_token import WebhookToken, secret_reader
 from aimsource.registry.client import RegistryClient
-from aimsource.registry.settings import RegistrySettings
 from aimsource.sync.listing_cache import CachingTagLister
 
 log = logging.getLogger("aimsource.operator")
@@ -74,12 +72,8 @@ class Operator:
             store=self.store,
             namespace=settings.namespace,
             metrics=metrics,
-            policy=Policy(
-                min_interval=settings.min_sync_interval,
-                retry_base=settings.retry_base,
-                startup_spread=settings.startup_spread,
-            ),
-            max_syncs_per_host=settings.max_syncs_per_host,
+            policy=settings.schedule,
+            max_syncs_per_host=settings.schedule.max_syncs_per_host,
             contests=Contests(
                 ours=FIELD_MANAGER,
                 window=settings.competing_controller_window,
@@ -92,11 +86,11 @@ class Operator:
             inventory=self.inventory,
             sources=self.reconciler,
             on_models_changed=lambda: self.store.observed(None),
-            interval=settings.resync_interval,
+            interval=settings.schedule.resync_interval,
             crd_wait=settings.crd_wait,
         )
         self.switch = WorkerSwitch(
-            lambda: run_workers(self.reconciler, settings.workers), on_change=metrics.set_leading
+            lambda: run_workers(self.reconciler, settings.schedule.workers), on_change=metrics.set_leading
         )
         self.kopf_ready = asyncio.Event()
         self.stop_flag = asyncio.Event()
@@ -161,43 +155,9 @@ def run_operator(settings: OperatorSettings) -> int:
         raise OperatorStartError(str(exc)) from exc
 
 
-RENEW_DEADLINE = 0.75
-RETRY_PERIOD = 0.10
-LATENCY_BUDGET = 0.15
-STALL_TOLERANCE_SHARE = RENEW_DEADLINE - RETRY_PERIOD - LATENCY_BUDGET
-"""Shares of the lease duration. The holder stops leading when no renewal succeeded for the renew
-deadline, and renews every retry period; so its loop may stall (a long synchronous step, CPU
-throttling under the Deployment's limit) for the deadline, less one retry period, less the time a
-renewal takes (GET + PUT; LATENCY_BUDGET, measured under a starved loop on a real API server at
-well under a second: tests/realkube/test_semantics_lease.py) without losing the Lease. With the
-default 20 s: renew deadline 15 s, retry 2 s, a stall of up to 10 s is harmless, and a standby
-takes over 20 s after the leader died (5 s after the leader has stopped syncing)."""
-STALL_TOLERANCE = OperatorSettings.lease_duration * STALL_TOLERANCE_SHARE
-
-
-def _lease_settings(settings: OperatorSettings) -> LeaseSettings:
-    duration = settings.lease_duration
-    return LeaseSettings(
-        namespace=settings.namespace,
-        name=settings.lease_name,
-        identity=settings.identity or default_identity(),
-        lease_duration=duration,
-        renew_deadline=duration * RENEW_DEADLINE,
-        retry_period=duration * RETRY_PERIOD,
-    )
-
-
 async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
     metrics = Metrics()
-    registry_settings = RegistrySettings(
-        insecure=settings.insecure_registries,
-        ca_file=settings.ca_file,
-        max_concurrency_per_host=settings.max_concurrency_per_host,
-        requests_per_second=settings.registry_rate,
-        request_burst=max(1, round(settings.registry_rate * 2)),
-        max_tags=settings.max_tags,
-    )
-    async with KubeClient(config) as kube, RegistryClient(registry_settings, observer=metrics) as registry:
+    async with KubeClient(config) as kube, RegistryClient(settings.registry, observer=metrics) as registry:
         op = Operator(settings, kube, registry, metrics)
         apps = build_apps(
             metrics=metrics,
@@ -224,8 +184,8 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
                 "namespace": settings.namespace,
                 "server": config.server,
                 "leader_election": settings.leader_election,
-                "workers": settings.workers,
-                "max_syncs_per_host": settings.max_syncs_per_host,
+                "workers": settings.schedule.workers,
+                "max_syncs_per_host": settings.schedule.max_syncs_per_host,
                 "webhook_port": settings.webhook_port,
                 "contend_with_other_controllers": settings.contend_with_other_controllers,
             },
@@ -238,7 +198,7 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
             if settings.leader_election:
                 elector = LeaseElector(
                     kube,
-                    _lease_settings(settings),
+                    settings.lease,
                     on_started_leading=op.switch.start,
                     on_stopped_leading=op.switch.stop,
                 )

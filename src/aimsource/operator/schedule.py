@@ -55,22 +55,42 @@ class ScheduleState:
 
 @dataclass(frozen=True)
 class Policy:
-    """The operator-wide knobs of scheduling."""
+    """The operator-wide knobs of scheduling (`OperatorSettings.schedule`): when sources sync, how
+    many at once, and how often the indexes are reconciled."""
 
     min_interval: float = 30.0
-    """Seconds: the least time between the starts of two listings of one source."""
+    """Seconds: the least time between the starts of two listings of one source, whatever
+    triggers them (`--min-sync-interval`)."""
 
     retry_base: float = 30.0
-    """Seconds: the first backoff after a failure; doubled each time, capped at the interval."""
+    """Seconds: the first backoff after a failed sync; doubled after each further failure and
+    capped at the source's syncInterval."""
 
     startup_spread: float = 10.0
-    """Seconds: the window over which overdue sources are spread at start-up."""
+    """Seconds: at start-up, sources whose last sync is overdue are spread over this window so
+    that they do not all list at once."""
 
     jitter_share: float = 0.1
     """The jitter window as a share of the interval..."""
 
     jitter_cap: float = 60.0
     """...but never more than this many seconds."""
+
+    workers: int = 8
+    """How many syncs run at the same time (the size of the worker pool)."""
+
+    max_syncs_per_host: int = 4
+    """How many syncs touching one registry host run at the same time: a host's share of the
+    workers. A source counts against each host its selectors name and starts only when all of
+    them are below their share, so a registry that stalls or throttles holds at most this many
+    workers and the others keep syncing sources on other registries (docs/rate-limits.md). At
+    least ``workers`` turns the shares off. Default: half the default pool, and as many as the
+    requests in flight to one host (``RegistrySettings.max_concurrency_per_host``), so that an
+    installation on a single registry syncs as many sources at once as before the shares existed."""
+
+    resync_interval: float = 600.0
+    """Seconds between two reconciles of the model index and the source table against paged
+    LISTs (also done after every re-list of kopf's watch)."""
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ class SourceTable:
         """Pushed tags waiting for an incremental sync, by source."""
         self.owned: dict[str, int] = {}
         """Models each source owned when its last sync here ended (None: not synced here yet)."""
-        self.contests = contests or Contests(ours=FIELD_MANAGER, window=600.0, on_count=metrics.set_contested)
+        self.contests = contests or Contests(ours=FIELD_MANAGER, on_count=metrics.set_contested)
         """Sources another controller manages: this operator stands down for them."""
 
     # --- watch side (every replica) -------------------------------------------------------------

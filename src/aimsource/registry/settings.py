@@ -7,9 +7,21 @@ values that would make the client hang or hammer a registry (a zero timeout, no 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 MiB = 1024 * 1024
+
+DEFAULT_RATE = 20.0
+"""Requests per second to one registry host (see `RegistrySettings.requests_per_second`)."""
+
+BURST_SECONDS = 2.0
+"""A host's token bucket holds this many seconds of its rate: `--registry-rate` promises bursts of
+twice the rate, for the CLI and the operator alike."""
+
+
+def burst_for(rate: float) -> int:
+    """The token bucket size that goes with `rate` requests/s (at least one request)."""
+    return max(1, round(rate * BURST_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -25,13 +37,14 @@ class RegistrySettings:
     max_concurrency_per_host: int = 4
     """Requests in flight at once to one registry host, shared by every source. Default 4."""
 
-    requests_per_second: float = 20.0
+    requests_per_second: float = DEFAULT_RATE
     """Request budget per registry host (token bucket refill rate, requests/s); 0 = unlimited.
     Default 20/s: a 1,000-tag repository is 1-10 requests, so 50 repositories of one registry
     list in under half a minute without looking like a crawler."""
 
-    request_burst: int = 40
-    """Token bucket size per registry host: requests allowed at once after an idle period."""
+    request_burst: int = burst_for(DEFAULT_RATE)
+    """Token bucket size per registry host: requests allowed at once after an idle period. Default
+    twice the rate, 40; `with_rate` keeps it so."""
 
     connect_timeout: float = 10.0
     """Seconds to establish a connection, TLS handshake included. Default 10 s."""
@@ -85,6 +98,11 @@ class RegistrySettings:
 
     user_agent: str = field(default="aimsource-registry/0.1")
     """User-Agent header sent with every request."""
+
+    def with_rate(self, rate: float) -> RegistrySettings:
+        """These settings with a budget of `rate` requests/s per host and bursts of twice that: the
+        one way the CLI and the operator turn `--registry-rate` into a request budget."""
+        return replace(self, requests_per_second=rate, request_burst=burst_for(rate))
 
     def __post_init__(self) -> None:
         positive = {
