@@ -24,12 +24,6 @@ from tests.e2e.cluster import Backend, Cluster, EmulatorBackend, RealBackend, in
 from tests.e2e.operator_process import OperatorProcess, running_operator
 from tests.support.kubeapi import KubeAPI
 from tests.support.realkube import RealKube
-from tests.support.registry_fixtures import (  # noqa: F401
-    anonymous_registry,
-    fault_front,
-    htpasswd_registry,
-    make_fault_front,
-)
 from tests.support.registry_server import RunningRegistry
 
 pytestmark = pytest.mark.e2e
@@ -131,5 +125,5 @@ def unique(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def registry(anonymous_registry: RunningRegistry) -> RunningRegistry:  # noqa: F811
+def registry(anonymous_registry: RunningRegistry) -> RunningRegistry:
     return anonymous_registry

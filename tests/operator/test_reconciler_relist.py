@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.operator.test_reconciler import MODELS, SOURCES, Harness, api, harness, new_source  # noqa: F401
+from tests.operator.reconciler_harness import MODELS, SOURCES, Harness, new_source
 
 
 @pytest.fixture
-def h(harness: Harness) -> Harness:  # noqa: F811
+def h(harness: Harness) -> Harness:
     return harness
 
 

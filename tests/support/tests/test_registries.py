@@ -500,7 +500,7 @@ def test_fronts_answer_502_when_the_registry_behind_is_gone(
 
 # -- the scripts built on this infrastructure ----------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_demo_syncs_six_models_from_its_local_registry() -> None:
