@@ -26,8 +26,17 @@ from tests.support.kubeapi import KubeAPI
 from tests.support.realkube import RealKube
 from tests.support.registry_server import RunningRegistry
 
-pytestmark = pytest.mark.e2e
 _counter = itertools.count()
+HERE = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: `-m e2e` / `-m "not e2e"` see the mark
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of this package is an end-to-end test: marked `e2e` here, in one place (a
+    `pytestmark` in a conftest.py has no effect, pytest reads it from test modules only)."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.e2e)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
