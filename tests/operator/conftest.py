@@ -36,3 +36,9 @@ async def kube(api: KubeAPI, tmp_path: Path) -> AsyncIterator[KubeClient]:
 @pytest.fixture
 def harness(api: KubeAPI, kube: KubeClient) -> Harness:
     return Harness(api, kube)
+
+
+@pytest.fixture
+def h(harness: Harness) -> Harness:
+    """`harness`, under the short name of the tests that use it on every line."""
+    return harness
