@@ -9,8 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-# The real control plane (scripts/kube-testbed): fixtures real_kube and real_kube_crds.
-pytest_plugins = ["tests.support.realkube"]
+# The test bed's fixtures, for every test package (tests/support/README.md lists them): test modules
+# ask for them by name and never import them.
+pytest_plugins = [
+    "tests.support.kubeapi_fixtures",  # the emulated API server: kube_api, kubeconfig
+    "tests.support.registry_fixtures",  # real docker-registry processes and the fronts
+    "tests.support.realkube",  # the real control plane (scripts/kube-testbed): real_kube, real_kube_crds
+    "tests.support.realkube_fixtures",  # a test's own namespace, run id and cleanup on the real server
+]
 
 
 @pytest.fixture(autouse=True)

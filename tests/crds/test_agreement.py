@@ -16,7 +16,7 @@ from aimsource.domain.durations import parse_duration
 from aimsource.domain.spec import InvalidSpecError, parse_source
 from tests.crds import seed_examples
 from tests.crds.samples import INVALID, VALID, source
-from tests.crds.schema import SOURCES_CRD, admit, root_schema
+from tests.support.crd_schema import SOURCES_CRD, admit, root_schema
 
 SAMPLES = {**{f"valid-{k}": v for k, v in VALID.items()}, **{f"invalid-{k}": v for k, v in INVALID.items()}}
 SEED = seed_examples.all_sources()

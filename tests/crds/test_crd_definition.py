@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.crds.schema import (
+from tests.support.crd_schema import (
     CRD_DIR,
     MODELS_CRD,
     SOURCES_CRD,

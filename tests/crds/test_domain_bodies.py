@@ -17,7 +17,7 @@ from aimsource.domain.selection import SelectorError, SelectorOutcome, build_sel
 from aimsource.domain.spec import Problem, parse_source
 from aimsource.domain.status import build_status, initial_status
 from tests.crds.samples import source
-from tests.crds.schema import MODELS_CRD, SOURCES_CRD, admit
+from tests.support.crd_schema import MODELS_CRD, SOURCES_CRD, admit
 
 NOW = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
 

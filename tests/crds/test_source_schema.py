@@ -8,7 +8,7 @@ import pytest
 
 from tests.crds import seed_examples
 from tests.crds.samples import IMG, INVALID, VALID, source
-from tests.crds.schema import admit
+from tests.support.crd_schema import admit
 
 SEED = seed_examples.all_sources()
 

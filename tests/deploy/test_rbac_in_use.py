@@ -21,7 +21,6 @@ from tests.deploy.manifests import CLUSTER, OPERATOR_NAMESPACE, Grant, one, oper
 from tests.e2e.operator_process import OperatorProcess
 from tests.e2e.scenario import events_for, models_of, source, wait_synced
 from tests.support.kubeapi import KubeAPI, RequestRecord
-from tests.support.registry_fixtures import htpasswd_registry  # noqa: F401 - a fixture
 from tests.support.registry_server import RunningRegistry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.registry]
@@ -65,7 +64,7 @@ def _pull_secret(registry: RunningRegistry) -> dict[str, Any]:
 
 
 def test_every_request_of_a_running_operator_is_granted(
-    htpasswd_registry: RunningRegistry,  # noqa: F811 - the fixture
+    htpasswd_registry: RunningRegistry,
     tmp_path: Path,
 ) -> None:
     objects = render()

@@ -24,16 +24,19 @@ from tests.e2e.cluster import Backend, Cluster, EmulatorBackend, RealBackend, in
 from tests.e2e.operator_process import OperatorProcess, running_operator
 from tests.support.kubeapi import KubeAPI
 from tests.support.realkube import RealKube
-from tests.support.registry_fixtures import (  # noqa: F401
-    anonymous_registry,
-    fault_front,
-    htpasswd_registry,
-    make_fault_front,
-)
 from tests.support.registry_server import RunningRegistry
 
-pytestmark = pytest.mark.e2e
 _counter = itertools.count()
+HERE = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: `-m e2e` / `-m "not e2e"` see the mark
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of this package is an end-to-end test: marked `e2e` here, in one place (a
+    `pytestmark` in a conftest.py has no effect, pytest reads it from test modules only)."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.e2e)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -131,5 +134,5 @@ def unique(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def registry(anonymous_registry: RunningRegistry) -> RunningRegistry:  # noqa: F811
+def registry(anonymous_registry: RunningRegistry) -> RunningRegistry:
     return anonymous_registry

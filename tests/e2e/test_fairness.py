@@ -21,8 +21,6 @@ from tests.e2e.scenario import SOURCES, source, status, wait_synced
 from tests.support.registry_server import RunningRegistry
 from tests.support.silent import SilentServer
 
-pytestmark = pytest.mark.e2e
-
 STALLED_SOURCES = 8
 DEFAULT_SHARE = OperatorSettings().schedule.max_syncs_per_host
 

@@ -17,7 +17,6 @@ from tests.e2e.scenario import MODELS, SOURCE_LABEL, SOURCES, models_of, source,
 from tests.support.faults import FaultFront
 from tests.support.registry_server import RunningRegistry
 
-pytestmark = pytest.mark.e2e
 LEASE = ("leases", "aimsource-leader")
 
 

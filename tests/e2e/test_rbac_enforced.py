@@ -24,7 +24,6 @@ from tests.e2e.scenario import MODELS, SOURCES, condition, models_of, source, wa
 from tests.support.realkube import ROOT, RealKube
 from tests.support.registry_server import RunningRegistry
 
-pytestmark = pytest.mark.e2e
 RBAC_KINDS = ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
 
 

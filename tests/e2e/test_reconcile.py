@@ -10,8 +10,6 @@ import base64
 import json
 import time
 
-import pytest
-
 from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import OperatorProcess
 from tests.e2e.scenario import (
@@ -28,8 +26,6 @@ from tests.e2e.scenario import (
     wait_synced,
 )
 from tests.support.registry_server import RunningRegistry
-
-pytestmark = pytest.mark.e2e
 
 
 def push(registry: RunningRegistry, repo: str, *tags: str) -> None:

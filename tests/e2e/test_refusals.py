@@ -26,8 +26,6 @@ from tests.e2e.scenario import (
 from tests.support.kubeapi_refusals import refuse_creates
 from tests.support.registry_server import RunningRegistry
 
-pytestmark = pytest.mark.e2e
-
 WEBHOOK = 'admission webhook "images.policy.example.com" denied the request: image not allowed'
 
 

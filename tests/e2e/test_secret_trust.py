@@ -7,14 +7,11 @@ from __future__ import annotations
 import base64
 import json
 
-import pytest
-
 from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import OperatorProcess
 from tests.e2e.scenario import SOURCES, condition, models_of, source, wait_synced
 from tests.support.registry_server import RunningRegistry
 
-pytestmark = pytest.mark.e2e
 ALLOWED = "aim.eai.amd.com/allowed-sources"
 
 

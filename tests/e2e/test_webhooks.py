@@ -9,15 +9,11 @@ import secrets
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import running_operator
 from tests.e2e.scenario import SOURCES, models_of, source, wait_synced
 from tests.support.registry_server import start_registry
 from tests.support.serving import free_port
-
-pytestmark = pytest.mark.e2e
 
 
 def test_a_push_notified_by_the_registry_becomes_a_model_at_once(

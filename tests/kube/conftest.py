@@ -1,4 +1,5 @@
-"""Fixtures of the kube tests: the emulated API server (tests/support/kubeapi.py) and our client on it."""
+"""Fixtures of the kube tests: our client on the emulated API server (`kube_api` and `kubeconfig` come
+from tests/support/kubeapi_fixtures.py through the root conftest's `pytest_plugins`)."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -6,9 +7,6 @@ from pathlib import Path
 import pytest
 
 from aimsource.kube import ClientSettings, KubeClient, load_kube_config
-from tests.support.kubeapi_fixtures import kube_api, kubeconfig
-
-__all__ = ["fast_settings", "kube_api", "kube_client", "kubeconfig"]
 
 
 @pytest.fixture

@@ -28,10 +28,10 @@ import httpx
 import pytest
 
 from tests.e2e.operator_process import OperatorProcess
-from tests.monitoring.docker_hub_front import docker_hub_front
 from tests.monitoring.exported import families_of
 from tests.monitoring.monitoring_files import alerts, panels, tool, write_rule_file
 from tests.monitoring.promql import annotation_labels, legend_labels, problems, selectors, split_comparison
+from tests.support.docker_hub_front import docker_hub_front
 from tests.support.realkube import RealKube
 from tests.support.registry_server import start_registry
 from tests.support.serving import free_port

@@ -8,111 +8,16 @@ from the API the way the watch feeds it in the operator.
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from aimsource.domain.naming import model_name
-from aimsource.domain.planning import ExistingModel
 from aimsource.domain.references import parse_reference
-from aimsource.kube import ClientSettings, KubeClient, load_kube_config
-from aimsource.operator.index import IndexedModelStore, existing_model, model_image_reader
-from aimsource.operator.metrics import Metrics
-from aimsource.operator.reconciler import Reconciler
-from aimsource.operator.schedule import Policy
 from aimsource.registry.errors import AuthenticationFailed
+from tests.operator.reconciler_harness import MODELS, REPO, SOURCES, Harness, new_source
 from tests.support.kubeapi import KubeAPI
 from tests.support.kubeapi_refusals import refuse_creates
-from tests.sync.doubles import RecordingLister
-
-SOURCES, MODELS = "aimclustermodelsources", "aimclustermodels"
-REPO = "reg.example.com/org/model"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Harness:
-    def __init__(self, api: KubeAPI, kube: KubeClient) -> None:
-        self.api = api
-        self.kube = kube
-        self.clock = Clock()
-        self.lister = RecordingLister(tags={REPO: ["1.0.0", "1.1.0"]})
-        self.by_image: dict[str, list[ExistingModel]] = {}
-        self.by_source: dict[str, list[str]] = {}
-        self.store = store = IndexedModelStore(
-            create=kube.create_model, clock=self.clock, read_image=model_image_reader(kube)
-        )
-        store.bind(by_image=self.by_image, by_source=self.by_source)
-        self.metrics = Metrics()
-        self.reconciler = Reconciler(
-            kube=kube,
-            lister=self.lister,
-            store=store,
-            namespace="aim-system",
-            metrics=self.metrics,
-            policy=Policy(),
-            clock=self.clock,
-        )
-
-    def watch(self, name: str = "src") -> None:
-        """Deliver what the watch would: the source as stored, and the models into the index."""
-        self.by_image.clear()
-        self.by_source.clear()
-        for body in self.api.list(MODELS):
-            model = existing_model(body)
-            assert model is not None
-            self.by_image.setdefault(model.image, []).append(model)
-            if model.source:
-                self.by_source.setdefault(model.source, []).append(model.name)
-        self.store.observed(None)
-        self.reconciler.on_source_event("MODIFIED", self.api.get(SOURCES, name))
-
-    async def sync(self, name: str = "src") -> None:
-        self.clock.now += 60
-        self.api.reset_requests()
-        await self.reconciler.sync_one(name)
-
-    def status_writes(self) -> list[str]:
-        return [r.verb for r in self.api.requests if r.subresource == "status"]
-
-    def events(self) -> list[tuple[str, str]]:
-        return [(e["type"], e["reason"]) for e in self.api.list("events", namespace="default")]
-
-
-@pytest.fixture
-def api() -> Iterator[KubeAPI]:
-    with KubeAPI() as api:
-        yield api
-
-
-@pytest.fixture
-async def harness(api: KubeAPI, tmp_path: Path) -> AsyncIterator[Harness]:
-    config = load_kube_config(
-        environ={"KUBECONFIG": str(api.write_kubeconfig(tmp_path / "kubeconfig"))},
-        service_account_dir=tmp_path / "no-sa",
-    )
-    async with KubeClient(config, ClientSettings(retries=0)) as kube:
-        yield Harness(api, kube)
-
-
-def new_source(api: KubeAPI, spec: dict[str, Any] | None = None) -> None:
-    api.create(
-        SOURCES,
-        {
-            "apiVersion": "aim.eai.amd.com/v1alpha1",
-            "kind": "AIMClusterModelSource",
-            "metadata": {"name": "src"},
-            "spec": spec or {"images": [REPO]},
-        },
-    )
 
 
 async def test_first_sync_writes_pending_then_the_result_and_announces_models(harness: Harness) -> None:

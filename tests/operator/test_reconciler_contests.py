@@ -10,19 +10,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-import pytest
-
 from aimsource.operator.contests import Contests
-from tests.operator.test_reconciler import MODELS, SOURCES, Harness, api, harness, new_source
-
-__all__ = ["api", "harness"]
+from tests.operator.reconciler_harness import MODELS, SOURCES, Harness, new_source
 
 AIM = "aim-cluster-model-source-controller"
-
-
-@pytest.fixture
-def h(harness: Harness) -> Harness:
-    return harness
 
 
 def stamp(epoch: float) -> str:

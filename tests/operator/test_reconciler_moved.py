@@ -9,9 +9,7 @@ from __future__ import annotations
 from aimsource.domain.naming import model_name
 from aimsource.domain.references import ImageRef, parse_reference
 from aimsource.registry.credentials import Credential
-from tests.operator.test_reconciler import MODELS, REPO, SOURCES, Harness, api, harness, new_source
-
-__all__ = ["api", "harness"]
+from tests.operator.reconciler_harness import MODELS, REPO, SOURCES, Harness, new_source
 
 FIRST = "sha256:" + "1" * 64
 SECOND = "sha256:" + "2" * 64

@@ -1,20 +1,10 @@
 """Push events in the reconciler: routed to covering sources, synced incrementally by a worker,
 or turned into a full sync that the minimum interval still holds."""
 
-# ruff: noqa: F811 - the fixtures of test_reconciler are imported and used by name
-
 from __future__ import annotations
 
 from aimsource.domain.push_payloads import Push
-from tests.operator.test_reconciler import (  # noqa: F401 - fixtures
-    MODELS,
-    REPO,
-    SOURCES,
-    Harness,
-    api,
-    harness,
-    new_source,
-)
+from tests.operator.reconciler_harness import MODELS, REPO, SOURCES, Harness, new_source
 
 REGISTRY, _, REPOSITORY = REPO.partition("/")
 

@@ -3,14 +3,7 @@ went away, and a source being deleted is not synced (emulated API, real HTTP).""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.operator.test_reconciler import MODELS, SOURCES, Harness, api, harness, new_source  # noqa: F401
-
-
-@pytest.fixture
-def h(harness: Harness) -> Harness:  # noqa: F811
-    return harness
+from tests.operator.reconciler_harness import MODELS, SOURCES, Harness, new_source
 
 
 async def test_a_source_deleted_behind_the_watch_is_dropped_by_its_sync(h: Harness) -> None:

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from aimsource.domain.references import ImageRef
-from aimsource.kube import ClientSettings, KubeClient, load_kube_config
+from aimsource.kube import KubeClient
 from aimsource.operator.index import IndexedModelStore
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.reconciler import Reconciler, run_workers
@@ -37,22 +33,6 @@ class StallingLister(RecordingLister):
             self.calls.append(("list", str(ref), credential))
             await asyncio.Event().wait()
         return await super().list_tags(ref, credential=credential)
-
-
-@pytest.fixture
-def api() -> Iterator[KubeAPI]:
-    with KubeAPI() as api:
-        yield api
-
-
-@pytest.fixture
-async def kube(api: KubeAPI, tmp_path: Path) -> AsyncIterator[KubeClient]:
-    config = load_kube_config(
-        environ={"KUBECONFIG": str(api.write_kubeconfig(tmp_path / "kubeconfig"))},
-        service_account_dir=tmp_path / "no-sa",
-    )
-    async with KubeClient(config, ClientSettings(retries=0)) as kube:
-        yield kube
 
 
 def source(name: str, image: str) -> dict[str, Any]:

@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.operator.test_reconciler import SOURCES, Harness, api, harness, new_source
-
-__all__ = ["api", "harness"]
+from tests.operator.reconciler_harness import SOURCES, Harness, new_source
 
 
 def replace_source_during_listing(h: Harness, *, recreate: bool) -> list[str]:

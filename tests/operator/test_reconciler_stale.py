@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from aimsource.registry.errors import AuthenticationFailed, RateLimited
 from aimsource.sync.listing_cache import CachingTagLister
-from tests.operator.test_reconciler import MODELS, REPO, SOURCES, Harness, api, harness, new_source
-
-__all__ = ["api", "harness"]
+from tests.operator.reconciler_harness import MODELS, REPO, SOURCES, Harness, new_source
 
 
 def with_cache(h: Harness, max_age: float = 24 * 3600) -> CachingTagLister:

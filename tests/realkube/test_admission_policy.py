@@ -17,9 +17,8 @@ import pytest
 from aimsource.domain.naming import model_name
 from aimsource.domain.references import parse_reference
 from tests.e2e.operator_process import OperatorProcess
-from tests.realkube.conftest import MODELS, SOURCES, TEST_LABEL
 from tests.support.realkube import RealKube
-from tests.support.registry_fixtures import anonymous_registry  # noqa: F401
+from tests.support.realkube_fixtures import MODELS, SOURCES, TEST_LABEL
 from tests.support.registry_server import RunningRegistry
 
 POLICIES = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies"
@@ -100,7 +99,7 @@ def models_of(real_kube: RealKube, name: str) -> dict[str, str]:
 
 def test_a_model_refused_by_an_admission_policy_is_reported_and_created_once_lifted(
     real_kube_crds: RealKube,
-    anonymous_registry: RunningRegistry,  # noqa: F811
+    anonymous_registry: RunningRegistry,
     cleanup_cluster_objects: str,
     namespace: str,
     run_id: str,

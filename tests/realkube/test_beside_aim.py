@@ -30,7 +30,6 @@ import yaml
 
 from tests.e2e.operator_process import OperatorProcess
 from tests.support.realkube import CRDS, RealKube, private_real_kube
-from tests.support.registry_fixtures import anonymous_registry  # noqa: F401
 from tests.support.registry_server import RunningRegistry
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.e2e]
@@ -55,7 +54,7 @@ def aim_cluster() -> Iterator[RealKube]:
 
 
 @pytest.fixture
-def registry(anonymous_registry: RunningRegistry) -> RunningRegistry:  # noqa: F811
+def registry(anonymous_registry: RunningRegistry) -> RunningRegistry:
     return anonymous_registry
 
 

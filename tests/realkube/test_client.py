@@ -20,8 +20,8 @@ from aimsource.kube import (
     UnauthorizedError,
     load_kube_config,
 )
-from tests.realkube.conftest import MODELS, SOURCES, TEST_LABEL
 from tests.support.realkube import RealKube
+from tests.support.realkube_fixtures import MODELS, SOURCES, TEST_LABEL
 
 DOCKER_CONFIG = json.dumps({"auths": {"ghcr.io": {"auth": base64.b64encode(b"bob:s3cr3t-pass").decode()}}})
 ENCODED = base64.b64encode(DOCKER_CONFIG.encode()).decode()

@@ -15,9 +15,9 @@ import pytest
 from aimsource.domain.spec import InvalidSpecError, parse_source
 from tests.crds import seed_examples
 from tests.crds.samples import INVALID, VALID, source
-from tests.crds.schema import admit
-from tests.realkube.conftest import SOURCES
+from tests.support.crd_schema import admit
 from tests.support.realkube import RealKube
+from tests.support.realkube_fixtures import SOURCES
 
 SAMPLES = {**{f"valid-{k}": v for k, v in VALID.items()}, **{f"invalid-{k}": v for k, v in INVALID.items()}}
 SEED = seed_examples.all_sources()

@@ -10,8 +10,8 @@ from typing import Any
 from aimsource.domain.models import model_body
 from aimsource.domain.planning import Candidate
 from aimsource.domain.references import parse_reference
-from tests.realkube.conftest import MODELS, SOURCES, TEST_LABEL
 from tests.support.realkube import RealKube
+from tests.support.realkube_fixtures import MODELS, SOURCES, TEST_LABEL
 
 
 def create_source(real_kube: RealKube, name: str, run_id: str) -> dict[str, Any]:

@@ -20,9 +20,8 @@ import httpx
 import pytest
 
 from tests.e2e.operator_process import OperatorProcess
-from tests.realkube.conftest import SOURCES, TEST_LABEL
 from tests.support.realkube import RealKube
-from tests.support.registry_fixtures import anonymous_registry  # noqa: F401
+from tests.support.realkube_fixtures import SOURCES, TEST_LABEL
 from tests.support.registry_server import RunningRegistry
 
 LEASE = "aimsource-leader"
@@ -115,7 +114,7 @@ def syncing_source(kube: RealKube, registry: RunningRegistry, run_id: str) -> st
 
 def test_a_killed_leader_is_replaced_once_its_lease_expires(
     real_kube_crds: RealKube,
-    anonymous_registry: RunningRegistry,  # noqa: F811
+    anonymous_registry: RunningRegistry,
     cleanup_cluster_objects: str,
     namespace: str,
     run_id: str,
@@ -150,7 +149,7 @@ def test_a_killed_leader_is_replaced_once_its_lease_expires(
 
 def test_a_terminated_leader_releases_the_lease_and_the_standby_takes_it_at_once(
     real_kube_crds: RealKube,
-    anonymous_registry: RunningRegistry,  # noqa: F811
+    anonymous_registry: RunningRegistry,
     cleanup_cluster_objects: str,
     namespace: str,
     run_id: str,

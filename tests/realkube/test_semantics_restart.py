@@ -24,9 +24,8 @@ import pytest
 
 from aimsource.domain.resources import SOURCE_LABEL
 from tests.e2e.operator_process import OperatorProcess, running_operator
-from tests.realkube.conftest import MODELS, SOURCES
+from tests.support.realkube_fixtures import MODELS, SOURCES
 from tests.support.realkube_private import PrivateKube, private_kube
-from tests.support.registry_fixtures import anonymous_registry  # noqa: F401
 from tests.support.registry_server import RunningRegistry
 
 pytestmark = pytest.mark.timeout(420)
@@ -72,7 +71,7 @@ def records(op: OperatorProcess, message: str) -> list[dict[str, Any]]:
 
 def test_deletions_while_the_api_server_was_down_are_seen_after_it_restarts(
     kube: PrivateKube,
-    anonymous_registry: RunningRegistry,  # noqa: F811 - the fixture
+    anonymous_registry: RunningRegistry,
     tmp_path: Path,
 ) -> None:
     registry = anonymous_registry

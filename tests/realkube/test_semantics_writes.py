@@ -16,8 +16,8 @@ from aimsource.domain.models import model_body
 from aimsource.domain.planning import Candidate
 from aimsource.domain.references import parse_reference
 from aimsource.kube import ApiStatusError, KubeClient
-from tests.realkube.conftest import MODELS, SOURCES, TEST_LABEL
 from tests.support.realkube import RealKube
+from tests.support.realkube_fixtures import MODELS, SOURCES, TEST_LABEL
 
 
 def our_model(image: str, run_id: str, owner: dict[str, Any]) -> dict[str, Any]:

@@ -86,10 +86,16 @@ async def test_host_limits_are_per_host() -> None:
             assert loop.time() == started
 
 
+@pytest.mark.looptime
 async def test_zero_rate_means_unlimited() -> None:
+    loop = asyncio.get_running_loop()
     bucket = TokenBucket(rate=0, burst=1)
+    started = loop.time()
     for _ in range(1000):
         await bucket.take()
+    # On looptime's clock any pacing shows as elapsed time (a rate of 1/s would take 999 s here).
+    assert loop.time() == started
+    assert bucket.idle_since(loop.time()) == float("inf")  # no token was ever counted
 
 
 # -- the cap on real servers -----------------------------------------------------------------------

@@ -1,1 +1,1 @@
-"""Real parts for tests: registry servers, fronts, the Kubernetes emulator."""
+"""The test bed: real registries and fronts, the Kubernetes emulator, the real control plane (README.md)."""

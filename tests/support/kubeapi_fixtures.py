@@ -1,7 +1,5 @@
-"""Pytest fixtures for the emulated Kubernetes API; import them into a conftest.py:
-
-from tests.support.kubeapi_fixtures import kube_api, kubeconfig  # noqa: F401
-"""
+"""Pytest fixtures for the emulated Kubernetes API, a plugin listed in the root conftest's `pytest_plugins`:
+every test can ask for `kube_api` and `kubeconfig` by name (never import them)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ status field the CRD would prune, or a spec the CRD would refuse, shows up in
 tests as it would in production.
 
 The schema conversion, defaulting and CEL evaluation are those of
-`tests/crds/schema.py` (the offline judge of our CRDs), so there is one
+`tests/support/crd_schema.py` (the offline judge of our CRDs), so there is one
 interpretation of the CRD in the test suite; pruning is added here.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 import jsonschema
 
-from tests.crds.schema import cel_failures, prune_nulls_and_default, to_json_schema
+from tests.support.crd_schema import cel_failures, prune_nulls_and_default, to_json_schema
 
 # Managed by the API server itself, never pruned or validated against the CRD's schema.
 _SERVER_FIELDS = ("apiVersion", "kind", "metadata")

@@ -1,7 +1,7 @@
 """Pytest fixtures for real registries and the fronts, shared by every test package that needs them.
 
-`tests/registry/conftest.py` re-exports them; another package (the operator's end-to-end tests)
-does the same with `from tests.support.registry_fixtures import *  # noqa: F403`.
+A plugin listed in the root conftest's `pytest_plugins`: tests ask for the fixtures by name and
+never import them (the constants, STANDARD_IMAGES and the like, are imported as usual).
 
 Registries are session-scoped (one process per mode, started on first use) and come pre-loaded
 with `STANDARD_IMAGES`; tests that need more push into their own repository names so that they do
@@ -25,24 +25,7 @@ from tests.support.registry_server import RunningRegistry, registry_binary, star
 from tests.support.tls import CertificateAuthority, make_certificate_authority
 from tests.support.token_server import TokenPolicy
 
-__all__ = [
-    "BIG_REPOSITORY",
-    "BIG_TAGS",
-    "PRIVATE_REPOSITORY",
-    "STANDARD_IMAGES",
-    "anonymous_registry",
-    "big_registry",
-    "fault_front",
-    "htpasswd_registry",
-    "make_fault_front",
-    "make_paginating_front",
-    "paginating_front",
-    "recording_server",
-    "registry_ca",
-    "tls_registry",
-    "tls_token_registry",
-    "token_registry",
-]
+__all__ = ["BIG_REPOSITORY", "BIG_TAGS", "PRIVATE_REPOSITORY", "STANDARD_IMAGES"]
 
 STANDARD_IMAGES: dict[str, tuple[str, ...]] = {
     "amdenterpriseai/aim-qwen-qwen3-32b": ("0.8.3", "0.8.4", "0.8.5", "0.9.0-rc1", "latest"),

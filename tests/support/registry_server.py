@@ -3,7 +3,7 @@
 The client is proven against the real server, not a double. Modes: `anonymous`, `htpasswd` (Basic
 auth) and `token` (Bearer challenge pointing at our `TokenServer`), each optionally over TLS with a
 throw-away CA. Storage is in memory, so a registry costs one process and a few MB; tests share one
-per mode (session fixtures in tests/registry/conftest.py).
+per mode (session fixtures in tests/support/registry_fixtures.py).
 
 Scripts use `start_registry(...)` as a context manager; everything it started (the process, the
 token server, the temporary directory) is stopped and removed on exit, also on errors.

@@ -16,7 +16,6 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from aimsource.registry.auth import AuthFlow, AuthScope, AuthState, auth_flow
-from aimsource.registry.challenges import parse_challenges, preferred_challenge
 from aimsource.registry.credentials import Credential
 from aimsource.registry.errors import AuthenticationFailed, BadResponse
 from aimsource.registry.messages import Outgoing, Reply
@@ -75,67 +74,6 @@ class Driver:
             return self.flow.send(answer)
         except StopIteration:
             return None
-
-
-# -- challenge parsing -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        pytest.param(
-            BEARER,
-            [
-                (
-                    "bearer",
-                    {"realm": REALM, "service": "registry.example", "scope": "repository:org/repo:pull"},
-                )
-            ],
-            id="docker-hub-style",
-        ),
-        pytest.param(
-            'Bearer realm="https://a/t",scope="repository:a/b:pull,push"',
-            [("bearer", {"realm": "https://a/t", "scope": "repository:a/b:pull,push"})],
-            id="quoted-value-with-comma",
-        ),
-        pytest.param(
-            "Bearer realm=https://a/t, service=reg",
-            [("bearer", {"realm": "https://a/t", "service": "reg"})],
-            id="unquoted-values",
-        ),
-        pytest.param('Basic realm="Registry Realm"', [("basic", {"realm": "Registry Realm"})], id="basic"),
-        pytest.param(
-            'Bearer realm="https://a/t", Basic realm="x"',
-            [("bearer", {"realm": "https://a/t"}), ("basic", {"realm": "x"})],
-            id="two-challenges",
-        ),
-        pytest.param(
-            'Negotiate abc==, Basic realm="x"',
-            [("negotiate", {}), ("basic", {"realm": "x"})],
-            id="token68-skipped",
-        ),
-        pytest.param(
-            'Bearer realm="a\\"b", error="insufficient_scope"',
-            [("bearer", {"realm": 'a"b', "error": "insufficient_scope"})],
-            id="escaped-quote",
-        ),
-        pytest.param(
-            'BEARER Realm = "x" , Service = "y"',
-            [("bearer", {"realm": "x", "service": "y"})],
-            id="case-and-spaces",
-        ),
-        pytest.param("", [], id="empty"),
-    ],
-)
-def test_challenge_parsing(header: str, expected: list[tuple[str, dict[str, str]]]) -> None:
-    parsed = parse_challenges([header])
-    assert [(c.scheme, dict(c.params)) for c in parsed] == expected
-
-
-def test_bearer_is_preferred_over_basic_across_headers() -> None:
-    chosen = preferred_challenge(parse_challenges(['Basic realm="x"', 'Bearer realm="https://a/t"']))
-    assert chosen is not None
-    assert chosen.scheme == "bearer"
 
 
 # -- the flow ---------------------------------------------------------------------------------------

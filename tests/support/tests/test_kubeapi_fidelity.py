@@ -1,5 +1,5 @@
 """The emulator (tests/support/kubeapi*.py) and the real kube-apiserver answer the same request trace
-(tests/realkube/fidelity.py); every way they differ must be a known one, listed in KNOWN here and in
+(tests/support/kubeapi_fidelity.py); every way they differ must be a known one, listed in KNOWN here and in
 docs/dev/emulator-fidelity.md. A new difference fails, and so does a listed one that went away: fix
 the emulator, or list the difference with why the tests that use the emulator can live with it.
 """
@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from tests.realkube.fidelity import compare, replay
 from tests.support.kubeapi import KubeAPI
+from tests.support.kubeapi_fidelity import compare, replay
 from tests.support.realkube import RealKube
 
 MESSAGE = "error messages are worded differently; no client of ours parses them (they are shown as they are)"

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.crds.schema import cel_failures, prune_nulls_and_default, to_json_schema
+from tests.support.crd_schema import cel_failures, prune_nulls_and_default, to_json_schema
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

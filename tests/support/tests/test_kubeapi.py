@@ -588,16 +588,19 @@ def test_deleting_an_owner_deletes_its_dependents_in_the_background(
     assert [ref["name"] for ref in shared["metadata"]["ownerReferences"]] == ["other"]
 
 
+GHOST = {
+    "apiVersion": "aim.eai.amd.com/v1alpha1",
+    "kind": "AIMClusterModelSource",
+    "name": "ghost",
+    "uid": "00000000-0000-0000-0000-000000000000",
+}
+"""An owner that never existed: its dependents are garbage at once."""
+
+
 def test_a_dependent_of_an_owner_that_never_existed_is_collected(
     kube_api: KubeAPI, http: httpx.Client
 ) -> None:
-    ghost = {
-        "apiVersion": "aim.eai.amd.com/v1alpha1",
-        "kind": "AIMClusterModelSource",
-        "name": "ghost",
-        "uid": "00000000-0000-0000-0000-000000000000",
-    }
-    http.post(MODELS, json=model("dangling", owners=[ghost]))
+    http.post(MODELS, json=model("dangling", owners=[GHOST]))
     kube_api.wait_for(lambda: kube_api.find("aimclustermodels", "dangling") is None, timeout=5)
 
 
@@ -605,7 +608,11 @@ def test_orphan_propagation_keeps_dependents(kube_api: KubeAPI, http: httpx.Clie
     owner = http.post(SOURCES, json=source("owner")).json()
     http.post(MODELS, json=model("owned", owners=[owner_ref(owner)]))
     http.delete(f"{SOURCES}/owner", params={"propagationPolicy": "Orphan"})
-    time.sleep(0.2)
+    # A fence instead of a pause: the collector runs whole passes over every object, so once it
+    # has collected this later dependent of a ghost it has also judged `owned`, after the delete.
+    http.post(MODELS, json=model("fence", owners=[GHOST]))
+    kube_api.wait_for(lambda: kube_api.find("aimclustermodels", "fence") is None, timeout=5)
+    assert kube_api.find("aimclustermodels", "owned") is not None, "the orphaned dependent was collected"
     assert kube_api.get("aimclustermodels", "owned")["metadata"]["ownerReferences"] == []
 
 

@@ -1,5 +1,6 @@
 """A trace of the requests the operator makes, replayed against an API server, with answers normalised
-so that two servers' answers can be compared (tests/realkube/test_fidelity.py, docs/dev/emulator-fidelity.md).
+so that two servers' answers can be compared (tests/support/tests/test_kubeapi_fidelity.py,
+docs/dev/emulator-fidelity.md).
 
 Each `Step` is one HTTP request; what varies between runs and servers by nature (uids, resource
 versions, timestamps, continue tokens, the run's own names) is replaced by placeholders, so whatever

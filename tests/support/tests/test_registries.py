@@ -95,7 +95,12 @@ def test_secret_strings_name_the_forms_a_basic_header_carries(htpasswd_registry:
     password, encoded = htpasswd_registry.secret_strings()
     assert password == htpasswd_registry.password
     assert header == f"Basic {encoded}"
-    assert not any(secret in htpasswd_registry.log_text() for secret in htpasswd_registry.secret_strings())
+    # (No check of docker-registry's own log: no code of ours writes it. The tests that use these
+    # strings search what we write: the CLI's output, the operator's log, statuses and events.)
+
+
+def test_an_anonymous_registry_has_no_secret_strings(anonymous_registry: RunningRegistry) -> None:
+    assert anonymous_registry.secret_strings() == ()
 
 
 # -- token flow ----------------------------------------------------------------------------------
@@ -500,7 +505,7 @@ def test_fronts_answer_502_when_the_registry_behind_is_gone(
 
 # -- the scripts built on this infrastructure ----------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_demo_syncs_six_models_from_its_local_registry() -> None:
