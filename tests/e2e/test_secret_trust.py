@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
+
 from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import OperatorProcess
 from tests.e2e.scenario import SOURCES, condition, models_of, source, wait_synced
