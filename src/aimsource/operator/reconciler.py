@@ -21,33 +21,19 @@ from aimsource.domain.push_payloads import Push
 from aimsource.domain.resources import PENDING, PROGRESSING, READY
 from aimsource.domain.status import initial_status
 from aimsource.kube import KubeClient, KubeError, SourceGoneError
-from aimsource.kube import SecretError as KubeSecretError
 from aimsource.operator.contests import Contests
 from aimsource.operator.logs import source_context
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.reporting import EventSpec, events_for, status_write_needed
 from aimsource.operator.schedule import Policy, decide
+from aimsource.operator.secrets import NamespaceSecrets
 from aimsource.operator.source_table import SourceTable, being_deleted, uid_of
 from aimsource.operator.sources import SourceEntry, observe
 from aimsource.sync.engine import SyncResult, sync_source
 from aimsource.sync.incremental import CREATED, FULL, sync_push
-from aimsource.sync.ports import ModelStore, SecretError, TagLister
+from aimsource.sync.ports import ModelStore, TagLister
 
 log = logging.getLogger("aimsource.operator")
-
-
-class NamespaceSecrets:
-    """`sync.ports.SecretReader` over the operator namespace; secrets are read on every sync."""
-
-    def __init__(self, kube: KubeClient, namespace: str) -> None:
-        self._kube = kube
-        self._namespace = namespace
-
-    async def read(self, name: str, *, source: str) -> bytes:
-        try:
-            return await self._kube.read_pull_secret(self._namespace, name, source=source)
-        except KubeSecretError as exc:
-            raise SecretError(str(exc)) from exc
 
 
 class Reconciler(SourceTable):
