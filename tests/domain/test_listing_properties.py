@@ -9,6 +9,7 @@ shortcuts are not tested against themselves: same decisions, same order, same pl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 
@@ -29,7 +30,13 @@ from aimsource.domain.selection import (
     named_tags,
 )
 from aimsource.domain.spec import FilterSpec, SourceSpec
-from aimsource.domain.versions import Version, parse_version, plain_release_key, plain_release_keys
+from aimsource.domain.versions import (
+    Version,
+    newest_first_plain,
+    parse_version,
+    plain_release_key,
+    plain_release_keys,
+)
 
 settings.register_profile("aimsource-domain", deadline=None)
 settings.load_profile("aimsource-domain")
@@ -57,6 +64,30 @@ def test_plain_release_keys_is_plain_release_key_of_each_tag_beyond_one_batch() 
 @given(tags)
 def test_plain_release_keys_is_plain_release_key_of_each_tag(listing: list[str]) -> None:
     assert plain_release_keys(listing) == [plain_release_key(t) for t in listing]
+
+
+canonical = st.builds(lambda a, b, c: f"{a}.{b}.{c}", *[st.integers(min_value=0, max_value=1001)] * 3)
+
+
+@given(st.lists(st.one_of(canonical, canonical, canonical, plain, odd), unique=True, max_size=30))
+@example(["1.0.0", "999.999.999", "0.0.1", "0.10.0", "0.9.0"])
+@example(["1.0.0", "1000.0.0"])
+@example(["1.0", "1.2.3.4"])  # six numbers, but not three per tag
+def test_newest_first_plain_orders_canonical_releases_and_refuses_the_rest(listing: list[str]) -> None:
+    ordered = newest_first_plain(listing)
+    if all(
+        re.fullmatch(r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})", t) for t in listing
+    ):
+        assert ordered == sorted(listing, key=lambda t: tuple(map(int, t.split("."))), reverse=True)
+    else:
+        assert ordered is None
+
+
+def test_newest_first_plain_orders_beyond_one_batch() -> None:
+    listing = [f"{i // 100}.{i % 100}.{i % 7}" for i in range(10_000)]
+    expected = sorted(listing, key=lambda t: tuple(map(int, t.split("."))), reverse=True)
+    assert newest_first_plain(listing) == expected
+    assert newest_first_plain([*listing, "v1.0.0"]) is None
 
 
 def reference_rows(selector: Selector, listing: Sequence[str]) -> list[tuple[str, str, str]]:

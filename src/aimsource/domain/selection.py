@@ -25,6 +25,7 @@ from aimsource.domain.unsatisfiable import never_satisfied
 from aimsource.domain.versions import (
     Version,
     VersionKey,
+    newest_first_plain,
     parse_version,
     plain_release_keys,
     version_key,
@@ -360,11 +361,15 @@ def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[st
     # looked up in a set here rather than through a method call per tag.
     named_set = frozenset(named) if named is not None else None
     rest: Iterable[str] = unique
+    newest: list[str] = []  # selected plain releases already in order, newest first
     if keep_all and not selector.excluded:
         # The common case, plain releases kept whole, decided for the whole listing at once.
         listed = list(unique)
-        keys = plain_release_keys(listed)
-        if None not in keys:
+        keys = plain_release_keys(listed) if (plain := newest_first_plain(listed)) is None else []
+        if plain is not None:
+            newest = plain
+            rest = ()
+        elif None not in keys:
             versions[0] = list(zip(keys, listed, strict=True))  # type: ignore[arg-type]  # no None: checked
             rest = ()
         else:
@@ -392,8 +397,8 @@ def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[st
                 versions[0].append((version._key, tag))
             else:
                 versions[1].append((version._key, tag))
-    ordered: list[str] = []
-    codes = bytearray()
+    ordered = newest
+    codes = bytearray(bytes([_SELECTED]) * len(newest))
     for group, code in enumerate((_SELECTED, _OUT_OF_RANGE, 0, 0, 0)):
         # Within a group, versions newest first, then the others by name. Sorting by name first
         # and then (stably) by version keeps versions of equal precedence (`1.0.0`, `v1.0.0`) in

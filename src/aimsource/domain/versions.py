@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import itemgetter
+from operator import add, itemgetter, mul
 
 # The regular expression suggested by semver.org, restricted to ASCII digits ("\d" would also
 # accept other scripts' digits) and matched with fullmatch (so a trailing newline is not accepted).
@@ -146,6 +146,27 @@ def plain_release_keys(tags: Sequence[str]) -> list[VersionKey | None]:
                 for major, minor, patch in found
             )
     return keys
+
+
+def newest_first_plain(tags: Sequence[str]) -> list[str] | None:
+    """`tags` newest first, when every tag is a canonical release `MAJOR.MINOR.PATCH` (no `v`)
+    with numbers below 1000, the usual listing; None when any is not.
+
+    Such tags name distinct versions, so the order has no ties to break by name. Each tag is
+    checked by splitting the batch's join at "." and looking every part up among the canonical
+    numbers, and ordered by one integer: no regular expression, no tuple per tag."""
+    keys: list[int] = []
+    for start in range(0, len(tags), _BATCH):
+        batch = tags[start : start + _BATCH]
+        if set(map(str.count, batch, repeat("."))) != {2}:  # two dots in every tag
+            return None
+        try:
+            numbers = list(map(_SMALL_NUMBERS.__getitem__, ".".join(batch).split(".")))
+        except KeyError:  # a part that is not a canonical number below 1000
+            return None
+        major, minor, patch = numbers[0::3], numbers[1::3], numbers[2::3]
+        keys += map(add, map(mul, major, repeat(1_000_000)), map(add, map(mul, minor, repeat(1000)), patch))
+    return list(map(itemgetter(1), sorted(zip(keys, tags, strict=True), key=itemgetter(0), reverse=True)))
 
 
 def _numbers(texts: list[str]) -> list[int]:
