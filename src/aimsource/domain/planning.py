@@ -22,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from typing import overload
 
 from aimsource.domain.naming import model_name
 from aimsource.domain.references import ImageRef, model_image
-from aimsource.domain.selection import SelectorOutcome, image_ref
+from aimsource.domain.selection import Decisions, SelectorOutcome, image_ref
 
 LIMIT_REASON = "maxModels limit reached"
 
@@ -162,49 +163,88 @@ def refused(candidate: Candidate, api_reason: str, message: str) -> NotCreated:
 
 # A selected image without a model yet, before it is a Candidate: (key, reference or None, tag,
 # which queue). Candidates are made only for the images a sync may create; the others, often tens
-# of thousands, stay tuples until someone reads them (see `NotCreatedList`).
+# of thousands, stay tags or tuples until someone reads them (see `NotCreatedList`).
 _Entry = tuple[str, ImageRef | None, str, int]
 
 
-@dataclass(frozen=True)
 class _Queue:
-    repository: ImageRef
-    selector_index: int
-    selector: str
+    """One selector's images that have no model yet, newest first: its round-robin queue.
+
+    `waiting` holds either `_Entry` tuples or, for a compact listing (`Decisions`), just the tags:
+    the entry of a tag is then made when the planner or a reader reaches it."""
+
+    __slots__ = ("number", "prefix", "repository", "selector", "selector_index", "tags_only", "waiting")
+
+    def __init__(
+        self, repository: ImageRef, selector_index: int, selector: str, number: int, prefix: str
+    ) -> None:
+        self.repository = repository
+        self.selector_index = selector_index
+        self.selector = selector
+        self.number = number
+        self.prefix = prefix
+        self.waiting: Sequence[str] | list[_Entry] = []
+        self.tags_only = False
+
+    def entry(self, position: int) -> _Entry:
+        if self.tags_only:
+            tag: str = self.waiting[position]  # type: ignore[assignment]  # tags_only: a tag
+            return (self.prefix + tag, None, tag, self.number)
+        return self.waiting[position]  # type: ignore[return-value]  # not tags_only: an entry
 
     def candidate(self, entry: _Entry) -> Candidate:
         key, ref, tag, _ = entry
         return _candidate(ref or image_ref(self.repository, tag), key, self.selector_index, self.selector)
 
 
+def _round_robin(queues: Sequence[_Queue]) -> Iterator[_Entry]:
+    """First of each queue in order, then the second of each, and so on."""
+    active = [q for q in queues if q.waiting]
+    position = 0
+    while active:
+        for queue in active:
+            yield queue.entry(position)
+        position += 1
+        active = [q for q in active if position < len(q.waiting)]
+
+
 class NotCreatedList(Sequence[NotCreated]):
     """`Plan.not_created` as planned: the name conflicts, then every image left out by
     `maxModels`, made into `NotCreated` entries only when read.
 
+    The images left out are the round-robin order of the queues past its first `skip` entries,
+    worked out on first read: a sync that only counts them (its status) never does.
     Compares equal to the tuple of its entries; adding a sequence to it gives that tuple.
     """
 
-    __slots__ = ("_conflicts", "_entries", "_queues", "_reason")
+    __slots__ = ("_capped", "_conflicts", "_entries", "_queues", "_reason", "_skip")
 
     def __init__(
-        self, conflicts: Sequence[NotCreated], queues: Sequence[_Queue], entries: list[_Entry], reason: str
+        self, conflicts: Sequence[NotCreated], queues: Sequence[_Queue], skip: int, capped: int, reason: str
     ) -> None:
         self._conflicts = tuple(conflicts)
         self._queues = queues
-        self._entries = entries
+        self._skip = skip
+        self._capped = capped
+        self._entries: list[_Entry] | None = None
         self._reason = reason
 
     @property
     def capped(self) -> int:
-        return len(self._entries)
+        return self._capped
 
     @property
     def uncapped(self) -> tuple[NotCreated, ...]:
         """The entries that are not `maxModels`' doing."""
         return self._conflicts
 
+    def _left_out(self) -> list[_Entry]:
+        if self._entries is None:
+            self._entries = list(islice(_round_robin(self._queues), self._skip, None))
+        return self._entries
+
     def __len__(self) -> int:
-        return len(self._conflicts) + len(self._entries)
+        return len(self._conflicts) + self._capped
 
     @overload
     def __getitem__(self, index: int) -> NotCreated: ...
@@ -217,13 +257,16 @@ class NotCreatedList(Sequence[NotCreated]):
             index += len(self)
         if 0 <= index < len(self._conflicts):
             return self._conflicts[index]
-        return self._capped(self._entries[index - len(self._conflicts)])
+        if index < 0:
+            raise IndexError(index)
+        return self._capped_entry(self._left_out()[index - len(self._conflicts)])
 
     def __iter__(self) -> Iterator[NotCreated]:
         yield from self._conflicts
-        yield from map(self._capped, self._entries)
+        if self._capped:
+            yield from map(self._capped_entry, self._left_out())
 
-    def _capped(self, entry: _Entry) -> NotCreated:
+    def _capped_entry(self, entry: _Entry) -> NotCreated:
         return _capped(self._queues[entry[3]].candidate(entry), self._reason)
 
     def __eq__(self, other: object) -> bool:
@@ -241,7 +284,7 @@ class NotCreatedList(Sequence[NotCreated]):
         return (*other, *self)
 
     def __repr__(self) -> str:  # a plan must not print 100,000 entries
-        return f"<{len(self._conflicts)} conflicts, {len(self._entries)} capped>"
+        return f"<{len(self._conflicts)} conflicts, {self._capped} capped>"
 
 
 def uncapped(not_created: Sequence[NotCreated]) -> Sequence[NotCreated]:
@@ -259,41 +302,64 @@ def plan_sync(
     owned: int,
     max_models: int,
 ) -> Plan:
-    """Decide what one sync creates. Outcomes that failed contribute nothing."""
-    seen: set[str] = set()
+    """Decide what one sync creates. Outcomes that failed contribute nothing.
+
+    Images are compared by key, `registry/repository:tag`, split at its last ":" into the prefix
+    `registry/repository:` and the tag. A compact listing (`Decisions`) gives its selected tags
+    and one prefix: when the tags have no ":" (valid tags never do) prefix + tag splits back into
+    them, so its tags are compared per prefix, as sets, without making a key per tag."""
+    seen: dict[str, set[str] | Sequence[str]] = {}
+    """Per prefix, the tags already counted for an earlier selector (a set once it is searched)."""
+    existing_tags: dict[str, dict[str, ExistingModel]] = {}
+    for key, model in existing_by_image.items():
+        prefix, tag = _split(key)
+        existing_tags.setdefault(prefix, {})[tag] = model
     existing: list[Candidate] = []
     foreign = 0
+    available = 0
     queues: list[_Queue] = []
-    waiting: list[list[_Entry]] = []
     for outcome in sorted(outcomes, key=lambda o: o.selector.index):
         ref = outcome.selector.ref
         if outcome.failed is not None or ref is None:
             continue
-        queue = _Queue(ref, outcome.selector.index, outcome.selector.written)
-        number = len(queues)
+        queue = _Queue(ref, outcome.selector.index, outcome.selector.written, len(queues), "")
+        queues.append(queue)
+        compact = _compact(outcome)
+        if compact is not None:
+            prefix, tags = compact
+            fresh = _unseen(seen, prefix, tags)
+            available += len(fresh)
+            have = existing_tags.get(prefix, {})
+            present = [tag for tag in fresh if tag in have] if have else []
+            queue.prefix = prefix
+            queue.tags_only = True
+            queue.waiting = [tag for tag in fresh if tag not in have] if present else fresh
+            for tag in present:
+                existing.append(queue.candidate((prefix + tag, None, tag, queue.number)))
+                foreign += have[tag].source != source_name
+            continue
         entries: list[_Entry] = []
         for key, image, tag in outcome.selected_entries():
-            if key in seen:
-                continue
-            seen.add(key)
-            model = existing_by_image.get(key)
-            if model is None:
-                entries.append((key, image, tag, number))
-                continue
-            existing.append(queue.candidate((key, image, tag, number)))
-            if model.source != source_name:
-                foreign += 1
-        queues.append(queue)
-        waiting.append(entries)
+            prefix, rest = _split(key)
+            if rest in _unseen(seen, prefix, (rest,)):
+                available += 1
+                found = existing_tags.get(prefix, {}).get(rest)
+                if found is None:
+                    entries.append((key, image, tag, queue.number))
+                    continue
+                existing.append(queue.candidate((key, image, tag, queue.number)))
+                foreign += found.source != source_name
+        queue.waiting = entries
 
     taken_names = {model.name: model.image for model in existing_by_image.values()}
     budget = max(0, max_models - owned)
     to_create: list[Candidate] = []
     conflicts: list[NotCreated] = []
-    order = _round_robin(waiting)
+    waiting = sum(len(q.waiting) for q in queues)
     taken = 0
-    while taken < len(order) and len(to_create) < budget:
-        entry = order[taken]
+    order = _round_robin(queues)
+    while taken < waiting and len(to_create) < budget:
+        entry = next(order)
         taken += 1
         candidate = queues[entry[3]].candidate(entry)
         holder = taken_names.get(candidate.name)
@@ -302,23 +368,50 @@ def plan_sync(
         else:
             to_create.append(candidate)
             taken_names[candidate.name] = candidate.key
-    capped = order[taken:]
+    capped = waiting - taken
 
     return Plan(
         to_create=tuple(to_create),
         existing=tuple(existing),
-        not_created=NotCreatedList(conflicts, queues, capped, f"{LIMIT_REASON} ({max_models})"),
-        available=len(seen),
+        not_created=NotCreatedList(conflicts, queues, taken, capped, f"{LIMIT_REASON} ({max_models})"),
+        available=available,
         owned_before=owned,
         foreign=foreign,
         limit_reached=bool(capped),
     )
 
 
-def _round_robin(queues: Sequence[Sequence[_Entry]]) -> list[_Entry]:
-    """First of each queue in order, then the second of each, and so on."""
-    order: list[_Entry] = []
-    depth = max((len(q) for q in queues), default=0)
-    for position in range(depth):
-        order.extend(q[position] for q in queues if position < len(q))
-    return order
+def _split(key: str) -> tuple[str, str]:
+    """`key` cut after its last ":" (`registry/repository:`, `tag`); their concatenation is `key`."""
+    cut = key.rfind(":") + 1
+    return key[:cut], key[cut:]
+
+
+def _compact(outcome: SelectorOutcome) -> tuple[str, Sequence[str]] | None:
+    """The key prefix and selected tags of a compact listing, when the tags are distinct and none
+    has a ":" (so that prefix + tag splits back into them); None for any other outcome, which is
+    planned key by key."""
+    decisions = outcome.decisions
+    if not isinstance(decisions, Decisions):
+        return None
+    tags = decisions.selected_tags()
+    # Both hold by construction (decide_listing keeps distinct valid tags); checked at C speed.
+    if ":" in "".join(tags) or len(set(tags)) != len(tags):
+        return None
+    return decisions.repository.key + ":", tags
+
+
+def _unseen(seen: dict[str, set[str] | Sequence[str]], prefix: str, tags: Sequence[str]) -> Sequence[str]:
+    """The distinct `tags` not seen before under `prefix`, in order; they are seen from now on."""
+    earlier = seen.get(prefix)
+    if earlier is None and len(tags) == 1:
+        seen[prefix] = {tags[0]}
+        return tags
+    if earlier is None:
+        seen[prefix] = tags  # made a set only if another selector lists the same repository
+        return tags
+    if not isinstance(earlier, set):
+        earlier = seen[prefix] = set(earlier)
+    fresh = [tag for tag in dict.fromkeys(tags) if tag not in earlier]
+    earlier.update(fresh)
+    return fresh

@@ -10,7 +10,7 @@ in that order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Literal, overload
@@ -25,8 +25,9 @@ from aimsource.domain.unsatisfiable import never_satisfied
 from aimsource.domain.versions import (
     Version,
     VersionKey,
+    newest_first_plain,
     parse_version,
-    plain_release_key,
+    plain_release_keys,
     version_key,
 )
 
@@ -110,6 +111,19 @@ class SelectorOutcome:
             prefix = self.decisions.repository.key + ":"
             return (prefix + tag for tag in self.decisions.selected_tags())
         return (str(d.image) for d in self.selected)
+
+    def selected_among(self, images: Collection[str]) -> int:
+        """How many selected images (canonical, as `selected_keys`) are in `images`."""
+        if isinstance(self.decisions, Decisions):
+            # Few images against a long listing: look the images up among the tags, not the
+            # other way round. An image is `prefix + tag` exactly when it starts with the prefix
+            # and the rest is a selected tag (distinct: decide_listing keeps each tag once).
+            prefix = self.decisions.repository.key + ":"
+            mine = {image[len(prefix) :] for image in images if image.startswith(prefix)}
+            if not mine:
+                return 0
+            return len(mine.intersection(self.decisions.selected_tags()))
+        return sum(1 for key in self.selected_keys() if key in images)
 
     @property
     def not_found(self) -> list[str]:
@@ -338,18 +352,32 @@ def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[st
         f"repository {ref.repository} is excluded",
         f"named in versions {text}, but the registry has no such tag",
     )
-    # Per output group: (version key, tag, code) of versions, (tag, code) of the others.
-    versions: list[list[tuple[VersionKey, str, int]]] = [[] for _ in range(5)]
+    # Per output group: (version key, tag) of versions, (tag, code) of the others. The versions of
+    # group 0 are selected and those of group 1 out of range: their code is the group's.
+    versions: list[list[tuple[VersionKey, str]]] = [[] for _ in range(5)]
     others: list[list[tuple[str, int]]] = [[] for _ in range(5)]
     keep_all = ref.pinned or constraints is None
     # An exact-version list selects the tags it names, as written (Constraints.admits_tag),
     # looked up in a set here rather than through a method call per tag.
     named_set = frozenset(named) if named is not None else None
-    for tag in unique:
+    rest: Iterable[str] = unique
+    newest: list[str] = []  # selected plain releases already in order, newest first
+    if keep_all and not selector.excluded:
+        # The common case, plain releases kept whole, decided for the whole listing at once.
+        listed = list(unique)
+        keys = plain_release_keys(listed) if (plain := newest_first_plain(listed)) is None else []
+        if plain is not None:
+            newest = plain
+            rest = ()
+        elif None not in keys:
+            versions[0] = list(zip(keys, listed, strict=True))  # type: ignore[arg-type]  # no None: checked
+            rest = ()
+        else:
+            versions[0] = [(key, tag) for key, tag in zip(keys, listed, strict=True) if key is not None]
+            rest = [tag for key, tag in zip(keys, listed, strict=True) if key is None]
+    for tag in rest:
         if selector.excluded:
             others[4].append((tag, _EXCLUDED))
-        elif keep_all and (key := plain_release_key(tag)) is not None:
-            versions[0].append((key, tag, _SELECTED))  # the common case, in one check
         elif tag.startswith(_SIGNATURE_PREFIXES) or tag.endswith(_SIGNATURE_SUFFIXES):
             others[3].append((tag, _SIGNATURE))
         elif not is_valid_tag(tag):
@@ -359,31 +387,31 @@ def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[st
             if key is None:
                 others[0].append((tag, _SELECTED))
             else:
-                versions[0].append((key, tag, _SELECTED))
+                versions[0].append((key, tag))
         else:
             assert constraints is not None
             version = parse_version(tag)
             if version is None:
                 others[2].append((tag, _NOT_SEMVER))
             elif tag in named_set if named_set is not None else constraints.admits(version):
-                versions[0].append((version._key, tag, _SELECTED))
+                versions[0].append((version._key, tag))
             else:
-                versions[1].append((version._key, tag, _OUT_OF_RANGE))
-    ordered: list[str] = []
-    codes = bytearray()
-    for group in range(5):
+                versions[1].append((version._key, tag))
+    ordered = newest
+    codes = bytearray(bytes([_SELECTED]) * len(newest))
+    for group, code in enumerate((_SELECTED, _OUT_OF_RANGE, 0, 0, 0)):
         # Within a group, versions newest first, then the others by name. Sorting by name first
         # and then (stably) by version keeps versions of equal precedence (`1.0.0`, `v1.0.0`) in
         # name order.
         found = versions[group]
         found.sort(key=itemgetter(1))
         found.sort(key=itemgetter(0), reverse=True)
-        rest = others[group]
-        rest.sort(key=itemgetter(0))
-        ordered += [tag for _, tag, _ in found]
-        ordered += [tag for tag, _ in rest]
-        codes += bytes(code for _, _, code in found)
-        codes += bytes(code for _, code in rest)
+        others_here = others[group]
+        others_here.sort(key=itemgetter(0))
+        ordered += map(itemgetter(1), found)
+        ordered += map(itemgetter(0), others_here)
+        codes += bytes([code]) * len(found)
+        codes += bytes(map(itemgetter(1), others_here))
     absent = [t for t in dict.fromkeys(missing) if t not in unique]
     ordered += absent
     codes += bytes([_NOT_FOUND]) * len(absent)

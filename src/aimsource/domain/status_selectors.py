@@ -76,7 +76,7 @@ def _selector_status(
         "reference": outcome.selector.written,
         "tagsListed": outcome.listed,
         "matched": len(outcome.selected),
-        "created": sum(1 for key in outcome.selected_keys() if key in images_with_model),
+        "created": outcome.selected_among(images_with_model),
         "skipped": outcome.tally("not-a-version", "signature"),
         "truncated": outcome.truncated,
     }

@@ -14,7 +14,10 @@ different tags — are not equal although neither sorts before the other.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import add, itemgetter, mul
 
 # The regular expression suggested by semver.org, restricted to ASCII digits ("\d" would also
 # accept other scripts' digits) and matched with fullmatch (so a trailing newline is not accepted).
@@ -30,6 +33,13 @@ _ALNUM_ID = re.compile(r"[0-9A-Za-z-]+")
 # The common case, a plain release (`1.2.3`, `v1.2.3`): one cheap match, no groups to split, and
 # nothing to validate, so a listing of tens of thousands of tags is read in microseconds per tag.
 _PLAIN = re.compile(r"v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+# The same test for many tags at once, one per line of their join: every line matches exactly once,
+# a plain release with its three numbers, any other line (through `.*`) with three empty groups.
+_PLAIN_LINES = re.compile(r"^(?:v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)|.*)$", re.MULTILINE)
+_BATCH = 4096  # tags per join: bounds the transient strings and tuples of a 100,000-tag listing
+_MAX_PLAIN = 64  # a plain release at least this long is left to `parse_version` (see below)
+# The numbers of most versions: a dictionary look-up is several times cheaper than int() of a string.
+_SMALL_NUMBERS = {str(n): n for n in range(1000)}
 
 # A sort key: (major, minor, patch, pre) where `pre` is (1,) for a release — above every
 # pre-release — and (0, ids...) for a pre-release; a numeric id is (0, n, "") and an alphanumeric
@@ -108,6 +118,63 @@ def plain_release_key(tag: str) -> VersionKey | None:
     if plain is None or len(tag) >= 64:
         return None
     return (int(plain[1]), int(plain[2]), int(plain[3]), _RELEASE)
+
+
+def plain_release_keys(tags: Sequence[str]) -> list[VersionKey | None]:
+    """`[plain_release_key(tag) for tag in tags]`, at a fraction of the cost for a long listing.
+
+    One regular-expression scan per batch of tags instead of one match per tag, and the numbers
+    converted by C-level `map`s when the whole batch is plain releases (the usual listing)."""
+    keys: list[VersionKey | None] = []
+    for start in range(0, len(tags), _BATCH):
+        batch = tags[start : start + _BATCH]
+        text = "\n".join(batch)
+        found = _PLAIN_LINES.findall(text)
+        if (
+            len(found) != len(batch)
+            or text.count("\n") != len(batch) - 1
+            or max(map(len, batch)) >= _MAX_PLAIN
+        ):
+            # A tag with a line break or a long one: rare enough to take one at a time.
+            keys.extend(map(plain_release_key, batch))
+        elif all(map(itemgetter(0), found)):
+            major, minor, patch = (_numbers(list(map(itemgetter(i), found))) for i in range(3))
+            keys.extend(zip(major, minor, patch, repeat(_RELEASE)))
+        else:
+            keys.extend(
+                (int(major), int(minor), int(patch), _RELEASE) if major else None
+                for major, minor, patch in found
+            )
+    return keys
+
+
+def newest_first_plain(tags: Sequence[str]) -> list[str] | None:
+    """`tags` newest first, when every tag is a canonical release `MAJOR.MINOR.PATCH` (no `v`)
+    with numbers below 1000, the usual listing; None when any is not.
+
+    Such tags name distinct versions, so the order has no ties to break by name. Each tag is
+    checked by splitting the batch's join at "." and looking every part up among the canonical
+    numbers, and ordered by one integer: no regular expression, no tuple per tag."""
+    keys: list[int] = []
+    for start in range(0, len(tags), _BATCH):
+        batch = tags[start : start + _BATCH]
+        if set(map(str.count, batch, repeat("."))) != {2}:  # two dots in every tag
+            return None
+        try:
+            numbers = list(map(_SMALL_NUMBERS.__getitem__, ".".join(batch).split(".")))
+        except KeyError:  # a part that is not a canonical number below 1000
+            return None
+        major, minor, patch = numbers[0::3], numbers[1::3], numbers[2::3]
+        keys += map(add, map(mul, major, repeat(1_000_000)), map(add, map(mul, minor, repeat(1000)), patch))
+    return list(map(itemgetter(1), sorted(zip(keys, tags, strict=True), key=itemgetter(0), reverse=True)))
+
+
+def _numbers(texts: list[str]) -> list[int]:
+    """`[int(text) for text in texts]` of digit strings without leading zeros."""
+    try:
+        return list(map(_SMALL_NUMBERS.__getitem__, texts))
+    except KeyError:  # some number of 1000 or more
+        return list(map(int, texts))
 
 
 def version_key(tag: str) -> VersionKey | None:
