@@ -16,12 +16,12 @@ from operator import itemgetter
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from aimsource.domain.decisions import Decisions
 from aimsource.domain.naming import model_name
 from aimsource.domain.near_versions import explain_not_version
 from aimsource.domain.planning import ExistingModel, Plan, plan_sync
 from aimsource.domain.references import ImageRef, is_valid_tag, parse_reference
 from aimsource.domain.selection import (
-    Decisions,
     Selector,
     SelectorOutcome,
     build_selectors,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from aimsource.domain.decisions import TagDecision
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection import (
     Selector,
     SelectorError,
     SelectorOutcome,
-    TagDecision,
     build_selectors,
     decide_tags,
     is_excluded,

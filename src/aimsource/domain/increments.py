@@ -27,8 +27,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
+from aimsource.domain.decisions import TagDecision
 from aimsource.domain.resources import FALSE, LIMIT_CONDITION, READY, READY_CONDITION, TRUE, SourceStatus
-from aimsource.domain.selection import Selector, TagDecision
+from aimsource.domain.selection import Selector
 from aimsource.domain.status_conditions import summary_message, within_limit_message
 
 

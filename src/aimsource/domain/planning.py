@@ -25,9 +25,10 @@ from functools import cached_property
 from itertools import islice
 from typing import overload
 
+from aimsource.domain.decisions import Decisions, image_ref
 from aimsource.domain.naming import model_name
 from aimsource.domain.references import ImageRef, model_image
-from aimsource.domain.selection import Decisions, SelectorOutcome, image_ref
+from aimsource.domain.selection import SelectorOutcome
 
 LIMIT_REASON = "maxModels limit reached"
 

@@ -13,25 +13,33 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Literal, overload
 
 from aimsource.domain.constraints import Constraints, parse_constraints
+from aimsource.domain.decisions import (
+    DECISIONS,
+    EXCLUDED,
+    INVALID_TAG,
+    NOT_FOUND,
+    NOT_SEMVER,
+    OUT_OF_RANGE,
+    SELECTED,
+    SIGNATURE,
+    Decision,
+    Decisions,
+    TagDecision,
+)
 from aimsource.domain.errors import InvalidConstraintError, InvalidReferenceError
 from aimsource.domain.listings import StaleListing
-from aimsource.domain.near_versions import explain_not_version
 from aimsource.domain.references import DOCKER_HUB, ImageRef, is_valid_tag, parse_reference
 from aimsource.domain.spec import SourceSpec
 from aimsource.domain.unsatisfiable import never_satisfied
 from aimsource.domain.versions import (
-    Version,
     VersionKey,
     newest_first_plain,
     parse_version,
     plain_release_keys,
     version_key,
 )
-
-Decision = Literal["selected", "not-a-version", "out-of-range", "signature", "excluded", "not-found"]
 
 INVALID_REFERENCE = "InvalidReference"
 INVALID_VERSION_CONSTRAINT = "InvalidVersionConstraint"
@@ -62,14 +70,6 @@ class Selector:
     excluded: bool
     """A filter whose own repository is in its `exclude`: selects nothing, no registry call."""
     error: SelectorError | None
-
-
-@dataclass(frozen=True)
-class TagDecision:
-    image: ImageRef
-    decision: Decision
-    reason: str
-    version: Version | None
 
 
 @dataclass(frozen=True)
@@ -218,107 +218,6 @@ def decide_tags(selector: Selector, tags: Sequence[str]) -> list[TagDecision]:
     return list(decide_listing(selector, tags))
 
 
-# Decision codes of the compact form: "not-a-version" has two reasons, hence two codes.
-_SELECTED, _OUT_OF_RANGE, _INVALID_TAG, _NOT_SEMVER, _SIGNATURE, _EXCLUDED, _NOT_FOUND = range(7)
-_DECISIONS: tuple[Decision, ...] = (
-    "selected", "out-of-range", "not-a-version", "not-a-version", "signature", "excluded", "not-found",
-)  # fmt: skip
-
-
-class Decisions(Sequence[TagDecision]):
-    """`decide_listing`'s answer: the decisions of one selector, in order, kept compactly.
-
-    A listing can hold 100,000 tags. Keeping a `TagDecision` (with its image and version) per
-    tag costs hundreds of bytes and microseconds each, for objects nobody reads in a sync: only the
-    tag and a decision code are kept; a `TagDecision` is built when one is asked for.
-    """
-
-    __slots__ = ("_codes", "_reasons", "_ref", "_selected", "_tags")
-
-    def __init__(self, ref: ImageRef, reasons: Sequence[str], tags: list[str], codes: bytes) -> None:
-        self._ref = ref
-        self._reasons = tuple(reasons)
-        self._tags = tags
-        self._codes = codes
-        # Selected tags come first: the selection is a prefix.
-        self._selected = len(codes) - len(codes.lstrip(bytes([_SELECTED])))
-
-    def __len__(self) -> int:
-        return len(self._tags)
-
-    @overload
-    def __getitem__(self, index: int) -> TagDecision: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[TagDecision]: ...
-    def __getitem__(self, index: int | slice) -> TagDecision | Sequence[TagDecision]:
-        if isinstance(index, slice):
-            return Decisions(self._ref, self._reasons, self._tags[index], self._codes[index])
-        return self._decision(self._tags[index], self._codes[index])
-
-    def __iter__(self) -> Iterator[TagDecision]:
-        return map(self._decision, self._tags, self._codes)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:  # a dataclass holding this must not print 100,000 decisions
-        return f"<{len(self)} decisions for {self._ref}, {self._selected} selected>"
-
-    def _decision(self, tag: str, code: int) -> TagDecision:
-        version = parse_version(tag) if code <= _OUT_OF_RANGE else None
-        return TagDecision(self._ref.with_tag(tag), _DECISIONS[code], self._reason(tag, code), version)
-
-    def _reason(self, tag: str, code: int) -> str:
-        # A near-version's defects are worked out only here, when a reason is read (a preview
-        # row), never while deciding: a sync reads no reasons.
-        return explain_not_version(tag) if code == _NOT_SEMVER else self._reasons[code]
-
-    @property
-    def selected(self) -> Decisions:
-        end = self._selected
-        return Decisions(self._ref, self._reasons, self._tags[:end], self._codes[:end])
-
-    @property
-    def repository(self) -> ImageRef:
-        """The selector's reference; every decision's image is it with the decision's tag."""
-        return self._ref
-
-    def selected_tags(self) -> list[str]:
-        return self._tags[: self._selected]
-
-    def tally(self, *decisions: Decision) -> int:
-        """How many decisions are any of `decisions` (not Sequence.count: that counts one value)."""
-        return sum(self._codes.count(code) for code, d in enumerate(_DECISIONS) if d in decisions)
-
-    def rows(self) -> Iterator[tuple[str, Decision, str]]:
-        """(image, decision, reason) of each decision, in order, without building decisions."""
-        prefix = self._ref.key + ":"
-        reasons = self._reasons
-        for tag, code in zip(self._tags, self._codes, strict=True):
-            reason = explain_not_version(tag) if code == _NOT_SEMVER else reasons[code]
-            yield prefix + tag, _DECISIONS[code], reason
-
-    def tags_with(self, decision: Decision) -> list[str]:
-        """The tags whose decision is `decision`, in order."""
-        codes = {code for code, d in enumerate(_DECISIONS) if d == decision}
-        if not any(code in self._codes for code in codes):  # a C-speed scan: the usual answer
-            return []
-        return [tag for tag, code in zip(self._tags, self._codes, strict=True) if code in codes]
-
-
-def image_ref(repository: ImageRef, tag: str) -> ImageRef:
-    """`repository.with_tag(tag)`, without the frozen dataclass's per-field object.__setattr__:
-    planning makes one per image it reports, tens of thousands for a broad selector."""
-    image = object.__new__(ImageRef)
-    image.__dict__.update(registry=repository.registry, repository=repository.repository, tag=tag)
-    return image
-
-
 def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[str] = ()) -> Decisions:
     """`decide_tags` in its compact form (see `Decisions`): what a sync keeps per selector.
 
@@ -327,7 +226,7 @@ def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[st
     """
     ref = selector.ref
     if ref is None or selector.error is not None:
-        return Decisions(ref or ImageRef("", ""), ("",) * len(_DECISIONS), [], b"")
+        return Decisions(ref or ImageRef("", ""), ("",) * len(DECISIONS), [], b"")
     unique: Iterable[str] = dict.fromkeys(tags)  # a registry may repeat a tag across pages
     if ref.pinned:
         unique = [t for t in unique if t == ref.tag]
@@ -377,29 +276,29 @@ def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[st
             rest = [tag for key, tag in zip(keys, listed, strict=True) if key is None]
     for tag in rest:
         if selector.excluded:
-            others[4].append((tag, _EXCLUDED))
+            others[4].append((tag, EXCLUDED))
         elif tag.startswith(_SIGNATURE_PREFIXES) or tag.endswith(_SIGNATURE_SUFFIXES):
-            others[3].append((tag, _SIGNATURE))
+            others[3].append((tag, SIGNATURE))
         elif not is_valid_tag(tag):
-            others[2].append((tag, _INVALID_TAG))
+            others[2].append((tag, INVALID_TAG))
         elif keep_all:
             key = version_key(tag)
             if key is None:
-                others[0].append((tag, _SELECTED))
+                others[0].append((tag, SELECTED))
             else:
                 versions[0].append((key, tag))
         else:
             assert constraints is not None
             version = parse_version(tag)
             if version is None:
-                others[2].append((tag, _NOT_SEMVER))
+                others[2].append((tag, NOT_SEMVER))
             elif tag in named_set if named_set is not None else constraints.admits(version):
                 versions[0].append((version._key, tag))
             else:
                 versions[1].append((version._key, tag))
     ordered = newest
-    codes = bytearray(bytes([_SELECTED]) * len(newest))
-    for group, code in enumerate((_SELECTED, _OUT_OF_RANGE, 0, 0, 0)):
+    codes = bytearray(bytes([SELECTED]) * len(newest))
+    for group, code in enumerate((SELECTED, OUT_OF_RANGE, 0, 0, 0)):
         # Within a group, versions newest first, then the others by name. Sorting by name first
         # and then (stably) by version keeps versions of equal precedence (`1.0.0`, `v1.0.0`) in
         # name order.
@@ -414,5 +313,5 @@ def decide_listing(selector: Selector, tags: Sequence[str], missing: Sequence[st
         codes += bytes(map(itemgetter(1), others_here))
     absent = [t for t in dict.fromkeys(missing) if t not in unique]
     ordered += absent
-    codes += bytes([_NOT_FOUND]) * len(absent)
+    codes += bytes([NOT_FOUND]) * len(absent)
     return Decisions(ref, reasons, ordered, bytes(codes))

@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from aimsource.domain.decisions import TagDecision
 from aimsource.domain.increments import blocker, covering, status_after_push
 from aimsource.domain.planning import plan_sync
 from aimsource.domain.push_payloads import Push
 from aimsource.domain.resources import SourceStatus
 from aimsource.domain.selection import (
     SelectorOutcome,
-    TagDecision,
     build_selectors,
     decide_tags,
     named_tags,
