@@ -25,8 +25,9 @@ from functools import cached_property
 from itertools import islice
 from typing import overload
 
-from aimsource.domain.decisions import Decisions, image_ref
+from aimsource.domain.decisions import image_ref
 from aimsource.domain.naming import model_name
+from aimsource.domain.prefixed_tags import compact_listing, split_key, unseen_tags
 from aimsource.domain.references import ImageRef, model_image
 from aimsource.domain.selection import SelectorOutcome
 
@@ -313,7 +314,7 @@ def plan_sync(
     """Per prefix, the tags already counted for an earlier selector (a set once it is searched)."""
     existing_tags: dict[str, dict[str, ExistingModel]] = {}
     for key, model in existing_by_image.items():
-        prefix, tag = _split(key)
+        prefix, tag = split_key(key)
         existing_tags.setdefault(prefix, {})[tag] = model
     existing: list[Candidate] = []
     foreign = 0
@@ -325,10 +326,10 @@ def plan_sync(
             continue
         queue = _Queue(ref, outcome.selector.index, outcome.selector.written, len(queues), "")
         queues.append(queue)
-        compact = _compact(outcome)
-        if compact is not None:
-            prefix, tags = compact
-            fresh = _unseen(seen, prefix, tags)
+        listing = compact_listing(outcome)
+        if listing is not None:
+            prefix, tags = listing
+            fresh = unseen_tags(seen, prefix, tags)
             available += len(fresh)
             have = existing_tags.get(prefix, {})
             present = [tag for tag in fresh if tag in have] if have else []
@@ -341,8 +342,8 @@ def plan_sync(
             continue
         entries: list[_Entry] = []
         for key, image, tag in outcome.selected_entries():
-            prefix, rest = _split(key)
-            if rest in _unseen(seen, prefix, (rest,)):
+            prefix, rest = split_key(key)
+            if rest in unseen_tags(seen, prefix, (rest,)):
                 available += 1
                 found = existing_tags.get(prefix, {}).get(rest)
                 if found is None:
@@ -380,39 +381,3 @@ def plan_sync(
         foreign=foreign,
         limit_reached=bool(capped),
     )
-
-
-def _split(key: str) -> tuple[str, str]:
-    """`key` cut after its last ":" (`registry/repository:`, `tag`); their concatenation is `key`."""
-    cut = key.rfind(":") + 1
-    return key[:cut], key[cut:]
-
-
-def _compact(outcome: SelectorOutcome) -> tuple[str, Sequence[str]] | None:
-    """The key prefix and selected tags of a compact listing, when the tags are distinct and none
-    has a ":" (so that prefix + tag splits back into them); None for any other outcome, which is
-    planned key by key."""
-    decisions = outcome.decisions
-    if not isinstance(decisions, Decisions):
-        return None
-    tags = decisions.selected_tags()
-    # Both hold by construction (decide_listing keeps distinct valid tags); checked at C speed.
-    if ":" in "".join(tags) or len(set(tags)) != len(tags):
-        return None
-    return decisions.repository.key + ":", tags
-
-
-def _unseen(seen: dict[str, set[str] | Sequence[str]], prefix: str, tags: Sequence[str]) -> Sequence[str]:
-    """The distinct `tags` not seen before under `prefix`, in order; they are seen from now on."""
-    earlier = seen.get(prefix)
-    if earlier is None and len(tags) == 1:
-        seen[prefix] = {tags[0]}
-        return tags
-    if earlier is None:
-        seen[prefix] = tags  # made a set only if another selector lists the same repository
-        return tags
-    if not isinstance(earlier, set):
-        earlier = seen[prefix] = set(earlier)
-    fresh = [tag for tag in dict.fromkeys(tags) if tag not in earlier]
-    earlier.update(fresh)
-    return fresh
