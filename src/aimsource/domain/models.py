@@ -96,7 +96,7 @@ def existing_model(body: Mapping[str, Any]) -> ExistingModel | None:
     directory of manifests is refused). The API server's schema never lets either be empty
     (`spec.image` has minLength 1), so one rule serves a cluster and a directory alike.
 
-    The owning source is the `aim.eai.amd.com/model-source` label (`owning_source`), not the owner
+    The owning source is the `SOURCE_LABEL` label (`owning_source`), not the owner
     reference: a model written by `aimsource sync --out` has no owner reference (no uid outside a
     cluster) and still belongs to its source. Anything that is not a digest in the digest
     annotation (a hand-edited manifest, a user's model) is no digest."""
@@ -117,7 +117,7 @@ def existing_model(body: Mapping[str, Any]) -> ExistingModel | None:
 
 
 def owning_source(body: Mapping[str, Any]) -> str | None:
-    """The source a model body belongs to: its `aim.eai.amd.com/model-source` label when that is a
+    """The source a model body belongs to: its `SOURCE_LABEL` label when that is a
     non-empty string (no source has an empty name), else None (a model a person made)."""
     metadata = body.get("metadata")
     labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
