@@ -1,7 +1,8 @@
 """parse_source and check_source: the values they build, and every problem named at its field.
 
 The verdicts themselves are compared with the CRD's in test_agreement.py; these tests pin down what
-only the domain does: metadata, per-selector problems, all problems at once, readable reasons.
+only the domain does: metadata, all problems at once, readable reasons. The per-selector problems
+only `aimsource check` reports are in test_selector_checks.py.
 """
 
 from __future__ import annotations
@@ -189,53 +190,6 @@ def test_metadata_problem(metadata: dict[str, Any], problem: Problem) -> None:
     assert check_source(obj) == [problem]
     with pytest.raises(InvalidSpecError):
         parse_source(obj)
-
-
-SELECTORS: dict[str, tuple[dict[str, Any], str, str]] = {
-    "wildcard": (
-        {"images": ["amdenterpriseai/aim-*:0.8.5"]},
-        "spec.images[0]",
-        "Wildcard syntax (*) is unsupported; use explicit images or explicit filters[].image",
-    ),
-    "digest": ({"images": ["org/model@sha256:" + "a" * 64]}, "spec.images[0]", "digests"),
-    "upper-case": ({"images": [IMG, "Org/Model:1.0.0"]}, "spec.images[1]", "Org/Model:1.0.0"),
-    "filter-wildcard": (
-        {"filters": [{"image": "org/a"}, {"image": "*"}]},
-        "spec.filters[1].image",
-        "Wildcard",
-    ),
-    "global-constraint": (
-        {"images": ["org/a"], "versions": [">=0.8.0", "~>1.2"]},
-        "spec.versions[1]",
-        "~>1.2",
-    ),
-    "filter-constraint": (
-        {"filters": [{"image": "org/a", "versions": ["banana"]}]},
-        "spec.filters[0].versions[0]",
-        "banana",
-    ),
-    "registry": ({"registry": "not a host", "images": ["org/a"]}, "spec.registry", "not a host"),
-}
-
-
-@pytest.mark.parametrize(("spec", "field", "words"), SELECTORS.values(), ids=SELECTORS.keys())
-def test_check_source_names_each_bad_selector_at_its_entry(
-    spec: dict[str, Any], field: str, words: str
-) -> None:
-    problems = check_source(source(spec))
-    assert fields(problems) == [field]
-    assert words in problems[0].reason
-    parse_source(source(spec))  # structurally valid: the operator reports these per selector instead
-
-
-def test_per_selector_paths_keep_their_index_next_to_malformed_entries() -> None:
-    problems = check_source(source({"images": [7, "x/*", "org/ok:1"]}))
-    assert fields(problems) == ["spec.images[0]", "spec.images[1]"]
-
-
-def test_a_bad_registry_is_reported_once_not_per_selector() -> None:
-    problems = check_source(source({"registry": "bad host", "images": ["org/a", "org/b", "UPPER/c"]}))
-    assert fields(problems) == ["spec.registry", "spec.images[2]"]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The reconciler on the emulated API server, for the tests/operator/test_reconciler*.py modules.
+"""The reconciler on the emulated API server, for tests/operator/test_reconciler*.py and
+test_source_table*.py.
 
 `Harness` runs one Reconciler in the test's loop against the emulator (real HTTP through our
 KubeClient); the registry is a double of the sync's `TagLister` port, and the model index is fed
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aimsource.domain.planning import ExistingModel
+from aimsource.domain.push_payloads import Push
 from aimsource.kube import KubeClient
 from aimsource.operator.index import IndexedModelStore, existing_model, model_image_reader
 from aimsource.operator.metrics import Metrics
@@ -88,3 +90,20 @@ def new_source(api: KubeAPI, spec: dict[str, Any] | None = None) -> None:
             "spec": spec or {"images": [REPO]},
         },
     )
+
+
+REGISTRY, _, REPOSITORY = REPO.partition("/")
+
+
+def pushed(tag: str | None, repository: str = REPOSITORY) -> Push:
+    return Push(REGISTRY, repository, tag)
+
+
+async def settled(harness: Harness, spec: dict | None = None) -> dict:
+    new_source(harness.api, spec)
+    harness.watch()
+    await harness.sync()
+    harness.watch()
+    status = harness.api.get(SOURCES, "src")["status"]
+    assert status["status"] == "Ready"
+    return status

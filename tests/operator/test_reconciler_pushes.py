@@ -1,26 +1,9 @@
-"""Push events in the reconciler: routed to covering sources, synced incrementally by a worker,
-or turned into a full sync that the minimum interval still holds."""
+"""Push events in the reconciler: a pushed tag synced incrementally by a worker, or, when it cannot be
+decided alone, a full sync. Their routing and queueing (the watch side) are in test_source_table_pushes.py."""
 
 from __future__ import annotations
 
-from aimsource.domain.push_payloads import Push
-from tests.operator.reconciler_harness import MODELS, REPO, SOURCES, Harness, new_source
-
-REGISTRY, _, REPOSITORY = REPO.partition("/")
-
-
-def pushed(tag: str | None, repository: str = REPOSITORY) -> Push:
-    return Push(REGISTRY, repository, tag)
-
-
-async def settled(harness: Harness, spec: dict | None = None) -> dict:
-    new_source(harness.api, spec)
-    harness.watch()
-    await harness.sync()
-    harness.watch()
-    status = harness.api.get(SOURCES, "src")["status"]
-    assert status["status"] == "Ready"
-    return status
+from tests.operator.reconciler_harness import MODELS, REPO, SOURCES, Harness, pushed, settled
 
 
 async def test_a_pushed_tag_becomes_a_model_with_one_head_and_no_listing(harness: Harness) -> None:
@@ -42,25 +25,6 @@ async def test_a_pushed_tag_becomes_a_model_with_one_head_and_no_listing(harness
     assert harness.metrics.registry.get_sample_value("aimsource_push_syncs_total", {"result": "created"}) == 1
 
 
-async def test_a_push_to_a_repository_no_source_covers_schedules_nothing(harness: Harness) -> None:
-    await settled(harness)
-    due = harness.reconciler.queue.due("src")
-    assert harness.reconciler.on_pushes([pushed("1.2.0", "org/other")]) == 0
-    assert harness.reconciler.queue.due("src") == due
-    assert "src" not in harness.reconciler.pending
-
-
-async def test_a_push_without_a_tag_asks_for_a_full_sync_held_by_the_minimum_interval(
-    harness: Harness,
-) -> None:
-    await settled(harness)
-    last_attempt = harness.reconciler.table["src"].state.last_attempt
-    assert last_attempt is not None
-    assert harness.reconciler.on_pushes([pushed(None)]) == 1
-    assert harness.reconciler.why["src"] == "push event, held by minimum interval"
-    assert harness.reconciler.queue.due("src") == last_attempt + 30.0
-
-
 async def test_a_push_that_cannot_be_decided_alone_ends_in_a_full_sync(harness: Harness) -> None:
     await settled(harness, {"images": [REPO], "maxModels": 3})  # the push would take the last slot
     harness.lister.tags[REPO].append("1.2.0")
@@ -75,11 +39,3 @@ async def test_a_push_that_cannot_be_decided_alone_ends_in_a_full_sync(harness: 
     assert [c[0] for c in harness.lister.calls][:1] == ["list"]
     assert not harness.reconciler.table["src"].state.push_requested
     assert len(harness.api.list(MODELS)) == 3
-
-
-async def test_a_deleted_source_forgets_its_routes_and_pushes(harness: Harness) -> None:
-    await settled(harness)
-    harness.reconciler.on_pushes([pushed("1.2.0")])
-    harness.reconciler.on_source_event("DELETED", harness.api.get(SOURCES, "src"))
-    assert harness.reconciler.on_pushes([pushed("1.3.0")]) == 0
-    assert "src" not in harness.reconciler.pending

@@ -16,7 +16,6 @@ import pytest
 from aimsource.domain.references import ImageRef
 from aimsource.registry.client import RegistryClient
 from aimsource.registry.errors import BadResponse
-from aimsource.registry.limits import HostLimits
 from aimsource.registry.settings import RegistrySettings
 from tests.support.faults import Fault, FaultFront, RecordingServer
 from tests.support.registry_fixtures import STANDARD_IMAGES
@@ -217,17 +216,3 @@ async def test_redirect_and_token_hosts_add_no_metric_series(
     await client.manifest_digest(ImageRef(fault_front.host, QWEN, "0.8.5"), credential=None)
     assert recording_server.log.count() == 2  # the redirect and the token request did reach it
     assert set(observer.hosts) == {fault_front.host}
-
-
-async def test_idle_host_limits_are_evicted() -> None:
-    limits = HostLimits(concurrency=2, rate=1000.0, burst=2, sweep_interval=0.0)
-    for i in range(50):
-        async with limits.slot(f"host-{i}.example"):
-            pass
-    held = limits.slot("busy.example")
-    await held.__aenter__()
-    limits.sweep(now=1e12)  # far in the future: every idle bucket has refilled
-    assert len(limits) == 1  # only the host a request still holds
-    await held.__aexit__(None, None, None)
-    limits.sweep(now=1e12)
-    assert len(limits) == 0

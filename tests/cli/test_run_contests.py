@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aimsource.cli import CliError
-from tests.operator.test_settings import settings
+from tests.cli.test_run import settings
 
 
 def test_defaults_stand_down_after_a_ten_minute_floor() -> None:

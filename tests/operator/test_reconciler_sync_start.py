@@ -1,5 +1,5 @@
-"""The source table against the server: a sync starts with a GET of its source, re-lists drop what
-went away, and a source being deleted is not synced (emulated API, real HTTP)."""
+"""A sync starts with a GET of its source: a deletion or a re-creation the watch missed is seen there
+(emulated API, real HTTP). Re-lists and sources being deleted, in the table: test_source_table.py."""
 
 from __future__ import annotations
 
@@ -32,20 +32,6 @@ async def test_a_source_recreated_behind_the_watch_is_taken_as_new(h: Harness) -
     assert h.api.get(SOURCES, "src")["status"]["status"] == "Ready"
 
 
-async def test_a_source_being_deleted_is_not_synced(h: Harness) -> None:
-    new_source(h.api)
-    h.api.patch(SOURCES, "src", {"metadata": {"finalizers": ["example.com/hold"]}})
-    h.api.delete(SOURCES, "src")  # foreground-style: held by a finalizer, deletionTimestamp set
-    body = h.api.get(SOURCES, "src")
-    assert body["metadata"].get("deletionTimestamp")
-    h.reconciler.on_source_event("MODIFIED", body)
-    assert "src" not in h.reconciler.queue
-    await h.sync()
-    assert h.lister.calls == []
-    assert h.api.count("create", MODELS) == 0
-    assert h.status_writes() == []
-
-
 async def test_the_get_at_sync_start_sees_a_deletion_the_watch_has_not_delivered(h: Harness) -> None:
     new_source(h.api)
     h.watch()
@@ -54,16 +40,3 @@ async def test_the_get_at_sync_start_sees_a_deletion_the_watch_has_not_delivered
     await h.sync()
     assert h.lister.calls == []
     assert h.status_writes() == []
-
-
-async def test_a_relist_drops_sources_it_does_not_show_and_keeps_those_events_touched(h: Harness) -> None:
-    new_source(h.api)
-    h.watch()
-    reconciler = h.reconciler
-    reconciler.begin_source_listing()
-    reconciler.on_source_event(
-        "ADDED", {"metadata": {"name": "fresh", "uid": "u-1"}, "spec": {"images": ["reg.example.com/org/x"]}}
-    )
-    dropped = reconciler.finish_source_listing({})  # the LIST shows neither
-    assert dropped == 1
-    assert set(reconciler.table) == {"fresh"}  # an event during the LIST wins over it
