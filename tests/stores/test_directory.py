@@ -167,6 +167,28 @@ async def test_a_new_model_is_one_new_file_read_back_as_it_was_written(tmp_path:
     assert DirectoryModelStore.open(tmp_path).existing() == {f"{QWEN}:0.8.5": expected}
 
 
+async def test_a_model_file_holds_the_text_pyyaml_writes(tmp_path: Path) -> None:
+    """The store may write with libyaml's emitter (faster); a GitOps diff must not tell which."""
+    from aimsource.domain.models import model_body
+    from aimsource.domain.planning import candidate_for
+    from aimsource.domain.references import parse_reference
+
+    store = DirectoryModelStore.open(tmp_path)
+    long_tag = "0.8.5-" + "rc.1-" * 24 + "x"  # past PyYAML's 80-column line width
+    for i, tag in enumerate(["0.8.5", long_tag]):
+        ref = parse_reference(f"registry-{i}.example.com:5000/amdenterpriseai/aim-qwen-qwen3-32b:{tag}")
+        body = model_body(
+            candidate_for(ref, selector_index=0, selector="x"),
+            source_name="src",
+            source_uid="11111111-2222-3333-4444-555555555555",
+            digest=DIGEST,
+            image_pull_secrets=["regcred"],
+        )
+        assert await store.create(body) is True
+        written = store.written[-1].read_text(encoding="utf-8")
+        assert written == yaml.dump(body, Dumper=yaml.SafeDumper, sort_keys=False)
+
+
 async def test_a_model_already_there_is_not_created_again(tmp_path: Path) -> None:
     write(tmp_path / "by-hand.yaml", model("ubuntu-24", "ubuntu:24.04"))
     before = snapshot(tmp_path)
