@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from aimsource.domain.models import SOURCE_LABEL, existing_model, model_body, owning_source
+from aimsource.domain.models import existing_model, model_body, owning_source
 from aimsource.domain.planning import ExistingModel, candidate_for
 from aimsource.domain.references import parse_reference
+from aimsource.domain.resources import SOURCE_LABEL
 
 
 def body_for(

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from aimsource.domain.models import DIGEST_ANNOTATION, SOURCE_LABEL
 from aimsource.domain.planning import ExistingModel
+from aimsource.domain.resources import DIGEST_ANNOTATION, SOURCE_LABEL
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.stores import directory as directory_module
 from aimsource.stores.directory import DirectoryModelStore, StoreError
