@@ -61,6 +61,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in ("preview", "sync"):
+        from aimsource.registry.trust import warm_up
+
+        warm_up()  # the trust store is read while the command's modules are imported
     parser = build_parser(words[0] if words else None)
     args = parser.parse_args(words)
     try:

@@ -15,7 +15,6 @@ import ssl
 from dataclasses import dataclass
 
 import aiohttp
-import certifi
 
 from aimsource.domain.causes import dropping_cause
 from aimsource.registry.bodies import (
@@ -27,6 +26,7 @@ from aimsource.registry.bodies import (
 )
 from aimsource.registry.errors import BadResponse, RegistryError, TLSFailure, Unreachable
 from aimsource.registry.messages import Outgoing, Reply
+from aimsource.registry.trust import public_ca_context
 
 logger = logging.getLogger("aimsource.registry")
 
@@ -205,7 +205,7 @@ def map_error(exc: BaseException, *, host: str, subject: str) -> Failure:
 
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:
     """The public CAs plus `ca_file`, if given: a private registry's CA adds to trust, not replaces it."""
-    context = ssl.create_default_context(cafile=certifi.where())
+    context = public_ca_context()
     if ca_file:
         try:
             context.load_verify_locations(cafile=ca_file)
