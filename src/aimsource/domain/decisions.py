@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, overload
 
+from aimsource.domain.compact_sequences import ComparedAsTuple
 from aimsource.domain.near_versions import explain_not_version
 from aimsource.domain.references import ImageRef
 from aimsource.domain.versions import Version, parse_version
@@ -34,7 +35,7 @@ DECISIONS: tuple[Decision, ...] = (
 )  # fmt: skip
 
 
-class Decisions(Sequence[TagDecision]):
+class Decisions(ComparedAsTuple[TagDecision]):
     """`decide_listing`'s answer: the decisions of one selector, in order, kept compactly.
 
     A listing can hold 100,000 tags. Keeping a `TagDecision` (with its image and version) per
@@ -66,14 +67,6 @@ class Decisions(Sequence[TagDecision]):
 
     def __iter__(self) -> Iterator[TagDecision]:
         return map(self._decision, self._tags, self._codes)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
 
     def __repr__(self) -> str:  # a dataclass holding this must not print 100,000 decisions
         return f"<{len(self)} decisions for {self._ref}, {self._selected} selected>"

@@ -25,6 +25,7 @@ from functools import cached_property
 from itertools import islice
 from typing import overload
 
+from aimsource.domain.compact_sequences import ComparedAsTuple
 from aimsource.domain.decisions import image_ref
 from aimsource.domain.naming import model_name
 from aimsource.domain.prefixed_tags import compact_listing, split_key, unseen_tags
@@ -210,7 +211,7 @@ def _round_robin(queues: Sequence[_Queue]) -> Iterator[_Entry]:
         active = [q for q in active if position < len(q.waiting)]
 
 
-class NotCreatedList(Sequence[NotCreated]):
+class NotCreatedList(ComparedAsTuple[NotCreated]):
     """`Plan.not_created` as planned: the name conflicts, then every image left out by
     `maxModels`, made into `NotCreated` entries only when read.
 
@@ -270,14 +271,6 @@ class NotCreatedList(Sequence[NotCreated]):
 
     def _capped_entry(self, entry: _Entry) -> NotCreated:
         return _capped(self._queues[entry[3]].candidate(entry), self._reason)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
 
     def __add__(self, other: Sequence[NotCreated]) -> tuple[NotCreated, ...]:
         return (*self, *other)
