@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import re
 import time
@@ -24,10 +23,11 @@ from aimsource.kube import (
     UnauthorizedError,
     UnreachableError,
 )
+from tests.kube.objects import CONTENT, source
 from tests.support.kubeapi import KubeAPI
 
 MODELS = "/apis/aim.eai.amd.com/v1alpha1/aimclustermodels"
-DOCKER_CONFIG = json.dumps({"auths": {"ghcr.io": {"auth": base64.b64encode(b"bob:s3cr3t-pass").decode()}}})
+DOCKER_CONFIG = CONTENT
 ENCODED = base64.b64encode(DOCKER_CONFIG.encode()).decode()
 
 
@@ -37,15 +37,6 @@ def model(name: str, image: str = "org/img:1.0.0", source: str = "src") -> dict[
         "kind": "AIMClusterModel",
         "metadata": {"name": name, "labels": {"aim.eai.amd.com/model-source": source}},
         "spec": {"image": image},
-    }
-
-
-def source(name: str = "src") -> dict[str, Any]:
-    return {
-        "apiVersion": "aim.eai.amd.com/v1alpha1",
-        "kind": "AIMClusterModelSource",
-        "metadata": {"name": name},
-        "spec": {"images": ["org/img:1.0.0"]},
     }
 
 
