@@ -28,6 +28,7 @@ from tests.cli.test_run import settings
         ),
         (["--webhook-port", "8080"], {}, "--webhook-port: 8080 is also the metrics or health port"),
         (["--webhook-secret", "Bad/Name"], {}, "--webhook-secret: expected a Secret name"),
+        (["--webhook-secret", "hooks..token"], {}, "--webhook-secret: expected a Secret name"),
     ],
     ids=[
         "bad-duration",
@@ -42,6 +43,7 @@ from tests.cli.test_run import settings
         "not-a-boolean",
         "webhook-port-taken",
         "webhook-secret-not-a-name",
+        "webhook-secret-empty-label",
     ],
 )
 def test_bad_value_is_a_one_line_error_naming_its_origin(

@@ -10,12 +10,12 @@ flag itself (`argument --max-tags: ...`). `show_duration` writes a default for a
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
 from aimsource.cli import CliError
 from aimsource.domain.durations import InvalidDurationError, format_duration, parse_duration
+from aimsource.domain.kube_names import is_subdomain
 
 if TYPE_CHECKING:  # only a type: importing the operator's settings would load the kube client too,
     # which `preview` and `sync` never use (a tenth of their start-up)
@@ -123,7 +123,7 @@ def boolean(value: str) -> bool:
 
 
 def secret_name(value: str) -> str:
-    if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", value):
+    if not is_subdomain(value):
         raise InvalidValueError(
             f"expected a Secret name (lower-case letters, digits, '-' and '.'), got {value!r}"
         )

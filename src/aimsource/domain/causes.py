@@ -1,11 +1,11 @@
 """Causes an error does not chain because they could carry a secret, and how they are logged.
 
-The rule (docs/dev and issue 11): `raise ... from exc` keeps the cause for whoever reads the
-traceback, unless the cause could carry a secret - a JSON decode error of a `.dockerconfigjson`
-or of a token answer keeps the whole document in `doc`, a Unicode error the bytes in `object`, an
-aiohttp error the request's headers (`Authorization`) or the proxy's credentials. Those sites
-raise `from None` through `dropping_cause`, so that `--log-level debug` still says what
-happened: the exception's type and a redacted message, never the secret.
+The rule (docs/dev/contracts.md, "Messages are safe to show"): `raise ... from exc` keeps the
+cause for whoever reads the traceback, unless the cause could carry a secret - a JSON decode error
+of a `.dockerconfigjson` or of a token answer keeps the whole document in `doc`, a Unicode error
+the bytes in `object`, an aiohttp error the request's headers (`Authorization`) or the proxy's
+credentials. Those sites raise `from None` through `dropping_cause`, so that `--log-level debug`
+still says what happened: the exception's type and a redacted message, never the secret.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from aimsource.domain.durations import parse_duration
 from aimsource.domain.errors import DomainError
 from aimsource.domain.field_checks import FieldChecker, is_int, show, type_name
 from aimsource.domain.field_checks import Problem as Problem  # re-exported: part of the spec's contract
+from aimsource.domain.kube_names import DNS1123_SUBDOMAIN
 from aimsource.domain.resources import API_VERSION, SOURCE_KIND, SOURCE_LABEL
 from aimsource.domain.selector_checks import check_selectors
 
@@ -45,11 +46,10 @@ SYNC_INTERVAL_PATTERN = re.compile("^([0-9]+(\\.[0-9]+)?(ns|us|\u00b5s|\u03bcs|m
 # The source's name is the value of the models' label SOURCE_LABEL (model-source), so it must be a
 # valid label value as well as a valid object name (RFC 1123 subdomain): at most 63 characters.
 MAX_NAME_LENGTH = 63
-_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 # A pull secret's name becomes a path segment of an API request: only a DNS-1123 subdomain (what
 # Kubernetes accepts as a Secret's name) may pass, so "../../kube-system/secrets/x" never reaches the
 # kube client. The CRD carries the same pattern, anchored because OpenAPI patterns search.
-SECRET_NAME_PATTERN = "^" + _NAME.pattern + "$"
+SECRET_NAME_PATTERN = "^" + DNS1123_SUBDOMAIN.pattern + "$"
 
 SPEC_FIELDS = frozenset(
     {"registry", "images", "filters", "versions", "syncInterval", "imagePullSecrets", "maxModels"}
@@ -165,7 +165,7 @@ def _read_metadata(value: Any, checker: FieldChecker) -> tuple[str, str, int, di
             f"must be at most {MAX_NAME_LENGTH} characters long (is {len(name)}): it is the value of "
             f"the models' label {SOURCE_LABEL}",
         )
-    elif not _NAME.fullmatch(name):
+    elif not DNS1123_SUBDOMAIN.fullmatch(name):
         checker.add(
             "metadata.name",
             f'"{name}" is not a valid name (lower-case letters, digits, "-" and ".", '
@@ -278,7 +278,7 @@ def _read_secret_ref(value: Any, path: str, checker: FieldChecker) -> str | None
         checker.add(f"{path}.name", "required")
         return None
     name = checker.string(item["name"], f"{path}.name", max_length=MAX_SECRET_NAME_LENGTH)
-    if name is not None and not _NAME.fullmatch(name):
+    if name is not None and not DNS1123_SUBDOMAIN.fullmatch(name):
         checker.add(
             f"{path}.name",
             f"{show(name)} is not a valid Secret name (a DNS-1123 subdomain: lower-case letters, "

@@ -9,16 +9,10 @@ wrong cannot turn one segment into several.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote
 
+from aimsource.domain.kube_names import LABEL_MAX, SUBDOMAIN_MAX, is_label, is_subdomain
 from aimsource.kube.errors import KubeError
-
-_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-DNS1123_SUBDOMAIN = re.compile(rf"{_LABEL}(\.{_LABEL})*")
-DNS1123_LABEL = re.compile(_LABEL)
-SUBDOMAIN_MAX = 253
-LABEL_MAX = 63
 
 
 class InvalidNameError(KubeError):
@@ -33,7 +27,7 @@ def _shown(value: str) -> str:
 
 def check_name(value: str, what: str = "name") -> str:
     """`value` when it is a DNS-1123 subdomain (what most object names must be), else InvalidNameError."""
-    if not isinstance(value, str) or len(value) > SUBDOMAIN_MAX or not DNS1123_SUBDOMAIN.fullmatch(value):
+    if not isinstance(value, str) or not is_subdomain(value):
         raise InvalidNameError(
             f"{what} {_shown(str(value))} is not a valid Kubernetes name: it must be a DNS-1123 subdomain"
             f" (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit,"
@@ -44,7 +38,7 @@ def check_name(value: str, what: str = "name") -> str:
 
 def check_namespace(value: str) -> str:
     """`value` when it is a DNS-1123 label (what namespaces must be), else InvalidNameError."""
-    if not isinstance(value, str) or len(value) > LABEL_MAX or not DNS1123_LABEL.fullmatch(value):
+    if not isinstance(value, str) or not is_label(value):
         raise InvalidNameError(
             f"namespace {_shown(str(value))} is not a valid Kubernetes namespace: it must be a DNS-1123"
             f" label (lower-case letters, digits and '-', at most {LABEL_MAX} characters)"
