@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
-
-import pytest
-
 from aimsource.domain.selection import SelectorError
-from aimsource.domain.status_text import format_time
 from tests.domain.status_builders import condition, outcomes_for, planned, refused_plan, status_of
 
 
@@ -26,19 +21,6 @@ def test_messages_are_truncated_and_redacted() -> None:
         assert "dXNlcjpzM2NyZXQ=" not in text
         assert "***@ghcr.io" in text
     assert len(status["selectors"][1]["error"]["message"]) == 1024
-
-
-@pytest.mark.parametrize(
-    ("moment", "text"),
-    [
-        (datetime(2026, 1, 15, 10, 30, 5, 999999, tzinfo=UTC), "2026-01-15T10:30:05Z"),
-        (datetime(2026, 1, 15, 10, 30), "2026-01-15T10:30:00Z"),
-        (datetime(2026, 1, 15, 12, 30, tzinfo=timezone(timedelta(hours=2))), "2026-01-15T10:30:00Z"),
-    ],
-    ids=["utc-drops-fraction", "naive-is-utc", "offset-converted"],
-)
-def test_format_time_is_rfc3339_utc(moment: datetime, text: str) -> None:
-    assert format_time(moment) == text
 
 
 def test_listed_conflicts_and_refusals_are_bounded_for_the_whole_source() -> None:

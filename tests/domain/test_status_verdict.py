@@ -8,7 +8,7 @@ import pytest
 from aimsource.domain.naming import model_name
 from aimsource.domain.references import parse_reference
 from aimsource.domain.spec import FilterSpec, Problem, SourceSpec
-from aimsource.domain.status import format_time
+from aimsource.domain.times import format_time
 from tests.domain.status_builders import (
     NOT_FOUND,
     T1,

@@ -22,10 +22,11 @@ from aimsource.domain.errors import DomainError
 from aimsource.domain.field_checks import FieldChecker, is_int, show, type_name
 from aimsource.domain.field_checks import Problem as Problem  # re-exported: part of the spec's contract
 from aimsource.domain.kube_names import DNS1123_SUBDOMAIN
+from aimsource.domain.references import DOCKER_HUB
 from aimsource.domain.resources import API_VERSION, SOURCE_KIND, SOURCE_LABEL
 from aimsource.domain.selector_checks import check_selectors
 
-DEFAULT_REGISTRY = "docker.io"
+DEFAULT_REGISTRY = DOCKER_HUB  # the seed: `registry` defaults to Docker Hub
 DEFAULT_SYNC_INTERVAL = 3600.0
 DEFAULT_MAX_MODELS = 100
 

@@ -35,10 +35,10 @@ from aimsource.domain.status_conditions import conditions_by_type, source_condit
 from aimsource.domain.status_counters import count
 from aimsource.domain.status_selectors import selector_entries
 from aimsource.domain.status_text import MAX_LISTED as MAX_LISTED  # re-exported: a bound tests rely on
-from aimsource.domain.status_text import format_time
 from aimsource.domain.status_verdict import classify
+from aimsource.domain.times import format_time
 
-__all__ = ["MAX_LISTED", "build_status", "format_time", "initial_status", "status_changed"]
+__all__ = ["MAX_LISTED", "build_status", "initial_status", "status_changed"]
 
 
 def initial_status() -> SourceStatus:

@@ -22,8 +22,9 @@ from aimsource.domain.resources import (
     Condition,
 )
 from aimsource.domain.status_counters import Counters
-from aimsource.domain.status_text import clean, format_time
+from aimsource.domain.status_text import clean
 from aimsource.domain.status_verdict import Verdict
+from aimsource.domain.times import format_time
 
 
 def summary_message(ok: int, total: int, *, available: int, discovered: int) -> str:

@@ -22,8 +22,8 @@ from aimsource.domain.status_text import (
     MAX_REFUSAL_LENGTH,
     MAX_TAG_LENGTH,
     clean,
-    format_time,
 )
+from aimsource.domain.times import format_time
 
 
 def selector_entries(

@@ -1,4 +1,4 @@
-"""How text and times are written into a status: RFC 3339 times, and messages made safe and bounded.
+"""How text is written into a status: messages made safe and bounded (times: `domain.times`).
 
 Shared by the parts of the status (`status_verdict`, `status_conditions`, `status_selectors`): every
 message passes through `clean`, a last redaction of anything shaped like a credential (although
@@ -8,7 +8,6 @@ the registry layer never puts one in its messages) and a bound on its length.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 MAX_MESSAGE_LENGTH = 1024
 MAX_LISTED = 20
@@ -19,13 +18,6 @@ MAX_TAG_LENGTH = 128
 
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _AUTH_VALUE = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
-
-
-def format_time(moment: datetime) -> str:
-    """RFC 3339 in UTC with a "Z", to the second (as Kubernetes writes times); naive means UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def clean(message: str, limit: int = MAX_MESSAGE_LENGTH, *, keep_end: bool = False) -> str:

@@ -28,7 +28,7 @@ from aimsource.domain.resources import (
     STALE_LISTING_REASON,
 )
 from aimsource.domain.selection import SelectorError, SelectorOutcome
-from aimsource.domain.status_text import format_time
+from aimsource.domain.times import format_time
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any
 
 from aimsource.domain.causes import dropping_cause
 from aimsource.domain.resources import ALLOWED_SOURCES_ANNOTATION, MODELS_PATH, SOURCE_LABEL, SOURCES_PATH
+from aimsource.domain.times import format_time
 from aimsource.kube.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -50,10 +51,6 @@ def _ownership(body: Mapping[str, Any]) -> tuple[str, str] | None:
     if not isinstance(source, str) or not source or uid is None:
         return None
     return source, uid
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class KubeClient(ApiTransport):
@@ -230,7 +227,7 @@ class KubeClient(ApiTransport):
         meta = source.get("metadata") or {}
         namespace = meta.get("namespace") or EVENTS_NAMESPACE_FOR_CLUSTER_OBJECTS
         path = f"/api/v1/namespaces/{namespace_segment(namespace)}/events"
-        now = _now()
+        now = format_time(datetime.datetime.now(datetime.UTC))
         involved = {
             "apiVersion": source.get("apiVersion"),
             "kind": source.get("kind"),

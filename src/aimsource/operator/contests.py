@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aimsource.domain.times import format_time
 from aimsource.operator.field_managers import Competitor, competitor, window_for
 from aimsource.operator.reporting import EventSpec
 from aimsource.operator.sources import interval_of
@@ -98,7 +99,7 @@ class Contests:
             extra={
                 "source": name,
                 "manager": found.manager,
-                "last_write": _stamp(found.last_write),
+                "last_write": format_time(found.last_write),
                 "window_seconds": window,
             },
         )
@@ -136,16 +137,12 @@ def _announcement(found: Competitor, window: float) -> EventSpec:
         EVENT_REASON,
         (
             f'Field manager "{manager}" (another controller, e.g. AIM\'s own source controller) wrote '
-            f"this source's status at {_stamp(found.last_write)}. aimsource stands down for this "
+            f"this source's status at {format_time(found.last_write)}. aimsource stands down for this "
             "source: it creates no models and leaves the status alone until that manager has "
             f'stopped writing for {_duration(window)}. See docs/install.md, "On a cluster that runs '
             "AIM's operator\"."
         ),
     )
-
-
-def _stamp(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _duration(seconds: float) -> str:

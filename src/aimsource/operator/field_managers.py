@@ -18,6 +18,8 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from aimsource.domain.times import parse_time
+
 STATUS_SUBRESOURCE = "status"
 WRITE_OPERATIONS = frozenset({"Update", "Apply"})
 MAX_MANAGER_NAME = 128
@@ -80,17 +82,7 @@ def _status_write(entry: object, ours: str) -> Competitor | None:
         return None
     if entry.get("subresource") != STATUS_SUBRESOURCE or operation not in WRITE_OPERATIONS:
         return None
-    written = _parse_time(entry.get("time"))
+    written = parse_time(entry.get("time"))
     if written is None:
         return None
     return Competitor(manager=manager, last_write=written, operation=str(operation))
-
-
-def _parse_time(text: object) -> datetime.datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)

@@ -10,7 +10,6 @@ restart or a takeover does not replay old requests.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from aimsource.domain.durations import InvalidDurationError, parse_duration
 from aimsource.domain.resources import REQUEST_ANNOTATION, TRANSIENT_STATUSES
 from aimsource.domain.spec import DEFAULT_SYNC_INTERVAL
+from aimsource.domain.times import parse_time as read_time
 from aimsource.operator.schedule import ScheduleState, jitter_for
 
 
@@ -36,16 +36,9 @@ class SourceEntry:
 
 
 def parse_time(text: object) -> float | None:
-    """An RFC 3339 timestamp as epoch seconds; None when absent or unreadable."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.timestamp()
+    """An RFC 3339 timestamp as epoch seconds (the scheduler's clock); None when absent or unreadable."""
+    moment = read_time(text)
+    return None if moment is None else moment.timestamp()
 
 
 def interval_of(body: Mapping[str, Any]) -> float:

@@ -28,6 +28,7 @@ from yarl import URL
 
 from aimsource.domain.causes import dropping_cause
 from aimsource.domain.listings import StaleListing
+from aimsource.domain.moved import is_digest
 from aimsource.domain.references import ImageRef
 from aimsource.registry.auth import AuthScope, AuthState, auth_flow
 from aimsource.registry.credentials import Credential
@@ -60,8 +61,6 @@ MANIFEST_MEDIA_TYPES = (
     "application/vnd.docker.distribution.manifest.list.v2+json",
 )
 _T = TypeVar("_T")
-# Only the digests a registry may compute (OCI image spec): anything else lands in no object we write.
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 _ERROR_CODE = re.compile(r"[A-Z][A-Z_]{0,39}")
 
 
@@ -269,7 +268,7 @@ class RegistryClient:
             if written is None:
                 return "sha256:" + hashlib.sha256(reply.body).hexdigest()
         digest = written.strip()
-        if _DIGEST.fullmatch(digest):
+        if is_digest(digest):  # only what a registry may compute: nothing else reaches an object we write
             return digest
         key = (call.scope.host, call.scope.repository)
         if key not in self._bad_digests:

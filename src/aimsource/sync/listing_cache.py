@@ -27,6 +27,7 @@ from typing import Protocol
 
 from aimsource.domain.listings import StaleListing
 from aimsource.domain.references import ImageRef
+from aimsource.domain.times import format_time
 from aimsource.registry.client import TagListing
 from aimsource.registry.credentials import Credential
 from aimsource.registry.errors import RateLimited, Unreachable
@@ -108,7 +109,7 @@ class CachingTagLister:
                 "listing of %s failed (%s); using the listing of %s",
                 ref.key,
                 exc.reason,
-                listed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                format_time(listed_at),
             )
             if self._observer is not None:
                 self._observer.stale_listing_served(ref.registry)
