@@ -33,6 +33,13 @@ logger = logging.getLogger("aimsource.registry")
 _CHUNK = 64 * 1024
 
 
+# Python before 3.12.8 leaks the socket under a TLS connection whose shutdown does not finish (a
+# registry that never answers close_notify, a request cut by its deadline; cpython#118960). aiohttp
+# then aborts such transports itself, on the Pythons its own check names (elsewhere the option
+# only earns a DeprecationWarning).
+CLEANUP_CLOSED_TLS: bool = getattr(aiohttp.connector, "NEEDS_CLEANUP_CLOSED", False)
+
+
 class Failure(Exception):
     """A transport failure already mapped to our error; `retryable` says whether to try again.
 
@@ -75,7 +82,13 @@ class Transport:
         if self._session is None:
             # Our per-host semaphores are the real cap; a global pool limit would let one slow host
             # starve the others.
-            connector = aiohttp.TCPConnector(ssl=self._ssl, limit=0, limit_per_host=0, keepalive_timeout=30)
+            connector = aiohttp.TCPConnector(
+                ssl=self._ssl,
+                limit=0,
+                limit_per_host=0,
+                keepalive_timeout=30,
+                enable_cleanup_closed=CLEANUP_CLOSED_TLS,
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers=self._headers,
