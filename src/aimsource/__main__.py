@@ -1,3 +1,3 @@
-from aimsource.cli import main
+from aimsource.cli import entry_point
 
-raise SystemExit(main())
+raise SystemExit(entry_point())

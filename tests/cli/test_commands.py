@@ -50,3 +50,31 @@ def test_sync_and_preview_do_not_load_the_operator() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_only_the_executable_freezes_what_start_up_made() -> None:
+    """`entry_point` owns its process: the objects its imports made are frozen out of later
+    collections. `main` runs inside someone else's process (these tests) and leaves its collector
+    as it found it, threshold included."""
+    probe = (
+        "import contextlib, gc, io, sys\n"
+        "from aimsource.cli import entry_point, main\n"
+        "threshold = gc.get_threshold()\n"
+        "def quietly(call):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        call()\n"
+        "quietly(lambda: main(['sync', '--help']))\n"
+        "after_main = gc.get_freeze_count()\n"
+        "sys.argv = ['aimsource', 'sync', '--help']\n"
+        "quietly(entry_point)\n"
+        "print(after_main, gc.get_freeze_count() > 0, gc.get_threshold() == threshold)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "True", "True"]
+
+
+def test_the_installed_command_is_the_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="aimsource")
+    assert script.value == "aimsource.cli:entry_point"
