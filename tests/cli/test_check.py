@@ -151,8 +151,25 @@ def test_files_that_hold_no_valid_source(
             "not valid YAML at line 2, column 1: ",
         ),
         (lambda tmp: write(tmp, "tag.yaml", "a: !!python/object:os.system {}\n"), "not valid YAML at line 1"),
+        # What is wrong is named (libyaml's own messages leave out the alias and the character)
+        (
+            lambda tmp: write(tmp, "alias.yaml", "spec:\n  registry: *nope\n"),
+            "not valid YAML at line 2, column 13: found undefined alias 'nope'",
+        ),
+        (
+            lambda tmp: write(tmp, "escape.yaml", 'spec:\n  registry: "a\\q"\n'),
+            "not valid YAML at line 2, column 16: found unknown escape character 'q'",
+        ),
     ],
-    ids=["missing", "directory", "unclosed-list", "tab-indent", "unsafe-tag"],
+    ids=[
+        "missing",
+        "directory",
+        "unclosed-list",
+        "tab-indent",
+        "unsafe-tag",
+        "undefined-alias",
+        "bad-escape",
+    ],
 )
 def test_unreadable_file_is_one_line_on_stderr_and_exit_2(
     make: Callable[[Path], str], reason: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
