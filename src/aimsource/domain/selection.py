@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
-from aimsource.domain.constraints import Constraints, parse_constraints
 from aimsource.domain.decisions import (
     DECISIONS,
     EXCLUDED,
@@ -32,7 +32,6 @@ from aimsource.domain.errors import InvalidConstraintError, InvalidReferenceErro
 from aimsource.domain.listings import StaleListing
 from aimsource.domain.references import DOCKER_HUB, ImageRef, is_valid_tag, parse_reference
 from aimsource.domain.spec import SourceSpec
-from aimsource.domain.unsatisfiable import never_satisfied
 from aimsource.domain.versions import (
     VersionKey,
     newest_first_plain,
@@ -40,6 +39,9 @@ from aimsource.domain.versions import (
     plain_release_keys,
     version_key,
 )
+
+if TYPE_CHECKING:  # the grammar itself is loaded by the first selector with versions (_build)
+    from aimsource.domain.constraints import Constraints
 
 INVALID_REFERENCE = "InvalidReference"
 INVALID_VERSION_CONSTRAINT = "InvalidVersionConstraint"
@@ -164,15 +166,20 @@ def _build(
     if ref.pinned:
         return Selector(index, written, ref, None, excluded, None)
     texts = tuple(versions) or tuple(spec.versions)
+    if not texts:
+        return Selector(index, written, ref, None, excluded, None)
+    from aimsource.domain.constraints import parse_constraints  # see selector_checks
+    from aimsource.domain.unsatisfiable import never_satisfied
+
     try:
-        constraints = parse_constraints(texts) if texts else None
+        constraints = parse_constraints(texts)
     except InvalidConstraintError as exc:
         # Reported even for an excluded filter: a constraint is never silently dropped. The ref is
         # kept: it is valid, and `preview` can still say which repository was meant.
         return Selector(
             index, written, ref, None, excluded, SelectorError(INVALID_VERSION_CONSTRAINT, str(exc))
         )
-    why = never_satisfied(constraints) if constraints is not None else None
+    why = never_satisfied(constraints)
     if why is not None:
         # Listing the repository could only select nothing: say so instead, as `check` does.
         error = SelectorError(INVALID_VERSION_CONSTRAINT, f"versions can never be satisfied: {why}")

@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aimsource.domain.constraints import Constraints, parse_constraint
 from aimsource.domain.errors import InvalidConstraintError, InvalidReferenceError
 from aimsource.domain.field_checks import FieldChecker
 from aimsource.domain.references import parse_reference
-from aimsource.domain.unsatisfiable import never_satisfied
 
 
 def check_selectors(
@@ -59,8 +57,16 @@ def _check_reference(text: str, path: str, registry: str, checker: FieldChecker)
 def _check_constraints(value: Any, path: str, checker: FieldChecker) -> None:
     """Each entry that does not parse, at its own path; then, when all parse, a list that no
     version can ever satisfy (`>=2.0.0`, `<1.0.0`), at the list's path."""
+    texts = _texts(value)
+    if not texts:
+        return
+    # Loaded by the first source with versions: a source without any (the usual listing of whole
+    # repositories) never needs the constraint grammar, and its import is a sixth of the domain's.
+    from aimsource.domain.constraints import Constraints, parse_constraint
+    from aimsource.domain.unsatisfiable import never_satisfied
+
     parsed = []
-    for j, text in _texts(value):
+    for j, text in texts:
         try:
             parsed.append(parse_constraint(text))
         except InvalidConstraintError as exc:
