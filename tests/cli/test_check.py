@@ -160,6 +160,10 @@ def test_files_that_hold_no_valid_source(
             lambda tmp: write(tmp, "escape.yaml", 'spec:\n  registry: "a\\q"\n'),
             "not valid YAML at line 2, column 16: found unknown escape character 'q'",
         ),
+        (
+            lambda tmp: write(tmp, "deep.yaml", "spec: " + "[" * 50_000 + "]" * 50_000 + "\n"),
+            "not readable YAML: nested too deeply",
+        ),
     ],
     ids=[
         "missing",
@@ -169,6 +173,7 @@ def test_files_that_hold_no_valid_source(
         "unsafe-tag",
         "undefined-alias",
         "bad-escape",
+        "nested-too-deeply",
     ],
 )
 def test_unreadable_file_is_one_line_on_stderr_and_exit_2(

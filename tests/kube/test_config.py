@@ -190,6 +190,19 @@ def test_a_kubeconfig_that_is_not_yaml_is_named_without_its_content(
     assert info.value.__suppress_context__
 
 
+def test_a_kubeconfig_nested_too_deeply_is_named_without_its_content(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    path = tmp_path / "kc"
+    path.write_text(
+        "users:\n- name: main\n  user:\n    token: XYZZY-token\nx: " + "[" * 50_000 + "]" * 50_000
+    )
+    with pytest.raises(KubeConfigError, match=f"cannot read kubeconfig {path}: nested too deeply") as info:
+        load(tmp_path, path)
+    assert "XYZZY" not in shown(info.value, caplog)
+
+
 def test_key_data_that_is_not_text_is_named_without_its_content(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

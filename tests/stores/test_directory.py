@@ -97,6 +97,7 @@ def test_models_are_counted_per_source(tmp_path: Path) -> None:
     [
         pytest.param("kind: [unclosed\n", "m.yaml is not valid YAML: ", id="bad-yaml"),
         pytest.param("a: 1\nb: [\n", "at line 3", id="bad-yaml-names-the-line"),
+        pytest.param("a: " + "[" * 50_000 + "]" * 50_000, "nested too deeply", id="nested-too-deeply"),
         pytest.param(
             "kind: AIMClusterModel\nmetadata: {name: m}\nspec: {}\n",
             "m.yaml: an AIMClusterModel without metadata.name or spec.image",

@@ -51,6 +51,7 @@ def test_a_key_matches_the_reference_a_source_names() -> None:
     [
         pytest.param("{not json", "tags.json: not valid JSON (Expecting property name", id="bad-json"),
         pytest.param('{\n"a/b": [\n1,', "at line 3)", id="bad-json-names-the-line"),
+        pytest.param('{"a/b": ' + "[" * 50_000 + "]" * 50_000 + "}", "nested too deeply", id="too-deep"),
         pytest.param(
             '["ghcr.io/x"]', 'tags.json: expected an object {"<registry>/<repository>"', id="a-list"
         ),

@@ -75,15 +75,20 @@ def read_documents(path: str) -> list[Document]:
     """The documents of one file; empty documents (a trailing `---`) are dropped."""
     text = read_text(path)
     where = display(path)
+    too_deep = f"{where}: not readable YAML: nested too deeply"
     try:
         bodies = list(yaml.load_all(text, Loader=_FAST_LOADER)) if _FAST_LOADER else None
     except yaml.YAMLError:
         # libyaml names less of what is wrong ("found undefined alias", without the alias): the
         # pure-Python parser reads the text again, for its message.
         bodies = None
+    except RecursionError as exc:  # both parsers build nested collections recursively
+        raise CliError(too_deep) from exc
     if bodies is None:
         try:
             bodies = list(yaml.safe_load_all(text))
+        except RecursionError as exc:
+            raise CliError(too_deep) from exc
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

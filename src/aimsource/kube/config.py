@@ -147,6 +147,8 @@ def kubeconfig_from_files(paths: list[Path], *, context: str | None = None) -> K
             doc = yaml.safe_load(path.read_text()) or {}
         except OSError as e:
             raise KubeConfigError(f"cannot read kubeconfig {path}: {type(e).__name__}") from e
+        except RecursionError as e:  # the parser builds nested collections recursively
+            raise KubeConfigError(f"cannot read kubeconfig {path}: nested too deeply") from e
         except yaml.YAMLError as e:
             # Not chained: a YAML error quotes the document, tokens and keys and all.
             error = KubeConfigError(f"cannot read kubeconfig {path}: {type(e).__name__}")

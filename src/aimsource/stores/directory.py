@@ -114,6 +114,8 @@ def _read_models(path: Path) -> list[ExistingModel]:
         raise StoreError(f"cannot read {path}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise StoreError(f"{path} is not valid YAML: {_yaml_where(exc)}") from exc
+    except RecursionError as exc:  # the parser builds nested collections recursively
+        raise StoreError(f"{path} is not readable YAML: nested too deeply") from exc
     found = []
     for doc in docs:
         if not isinstance(doc, dict) or doc.get("kind") != MODEL_KIND:

@@ -25,6 +25,8 @@ def parse_tags_document(text: str, *, origin: str) -> dict[str, tuple[str, ...]]
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidTagsFileError(f"{origin}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    except RecursionError as exc:  # json builds nested arrays recursively
+        raise InvalidTagsFileError(f"{origin}: not readable JSON (nested too deeply)") from exc
     if not isinstance(data, dict):
         raise InvalidTagsFileError(f'{origin}: expected an object {{"<registry>/<repository>": [tags]}}')
     listing: dict[str, tuple[str, ...]] = {}
