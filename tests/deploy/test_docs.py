@@ -16,12 +16,12 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from aimsource.cli import build_parser
-from aimsource.domain.constraints import parse_constraint
 from aimsource.domain.errors import InvalidConstraintError
 from aimsource.domain.naming import model_name
 from aimsource.domain.references import WILDCARD_MESSAGE, model_image, parse_reference
-from aimsource.domain.selection import INVALID_REFERENCE, INVALID_VERSION_CONSTRAINT
-from aimsource.domain.versions import parse_version
+from aimsource.domain.selection.selectors import INVALID_REFERENCE, INVALID_VERSION_CONSTRAINT
+from aimsource.domain.versions.constraints import parse_constraint
+from aimsource.domain.versions.semver import parse_version
 from aimsource.kube.errors import SecretError
 from aimsource.operator.metrics import Metrics, SourceFacts
 from aimsource.registry.errors import RegistryError

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from aimsource.cli import main
-from aimsource.domain.spec import check_source
+from aimsource.domain.spec.source import check_source
 from aimsource.registry.credentials import parse_docker_config
 from tests.deploy.manifests import OPERATOR_NAMESPACE, REPO
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from aimsource.domain.models import existing_model, model_body, owning_source
-from aimsource.domain.planning import ExistingModel, candidate_for
 from aimsource.domain.references import parse_reference
 from aimsource.domain.resources import SOURCE_LABEL
+from aimsource.domain.selection.planning import ExistingModel, candidate_for
 
 
 def body_for(

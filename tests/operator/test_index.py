@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from aimsource.domain.planning import ExistingModel
+from aimsource.domain.selection.planning import ExistingModel
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.kube import ForbiddenError, InvalidError, ServerError, UnauthorizedError, UnreachableError
 from aimsource.operator.index import IndexedModelStore, existing_model

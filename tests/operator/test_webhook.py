@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from aimsource.domain.push_payloads import Push
+from aimsource.domain.pushes.payloads import Push
 from aimsource.operator import webhook
 from aimsource.operator.endpoints import start_endpoints, stop_endpoints
 from aimsource.operator.metrics import Metrics

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aimsource.domain.models import existing_model
-from aimsource.domain.planning import ExistingModel
 from aimsource.domain.references import ImageRef, canonical_image
+from aimsource.domain.selection.planning import ExistingModel
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.registry.client import TagListing
 from aimsource.registry.credentials import Credential

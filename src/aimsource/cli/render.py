@@ -10,8 +10,8 @@ from typing import Any, TextIO
 
 import yaml
 
-from aimsource.domain.decisions import Decisions
-from aimsource.domain.planning import LIMITED, NotCreated
+from aimsource.domain.selection.decisions import Decisions
+from aimsource.domain.selection.planning import LIMITED, NotCreated
 from aimsource.sync.engine import SyncResult
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aimsource.domain.moved import is_digest
-from aimsource.domain.planning import Candidate, ExistingModel
 from aimsource.domain.references import canonical_image
 from aimsource.domain.resources import (
     API_VERSION,
@@ -29,6 +27,8 @@ from aimsource.domain.resources import (
     SOURCE_LABEL,
     TAG_ANNOTATION,
 )
+from aimsource.domain.selection.moved import is_digest
+from aimsource.domain.selection.planning import Candidate, ExistingModel
 
 
 def model_body(

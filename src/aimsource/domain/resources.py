@@ -42,7 +42,7 @@ REGISTRY_ANNOTATION: Final = f"{GROUP}/source-registry"
 REPOSITORY_ANNOTATION: Final = f"{GROUP}/source-repository"
 TAG_ANNOTATION: Final = f"{GROUP}/source-tag"
 DIGEST_ANNOTATION: Final = f"{GROUP}/source-digest"
-"""The manifest digest the tag pointed at when the model was created (see `domain.moved`)."""
+"""The manifest digest the tag pointed at when the model was created (see `domain.selection.moved`)."""
 
 # --- annotations on a source or a cluster ------------------------------------------------------------
 REQUEST_ANNOTATION: Final = f"{GROUP}/sync-requested-at"

@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import quote
 
 from aimsource.domain.models import existing_model
-from aimsource.domain.planning import ExistingModel
 from aimsource.domain.resources import MODELS_PATH
+from aimsource.domain.selection.planning import ExistingModel
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.kube import (
     ApiStatusError,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aimsource.domain.models import existing_model, owning_source
-from aimsource.domain.planning import ExistingModel
+from aimsource.domain.selection.planning import ExistingModel
 
 _T = TypeVar("_T")
 

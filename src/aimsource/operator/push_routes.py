@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from aimsource.domain.references import ImageRef
-from aimsource.domain.selection import build_selectors
-from aimsource.domain.spec import InvalidSpecError, parse_source
+from aimsource.domain.selection.selectors import build_selectors
+from aimsource.domain.spec.source import InvalidSpecError, parse_source
 
 
 def covered_repositories(body: Mapping[str, Any]) -> frozenset[str]:

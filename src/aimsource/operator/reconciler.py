@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from aimsource.domain.push_payloads import Push
+from aimsource.domain.pushes.payloads import Push
 from aimsource.domain.resources import PENDING, PROGRESSING, READY
-from aimsource.domain.status import initial_status
+from aimsource.domain.status.build import initial_status
 from aimsource.kube import KubeClient, KubeError, SourceGoneError
 from aimsource.operator.contests import Contests
 from aimsource.operator.logs import source_context

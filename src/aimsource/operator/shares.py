@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aimsource.domain.errors import DomainError
-from aimsource.domain.selection import build_selectors
-from aimsource.domain.spec import parse_source
+from aimsource.domain.selection.selectors import build_selectors
+from aimsource.domain.spec.source import parse_source
 
 
 def hosts_of(body: Mapping[str, Any]) -> frozenset[str]:

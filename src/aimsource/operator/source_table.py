@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from aimsource.domain.push_payloads import Push
+from aimsource.domain.pushes.payloads import Push
 from aimsource.domain.resources import PENDING
 from aimsource.kube.client import FIELD_MANAGER
 from aimsource.operator.contests import Contests

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from aimsource.domain.push_payloads import PARSERS, MalformedPayload, Push, parse_payload
+from aimsource.domain.pushes.payloads import PARSERS, MalformedPayload, Push, parse_payload
 
 log = logging.getLogger("aimsource.operator")
 

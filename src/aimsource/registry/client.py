@@ -27,9 +27,9 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from aimsource.domain.causes import dropping_cause
-from aimsource.domain.listings import StaleListing
-from aimsource.domain.moved import is_digest
 from aimsource.domain.references import ImageRef
+from aimsource.domain.selection.listings import StaleListing
+from aimsource.domain.selection.moved import is_digest
 from aimsource.registry.auth import AuthScope, AuthState, auth_flow
 from aimsource.registry.credentials import Credential
 from aimsource.registry.endpoints import Schemes, api_host, netloc, same_origin, scheme_allowed

@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from aimsource.domain.listings import StaleListing
 from aimsource.domain.models import model_body
-from aimsource.domain.moved import find_moved
-from aimsource.domain.planning import Candidate, NotCreated, Plan, name_conflict, plan_sync, refused
 from aimsource.domain.references import ImageRef
 from aimsource.domain.resources import SourceStatus
-from aimsource.domain.selection import (
+from aimsource.domain.selection.listings import StaleListing
+from aimsource.domain.selection.moved import find_moved
+from aimsource.domain.selection.planning import Candidate, NotCreated, Plan, name_conflict, plan_sync, refused
+from aimsource.domain.selection.selectors import (
     Selector,
     SelectorError,
     SelectorOutcome,
@@ -28,8 +28,8 @@ from aimsource.domain.selection import (
     decide_listing,
     named_tags,
 )
-from aimsource.domain.spec import InvalidSpecError, Source, parse_source
-from aimsource.domain.status import build_status
+from aimsource.domain.spec.source import InvalidSpecError, Source, parse_source
+from aimsource.domain.status.build import build_status
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.registry.credentials import (
     EMPTY_CREDENTIALS,

@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from aimsource.domain.listings import StaleListing
 from aimsource.domain.references import ImageRef
+from aimsource.domain.selection.listings import StaleListing
 from aimsource.domain.times import format_time
 from aimsource.registry.client import TagListing
 from aimsource.registry.credentials import Credential

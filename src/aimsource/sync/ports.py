@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from aimsource.domain.planning import ExistingModel
 from aimsource.domain.references import ImageRef
+from aimsource.domain.selection.planning import ExistingModel
 from aimsource.registry.client import TagListing
 from aimsource.registry.credentials import Credential
 
