@@ -19,7 +19,7 @@ from aimsource.cli.registry_options import registry_settings
 from aimsource.cli.values import show_duration
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
-from aimsource.operator.schedule import Policy
+from aimsource.operator.scheduling.schedule import Policy
 from aimsource.operator.settings import OperatorSettings
 from aimsource.registry.settings import RegistrySettings
 

@@ -4,7 +4,7 @@ Everything the operator's parts need to know about their environment lives here 
 part takes the one value it needs and tests can build a settings object without a command line.
 The parts with settings of their own are nested, and each default is written once, where the
 part is: `registry` (`registry.settings.RegistrySettings`), `lease` (`kube.lease.LeaseSettings`)
-and `schedule` (`operator.schedule.Policy`); the fields below are the operator's own.
+and `schedule` (`operator.scheduling.schedule.Policy`); the fields below are the operator's own.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Literal
 
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
-from aimsource.operator.contests import DEFAULT_WINDOW
-from aimsource.operator.schedule import Policy
+from aimsource.operator.coexistence.contests import DEFAULT_WINDOW
+from aimsource.operator.scheduling.schedule import Policy
 from aimsource.registry.settings import RegistrySettings
 from aimsource.sync.listing_cache import DEFAULT_MAX_AGE, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TAGS
 

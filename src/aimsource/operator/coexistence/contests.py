@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aimsource.domain.times import format_time
-from aimsource.operator.field_managers import Competitor, competitor, window_for
+from aimsource.operator.coexistence.field_managers import Competitor, competitor, window_for
 from aimsource.operator.reporting import EventSpec
-from aimsource.operator.sources import interval_of
+from aimsource.operator.scheduling.sources import interval_of
 
 log = logging.getLogger("aimsource.operator")
 

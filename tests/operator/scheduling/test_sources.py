@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from aimsource.operator.sources import REQUEST_ANNOTATION, interval_of, observe, parse_time
+from aimsource.operator.scheduling.sources import REQUEST_ANNOTATION, interval_of, observe, parse_time
 
 T0 = "2026-01-01T00:00:00Z"
 T0_EPOCH = parse_time(T0)

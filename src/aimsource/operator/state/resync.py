@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from aimsource.domain.resources import MODEL_CRD, MODELS_PATH, SOURCE_CRD, SOURCES_PATH
 from aimsource.kube import KubeClient, KubeError, NotFoundError
-from aimsource.operator.inventory import ModelInventory, ReconcileResult
+from aimsource.operator.state.inventory import ModelInventory, ReconcileResult
 
 log = logging.getLogger("aimsource.operator")
 

@@ -18,7 +18,7 @@ from aimsource.domain.durations import InvalidDurationError, parse_duration
 from aimsource.domain.resources import REQUEST_ANNOTATION, TRANSIENT_STATUSES
 from aimsource.domain.spec.source import DEFAULT_SYNC_INTERVAL
 from aimsource.domain.times import parse_time as read_time
-from aimsource.operator.schedule import ScheduleState, jitter_for
+from aimsource.operator.scheduling.schedule import ScheduleState, jitter_for
 
 
 @dataclass

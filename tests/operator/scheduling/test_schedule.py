@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from aimsource.operator.schedule import Decision, Policy, ScheduleState, backoff, decide, jitter_for
+from aimsource.operator.scheduling.schedule import (
+    Decision,
+    Policy,
+    ScheduleState,
+    backoff,
+    decide,
+    jitter_for,
+)
 
 NOW = 10_000.0
 HOUR = 3600.0

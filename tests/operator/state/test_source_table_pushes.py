@@ -1,5 +1,6 @@
-"""Push events on the watch side: routed to the sources that cover their repository, queued, or turned into a
-full sync that the minimum interval still holds (`operator/source_table.py`, `operator/push_routes.py`)."""
+"""Push events on the watch side: routed to the sources that cover their repository, queued, or turned
+into a full sync that the minimum interval still holds (`operator/state/source_table.py`,
+`operator/webhook/routes.py`)."""
 
 from __future__ import annotations
 

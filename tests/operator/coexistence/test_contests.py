@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aimsource.operator.contests import EVENT_REASON, Contests
+from aimsource.operator.coexistence.contests import EVENT_REASON, Contests
 
 NOW = datetime.datetime(2026, 11, 29, 12, 0, 0, tzinfo=datetime.UTC).timestamp()
 

@@ -1,6 +1,6 @@
 """Syncs out: the leader's workers take due sources from the table and write what a sync returned.
 
-The table of known sources and the due-time queue live in `SourceTable` (operator/source_table.py),
+The table of known sources and the due-time queue live in `SourceTable` (operator/state/source_table.py),
 kept up to date by watch events on every replica. Workers (`worker`, run by the leader only) take
 due sources and run `sync_source`; this module then writes what it returned - the status when
 something in it changed, events on creations and on a change into trouble - and reschedules from
@@ -21,14 +21,14 @@ from aimsource.domain.pushes.payloads import Push
 from aimsource.domain.resources import PENDING, PROGRESSING, READY
 from aimsource.domain.status.build import initial_status
 from aimsource.kube import KubeClient, KubeError, SourceGoneError
-from aimsource.operator.contests import Contests
+from aimsource.operator.coexistence.contests import Contests
 from aimsource.operator.logs import source_context
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.reporting import EventSpec, events_for, status_write_needed
-from aimsource.operator.schedule import Policy, decide
-from aimsource.operator.secrets import NamespaceSecrets
-from aimsource.operator.source_table import SourceTable, being_deleted, uid_of
-from aimsource.operator.sources import SourceEntry, observe
+from aimsource.operator.scheduling.schedule import Policy, decide
+from aimsource.operator.scheduling.sources import SourceEntry, observe
+from aimsource.operator.state.source_table import SourceTable, being_deleted, uid_of
+from aimsource.operator.syncing.secrets import NamespaceSecrets
 from aimsource.sync.engine import SyncResult, sync_source
 from aimsource.sync.incremental import CREATED, FULL, sync_push
 from aimsource.sync.ports import ModelStore, TagLister

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
-from aimsource.operator.queue import SyncQueue
+from aimsource.operator.scheduling.queue import SyncQueue
 
 pytestmark = pytest.mark.looptime
 

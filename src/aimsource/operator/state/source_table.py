@@ -1,7 +1,7 @@
 """The table of known sources and when each is due: the watch side of the operator (every replica).
 
 Watch events (`on_source_event`), re-lists and push events only update the table and the queue here;
-`Reconciler` (operator/reconciler.py) adds the sync side on top, run by the leader only. Nothing here
+`Reconciler` (operator/syncing/reconciler.py) adds the sync side on top, run by the leader only. Nothing here
 reads a registry or writes to the API.
 """
 
@@ -16,13 +16,13 @@ from typing import Any
 from aimsource.domain.pushes.payloads import Push
 from aimsource.domain.resources import PENDING
 from aimsource.kube.client import FIELD_MANAGER
-from aimsource.operator.contests import Contests
+from aimsource.operator.coexistence.contests import Contests
 from aimsource.operator.metrics import Metrics, SourceFacts
-from aimsource.operator.push_routes import PushRoutes
-from aimsource.operator.queue import SyncQueue
-from aimsource.operator.schedule import Policy, decide
-from aimsource.operator.shares import hosts_of
-from aimsource.operator.sources import SourceEntry, observe, parse_time
+from aimsource.operator.scheduling.queue import SyncQueue
+from aimsource.operator.scheduling.schedule import Policy, decide
+from aimsource.operator.scheduling.shares import hosts_of
+from aimsource.operator.scheduling.sources import SourceEntry, observe, parse_time
+from aimsource.operator.webhook.routes import PushRoutes
 
 log = logging.getLogger("aimsource.operator")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from aimsource.operator.shares import ShareScan, hosts_of
+from aimsource.operator.scheduling.shares import ShareScan, hosts_of
 
 
 def body(spec: dict[str, Any]) -> dict[str, Any]:

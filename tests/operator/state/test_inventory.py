@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from aimsource.operator.inventory import ModelInventory
+from aimsource.operator.state.inventory import ModelInventory
 
 
 def model(name: str, image: str, source: str | None = "src") -> dict[str, Any]:

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from aimsource.domain.pushes.payloads import Push
-from aimsource.operator import webhook
 from aimsource.operator.endpoints import start_endpoints, stop_endpoints
 from aimsource.operator.metrics import Metrics
-from aimsource.operator.webhook import MAX_BODY, ClientBuckets, Receiver, ReceiverSettings
+from aimsource.operator.webhook import receiver as webhook
+from aimsource.operator.webhook.receiver import MAX_BODY, ClientBuckets, Receiver, ReceiverSettings
 from tests.support.serving import free_port
 
 TOKEN = "wh-9f8e7d6c5b4a39281706f5e4d3c2b1a0"

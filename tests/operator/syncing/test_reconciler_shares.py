@@ -13,10 +13,10 @@ from typing import Any
 
 from aimsource.domain.references import ImageRef
 from aimsource.kube import KubeClient
-from aimsource.operator.index import IndexedModelStore
 from aimsource.operator.metrics import Metrics
-from aimsource.operator.reconciler import Reconciler, run_workers
-from aimsource.operator.schedule import Policy
+from aimsource.operator.scheduling.schedule import Policy
+from aimsource.operator.state.index import IndexedModelStore
+from aimsource.operator.syncing.reconciler import Reconciler, run_workers
 from aimsource.sync.ports import Credential, TagListing
 from tests.support.kubeapi import KubeAPI
 from tests.sync.doubles import RecordingLister

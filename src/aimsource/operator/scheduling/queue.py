@@ -25,7 +25,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from aimsource.operator.shares import ShareScan
+from aimsource.operator.scheduling.shares import ShareScan
 
 NO_HOSTS: frozenset[str] = frozenset()
 _Entry = tuple[float, int, str]

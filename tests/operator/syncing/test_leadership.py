@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from aimsource.operator.leadership import WorkerSwitch
+from aimsource.operator.syncing.leadership import WorkerSwitch
 
 pytestmark = pytest.mark.looptime
 

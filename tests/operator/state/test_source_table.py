@@ -1,5 +1,5 @@
 """The source table: a source being deleted is not scheduled, and a re-list drops what went away
-(`operator/source_table.py`; emulated API, real HTTP)."""
+(`operator/state/source_table.py`; emulated API, real HTTP)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from aimsource.operator.field_managers import Competitor, competitor, window_for
+from aimsource.operator.coexistence.field_managers import Competitor, competitor, window_for
 
 NOW = datetime.datetime(2026, 11, 29, 12, 0, 0, tzinfo=datetime.UTC)
 WINDOW = 600.0

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from aimsource.kube import KubeError, SecretError
-from aimsource.operator.webhook_token import WebhookToken
+from aimsource.operator.webhook.token import WebhookToken
 
 TOKEN = b"tok-0123456789abcdef"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from aimsource.operator.contests import Contests
+from aimsource.operator.coexistence.contests import Contests
 from tests.operator.reconciler_harness import MODELS, SOURCES, Harness, new_source
 
 AIM = "aim-cluster-model-source-controller"

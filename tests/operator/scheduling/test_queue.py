@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from aimsource.operator.queue import SyncQueue
+from aimsource.operator.scheduling.queue import SyncQueue
 
 pytestmark = pytest.mark.looptime
 

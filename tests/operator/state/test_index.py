@@ -9,7 +9,7 @@ import pytest
 from aimsource.domain.selection.planning import ExistingModel
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.kube import ForbiddenError, InvalidError, ServerError, UnauthorizedError, UnreachableError
-from aimsource.operator.index import IndexedModelStore, existing_model
+from aimsource.operator.state.index import IndexedModelStore, existing_model
 
 
 def body(name: str, image: str, source: str | None = None) -> dict[str, Any]:
