@@ -10,8 +10,8 @@ from aimsource.domain.models import existing_model
 from aimsource.domain.references import ImageRef, canonical_image
 from aimsource.domain.selection.planning import ExistingModel
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
+from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import TagListing
-from aimsource.registry.credentials import Credential
 from aimsource.registry.errors import RegistryError, RepositoryNotFound, TagNotFound
 from aimsource.sync.ports import SecretError
 

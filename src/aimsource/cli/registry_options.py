@@ -17,7 +17,7 @@ from pathlib import Path
 from aimsource.cli import CliError, values
 from aimsource.cli.manifests import read_text
 from aimsource.cli.values import flag_type
-from aimsource.registry.credentials import (
+from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
     CredentialStore,
     InvalidDockerConfigError,

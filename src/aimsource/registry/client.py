@@ -30,9 +30,8 @@ from aimsource.domain.causes import dropping_cause
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection.listings import StaleListing
 from aimsource.domain.selection.moved import is_digest
-from aimsource.registry.auth import AuthScope, AuthState, auth_flow
-from aimsource.registry.credentials import Credential
-from aimsource.registry.endpoints import Schemes, api_host, netloc, same_origin, scheme_allowed
+from aimsource.registry.auth.credentials import Credential
+from aimsource.registry.auth.flow import AuthScope, AuthState, auth_flow
 from aimsource.registry.errors import (
     AuthenticationFailed,
     BadResponse,
@@ -41,14 +40,15 @@ from aimsource.registry.errors import (
     TagNotFound,
     Unreachable,
 )
-from aimsource.registry.limits import HostLimits
-from aimsource.registry.links import next_page
-from aimsource.registry.messages import Outgoing, Purpose, Reply
+from aimsource.registry.http.endpoints import Schemes, api_host, netloc, same_origin, scheme_allowed
+from aimsource.registry.http.limits import HostLimits
+from aimsource.registry.http.messages import Outgoing, Purpose, Reply
+from aimsource.registry.http.sending import Sender, reason_phrase
+from aimsource.registry.http.transport import Transport, ssl_context
 from aimsource.registry.observer import NullObserver, RegistryObserver
-from aimsource.registry.page_sizes import PageSizes, refuses_page_size, with_smaller_page
-from aimsource.registry.sending import Sender, reason_phrase
+from aimsource.registry.pages.links import next_page
+from aimsource.registry.pages.sizes import PageSizes, refuses_page_size, with_smaller_page
 from aimsource.registry.settings import RegistrySettings
-from aimsource.registry.transport import Transport, ssl_context
 
 __all__ = ["MANIFEST_MEDIA_TYPES", "RegistryClient", "RegistryObserver", "TagListing"]
 

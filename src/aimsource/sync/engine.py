@@ -31,7 +31,7 @@ from aimsource.domain.selection.selectors import (
 from aimsource.domain.spec.source import InvalidSpecError, Source, parse_source
 from aimsource.domain.status.build import build_status
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
-from aimsource.registry.credentials import (
+from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
     Credential,
     CredentialStore,

@@ -27,7 +27,7 @@ from aimsource.domain.selection.selectors import (
     named_tags,
 )
 from aimsource.domain.spec.source import InvalidSpecError, parse_source
-from aimsource.registry.credentials import EMPTY_CREDENTIALS, CredentialStore
+from aimsource.registry.auth.credentials import EMPTY_CREDENTIALS, CredentialStore
 from aimsource.registry.errors import RegistryError, TagNotFound
 from aimsource.sync.engine import create_planned, read_credentials
 from aimsource.sync.ports import ModelStore, SecretReader, TagLister

@@ -28,8 +28,8 @@ from typing import Protocol
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection.listings import StaleListing
 from aimsource.domain.times import format_time
+from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import TagListing
-from aimsource.registry.credentials import Credential
 from aimsource.registry.errors import RateLimited, Unreachable
 from aimsource.sync.ports import TagLister
 

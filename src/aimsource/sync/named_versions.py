@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection.decisions import Decisions
 from aimsource.domain.selection.selectors import Selector, decide_listing
-from aimsource.registry.credentials import Credential
+from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.errors import TagNotFound
 from aimsource.sync.ports import TagLister
 

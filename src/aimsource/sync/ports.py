@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection.planning import ExistingModel
+from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import TagListing
-from aimsource.registry.credentials import Credential
 
 
 class TagLister(Protocol):

@@ -10,8 +10,8 @@ import json
 from collections.abc import Mapping, Sequence
 
 from aimsource.domain.references import ImageRef, normalize_registry
+from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import TagListing
-from aimsource.registry.credentials import Credential
 from aimsource.registry.errors import RepositoryNotFound, TagNotFound
 
 

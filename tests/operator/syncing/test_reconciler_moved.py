@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aimsource.domain.naming import model_name
 from aimsource.domain.references import ImageRef, parse_reference
-from aimsource.registry.credentials import Credential
+from aimsource.registry.auth.credentials import Credential
 from tests.operator.reconciler_harness import MODELS, REPO, SOURCES, Harness, new_source
 
 FIRST = "sha256:" + "1" * 64

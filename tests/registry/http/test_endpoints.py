@@ -1,11 +1,11 @@
-"""Which host answers for a registry, and which URLs the client may follow: `registry/endpoints.py`."""
+"""Which host answers for a registry, and which URLs the client may follow: `registry/http/endpoints.py`."""
 
 from __future__ import annotations
 
 import pytest
 from yarl import URL
 
-from aimsource.registry.endpoints import (
+from aimsource.registry.http.endpoints import (
     api_host,
     is_loopback,
     plain_http_allowed,

@@ -15,10 +15,10 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from aimsource.registry.auth import AuthFlow, AuthScope, AuthState, auth_flow
-from aimsource.registry.credentials import Credential
+from aimsource.registry.auth.credentials import Credential
+from aimsource.registry.auth.flow import AuthFlow, AuthScope, AuthState, auth_flow
 from aimsource.registry.errors import AuthenticationFailed, BadResponse
-from aimsource.registry.messages import Outgoing, Reply
+from aimsource.registry.http.messages import Outgoing, Reply
 from aimsource.registry.settings import RegistrySettings
 
 REGISTRY = "registry.example:5000"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from yarl import URL
 
-from aimsource.registry.header_syntax import quoted_string, skip_to
+from aimsource.registry.http.header_syntax import quoted_string, skip_to
 
 
 @dataclass(frozen=True)

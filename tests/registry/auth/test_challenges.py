@@ -1,7 +1,7 @@
-"""`WWW-Authenticate` parsing (registry/challenges.py): every challenge with its parameters, in order,
+"""`WWW-Authenticate` parsing (registry/auth/challenges.py): every challenge with its parameters, in order,
 whatever quoting, spacing and junk a registry sends, and which challenge the auth flow answers.
 
-The flow that acts on a challenge is tested in test_auth.py (driven step by step) and
+The flow that acts on a challenge is tested in test_flow.py (driven step by step) and
 test_client_auth.py (against real registries).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from aimsource.registry.challenges import Challenge, parse_challenges, preferred_challenge
+from aimsource.registry.auth.challenges import Challenge, parse_challenges, preferred_challenge
 
 REALM = "https://auth.example/token"
 BEARER = f'Bearer realm="{REALM}",service="registry.example",scope="repository:org/repo:pull"'

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from yarl import URL
 
-from aimsource.registry.links import next_page, parse_link_header
+from aimsource.registry.pages.links import next_page, parse_link_header
 
 PAGE = URL("https://reg.example/v2/org/repo/tags/list?n=1000")
 

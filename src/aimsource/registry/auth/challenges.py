@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from aimsource.registry.header_syntax import quoted_string, skip, skip_to
+from aimsource.registry.http.header_syntax import quoted_string, skip, skip_to
 
 _SEPARATORS = ' \t,="'
 

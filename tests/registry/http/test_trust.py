@@ -1,4 +1,4 @@
-"""registry/trust.py: the public CA context, built ahead in a thread or on demand."""
+"""registry/http/trust.py: the public CA context, built ahead in a thread or on demand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 import certifi
 import pytest
 
-from aimsource.registry import trust
+from aimsource.registry.http import trust
 
 
 def _trusted_cas(context: ssl.SSLContext) -> int:

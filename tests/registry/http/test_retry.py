@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aimsource.registry.retry import backoff_delay, is_retryable_status, parse_retry_after
+from aimsource.registry.http.retry import backoff_delay, is_retryable_status, parse_retry_after
 
 NOW = datetime(2026, 11, 26, 22, 0, 0, tzinfo=UTC)
 

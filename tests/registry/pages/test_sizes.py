@@ -1,4 +1,4 @@
-"""The page size asked of each host, and the answers that refuse it: `registry/page_sizes.py`.
+"""The page size asked of each host, and the answers that refuse it: `registry/pages/sizes.py`.
 
 The client asking again with a smaller page, against a real registry, is in `test_client_quirks.py`."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from aimsource.registry.page_sizes import MAX_HOSTS, PageSizes, refuses_page_size
+from aimsource.registry.pages.sizes import MAX_HOSTS, PageSizes, refuses_page_size
 
 
 def test_quay_starts_at_100_others_at_the_default() -> None:

@@ -28,14 +28,14 @@ from http import HTTPStatus
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from aimsource.registry.endpoints import Schemes, netloc, same_origin, scheme_allowed
 from aimsource.registry.errors import BadResponse, RateLimited, RegistryError, Unreachable
-from aimsource.registry.limits import HostLimits
-from aimsource.registry.messages import Outgoing, Reply
+from aimsource.registry.http.endpoints import Schemes, netloc, same_origin, scheme_allowed
+from aimsource.registry.http.limits import HostLimits
+from aimsource.registry.http.messages import Outgoing, Reply
+from aimsource.registry.http.retry import backoff_delay, is_retryable_status, parse_retry_after
+from aimsource.registry.http.transport import Failure, Timeouts, Transport, unreachable
 from aimsource.registry.observer import RegistryObserver
-from aimsource.registry.retry import backoff_delay, is_retryable_status, parse_retry_after
 from aimsource.registry.settings import RegistrySettings
-from aimsource.registry.transport import Failure, Timeouts, Transport, unreachable
 
 logger = logging.getLogger("aimsource.registry")
 

@@ -28,11 +28,11 @@ from typing import Any
 from yarl import URL
 
 from aimsource.domain.causes import dropping_cause
-from aimsource.registry.challenges import Challenge, parse_challenges, preferred_challenge
-from aimsource.registry.credentials import Credential
-from aimsource.registry.endpoints import netloc, same_origin, scheme_allowed
+from aimsource.registry.auth.challenges import Challenge, parse_challenges, preferred_challenge
+from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.errors import AuthenticationFailed, BadResponse
-from aimsource.registry.messages import Outgoing, Reply
+from aimsource.registry.http.endpoints import netloc, same_origin, scheme_allowed
+from aimsource.registry.http.messages import Outgoing, Reply
 from aimsource.registry.settings import RegistrySettings
 
 logger = logging.getLogger("aimsource.registry")

@@ -1,4 +1,4 @@
-"""Per-host politeness, on looptime's fake clock: `registry/limits.py` (`TokenBucket`, `HostLimits`).
+"""Per-host politeness, on looptime's fake clock: `registry/http/limits.py` (`TokenBucket`, `HostLimits`).
 
 The same limits on real servers, through the client, are in `test_client_limits.py`."""
 
@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from aimsource.registry.limits import HostLimits, TokenBucket
+from aimsource.registry.http.limits import HostLimits, TokenBucket
 
 
 @pytest.mark.looptime

@@ -17,16 +17,16 @@ from dataclasses import dataclass
 import aiohttp
 
 from aimsource.domain.causes import dropping_cause
-from aimsource.registry.bodies import (
+from aimsource.registry.errors import BadResponse, RegistryError, TLSFailure, Unreachable
+from aimsource.registry.http.bodies import (
     ACCEPT_ENCODING,
     BodyTooLarge,
     BodyUndecodable,
     content_coding,
     read_capped,
 )
-from aimsource.registry.errors import BadResponse, RegistryError, TLSFailure, Unreachable
-from aimsource.registry.messages import Outgoing, Reply
-from aimsource.registry.trust import public_ca_context
+from aimsource.registry.http.messages import Outgoing, Reply
+from aimsource.registry.http.trust import public_ca_context
 
 logger = logging.getLogger("aimsource.registry")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from aimsource.registry.credentials import (
+from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
     Credential,
     InvalidDockerConfigError,
