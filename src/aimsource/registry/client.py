@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import random
-import re
 import time
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -28,24 +26,27 @@ from yarl import URL
 
 from aimsource.domain.causes import dropping_cause
 from aimsource.domain.references import ImageRef
-from aimsource.domain.selection.listings import StaleListing
+from aimsource.domain.registries.entries import NO_REGISTRIES, Registries
 from aimsource.domain.selection.moved import is_digest
-from aimsource.registry.auth.credentials import Credential
+from aimsource.registry.answers import MANIFEST_MEDIA_TYPES, TagListing, bad, check_reply, parse_tags, shown
+from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.auth.flow import AuthScope, AuthState, auth_flow
-from aimsource.registry.errors import (
-    AuthenticationFailed,
-    BadResponse,
-    RegistryError,
-    RepositoryNotFound,
-    TagNotFound,
-    Unreachable,
-)
-from aimsource.registry.http.endpoints import Schemes, api_host, netloc, same_origin, scheme_allowed
+from aimsource.registry.errors import RegistryError, Unreachable
+from aimsource.registry.hosts import host_tables
+from aimsource.registry.http.endpoints import Schemes, netloc, same_origin, scheme_allowed
 from aimsource.registry.http.limits import HostLimits
-from aimsource.registry.http.messages import Outgoing, Purpose, Reply
-from aimsource.registry.http.sending import Sender, reason_phrase
+from aimsource.registry.http.messages import Outgoing, Reply
+from aimsource.registry.http.sending import Sender
 from aimsource.registry.http.transport import Transport, ssl_context
-from aimsource.registry.observer import NullObserver, RegistryObserver
+from aimsource.registry.mirrors import (
+    Endpoint,
+    MirrorHealth,
+    answered_by_mirror,
+    endpoints,
+    exhausted,
+    passes,
+)
+from aimsource.registry.observer import EndpointObserver, NullEndpointObserver, NullObserver, RegistryObserver
 from aimsource.registry.pages.links import next_page
 from aimsource.registry.pages.sizes import PageSizes, refuses_page_size, with_smaller_page
 from aimsource.registry.settings import RegistrySettings
@@ -53,25 +54,7 @@ from aimsource.registry.settings import RegistrySettings
 __all__ = ["MANIFEST_MEDIA_TYPES", "RegistryClient", "RegistryObserver", "TagListing"]
 
 logger = logging.getLogger("aimsource.registry")
-
-MANIFEST_MEDIA_TYPES = (
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-)
 _T = TypeVar("_T")
-_ERROR_CODE = re.compile(r"[A-Z][A-Z_]{0,39}")
-
-
-@dataclass(frozen=True)
-class TagListing:
-    tags: tuple[str, ...]
-    """Tags in the registry's order, each once."""
-    truncated: bool = False
-    """True when the page cap or the tag cap stopped the listing before the registry's last tag."""
-    stale: StaleListing | None = None
-    """Set only by a cache answering in place of a failed listing (never by this client)."""
 
 
 @dataclass(frozen=True)
@@ -94,13 +77,21 @@ class RegistryClient:
         self,
         settings: RegistrySettings | None = None,
         *,
+        registries: Registries = NO_REGISTRIES,
         observer: RegistryObserver | None = None,
+        endpoint_observer: EndpointObserver | None = None,
         limits: HostLimits | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`limits` may be shared between clients; `rng` and `clock` exist for tests."""
+        """`registries`: the registries file (mirrors, per-registry limits, TLS), replaced later by
+        `configure`; `limits` may be shared between clients; `rng` and `clock` exist for tests."""
         self._settings = settings = settings if settings is not None else RegistrySettings()
+        self._flags = settings
+        self._registries = NO_REGISTRIES
+        self._health = MirrorHealth(
+            endpoint_observer if endpoint_observer is not None else NullEndpointObserver()
+        )
         self._schemes = Schemes(settings)
         self._auth = AuthState(settings, clock=clock)
         self._met: set[str] = set()  # API hosts that answered at least once
@@ -111,16 +102,46 @@ class RegistryClient:
         self._http = Transport(
             ssl_context=ssl_context(settings.ca_file), user_agent=settings.user_agent, keepalive_per_host=cap
         )
+        self._limits = (
+            limits
+            if limits is not None
+            else HostLimits(concurrency=cap, rate=settings.requests_per_second, burst=settings.request_burst)
+        )
         self._sender = Sender(
             self._http,
             settings=settings,
-            limits=limits
-            if limits is not None
-            else HostLimits(concurrency=cap, rate=settings.requests_per_second, burst=settings.request_burst),
+            limits=self._limits,
             schemes=self._schemes,
             observer=observer if observer is not None else NullObserver(),
             rng=rng if rng is not None else random.Random(),
         )
+        if registries:
+            self.configure(registries)
+
+    @property
+    def registries(self) -> Registries:
+        return self._registries
+
+    def configure(self, registries: Registries) -> None:
+        """Apply a registries file (again): mirrors, budgets, page sizes, CAs and plain-HTTP hosts.
+
+        Reads the CA files it names first: a `TLSFailure` leaves everything as it was. Calls under
+        way finish with what they started with; the next ones use the new settings."""
+        tables = host_tables(self._flags, registries)
+        own, default = tables.contexts()
+        self._http.set_host_contexts(own, default=default)
+        self._settings = tables.settings
+        self._schemes.retune(tables.settings)
+        self._sender.retune(tables.settings)
+        wildcard = registries.wildcard
+        self._limits.configure(
+            default=tables.default_budget
+            if (wildcard.requests_per_second or wildcard.max_concurrency)
+            else None,
+            per_host=tables.budgets,
+        )
+        self._page_sizes.configure(tables.page_sizes, default=tables.default_page_size)
+        self._registries = registries
 
     async def __aenter__(self) -> RegistryClient:
         return self
@@ -133,26 +154,73 @@ class RegistryClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
-        """Every tag of `ref`'s repository (its tag is ignored), following the registry's pages."""
-        call = self._start(ref, credential)
-        return await self._guarded(call, self._list_tags(call))
+    async def list_tags(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> TagListing:
+        """Every tag of `ref`'s repository (its tag is ignored), following the registry's pages.
 
-    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+        `credential` is for `ref`'s registry; a mirror gets `credentials.for_registry(mirror host)`
+        instead (the source's pull secrets), never the registry's."""
+        listing, endpoint = await self._at_endpoints(ref, credential, credentials, self._list_tags)
+        return listing if endpoint.mirror is None else replace(listing, endpoint=endpoint.mirror)
+
+    async def manifest_digest(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> str | None:
         """The digest of `ref`'s manifest (one HEAD); raises TagNotFound when the tag does not exist.
 
         None when the registry's `Docker-Content-Digest` is not a sha256/sha512 digest: no digest
-        is better than recording whatever a registry wrote there."""
-        if ref.tag is None:
+        is better than recording whatever a registry wrote there. Mirrors as for `list_tags`."""
+        tag = ref.tag
+        if tag is None:
             raise ValueError(f"manifest_digest needs a pinned reference, not {ref}")
-        call = self._start(ref, credential)
-        return await self._guarded(call, self._manifest_digest(call, ref.tag))
+        digest, _ = await self._at_endpoints(
+            ref, credential, credentials, lambda call: self._manifest_digest(call, tag)
+        )
+        return digest
 
-    def _start(self, ref: ImageRef, credential: Credential | None) -> _Call:
-        host = api_host(ref.registry)
-        scope = AuthScope(host=host, registry=ref.registry, repository=ref.repository, credential=credential)
+    async def _at_endpoints(
+        self,
+        ref: ImageRef,
+        credential: Credential | None,
+        credentials: CredentialStore | None,
+        work: Callable[[_Call], Coroutine[Any, Any, _T]],
+    ) -> tuple[_T, Endpoint]:
+        """Run `work` at the first endpoint of `ref`'s registry that answers (`mirrors.py`)."""
+        registries = self._registries
+        order = endpoints(ref.registry, registries, self._schemes)
+        failures: list[tuple[Endpoint, RegistryError]] = []
+        for index, endpoint in enumerate(order):
+            if endpoint.mirror is None:
+                chosen = credential
+            else:
+                chosen = credentials.for_registry(endpoint.host) if credentials is not None else None
+            call = self._start(ref, chosen, endpoint)
+            try:
+                result = await self._guarded(call, work(call))
+            except RegistryError as exc:
+                if endpoint.mirror is None:
+                    if failures:
+                        raise exhausted(ref.registry, [*failures, (endpoint, exc)], fallback=True) from exc
+                    raise
+                if not passes(exc):
+                    self._health.served(ref.registry, endpoint)
+                    raise answered_by_mirror(exc, endpoint.mirror) from exc
+                following = order[index + 1] if index + 1 < len(order) else None
+                self._health.failed(ref.registry, endpoint, exc, following=following)
+                failures.append((endpoint, exc))
+                continue
+            if endpoint.mirror is not None:
+                self._health.served(ref.registry, endpoint)
+            return result, endpoint
+        raise exhausted(ref.registry, failures, fallback=False)
+
+    def _start(self, ref: ImageRef, credential: Credential | None, endpoint: Endpoint) -> _Call:
+        scope = AuthScope(
+            host=endpoint.host, registry=ref.registry, repository=ref.repository, credential=credential
+        )
         deadline = asyncio.get_running_loop().time() + self._settings.call_deadline
-        return _Call(scope=scope, base=self._schemes.base_url(host), deadline=deadline)
+        return _Call(scope=scope, base=endpoint.base, deadline=deadline)
 
     async def _guarded(self, call: _Call, work: Coroutine[Any, Any, _T]) -> _T:
         """Run one call under its deadline; whatever escapes is one of our errors."""
@@ -191,8 +259,8 @@ class RegistryClient:
                     url = smaller
                     asked.add(url.raw_path_qs)
                     reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
-            _check(reply, call, kind="tags")
-            page_tags = _parse_tags(reply.body, call)
+            check_reply(reply, call.scope, kind="tags")
+            page_tags = parse_tags(reply.body, call.scope)
             answered, headers = reply.url, reply.headers
             del reply  # the raw page is not needed any more
             if len(tags) + len(page_tags) <= settings.max_tags:
@@ -236,21 +304,20 @@ class RegistryClient:
         try:
             following = next_page(links, current=answered)
         except (ValueError, TypeError) as exc:
-            raise _bad(call, f"the next-page Link {_shown(links)} is not a valid URL") from exc
+            raise bad(call.scope, f"the next-page Link {shown(links)} is not a valid URL") from exc
         if following is None:
             return None
-        base = self._schemes.base_url(call.scope.host)
-        if not same_origin(following, base) or not scheme_allowed(following, self._settings):
-            raise _bad(
-                call,
+        if not same_origin(following, call.base) or not scheme_allowed(following, self._settings):
+            raise bad(
+                call.scope,
                 f"the next-page Link points to {following.scheme}://{netloc(following)}, "
                 "not this registry; refusing to follow it",
             )
         if following.raw_path != path:
             # Another repository's tags (or anything else on the host) must not become this one's.
-            raise _bad(
-                call,
-                f"the next-page Link {_shown(links)} leaves {path}; refusing to follow it",
+            raise bad(
+                call.scope,
+                f"the next-page Link {shown(links)} leaves {path}; refusing to follow it",
             )
         return following
 
@@ -258,12 +325,12 @@ class RegistryClient:
         url = call.base.with_path(f"/v2/{call.scope.repository}/manifests/{tag}")
         accept = (("Accept", ", ".join(MANIFEST_MEDIA_TYPES)),)
         reply = await self._fetch(call, Outgoing("HEAD", url, accept, "manifest"))
-        _check(reply, call, kind="manifest", tag=tag)
+        check_reply(reply, call.scope, kind="manifest", tag=tag)
         written = reply.headers.get("docker-content-digest")
         if written is None:
             # Some registries omit the header on HEAD: fetch the manifest and hash it ourselves.
             reply = await self._fetch(call, Outgoing("GET", url, accept, "manifest"))
-            _check(reply, call, kind="manifest", tag=tag)
+            check_reply(reply, call.scope, kind="manifest", tag=tag)
             written = reply.headers.get("docker-content-digest")
             if written is None:
                 return "sha256:" + hashlib.sha256(reply.body).hexdigest()
@@ -328,64 +395,3 @@ class RegistryClient:
                 outgoing = flow.send(reply)
             except StopIteration:
                 return reply
-
-
-def _check(reply: Reply, call: _Call, *, kind: Purpose, tag: str | None = None) -> None:
-    """Map a final non-2xx answer to our errors."""
-    if 200 <= reply.status < 300:
-        return
-    subject = call.scope.subject
-    codes = _error_codes(reply.body)
-    detail = f" ({', '.join(codes)})" if codes else ""
-    anonymous = call.scope.credential is None
-    if reply.status == 401:
-        raise AuthenticationFailed(f"authentication failed for {subject}: HTTP 401{detail}")
-    if reply.status == 403:
-        hint = "supply credentials for this registry" if anonymous else "check the credentials may pull it"
-        raise AuthenticationFailed(f"authentication failed for {subject}: access denied{detail}; {hint}")
-    if reply.status == 404:
-        private = " (or it is private: supply credentials)" if anonymous else ""
-        if kind == "manifest" and "NAME_UNKNOWN" not in codes:
-            raise TagNotFound(f"tag not found: {subject}:{tag}")
-        raise RepositoryNotFound(f"repository not found: {subject}{private}")
-    raise _bad(call, f"HTTP {reply.status} {reason_phrase(reply.status)}{detail}")
-
-
-def _parse_tags(body: bytes, call: _Call) -> list[str]:
-    try:
-        document: Any = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise _bad(call, "the tag list is not valid JSON") from exc
-    if not isinstance(document, dict):
-        raise _bad(call, "the tag list is not a JSON object")
-    tags = document.get("tags")
-    if tags is None:
-        return []  # distribution answers `"tags": null` for a repository without tags
-    # json.loads makes exact `str`s: one pass over the types in C rather than isinstance per tag.
-    if not isinstance(tags, list) or not set(map(type, tags)) <= {str}:
-        raise _bad(call, '"tags" is not a list of strings')
-    return tags
-
-
-def _error_codes(body: bytes) -> list[str]:
-    """The distribution error codes of an error body (`{"errors": [{"code": ...}]}`), if any."""
-    try:
-        document: Any = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return []
-    errors = document.get("errors") if isinstance(document, dict) else None
-    if not isinstance(errors, list):
-        return []
-    codes = [e.get("code") for e in errors[:5] if isinstance(e, dict)]
-    return [code for code in codes if isinstance(code, str) and _ERROR_CODE.fullmatch(code)]
-
-
-def _bad(call: _Call, why: str) -> BadResponse:
-    return BadResponse(f"bad response from {call.scope.host} for {call.scope.subject}: {why}")
-
-
-def _shown(links: Sequence[str]) -> str:
-    """A Link header as it may appear in a message: printable, and short whatever was sent."""
-    text = ", ".join(links)
-    text = "".join(c if 0x20 <= ord(c) < 0x7F else "?" for c in text)
-    return repr(text if len(text) <= 120 else text[:117] + "...")
