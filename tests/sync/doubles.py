@@ -24,7 +24,9 @@ class RecordingLister:
     errors: dict[str, RegistryError] = field(default_factory=dict)
     calls: list[tuple[str, str, Credential | None]] = field(default_factory=list)
 
-    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
+    async def list_tags(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: object = None
+    ) -> TagListing:
         self.calls.append(("list", str(ref), credential))
         if ref.key in self.errors:
             raise self.errors[ref.key]
@@ -32,7 +34,9 @@ class RecordingLister:
             raise RepositoryNotFound(f"repository not found: {ref.key}")
         return TagListing(tags=tuple(self.tags[ref.key]))
 
-    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+    async def manifest_digest(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: object = None
+    ) -> str | None:
         self.calls.append(("head", str(ref), credential))
         if ref.key in self.errors:
             raise self.errors[ref.key]

@@ -133,6 +133,7 @@ class SelectorStatus(TypedDict):
     skipped: int
     truncated: bool
     notFound: NotRequired[list[str]]
+    endpoint: NotRequired[str]
     stale: NotRequired[bool]
     listedAt: NotRequired[str]
     conflicts: NotRequired[list[ConflictEntry]]

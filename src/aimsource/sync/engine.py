@@ -33,7 +33,6 @@ from aimsource.domain.status.build import build_status
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
-    Credential,
     CredentialStore,
     InvalidDockerConfigError,
     parse_docker_config,
@@ -188,32 +187,36 @@ async def _fetch(
     assert ref is not None  # build_selectors sets ref whenever error is None
     credential = creds.for_registry(ref.registry)
     if selector.excluded:
-        return await _excluded(selector, ref, lister=lister, credential=credential, explain=explain), {}
+        return await _excluded(selector, ref, lister=lister, creds=creds, explain=explain), {}
     named = named_tags(selector)
     if progress:
         progress(f"checking {len(named)} named versions of {ref}" if named else f"listing {ref}")
     digests: dict[str, str | None] = {}
     stale: StaleListing | None = None  # only a listing can be stale (a cached one)
+    endpoint: str | None = None  # the mirror that served the listing, if one did
     try:
         if named is not None:
             # An exact-version list: one HEAD per named tag, no listing (see named_versions).
-            resolved = await resolve_named(selector, ref, named, lister=lister, credential=credential)
+            resolved = await resolve_named(
+                selector, ref, named, lister=lister, credential=credential, credentials=creds
+            )
             decisions = resolved.decisions
             digests = resolved.digests
             listed = resolved.found
             truncated = False
         elif ref.tag is not None:
             # The pinned image's HEAD proves it exists and gives the digest in one request.
-            digests[str(ref)] = await lister.manifest_digest(ref, credential=credential)
+            digests[str(ref)] = await lister.manifest_digest(ref, credential=credential, credentials=creds)
             decisions = decide_listing(selector, [ref.tag])
             listed = 1
             truncated = False
         else:
-            listing = await lister.list_tags(ref, credential=credential)
+            listing = await lister.list_tags(ref, credential=credential, credentials=creds)
             decisions = decide_listing(selector, listing.tags)
             listed = len(listing.tags)
             truncated = listing.truncated
             stale = listing.stale
+            endpoint = listing.endpoint
     except RegistryError as exc:
         log.info("selector %s failed: %s", selector.written, exc)
         return SelectorOutcome(
@@ -234,11 +237,12 @@ async def _fetch(
         truncated=truncated,
         reached_registry=stale is None or stale.answered,
         stale=stale,
+        endpoint=endpoint,
     ), digests
 
 
 async def _excluded(
-    selector: Selector, ref: ImageRef, *, lister: TagLister, credential: Credential | None, explain: bool
+    selector: Selector, ref: ImageRef, *, lister: TagLister, creds: CredentialStore, explain: bool
 ) -> SelectorOutcome:
     """An excluded repository selects nothing, so a sync spends no registry request on it.
 
@@ -249,7 +253,8 @@ async def _excluded(
     tags: Sequence[str] = [ref.tag] if ref.tag else list(named or ())
     if explain and ref.tag is None and named is None:
         try:
-            tags = (await lister.list_tags(ref, credential=credential)).tags
+            credential = creds.for_registry(ref.registry)
+            tags = (await lister.list_tags(ref, credential=credential, credentials=creds)).tags
         except RegistryError:
             tags = []
     # `listed` stays 0: the status must be what the operator writes, and it lists nothing here.
@@ -330,7 +335,7 @@ async def _digest(
         return known[str(candidate.ref)]
     try:
         return await lister.manifest_digest(
-            candidate.ref, credential=creds.for_registry(candidate.ref.registry)
+            candidate.ref, credential=creds.for_registry(candidate.ref.registry), credentials=creds
         )
     except RegistryError as exc:
         log.info("no digest for %s: %s", candidate.image, exc)

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from aimsource.domain.references import ImageRef, normalize_registry
-from aimsource.registry.auth.credentials import Credential
+from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.client import TagListing
 from aimsource.registry.errors import RepositoryNotFound, TagNotFound
 
@@ -48,13 +48,17 @@ class StaticTagLister:
     def __init__(self, listing: Mapping[str, Sequence[str]]) -> None:
         self._listing = {key: tuple(tags) for key, tags in listing.items()}
 
-    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
+    async def list_tags(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> TagListing:
         tags = self._listing.get(ref.key)
         if tags is None:
             raise RepositoryNotFound(f"repository not found: {ref.key} (not in the tags file)")
         return TagListing(tags=tags)
 
-    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+    async def manifest_digest(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> str | None:
         tags = self._listing.get(ref.key)
         if tags is None:
             raise RepositoryNotFound(f"repository not found: {ref.key} (not in the tags file)")

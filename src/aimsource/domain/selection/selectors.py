@@ -87,6 +87,8 @@ class SelectorOutcome:
     reached_registry: bool = False
     stale: StaleListing | None = None
     """Set when the tags are a cached listing served because the registry failed just now."""
+    endpoint: str | None = None
+    """The mirror (its URL, from the registries file) that served the listing; None: the registry."""
 
     @property
     def failed(self) -> SelectorError | None:
