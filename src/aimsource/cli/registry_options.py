@@ -17,6 +17,7 @@ from pathlib import Path
 from aimsource.cli import CliError, values
 from aimsource.cli.manifests import read_text
 from aimsource.cli.values import flag_type
+from aimsource.domain.registries.entries import NO_REGISTRIES, Registries
 from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
     CredentialStore,
@@ -49,6 +50,7 @@ def add_registry_flags(parser: argparse.ArgumentParser) -> None:
         help="reach this registry over plain HTTP (loopback registries always may); repeatable",
     )
     parser.add_argument("--ca-file", metavar="PATH", help="extra CA bundle for private registries")
+    add_registries_flag(parser)
     parser.add_argument(
         "--max-concurrency-per-host",
         type=flag_type(values.positive_int),
@@ -73,6 +75,35 @@ def add_registry_flags(parser: argparse.ArgumentParser) -> None:
 
 
 MAX_TAGS_ENV = "AIMSOURCE_MAX_TAGS"
+REGISTRIES_ENV = "AIMSOURCE_REGISTRIES"
+REGISTRIES_HELP = (
+    'registries file: per registry (or "*" for every other one) its mirrors {url, caFile}, '
+    "fallback, repositoryDiscovery, discoveryURL, requestsPerSecond, maxConcurrency, pageSize, "
+    'insecure and caFile; an entry overrides the flags, which are the "*" entry\'s defaults '
+    "(docs/registries.md)"
+)
+
+
+def add_registries_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--registries", metavar="FILE", help=f"{REGISTRIES_HELP} [${REGISTRIES_ENV}]")
+
+
+def load_registries(path: str | None) -> Registries:
+    """The registries file at `path` (None or empty: none); one-line CliError when unusable."""
+    if not path:
+        return NO_REGISTRIES
+    from aimsource.domain.registries.parsing import InvalidRegistriesError
+    from aimsource.operator.reloading import read_registries
+
+    try:
+        return read_registries(path)[1]
+    except InvalidRegistriesError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def registries_path(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
+    """`--registries`, else `$AIMSOURCE_REGISTRIES` (empty: unset)."""
+    return getattr(args, "registries", None) or env.get(REGISTRIES_ENV) or None
 
 
 def registry_settings(
@@ -131,6 +162,8 @@ def check_files(args: argparse.Namespace) -> None:
     """Fails early, before any event loop, on a flag naming a file that is not there."""
     if args.ca_file and not Path(args.ca_file).is_file():
         raise CliError(f"--ca-file {args.ca_file}: no such file")
+    if not args.tags_file:
+        load_registries(registries_path(args, os.environ))
 
 
 def registry_settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> RegistrySettings:
@@ -164,8 +197,9 @@ async def open_lister(
     from aimsource.registry.errors import RegistryError
 
     settings = registry_settings_from_args(args, os.environ)
+    registries = load_registries(registries_path(args, os.environ))
     try:
-        client = RegistryClient(settings, observer=observer)
+        client = RegistryClient(settings, registries=registries, observer=observer)
     except RegistryError as exc:  # e.g. a --ca-file that is not a PEM bundle
         raise CliError(str(exc)) from exc
     async with client:

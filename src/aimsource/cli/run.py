@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aimsource.cli import CliError, values
-from aimsource.cli.registry_options import registry_settings
+from aimsource.cli.registry_options import REGISTRIES_HELP, load_registries, registry_settings
 from aimsource.cli.values import show_duration
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
@@ -43,6 +43,23 @@ _OPTIONS = (
         f"(default: the service account's namespace, else {DEFAULT_OPERATOR_NAMESPACE})",
         "NAME",
         values.text,
+    ),
+    _Option(
+        "--registries",
+        "registries_file",
+        "AIMSOURCE_REGISTRIES",
+        REGISTRIES_HELP,
+        "FILE",
+        values.text,
+    ),
+    _Option(
+        "--registries-poll",
+        "registries_poll",
+        "AIMSOURCE_REGISTRIES_POLL",
+        "how often the registries file is read again; a valid change applies without a restart "
+        f"(default: {show_duration(OperatorSettings.registries_poll)})",
+        "DURATION",
+        values.positive_duration,
     ),
     _Option(
         "--ca-file",
@@ -341,7 +358,11 @@ def settings_from_args(
         log_level=value("log_level"),
         crd_wait=value("crd_wait"),
         competing_controller_window=value("competing_controller_window"),
+        registries_file=value("registries_file"),
+        registries_poll=value("registries_poll"),
     )
+    if operator.get("registries_file"):
+        operator["registries"] = load_registries(operator["registries_file"])
     no_election = bool(getattr(args, "no_leader_election", None)) or values.read(
         values.boolean, env.get(_NO_ELECTION_ENV, ""), f"${_NO_ELECTION_ENV}"
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from aimsource.domain.registries.entries import NO_REGISTRIES, Registries
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
 from aimsource.operator.coexistence.contests import DEFAULT_WINDOW
@@ -32,6 +33,17 @@ class OperatorSettings:
     """The registry client: plain-HTTP hosts, extra CAs, requests in flight and the request budget
     per host (shared by all sources; its burst is twice the rate, `RegistrySettings.with_rate`),
     tags kept per listing."""
+
+    registries_file: str | None = None
+    """The registries file (mirrors and per-registry settings, docs/registries.md); re-read every
+    `registries_poll` seconds while the operator runs. None: no file, the flags apply to every
+    registry."""
+
+    registries: Registries = NO_REGISTRIES
+    """What `registries_file` said at start-up (checked before the operator starts)."""
+
+    registries_poll: float = 5.0
+    """Seconds between two reads of `registries_file`."""
 
     lease: LeaseSettings = field(default_factory=LeaseSettings)
     """Leader election: the Lease's name, this replica's identity and the timings. The Lease lives
