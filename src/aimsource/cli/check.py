@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     if not args.files and not args.registries:
-        raise CliError("name the manifests to check, or --registries FILE")
+        raise CliError("name the manifests to check (FILE...), or --registries FILE")
     code = _check_registries(args.registries, quiet=args.quiet) if args.registries else 0
     for path in args.files:
         try:
