@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import logging
 import os
 import time
@@ -99,7 +100,8 @@ async def test_docker_io_is_listed_and_headed_at_a_local_mirror(
         digest = await client.manifest_digest(ImageRef("docker.io", QWEN, "0.8.5"), credential=None)
     assert sorted(listing.tags) == QWEN_TAGS
     assert listing.endpoint == mirror.base_url
-    assert digest is not None and digest.startswith("sha256:")
+    assert digest is not None
+    assert digest.startswith("sha256:")
     assert mirror.log.count(path=f"/v2/{QWEN}/tags/list") == 1
     assert mirror.log.count(path=f"/v2/{QWEN}/manifests/0.8.5", method="HEAD") == 1
     assert set(seen.hosts) == {mirror.host}  # never registry-1.docker.io
@@ -113,7 +115,8 @@ async def test_a_dead_mirror_passes_the_call_to_the_next_and_is_logged_once(
     dead = dead_url()
     live = make_fault_front(anonymous_registry)
     config = registries(
-        f"registries:\n  docker.io:\n    mirrors:\n      - {dead}\n      - {live.base_url}\n    fallback: false\n"
+        f"registries:\n  docker.io:\n    mirrors:\n      - {dead}\n      - {live.base_url}\n"
+        "    fallback: false\n"
     )
     seen = Seen()
     async with RegistryClient(FAST, registries=config, observer=seen, endpoint_observer=seen) as client:
@@ -135,7 +138,8 @@ async def test_a_mirror_answering_5xx_after_retries_passes_the_call_on(
     live = make_fault_front(anonymous_registry)
     failing.inject(Fault.error(503), path="tags/list", times=2)  # both attempts
     config = registries(
-        f"registries:\n  docker.io:\n    mirrors: [{failing.base_url}, {live.base_url}]\n    fallback: false\n"
+        f"registries:\n  docker.io:\n    mirrors: [{failing.base_url}, {live.base_url}]\n"
+        "    fallback: false\n"
     )
     async with RegistryClient(FAST, registries=config) as client:
         listing = await client.list_tags(ImageRef("docker.io", QWEN), credential=None)
@@ -158,8 +162,10 @@ async def test_fallback_false_with_every_mirror_down_names_the_mirrors_tried(
             await client.list_tags(ImageRef("docker.io", QWEN), credential=None)
     message = str(info.value)
     assert "every mirror of docker.io failed and fallback is off" in message
-    assert dead in message and "connection refused" in message
-    assert erring.base_url in message and "HTTP 502" in message
+    assert dead in message
+    assert "connection refused" in message
+    assert erring.base_url in message
+    assert "HTTP 502" in message
     assert set(seen.hosts) <= {erring.host, dead.removeprefix("http://")}  # docker.io never asked
     assert info.value.answered  # the 502 was an answer: reached_registry for the status
 
@@ -206,7 +212,8 @@ async def test_the_registry_secret_never_reaches_the_mirror(
         )
     assert sorted(listing.tags) == QWEN_TAGS
     sent = [a for a in mirror.log.authorizations() if a is not None]
-    assert sent and set(sent) == {basic(right)}
+    assert sent
+    assert set(sent) == {basic(right)}
     assert not any("docker-hub" in base64.b64decode(a.split()[1]).decode() for a in sent)
 
 
@@ -225,7 +232,8 @@ async def test_the_mirror_secret_never_reaches_the_registry(
         listing = await client.list_tags(
             ref, credential=creds.for_registry(canonical.host), credentials=creds
         )
-    assert sorted(listing.tags) == QWEN_TAGS and listing.endpoint is None
+    assert sorted(listing.tags) == QWEN_TAGS
+    assert listing.endpoint is None
     at_registry = {a for a in canonical.log.authorizations() if a is not None}
     assert at_registry == {basic(right)}
     assert basic(mirror_secret) not in at_registry
@@ -276,7 +284,7 @@ async def test_per_registry_rate_and_concurrency_are_honoured_at_the_mirror(
         free_took = time.monotonic() - started
     arrivals = sorted(r.at for r in paced.log.requests)
     assert len(arrivals) == 16
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert min(gaps) >= 0.09  # one at a time: each waits for the 0.1 s stall before it
     assert arrivals[-1] - arrivals[0] >= (16 - 8) / 4 - 0.1  # burst of 8, then 4/s
     assert paced_took >= 2.0
@@ -303,7 +311,8 @@ async def test_a_ca_of_its_own_for_a_tls_mirror(
     )
     async with RegistryClient(FAST, registries=trusted) as client:
         listing = await client.list_tags(ref, credential=None, credentials=creds)
-    assert sorted(listing.tags) == QWEN_TAGS and listing.endpoint == url
+    assert sorted(listing.tags) == QWEN_TAGS
+    assert listing.endpoint == url
 
 
 async def test_configure_changes_the_mirror_between_two_listings(
@@ -322,7 +331,8 @@ async def test_configure_changes_the_mirror_between_two_listings(
         client.configure(to(second))
         two = await client.list_tags(ImageRef("docker.io", QWEN), credential=None)
     assert (one.endpoint, two.endpoint) == (first.base_url, second.base_url)
-    assert first.log.count(path="tags/list") == 1 and second.log.count(path="tags/list") == 1
+    assert first.log.count(path="tags/list") == 1
+    assert second.log.count(path="tags/list") == 1
 
 
 async def test_a_ca_file_that_is_not_pem_leaves_the_configuration_as_it_was(
@@ -335,7 +345,8 @@ async def test_a_ca_file_that_is_not_pem_leaves_the_configuration_as_it_was(
         FAST, registries=registries(f"registries:\n  docker.io:\n    mirrors: [{good.base_url}]\n")
     ) as client:
         bad = registries(
-            f"registries:\n  docker.io:\n    mirrors:\n      - url: https://x.example\n        caFile: {not_pem}\n"
+            "registries:\n  docker.io:\n    mirrors:\n"
+            f"      - url: https://x.example\n        caFile: {not_pem}\n"
         )
         with pytest.raises(TLSFailure, match="not a PEM"):
             client.configure(bad)
