@@ -53,15 +53,6 @@ _OPTIONS = (
         values.text,
     ),
     _Option(
-        "--registries-poll",
-        "registries_poll",
-        "AIMSOURCE_REGISTRIES_POLL",
-        "how often the registries file is read again; a valid change applies without a restart "
-        f"(default: {show_duration(OperatorSettings.registries_poll)})",
-        "DURATION",
-        values.positive_duration,
-    ),
-    _Option(
         "--ca-file",
         "ca_file",
         "AIMSOURCE_CA_FILE",
@@ -359,7 +350,6 @@ def settings_from_args(
         crd_wait=value("crd_wait"),
         competing_controller_window=value("competing_controller_window"),
         registries_file=value("registries_file"),
-        registries_poll=value("registries_poll"),
     )
     if operator.get("registries_file"):
         operator["registries"] = load_registries(operator["registries_file"])

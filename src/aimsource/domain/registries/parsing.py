@@ -21,6 +21,7 @@ and, if CA files must exist, the function that says so.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,6 +59,7 @@ MAX_PAGE_SIZE = 10_000
 _Exists = Callable[[str], bool]
 _STR = "tag:yaml.org,2002:str"
 _constructor = yaml.constructor.SafeConstructor()
+_USERINFO = re.compile(r"//[^/?#]*@")
 
 
 class InvalidRegistriesError(DomainError):
@@ -225,7 +227,7 @@ class _Reader:
     def url(self, node: yaml.Node, where: str, *, allow_path: bool) -> tuple[str, str]:
         """(`scheme://host[:port][path]` normalised, `host[:port]`)."""
         text = self.scalar(node, where, str, "a URL").strip()
-        shown = text[:100]
+        shown = _USERINFO.sub("//***@", text)[:100]  # a password written in the URL is never shown
         try:
             parts = urlsplit(text)
             port = parts.port
