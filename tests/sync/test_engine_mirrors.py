@@ -86,3 +86,24 @@ async def test_every_mirror_down_without_fallback_fails_the_selector_naming_them
     assert fault_front.base_url in message
     assert "endpoint" not in selector
     assert result.status["status"] == "Failed"
+
+
+async def test_pinned_and_exact_version_selectors_name_the_mirror_that_answered_their_heads(
+    fault_front: FaultFront,
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    config = parse_registries(
+        f"registries:\n  docker.io:\n    mirrors: [{dead}, {fault_front.base_url}]\n    fallback: false\n",
+        origin="registries.yaml",
+    )
+    async with RegistryClient(FAST, registries=config) as client:
+        result = await sync_source(
+            source({"images": [f"{QWEN}:0.8.5", QWEN], "versions": ["0.8.4", "0.8.5"]}),
+            lister=client,
+            store=MemoryStore(),
+            secrets=DictSecrets(),
+            now=datetime.now(UTC),
+            previous=None,
+        )
+    assert [s["endpoint"] for s in result.status["selectors"]] == [fault_front.base_url] * 2
+    assert fault_front.log.count(path="tags/list") == 0  # HEADs only

@@ -44,6 +44,7 @@ from aimsource.registry.mirrors import (
     answered_by_mirror,
     endpoints,
     exhausted,
+    note_served,
     passes,
 )
 from aimsource.registry.observer import EndpointObserver, NullEndpointObserver, NullObserver, RegistryObserver
@@ -212,6 +213,7 @@ class RegistryClient:
                 continue
             if endpoint.mirror is not None:
                 self._health.served(ref.registry, endpoint)
+                note_served(endpoint.mirror)
             return result, endpoint
         raise exhausted(ref.registry, failures, fallback=False)
 

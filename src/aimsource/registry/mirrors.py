@@ -13,8 +13,11 @@ mirror and outcome.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from yarl import URL
@@ -27,6 +30,28 @@ from aimsource.registry.observer import EndpointObserver
 logger = logging.getLogger("aimsource.registry")
 
 _MAX_REMEMBERED = 1024
+_served: ContextVar[list[str] | None] = ContextVar("aimsource_mirrors_served", default=None)
+
+
+@contextlib.contextmanager
+def recording_mirrors() -> Iterator[list[str]]:
+    """Collect the mirror URLs that serve the calls made inside the block, in order (tasks the
+    block starts included: they copy the context, and with it the same list).
+
+    A tag listing says which mirror served it (`TagListing.endpoint`); a manifest check returns
+    only its digest, so the sync learns who answered its HEADs this way, without a wider port."""
+    served: list[str] = []
+    token = _served.set(served)
+    try:
+        yield served
+    finally:
+        _served.reset(token)
+
+
+def note_served(mirror: str) -> None:
+    served = _served.get()
+    if served is not None and len(served) < 64:
+        served.append(mirror)
 
 
 @dataclass(frozen=True)

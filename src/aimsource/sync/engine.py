@@ -38,6 +38,7 @@ from aimsource.registry.auth.credentials import (
     parse_docker_config,
 )
 from aimsource.registry.errors import RegistryError
+from aimsource.registry.mirrors import recording_mirrors
 from aimsource.sync.named_versions import resolve_named
 from aimsource.sync.ports import ModelStore, SecretError, SecretReader, TagLister
 
@@ -195,28 +196,33 @@ async def _fetch(
     stale: StaleListing | None = None  # only a listing can be stale (a cached one)
     endpoint: str | None = None  # the mirror that served the listing, if one did
     try:
-        if named is not None:
-            # An exact-version list: one HEAD per named tag, no listing (see named_versions).
-            resolved = await resolve_named(
-                selector, ref, named, lister=lister, credential=credential, credentials=creds
-            )
-            decisions = resolved.decisions
-            digests = resolved.digests
-            listed = resolved.found
-            truncated = False
-        elif ref.tag is not None:
-            # The pinned image's HEAD proves it exists and gives the digest in one request.
-            digests[str(ref)] = await lister.manifest_digest(ref, credential=credential, credentials=creds)
-            decisions = decide_listing(selector, [ref.tag])
-            listed = 1
-            truncated = False
-        else:
-            listing = await lister.list_tags(ref, credential=credential, credentials=creds)
-            decisions = decide_listing(selector, listing.tags)
-            listed = len(listing.tags)
-            truncated = listing.truncated
-            stale = listing.stale
-            endpoint = listing.endpoint
+        with recording_mirrors() as served:  # who answered, when a mirror did (HEADs say it so)
+            if named is not None:
+                # An exact-version list: one HEAD per named tag, no listing (see named_versions).
+                resolved = await resolve_named(
+                    selector, ref, named, lister=lister, credential=credential, credentials=creds
+                )
+                decisions = resolved.decisions
+                digests = resolved.digests
+                listed = resolved.found
+                truncated = False
+            elif ref.tag is not None:
+                # The pinned image's HEAD proves it exists and gives the digest in one request.
+                digests[str(ref)] = await lister.manifest_digest(
+                    ref, credential=credential, credentials=creds
+                )
+                decisions = decide_listing(selector, [ref.tag])
+                listed = 1
+                truncated = False
+            else:
+                listing = await lister.list_tags(ref, credential=credential, credentials=creds)
+                decisions = decide_listing(selector, listing.tags)
+                listed = len(listing.tags)
+                truncated = listing.truncated
+                stale = listing.stale
+                endpoint = listing.endpoint
+        if endpoint is None and served:
+            endpoint = served[-1]
     except RegistryError as exc:
         log.info("selector %s failed: %s", selector.written, exc)
         return SelectorOutcome(
