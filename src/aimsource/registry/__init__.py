@@ -1,7 +1,9 @@
 """registry layer: the OCI distribution client (tags, manifest digests), its auth and its errors.
 
 Rooms, from the top (import-linter contract "Registry rooms"): `client` (the distribution API:
-tags, manifests), `auth/` (challenges, credentials, tokens) beside `pages/` (page sizes, `Link`),
+tags, manifests), with `answers` (replies read into tags or errors) and `mirrors` (which endpoints
+serve a registry, failover); `auth/` (challenges, credentials, tokens) beside `pages/` (page sizes,
+`Link`) and `hosts` (the registries file as per-host budgets, page sizes, CAs, plain-HTTP hosts);
 `http/` (transport, sending, bodies, limits, retry, trust); `errors`, `settings` and `observer` below all.
 
 Public API, by module (see docs/dev/contracts.md): `client.RegistryClient`, `client.TagListing`,
