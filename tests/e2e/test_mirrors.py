@@ -147,9 +147,9 @@ def test_a_push_notified_by_a_mirror_counts_for_docker_hub(
             with mirror.pusher() as pusher:
                 pusher.push_image(repository, ["1.1.0"])
             op.wait(
-                lambda: len(models_of(cluster, unique)) == 2, timeout=15, message="the pushed tag's model"
+                lambda: len(models_of(cluster, unique)) == 2, timeout=30, message="the pushed tag's model"
             )
-            assert time.monotonic() - pushed_at < 15
+            assert time.monotonic() - pushed_at < 30  # seconds in practice; room for a loaded machine
             assert sorted(models_of(cluster, unique).values()) == [
                 f"{repository}:1.0.0",
                 f"{repository}:1.1.0",
