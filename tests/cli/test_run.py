@@ -160,3 +160,37 @@ def test_flag_or_variable_sets_the_field(
     for name in field.split("."):
         value = getattr(value, name)
     assert value == expected
+
+
+MIRRORED = "registries:\n  docker.io:\n    mirrors: [https://mirror.corp.example]\n    fallback: false\n"
+
+
+def test_registries_file_from_the_flag_or_the_variable(tmp_path: pytest.TempPathFactory) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "registries.yaml"
+    path.write_text(MIRRORED)
+    for found in (
+        settings(["--registries", str(path)]),
+        settings([], {"AIMSOURCE_REGISTRIES": str(path)}),
+    ):
+        assert found.registries_file == str(path)
+        assert [m.host for m in found.registries.mirrors("docker.io")] == ["mirror.corp.example"]
+        assert not found.registries.fallback("docker.io")
+    assert settings([]).registries_file is None
+    assert not settings([]).registries
+
+
+def test_a_bad_registries_file_stops_the_operator_with_one_line(tmp_path: pytest.TempPathFactory) -> None:
+    from pathlib import Path
+
+    from aimsource.cli import CliError
+
+    path = Path(str(tmp_path)) / "registries.yaml"
+    path.write_text(MIRRORED + "    pageSize: lots\n")
+    with pytest.raises(
+        CliError, match=r"registries.yaml:5: registries.docker.io.pageSize: must be a whole number"
+    ):
+        settings(["--registries", str(path)])
+    with pytest.raises(CliError, match="No such file"):
+        settings(["--registries", str(path) + ".missing"])

@@ -82,6 +82,7 @@ EXPECTED_ENV = {
 NOT_VALUES = {
     "AIMSOURCE_NAMESPACE": "always the pod's own namespace (fieldRef)",
     "AIMSOURCE_IDENTITY": "the pod's hostname-pid: unique per replica, which a value could not be",
+    "AIMSOURCE_REGISTRIES": "passed as --registries: the file of the ConfigMap rendered from `registries`",
 }
 
 

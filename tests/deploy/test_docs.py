@@ -193,6 +193,8 @@ def _exposed_metrics() -> dict[str, tuple[str, frozenset[str]]]:
     metrics.webhook_request("distribution", "accepted")
     metrics.push_synced("created", created=1)
     metrics.ratelimit_wait("registry-1.docker.io", 1.0)
+    metrics.mirror_call("docker.io", "https://mirror.corp.example", "served")
+    metrics.registries_reloaded("applied")
     metrics.set_source_facts({"s": SourceFacts(status="Ready", last_success=1.0, interval=60.0)})
     text, _ = metrics.render()
     families = list(text_string_to_metric_families(text.decode()))

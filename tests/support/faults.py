@@ -199,6 +199,7 @@ class FaultFront(Served):
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         authorization = request.headers.get("Authorization")
+        arrived = time.monotonic()
         status: int | None = None
         try:
             response = await self._answer(request, self._take(request))
@@ -206,7 +207,9 @@ class FaultFront(Served):
             return response
         finally:
             self.log.add(
-                SeenRequest(request.method, request.path, request.query_string, authorization, status)
+                SeenRequest(
+                    request.method, request.path, request.query_string, authorization, status, arrived
+                )
             )
 
     async def _answer(self, request: web.Request, fault: Fault | None) -> web.StreamResponse:

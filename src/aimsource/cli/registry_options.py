@@ -17,6 +17,7 @@ from aimsource.cli import CliError
 from aimsource.cli.manifests import read_text
 from aimsource.cli.options import add_flags, build, reader
 from aimsource.domain.options.declared import Option, declared_options
+from aimsource.domain.registries.entries import NO_REGISTRIES, REGISTRIES_HELP, Registries
 from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
     CredentialStore,
@@ -41,7 +42,33 @@ def add_registry_flags(parser: argparse.ArgumentParser) -> None:
         help="credentials standing in for imagePullSecrets "
         "(default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)",
     )
+    add_registries_flag(parser)
     add_flags(parser, declared_options(RegistrySettings), env=_every_command, typed=True)
+
+
+REGISTRIES_ENV = "AIMSOURCE_REGISTRIES"
+
+
+def add_registries_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--registries", metavar="FILE", help=f"{REGISTRIES_HELP} [${REGISTRIES_ENV}]")
+
+
+def load_registries(path: str | None) -> Registries:
+    """The registries file at `path` (None or empty: none); one-line CliError when unusable."""
+    if not path:
+        return NO_REGISTRIES
+    from aimsource.domain.registries.parsing import InvalidRegistriesError
+    from aimsource.operator.reloading import read_registries
+
+    try:
+        return read_registries(path)[1]
+    except InvalidRegistriesError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def registries_path(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
+    """`--registries`, else `$AIMSOURCE_REGISTRIES` (empty: unset)."""
+    return getattr(args, "registries", None) or env.get(REGISTRIES_ENV) or None
 
 
 def _every_command(opt: Option) -> bool:
@@ -85,6 +112,8 @@ def check_files(args: argparse.Namespace) -> None:
     """Fails early, before any event loop, on a flag naming a file that is not there."""
     if args.ca_file and not Path(args.ca_file).is_file():
         raise CliError(f"--ca-file {args.ca_file}: no such file")
+    if not args.tags_file:
+        load_registries(registries_path(args, os.environ))
 
 
 def registry_settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> RegistrySettings:
@@ -111,8 +140,9 @@ async def open_lister(
     from aimsource.registry.errors import RegistryError
 
     settings = registry_settings_from_args(args, os.environ)
+    registries = load_registries(registries_path(args, os.environ))
     try:
-        client = RegistryClient(settings, observer=observer)
+        client = RegistryClient(settings, registries=registries, observer=observer)
     except RegistryError as exc:  # e.g. a --ca-file that is not a PEM bundle
         raise CliError(str(exc)) from exc
     async with client:

@@ -16,6 +16,7 @@ from typing import Any
 
 import kopf
 
+from aimsource.domain.pushes.mirrored import as_canonical
 from aimsource.kube import KubeClient, KubeConfig, KubeConfigError, load_kube_config
 from aimsource.kube.client import FIELD_MANAGER
 from aimsource.kube.lease import LeaseElector
@@ -24,6 +25,7 @@ from aimsource.operator.coexistence.contests import Contests
 from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
 from aimsource.operator.logs import setup_logging
 from aimsource.operator.metrics import Metrics
+from aimsource.operator.reloading import RegistriesFile
 from aimsource.operator.settings import OperatorSettings
 from aimsource.operator.state.index import IndexedModelStore, model_image_reader
 from aimsource.operator.state.inventory import ModelInventory
@@ -65,6 +67,7 @@ class Operator:
             max_entries=settings.listing_cache_max_entries,
             max_tags=settings.listing_cache_max_tags,
             observer=metrics,
+            mirror_hosts=lambda name: [m.host for m in registry.registries.mirrors(name)],
         )
         self.reconciler = Reconciler(
             kube=kube,
@@ -157,8 +160,21 @@ def run_operator(settings: OperatorSettings) -> int:
 
 async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
     metrics = Metrics()
-    async with KubeClient(config) as kube, RegistryClient(settings.registry, observer=metrics) as registry:
+    registry_client = RegistryClient(
+        settings.registry, registries=settings.registries, observer=metrics, endpoint_observer=metrics
+    )
+    async with KubeClient(config) as kube, registry_client as registry:
         op = Operator(settings, kube, registry, metrics)
+        reload_task: asyncio.Task[None] | None = None
+        if settings.registries_file:
+            registries_file = RegistriesFile(
+                settings.registries_file,
+                apply=registry.configure,
+                reported=metrics.registries_reloaded,
+                interval=settings.registries_poll,
+            )
+            registries_file.poll()  # the file as it is now (the command line checked it already)
+            reload_task = asyncio.create_task(registries_file.run(), name="registries-file")
         apps = build_apps(
             metrics=metrics,
             readiness=op.readiness,
@@ -173,7 +189,8 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
             receiver = Receiver(
                 token=token.current,
                 leading=lambda: op.switch.leading,
-                on_pushes=op.reconciler.on_pushes,
+                # A push from a mirror counts as a push to the registry it mirrors.
+                on_pushes=lambda pushes: op.reconciler.on_pushes(as_canonical(pushes, registry.registries)),
                 count=metrics.webhook_request,
             )
             apps[settings.webhook_port] = receiver.app()
@@ -221,6 +238,8 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
                     await resync_task
             if token_task is not None:
                 token_task.cancel()
+            if reload_task is not None:
+                reload_task.cancel()
             await op.stopping()
             await stop_endpoints(runners)
             log.info("operator stopped")

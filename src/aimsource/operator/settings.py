@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from aimsource.domain.options import values
 from aimsource.domain.options.declared import option
 from aimsource.domain.options.values import LogFormat
+from aimsource.domain.registries.entries import NO_REGISTRIES, REGISTRIES_HELP, Registries
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
 from aimsource.operator.coexistence.contests import DEFAULT_WINDOW
@@ -42,6 +43,29 @@ class OperatorSettings:
     """The registry client: plain-HTTP hosts, extra CAs, requests in flight and the request budget
     per host (shared by all sources; its burst is twice the rate, `RegistrySettings.with_rate`),
     tags kept per listing."""
+
+    registries_file: str | None = field(
+        default=None,
+        metadata=option(
+            "--registries",
+            "FILE",
+            values.text,
+            REGISTRIES_HELP,
+            detail="; checked at start-up (a bad file stops it with a one-line error), then read again "
+            "every 5 s: a valid change applies without a restart, a bad one keeps the last good file "
+            "(logged once, `aimsource_registries_file_valid` 0). See [registries.md](registries.md)",
+            chart=None,  # deploy/ and the chart pass it as an argument, with the file they mount
+        ),
+    )
+    """The registries file (mirrors and per-registry settings, docs/registries.md); re-read every
+    `registries_poll` seconds while the operator runs. None: no file, the flags apply to every
+    registry."""
+
+    registries: Registries = NO_REGISTRIES
+    """What `registries_file` said at start-up (checked before the operator starts)."""
+
+    registries_poll: float = 5.0
+    """Seconds between two reads of `registries_file`."""
 
     lease: LeaseSettings = field(default_factory=LeaseSettings)
     """Leader election: the Lease's name, this replica's identity and the timings. The Lease lives

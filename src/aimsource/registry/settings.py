@@ -139,12 +139,6 @@ class RegistrySettings:
     )
     """Repositories kept per wildcard filter, the first by name; the rest are counted, not listed."""
 
-    docker_hub_api: str = "https://hub.docker.com"
-    """Where Docker Hub's web API lists a namespace's repositories (wildcards on docker.io)."""
-
-    github_api: str = "https://api.github.com"
-    """Where GitHub's API lists an organisation's container packages (wildcards on ghcr.io)."""
-
     max_redirects: int = 5
     """Redirects followed per request."""
 

@@ -33,12 +33,12 @@ from aimsource.domain.status.build import build_status
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
-    Credential,
     CredentialStore,
     InvalidDockerConfigError,
     parse_docker_config,
 )
 from aimsource.registry.errors import RegistryError
+from aimsource.registry.mirrors import recording_mirrors
 from aimsource.sync.discovery import discover
 from aimsource.sync.named_versions import resolve_named
 from aimsource.sync.ports import ModelStore, SecretError, SecretReader, TagLister
@@ -199,32 +199,41 @@ async def _fetch(
     assert ref is not None  # build_selectors sets ref whenever error is None and there is no pattern
     credential = creds.for_registry(ref.registry)
     if selector.excluded:
-        return await _excluded(selector, ref, lister=lister, credential=credential, explain=explain), {}
+        return await _excluded(selector, ref, lister=lister, creds=creds, explain=explain), {}
     named = named_tags(selector)
     if progress:
         progress(f"checking {len(named)} named versions of {ref}" if named else f"listing {ref}")
     digests: dict[str, str | None] = {}
     stale: StaleListing | None = None  # only a listing can be stale (a cached one)
+    endpoint: str | None = None  # the mirror that served the listing, if one did
     try:
-        if named is not None:
-            # An exact-version list: one HEAD per named tag, no listing (see named_versions).
-            resolved = await resolve_named(selector, ref, named, lister=lister, credential=credential)
-            decisions = resolved.decisions
-            digests = resolved.digests
-            listed = resolved.found
-            truncated = False
-        elif ref.tag is not None:
-            # The pinned image's HEAD proves it exists and gives the digest in one request.
-            digests[str(ref)] = await lister.manifest_digest(ref, credential=credential)
-            decisions = decide_listing(selector, [ref.tag])
-            listed = 1
-            truncated = False
-        else:
-            listing = await lister.list_tags(ref, credential=credential)
-            decisions = decide_listing(selector, listing.tags)
-            listed = len(listing.tags)
-            truncated = listing.truncated
-            stale = listing.stale
+        with recording_mirrors() as served:  # who answered, when a mirror did (HEADs say it so)
+            if named is not None:
+                # An exact-version list: one HEAD per named tag, no listing (see named_versions).
+                resolved = await resolve_named(
+                    selector, ref, named, lister=lister, credential=credential, credentials=creds
+                )
+                decisions = resolved.decisions
+                digests = resolved.digests
+                listed = resolved.found
+                truncated = False
+            elif ref.tag is not None:
+                # The pinned image's HEAD proves it exists and gives the digest in one request.
+                digests[str(ref)] = await lister.manifest_digest(
+                    ref, credential=credential, credentials=creds
+                )
+                decisions = decide_listing(selector, [ref.tag])
+                listed = 1
+                truncated = False
+            else:
+                listing = await lister.list_tags(ref, credential=credential, credentials=creds)
+                decisions = decide_listing(selector, listing.tags)
+                listed = len(listing.tags)
+                truncated = listing.truncated
+                stale = listing.stale
+                endpoint = listing.endpoint
+        if endpoint is None and served:
+            endpoint = served[-1]
     except RegistryError as exc:
         log.info("selector %s failed: %s", selector.written, exc)
         return SelectorOutcome(
@@ -245,11 +254,12 @@ async def _fetch(
         truncated=truncated,
         reached_registry=stale is None or stale.answered,
         stale=stale,
+        endpoint=endpoint,
     ), digests
 
 
 async def _excluded(
-    selector: Selector, ref: ImageRef, *, lister: TagLister, credential: Credential | None, explain: bool
+    selector: Selector, ref: ImageRef, *, lister: TagLister, creds: CredentialStore, explain: bool
 ) -> SelectorOutcome:
     """An excluded repository selects nothing, so a sync spends no registry request on it.
 
@@ -260,7 +270,8 @@ async def _excluded(
     tags: Sequence[str] = [ref.tag] if ref.tag else list(named or ())
     if explain and ref.tag is None and named is None:
         try:
-            tags = (await lister.list_tags(ref, credential=credential)).tags
+            credential = creds.for_registry(ref.registry)
+            tags = (await lister.list_tags(ref, credential=credential, credentials=creds)).tags
         except RegistryError:
             tags = []
     # `listed` stays 0: the status must be what the operator writes, and it lists nothing here.
@@ -341,7 +352,7 @@ async def _digest(
         return known[str(candidate.ref)]
     try:
         return await lister.manifest_digest(
-            candidate.ref, credential=creds.for_registry(candidate.ref.registry)
+            candidate.ref, credential=creds.for_registry(candidate.ref.registry), credentials=creds
         )
     except RegistryError as exc:
         log.info("no digest for %s: %s", candidate.image, exc)

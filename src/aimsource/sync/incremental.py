@@ -106,7 +106,9 @@ async def sync_push(
     if secret_error is not None:
         return PushResult(FULL, "a pull secret cannot be used")
     try:
-        digest = await lister.manifest_digest(push.ref, credential=creds.for_registry(push.registry))
+        digest = await lister.manifest_digest(
+            push.ref, credential=creds.for_registry(push.registry), credentials=creds
+        )
     except TagNotFound:
         return PushResult(NOTHING, "the tag does not exist (any more)")
     except RegistryError as exc:

@@ -84,6 +84,10 @@ class Schemes:
         self._settings = settings
         self._plain: set[str] = set()
 
+    def retune(self, settings: RegistrySettings) -> None:
+        """Use `settings` (a reloaded registries file changes which hosts may be plain HTTP)."""
+        self._settings = settings
+
     def base_url(self, host: str) -> URL:
         """`https://host[:port]`, or `http://...` once the host proved to be plain HTTP."""
         scheme = "http" if host in self._plain else "https"

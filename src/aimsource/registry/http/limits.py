@@ -13,8 +13,18 @@ waiters in arrival order without a lock and never lets a burst exceed `burst` re
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The politeness owed to one host: requests in flight, requests/s (0: none) and burst."""
+
+    concurrency: int
+    rate: float
+    burst: int
 
 
 class TokenBucket:
@@ -43,11 +53,12 @@ class TokenBucket:
 
 
 class _HostState:
-    __slots__ = ("bucket", "semaphore", "users")
+    __slots__ = ("bucket", "budget", "semaphore", "users")
 
-    def __init__(self, *, concurrency: int, rate: float, burst: int) -> None:
-        self.semaphore = asyncio.Semaphore(concurrency)
-        self.bucket = TokenBucket(rate=rate, burst=burst)
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.semaphore = asyncio.Semaphore(budget.concurrency)
+        self.bucket = TokenBucket(rate=budget.rate, burst=budget.burst)
         self.users = 0  # tasks holding or waiting for a slot
 
 
@@ -61,13 +72,25 @@ class HostLimits:
     """
 
     def __init__(self, *, concurrency: int, rate: float, burst: int, sweep_interval: float = 30.0) -> None:
-        self._concurrency = concurrency
-        self._rate = rate
-        self._burst = burst
+        self._default = Budget(concurrency=concurrency, rate=rate, burst=burst)
+        self._budgets: Mapping[str, Budget] = {}
         self._hosts: dict[str, _HostState] = {}
         self._sweep_interval = sweep_interval
         self._swept: float | None = None
-        self._refill = burst / rate if rate > 0 else 0.0
+
+    def configure(self, *, default: Budget | None, per_host: Mapping[str, Budget]) -> None:
+        """Budgets from the registries file: `per_host` for the hosts it names, `default` (None:
+        keep the one given at construction) for every other host. A host whose budget changes
+        starts afresh; requests holding a slot of its old budget finish under it."""
+        if default is not None:
+            self._default = default
+        self._budgets = dict(per_host)
+        for host, state in list(self._hosts.items()):
+            if state.budget != self.budget(host):
+                del self._hosts[host]
+
+    def budget(self, host: str) -> Budget:
+        return self._budgets.get(host, self._default)
 
     def __len__(self) -> int:
         return len(self._hosts)
@@ -77,9 +100,7 @@ class HostLimits:
         """Hold one of `host`'s concurrent slots, after spending one request of its budget."""
         state = self._hosts.get(host)
         if state is None:
-            state = self._hosts[host] = _HostState(
-                concurrency=self._concurrency, rate=self._rate, burst=self._burst
-            )
+            state = self._hosts[host] = _HostState(self.budget(host))
         state.users += 1
         try:
             async with state.semaphore:
@@ -101,7 +122,11 @@ class HostLimits:
         idle = [
             host
             for host, state in self._hosts.items()
-            if state.users == 0 and state.bucket.idle_since(now) >= self._refill
+            if state.users == 0 and state.bucket.idle_since(now) >= _refill(state.budget)
         ]
         for host in idle:
             del self._hosts[host]
+
+
+def _refill(budget: Budget) -> float:
+    return budget.burst / budget.rate if budget.rate > 0 else 0.0

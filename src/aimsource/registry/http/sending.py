@@ -68,6 +68,10 @@ class Sender:
             "manifest": settings.max_manifest_bytes,
         }
 
+    def retune(self, settings: RegistrySettings) -> None:
+        """Use `settings` (a reloaded registries file changes which hosts may be plain HTTP)."""
+        self._settings = settings
+
     async def send(self, request: Outgoing, *, deadline: float, subject: str, registry: str) -> Reply:
         """The final answer to `request` (any status but a retryable one), or a RegistryError.
 

@@ -36,6 +36,14 @@ class PageSizes:
         self._default = default
         self._max_hosts = max_hosts
         self._learnt: dict[str, int] = {}
+        self._configured: dict[str, int] = {}
+
+    def configure(self, per_host: dict[str, int], *, default: int | None = None) -> None:
+        """First-page sizes the registries file sets (`pageSize`): per host, and for every other
+        host when `default` is given."""
+        self._configured = dict(per_host)
+        if default is not None:
+            self._default = default
 
     def __len__(self) -> int:
         return len(self._learnt)
@@ -44,6 +52,9 @@ class PageSizes:
         learnt = self._learnt.get(host)
         if learnt is not None:
             return learnt
+        configured = self._configured.get(host)
+        if configured is not None:
+            return configured
         if host in SMALL_PAGE_HOSTS:
             return min(self._default, SMALL_PAGE_SIZE)
         return self._default
