@@ -34,6 +34,7 @@ from aimsource.registry.client import TagListing
 from aimsource.registry.discovery.listing import RepositoryListing
 from aimsource.registry.errors import RateLimited, Unreachable
 from aimsource.sync.ports import TagLister
+from aimsource.sync.shared_walks import SharedWalks
 
 log = logging.getLogger("aimsource.sync")
 
@@ -77,6 +78,7 @@ class CachingTagLister:
         observer: ListingCacheObserver | None = None,
         clock: Callable[[], float] = time.time,
         mirror_hosts: Callable[[str], Iterable[str]] = lambda registry: (),
+        walks: SharedWalks | None = None,
     ) -> None:
         """`max_age` in seconds; 0 keeps nothing (every failure fails as without a cache).
         `mirror_hosts(registry)`: the hosts of its mirrors (the registries file), whose credentials
@@ -93,6 +95,7 @@ class CachingTagLister:
         self._mirror_hosts = mirror_hosts
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
         self._tags = 0
+        self._walks = walks if walks is not None else SharedWalks()
 
     @property
     def entries(self) -> int:
@@ -156,7 +159,13 @@ class CachingTagLister:
         credential: Credential | None,
         credentials: CredentialStore | None = None,
     ) -> RepositoryListing:
-        return await self._inner.list_repositories(pattern, credential=credential, credentials=credentials)
+        """The inner lister's walk, shared by the sources with the same wildcard (`SharedWalks`)."""
+        return await self._walks.walk(
+            pattern,
+            credential,
+            credentials,
+            lambda: self._inner.list_repositories(pattern, credential=credential, credentials=credentials),
+        )
 
     def _fresh(self, key: _Key) -> _Entry | None:
         entry = self._entries.get(key)
