@@ -27,6 +27,7 @@ from aimsource.registry.http.endpoints import netloc, same_origin, scheme_allowe
 from aimsource.registry.http.messages import Purpose, Reply
 from aimsource.registry.http.sending import reason_phrase
 from aimsource.registry.pages.links import next_page
+from aimsource.registry.pages.sizes import error_entries
 from aimsource.registry.settings import RegistrySettings
 
 MANIFEST_MEDIA_TYPES = (
@@ -91,14 +92,7 @@ def parse_tags(body: bytes, scope: AuthScope) -> list[str]:
 
 def error_codes(body: bytes) -> list[str]:
     """The distribution error codes of an error body (`{"errors": [{"code": ...}]}`), if any."""
-    try:
-        document: Any = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return []
-    errors = document.get("errors") if isinstance(document, dict) else None
-    if not isinstance(errors, list):
-        return []
-    codes = [e.get("code") for e in errors[:5] if isinstance(e, dict)]
+    codes = [e.get("code") for e in error_entries(body)]
     return [code for code in codes if isinstance(code, str) and _ERROR_CODE.fullmatch(code)]
 
 
