@@ -7,5 +7,6 @@ Rooms, from the top (import-linter contract "Domain rooms" keeps the arrows poin
 - `spec/` — the spec read and checked.
 - `versions/` — SemVer, constraints, unsatisfiable lists; `registries/` — the registries file.
 - shared by all: `references`, `resources` (the resource facts), `naming`, `durations`, `times`,
-  `kube_names`, `errors`, `causes`.
+  `kube_names`, `errors`, `causes`, and `options/` (how a setting is declared once, on its field,
+  and the value syntax of flags and variables).
 """

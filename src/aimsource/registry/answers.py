@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from multidict import CIMultiDictProxy
+from yarl import URL
+
 from aimsource.domain.selection.listings import StaleListing
 from aimsource.registry.auth.flow import AuthScope
 from aimsource.registry.errors import (
@@ -20,8 +23,12 @@ from aimsource.registry.errors import (
     RepositoryNotFound,
     TagNotFound,
 )
+from aimsource.registry.http.endpoints import netloc, same_origin, scheme_allowed
 from aimsource.registry.http.messages import Purpose, Reply
 from aimsource.registry.http.sending import reason_phrase
+from aimsource.registry.pages.links import next_page
+from aimsource.registry.pages.sizes import error_entries
+from aimsource.registry.settings import RegistrySettings
 
 MANIFEST_MEDIA_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
@@ -85,14 +92,7 @@ def parse_tags(body: bytes, scope: AuthScope) -> list[str]:
 
 def error_codes(body: bytes) -> list[str]:
     """The distribution error codes of an error body (`{"errors": [{"code": ...}]}`), if any."""
-    try:
-        document: Any = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return []
-    errors = document.get("errors") if isinstance(document, dict) else None
-    if not isinstance(errors, list):
-        return []
-    codes = [e.get("code") for e in errors[:5] if isinstance(e, dict)]
+    codes = [e.get("code") for e in error_entries(body)]
     return [code for code in codes if isinstance(code, str) and _ERROR_CODE.fullmatch(code)]
 
 
@@ -105,3 +105,35 @@ def shown(links: Sequence[str]) -> str:
     text = ", ".join(links)
     text = "".join(c if 0x20 <= ord(c) < 0x7F else "?" for c in text)
     return repr(text if len(text) <= 120 else text[:117] + "...")
+
+
+def next_link(
+    answered: URL,
+    headers: CIMultiDictProxy[str],
+    scope: AuthScope,
+    *,
+    base: URL,
+    settings: RegistrySettings,
+    path: str,
+) -> URL | None:
+    """The next page a `Link` header names, if the registry gave one: on the same host and scheme
+    rules as the call (`base`), and on the same `path`; anything else is a BadResponse."""
+    links = headers.getall("link", ())
+    if not links:
+        return None
+    try:
+        following = next_page(links, current=answered)
+    except (ValueError, TypeError) as exc:
+        raise bad(scope, f"the next-page Link {shown(links)} is not a valid URL") from exc
+    if following is None:
+        return None
+    if not same_origin(following, base) or not scheme_allowed(following, settings):
+        raise bad(
+            scope,
+            f"the next-page Link points to {following.scheme}://{netloc(following)}, not this registry; "
+            "refusing to follow it",
+        )
+    if following.raw_path != path:
+        # Another repository's tags (or anything else on the host) must not become this one's.
+        raise bad(scope, f"the next-page Link {shown(links)} leaves {path}; refusing to follow it")
+    return following

@@ -25,19 +25,29 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from aimsource.domain.causes import dropping_cause
+from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef
 from aimsource.domain.registries.entries import NO_REGISTRIES, Registries
 from aimsource.domain.selection.moved import is_digest
-from aimsource.registry.answers import MANIFEST_MEDIA_TYPES, TagListing, bad, check_reply, parse_tags, shown
+from aimsource.registry.answers import (
+    MANIFEST_MEDIA_TYPES,
+    TagListing,
+    check_reply,
+    next_link,
+)
 from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.auth.flow import AuthScope, AuthState, auth_flow
+from aimsource.registry.discovery.apis import discovery_of, walk_api
+from aimsource.registry.discovery.catalog import CATALOG_PATH, CATALOG_SCOPE, walk_catalog
+from aimsource.registry.discovery.listing import RepositoryListing
 from aimsource.registry.errors import RegistryError, Unreachable
 from aimsource.registry.hosts import host_tables
-from aimsource.registry.http.endpoints import Schemes, netloc, same_origin, scheme_allowed
+from aimsource.registry.http.endpoints import Schemes, netloc
 from aimsource.registry.http.limits import HostLimits
 from aimsource.registry.http.messages import Outgoing, Reply
 from aimsource.registry.http.sending import Sender
 from aimsource.registry.http.transport import Transport, ssl_context
+from aimsource.registry.listing import walk_tags
 from aimsource.registry.mirrors import (
     Endpoint,
     MirrorHealth,
@@ -48,14 +58,14 @@ from aimsource.registry.mirrors import (
     passes,
 )
 from aimsource.registry.observer import EndpointObserver, NullEndpointObserver, NullObserver, RegistryObserver
-from aimsource.registry.pages.links import next_page
-from aimsource.registry.pages.sizes import PageSizes, refuses_page_size, with_smaller_page
+from aimsource.registry.pages.sizes import PageSizes
 from aimsource.registry.settings import RegistrySettings
 
 __all__ = ["MANIFEST_MEDIA_TYPES", "RegistryClient", "RegistryObserver", "TagListing"]
 
 logger = logging.getLogger("aimsource.registry")
 _T = TypeVar("_T")
+_JSON = (("Accept", "application/json"),)
 
 
 @dataclass(frozen=True)
@@ -178,12 +188,53 @@ class RegistryClient:
         )
         return digest
 
+    async def list_repositories(
+        self,
+        pattern: RepositoryPattern,
+        *,
+        credential: Credential | None,
+        credentials: CredentialStore | None = None,
+    ) -> RepositoryListing:
+        """The repositories of `pattern`'s registry that it matches, at most `max_repositories`, by
+        name: from Docker Hub's or GitHub's API, or the catalog (`/v2/_catalog`, token scope
+        `registry:catalog:*`) of the first endpoint that answers, mirrors as for `list_tags`."""
+        kind, url = discovery_of(pattern, self._registries)
+        if url is not None:  # Docker Hub and GitHub: their web APIs, on hosts of their own
+            api = _Call(AuthScope(netloc(url), pattern.registry, pattern.pattern), url, self._deadline())
+
+            def send(request: Outgoing) -> Coroutine[Any, Any, Reply]:
+                return self._sender.send(
+                    request, deadline=api.deadline, subject=str(pattern), registry=api.scope.host
+                )
+
+            return await self._guarded(
+                api,
+                walk_api(url, pattern, kind=kind, credential=credential, settings=self._settings, send=send),
+            )
+        ref = ImageRef(pattern.registry, "_catalog")
+        listing, _ = await self._at_endpoints(
+            ref, credential, credentials, lambda call: self._catalog(call, pattern), CATALOG_SCOPE
+        )
+        return listing
+
+    async def _catalog(self, call: _Call, pattern: RepositoryPattern) -> RepositoryListing:
+        first = call.base.with_path(CATALOG_PATH).with_query(
+            n=str(self._page_sizes.for_host(call.scope.host))
+        )
+        fetch = lambda url: self._fetch(call, Outgoing("GET", url, _JSON, "tags"))  # noqa: E731
+        follow = lambda answered, headers: self._next_page(answered, headers, call, CATALOG_PATH)  # noqa: E731
+        return await walk_catalog(first, pattern=pattern, settings=self._settings, fetch=fetch, follow=follow)
+
+    def _deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self._settings.call_deadline
+
     async def _at_endpoints(
         self,
         ref: ImageRef,
         credential: Credential | None,
         credentials: CredentialStore | None,
         work: Callable[[_Call], Coroutine[Any, Any, _T]],
+        resource: str = "",
     ) -> tuple[_T, Endpoint]:
         """Run `work` at the first endpoint of `ref`'s registry that answers (`mirrors.py`)."""
         registries = self._registries
@@ -194,7 +245,7 @@ class RegistryClient:
                 chosen = credential
             else:
                 chosen = credentials.for_registry(endpoint.host) if credentials is not None else None
-            call = self._start(ref, chosen, endpoint)
+            call = self._start(ref, chosen, endpoint, resource)
             try:
                 result = await self._guarded(call, work(call))
             except RegistryError as exc:
@@ -215,12 +266,13 @@ class RegistryClient:
             return result, endpoint
         raise exhausted(ref.registry, failures, fallback=False)
 
-    def _start(self, ref: ImageRef, credential: Credential | None, endpoint: Endpoint) -> _Call:
+    def _start(
+        self, ref: ImageRef, credential: Credential | None, endpoint: Endpoint, resource: str = ""
+    ) -> _Call:
         scope = AuthScope(
-            host=endpoint.host, registry=ref.registry, repository=ref.repository, credential=credential
+            endpoint.host, ref.registry, ref.repository, credential=credential, resource=resource
         )
-        deadline = asyncio.get_running_loop().time() + self._settings.call_deadline
-        return _Call(scope=scope, base=endpoint.base, deadline=deadline)
+        return _Call(scope=scope, base=endpoint.base, deadline=self._deadline())
 
     async def _guarded(self, call: _Call, work: Coroutine[Any, Any, _T]) -> _T:
         """Run one call under its deadline; whatever escapes is one of our errors."""
@@ -240,86 +292,18 @@ class RegistryClient:
             raise dropping_cause(failure, exc, logger) from None
 
     async def _list_tags(self, call: _Call) -> TagListing:
-        settings = self._settings
         path = f"/v2/{call.scope.repository}/tags/list"
-        host = call.scope.host
-        url = call.base.with_path(path).with_query(n=str(self._page_sizes.for_host(host)))
-        # A dict keeps the registry's order and drops repeats in one structure (no list + set).
-        tags: dict[str, None] = {}
-        asked: set[str] = set()
-        accept = (("Accept", "application/json"),)
-        for _page in range(settings.max_pages):
-            asked.add(url.raw_path_qs)
-            reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
-            if refuses_page_size(reply.status, reply.body):
-                # Quay answered 413 to n > 100, ECR refuses n > 1000: ask this page again with 100.
-                smaller = with_smaller_page(url, self._page_sizes, host)
-                if smaller is not None:
-                    logger.info("%s refused %s; asking for 100 tags per page", host, url.query_string[:80])
-                    url = smaller
-                    asked.add(url.raw_path_qs)
-                    reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
-            check_reply(reply, call.scope, kind="tags")
-            page_tags = parse_tags(reply.body, call.scope)
-            answered, headers = reply.url, reply.headers
-            del reply  # the raw page is not needed any more
-            if len(tags) + len(page_tags) <= settings.max_tags:
-                tags.update(dict.fromkeys(page_tags))  # the common case: the whole page fits
-            else:
-                for tag in page_tags:
-                    if len(tags) >= settings.max_tags and tag not in tags:
-                        cap = settings.max_tags
-                        logger.warning(
-                            "tag listing of %s truncated at the cap of %d tags", call.scope.subject, cap
-                        )
-                        return TagListing(tuple(tags), truncated=True)
-                    tags[tag] = None
-            del page_tags
-            following = self._next_page(answered, headers, call, path)
-            if following is None:
-                return TagListing(tuple(tags))
-            if len(tags) >= settings.max_tags:
-                cap = settings.max_tags
-                logger.warning("listing of %s truncated at the cap of %d tags", call.scope.subject, cap)
-                return TagListing(tuple(tags), truncated=True)
-            if following.raw_path_qs in asked:  # host and path are checked: the query tells pages apart
-                logger.warning(
-                    "tag listing of %s: the registry links back to a page already read; ending the listing",
-                    call.scope.subject,
-                )
-                return TagListing(tuple(tags))
-            url = following
-        logger.warning(
-            "tag listing of %s truncated after %d pages (%d tags)",
-            call.scope.subject,
-            settings.max_pages,
-            len(tags),
+        return await walk_tags(
+            call.scope,
+            call.base.with_path(path).with_query(n=str(self._page_sizes.for_host(call.scope.host))),
+            settings=self._settings,
+            page_sizes=self._page_sizes,
+            fetch=lambda url: self._fetch(call, Outgoing("GET", url, _JSON, "tags")),
+            follow=lambda answered, headers: self._next_page(answered, headers, call, path),
         )
-        return TagListing(tuple(tags), truncated=True)
 
     def _next_page(self, answered: URL, headers: CIMultiDictProxy[str], call: _Call, path: str) -> URL | None:
-        links = headers.getall("link", ())
-        if not links:
-            return None
-        try:
-            following = next_page(links, current=answered)
-        except (ValueError, TypeError) as exc:
-            raise bad(call.scope, f"the next-page Link {shown(links)} is not a valid URL") from exc
-        if following is None:
-            return None
-        if not same_origin(following, call.base) or not scheme_allowed(following, self._settings):
-            raise bad(
-                call.scope,
-                f"the next-page Link points to {following.scheme}://{netloc(following)}, "
-                "not this registry; refusing to follow it",
-            )
-        if following.raw_path != path:
-            # Another repository's tags (or anything else on the host) must not become this one's.
-            raise bad(
-                call.scope,
-                f"the next-page Link {shown(links)} leaves {path}; refusing to follow it",
-            )
-        return following
+        return next_link(answered, headers, call.scope, base=call.base, settings=self._settings, path=path)
 
     async def _manifest_digest(self, call: _Call, tag: str) -> str | None:
         url = call.base.with_path(f"/v2/{call.scope.repository}/manifests/{tag}")

@@ -25,13 +25,16 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection.listings import StaleListing
 from aimsource.domain.times import format_time
 from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.client import TagListing
+from aimsource.registry.discovery.listing import RepositoryListing
 from aimsource.registry.errors import RateLimited, Unreachable
 from aimsource.sync.ports import TagLister
+from aimsource.sync.shared_walks import SharedWalks
 
 log = logging.getLogger("aimsource.sync")
 
@@ -75,6 +78,7 @@ class CachingTagLister:
         observer: ListingCacheObserver | None = None,
         clock: Callable[[], float] = time.time,
         mirror_hosts: Callable[[str], Iterable[str]] = lambda registry: (),
+        walks: SharedWalks | None = None,
     ) -> None:
         """`max_age` in seconds; 0 keeps nothing (every failure fails as without a cache).
         `mirror_hosts(registry)`: the hosts of its mirrors (the registries file), whose credentials
@@ -91,6 +95,7 @@ class CachingTagLister:
         self._mirror_hosts = mirror_hosts
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
         self._tags = 0
+        self._walks = walks if walks is not None else SharedWalks()
 
     @property
     def entries(self) -> int:
@@ -146,6 +151,21 @@ class CachingTagLister:
             if credential is not None:
                 found.append(f"{host}={credential.identity}")
         return ",".join(found)
+
+    async def list_repositories(
+        self,
+        pattern: RepositoryPattern,
+        *,
+        credential: Credential | None,
+        credentials: CredentialStore | None = None,
+    ) -> RepositoryListing:
+        """The inner lister's walk, shared by the sources with the same wildcard (`SharedWalks`)."""
+        return await self._walks.walk(
+            pattern,
+            credential,
+            credentials,
+            lambda: self._inner.list_repositories(pattern, credential=credential, credentials=credentials),
+        )
 
     def _fresh(self, key: _Key) -> _Entry | None:
         entry = self._entries.get(key)

@@ -20,6 +20,14 @@ DISCOVERY_KINDS = ("dockerhub", "github", "catalog", "none")
 """How a registry's repositories are found (used by wildcard discovery): Docker Hub's API,
 GitHub's packages API, the distribution `_catalog`, or not at all."""
 
+REGISTRIES_HELP = (
+    'registries file: per registry (or "*" for every other one) its mirrors {url, caFile}, '
+    "fallback, repositoryDiscovery, discoveryURL, requestsPerSecond, maxConcurrency, pageSize, "
+    'insecure and caFile; an entry overrides the flags, which are the "*" entry\'s defaults '
+    "(docs/registries.md)"
+)
+"""The help of `--registries`, for `run`, `preview`, `sync` and `check` alike."""
+
 _DISCOVERY_BY_HOST = {DOCKER_HUB: "dockerhub", "ghcr.io": "github"}
 _DISCOVERY_URL_BY_KIND = {"dockerhub": "https://hub.docker.com", "github": "https://api.github.com"}
 

@@ -10,7 +10,10 @@ operator; the tests may use any clock).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from aimsource.domain.options import values
+from aimsource.domain.options.declared import option
 
 
 @dataclass(frozen=True)
@@ -58,15 +61,39 @@ class Policy:
     """The operator-wide knobs of scheduling (`OperatorSettings.schedule`): when sources sync, how
     many at once, and how often the indexes are reconciled."""
 
-    min_interval: float = 30.0
+    min_interval: float = field(
+        default=30.0,
+        metadata=option(
+            "--min-sync-interval",
+            "DURATION",
+            values.duration,
+            "least time between two listings of one source, whatever triggers them",
+        ),
+    )
     """Seconds: the least time between the starts of two listings of one source, whatever
     triggers them (`--min-sync-interval`)."""
 
-    retry_base: float = 30.0
+    retry_base: float = field(
+        default=30.0,
+        metadata=option(
+            "--retry-base",
+            "DURATION",
+            values.positive_duration,
+            "first backoff after a failed sync, doubled each time, capped at syncInterval",
+        ),
+    )
     """Seconds: the first backoff after a failed sync; doubled after each further failure and
     capped at the source's syncInterval."""
 
-    startup_spread: float = 10.0
+    startup_spread: float = field(
+        default=10.0,
+        metadata=option(
+            "--startup-spread",
+            "DURATION",
+            values.duration,
+            "window over which overdue sources are spread at start-up",
+        ),
+    )
     """Seconds: at start-up, sources whose last sync is overdue are spread over this window so
     that they do not all list at once."""
 
@@ -76,10 +103,23 @@ class Policy:
     jitter_cap: float = 60.0
     """...but never more than this many seconds."""
 
-    workers: int = 8
+    workers: int = field(
+        default=8,
+        metadata=option("--workers", "N", values.positive_int, "syncs running at once"),
+    )
     """How many syncs run at the same time (the size of the worker pool)."""
 
-    max_syncs_per_host: int = 4
+    max_syncs_per_host: int = field(
+        default=4,
+        metadata=option(
+            "--max-syncs-per-host",
+            "N",
+            values.positive_int,
+            "syncs touching one registry host at once, its share of the workers",
+            detail="so that a registry that stalls or throttles cannot hold them all "
+            "([rate-limits.md](rate-limits.md#fair-workers-one-registry-cannot-hold-every-sync))",
+        ),
+    )
     """How many syncs touching one registry host run at the same time: a host's share of the
     workers. A source counts against each host its selectors name and starts only when all of
     them are below their share, so a registry that stalls or throttles holds at most this many
@@ -88,7 +128,17 @@ class Policy:
     requests in flight to one host (``RegistrySettings.max_concurrency_per_host``), so that an
     installation on a single registry syncs as many sources at once as before the shares existed."""
 
-    resync_interval: float = 600.0
+    resync_interval: float = field(
+        default=600.0,
+        metadata=option(
+            "--resync-interval",
+            "DURATION",
+            values.positive_duration,
+            "time between reconciles of the model index and source table with paged lists",
+            detail="(they also are after every re-list of the watch, which sends nothing for objects "
+            "deleted while it was down)",
+        ),
+    )
     """Seconds between two reconciles of the model index and the source table against paged
     LISTs (also done after every re-list of kopf's watch)."""
 

@@ -76,7 +76,7 @@ def refuses_page_size(status: int, body: bytes) -> bool:
         return True
     if not 400 <= status < 500 or status in (401, 403, 404):
         return False
-    errors = _errors(body)
+    errors = error_entries(body)
     if any(e.get("code") in _REFUSING_CODES for e in errors):
         return True
     if status != 400:
@@ -105,7 +105,8 @@ def with_smaller_page(url: URL, sizes: PageSizes, host: str) -> URL | None:
     return URL(f"{url.scheme}://{url.raw_authority}{url.raw_path}?{'&'.join(parts)}", encoded=True)
 
 
-def _errors(body: bytes) -> list[dict[str, Any]]:
+def error_entries(body: bytes) -> list[dict[str, Any]]:
+    """The first entries of a distribution error body (`{"errors": [...]}`); [] for anything else."""
     try:
         document: Any = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
