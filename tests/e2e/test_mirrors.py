@@ -105,3 +105,58 @@ def test_a_docker_hub_source_is_served_by_the_mirrors_of_the_registries_file(
         assert len(rejected) == 1
         assert "mirors: unknown key" in str(rejected[0]["message"])
         assert op.running
+
+
+def test_a_push_notified_by_a_mirror_counts_for_docker_hub(
+    cluster: Cluster, kubeconfig: Path, tmp_path: Path, unique: str
+) -> None:
+    """The company registry that receives the mirrored images notifies its pushes (distribution's
+    notifications naming its own host): sources naming docker.io react at once, with one HEAD at the
+    mirror and no listing."""
+    import base64
+    import secrets
+    import time
+
+    from tests.support.registry_server import start_registry
+
+    token = secrets.token_urlsafe(24)
+    cluster.create(
+        "secrets",
+        {
+            "metadata": {"name": "aimsource-webhook"},
+            "type": "Opaque",
+            "data": {"token": base64.b64encode(token.encode()).decode()},
+        },
+        namespace="aim-system",
+    )
+    port = free_port()
+    (tmp_path / "registries").mkdir()
+    args, path = deploy_arguments(tmp_path / "registries")
+    repository = f"e2e/{unique}"
+    with start_registry(notify_url=f"http://127.0.0.1:{port}/hooks/distribution/{token}") as mirror:
+        mirrored(path, f"http://{mirror.host}")
+        with mirror.pusher() as pusher:
+            pusher.push_image(repository, ["1.0.0"])
+        with running_operator(kubeconfig, tmp_path, extra=(*args, "--webhook-port", str(port))) as op:
+            cluster.create(SOURCES, source(unique, images=[repository], interval="24h", max_models=10))
+            first = wait_synced(cluster, op, unique, state="Ready", timeout=60)
+            assert first["selectors"][0]["endpoint"] == f"http://{mirror.host}"
+            listings = op.metric("aimsource_registry_requests_total", host=mirror.host, code="200")
+
+            pushed_at = time.monotonic()
+            with mirror.pusher() as pusher:
+                pusher.push_image(repository, ["1.1.0"])
+            op.wait(
+                lambda: len(models_of(cluster, unique)) == 2, timeout=30, message="the pushed tag's model"
+            )
+            assert time.monotonic() - pushed_at < 30  # seconds in practice; room for a loaded machine
+            assert sorted(models_of(cluster, unique).values()) == [
+                f"{repository}:1.0.0",
+                f"{repository}:1.1.0",
+            ]
+            assert op.metric("aimsource_push_syncs_total", result="created") == 1
+            # One HEAD at the mirror for the pushed tag, no listing.
+            assert (
+                op.metric("aimsource_registry_requests_total", host=mirror.host, code="200") - listings == 1
+            )
+            assert cluster.get(SOURCES, unique)["status"]["lastSyncTime"] == first["lastSyncTime"]

@@ -81,3 +81,9 @@ def test_ca_files_per_host_and_for_every_host(tmp_path: Path, registry_ca: Certi
     not_pem.write_text("nope")
     with pytest.raises(TLSFailure, match="not a PEM certificate bundle"):
         tables(f"registries:\n  x.example:\n    caFile: {not_pem}\n").contexts()
+
+
+def test_a_wildcard_rate_of_zero_means_no_budget_for_every_other_host() -> None:
+    found = tables('registries:\n  "*":\n    requestsPerSecond: 0\n')
+    assert found.default_budget.rate == 0.0
+    assert found.default_budget.concurrency == 3

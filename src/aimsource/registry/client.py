@@ -144,11 +144,9 @@ class RegistryClient:
         self._settings = tables.settings
         self._schemes.retune(tables.settings)
         self._sender.retune(tables.settings)
-        wildcard = registries.wildcard
+        # The "*" entry over the flags for every other host (the flags alone when it sets nothing).
         self._limits.configure(
-            default=tables.default_budget
-            if (wildcard.requests_per_second or wildcard.max_concurrency)
-            else None,
+            default=tables.default_budget,
             per_host=tables.budgets,
         )
         self._page_sizes.configure(tables.page_sizes, default=tables.default_page_size)
