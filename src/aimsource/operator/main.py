@@ -21,7 +21,14 @@ from aimsource.kube.client import FIELD_MANAGER
 from aimsource.kube.lease import LeaseElector
 from aimsource.operator import handlers
 from aimsource.operator.coexistence.contests import Contests
-from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
+from aimsource.operator.endpoints import (
+    EndpointError,
+    Guarded,
+    Readiness,
+    build_apps,
+    start_endpoints,
+    stop_endpoints,
+)
 from aimsource.operator.logs import setup_logging
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.settings import OperatorSettings
@@ -166,6 +173,7 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
             health_port=settings.health_port,
         )
         token_task: asyncio.Task[None] | None = None
+        guarded: dict[int, Guarded] = {}
         if settings.webhook_port:
             token = WebhookToken(secret_reader(kube, settings.namespace, settings.webhook_secret))
             await token.load()
@@ -175,9 +183,12 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
                 leading=lambda: op.switch.leading,
                 on_pushes=op.reconciler.on_pushes,
                 count=metrics.webhook_request,
+                settings=settings.webhook,
+                on_connection_closed=metrics.webhook_connection_closed,
             )
             apps[settings.webhook_port] = receiver.app()
-        runners = await start_endpoints(apps, host=settings.listen_host)
+            guarded[settings.webhook_port] = receiver.guards
+        runners = await start_endpoints(apps, host=settings.listen_host, guarded=guarded)
         log.info(
             "operator starting",
             extra={

@@ -3,8 +3,9 @@
 Everything the operator's parts need to know about their environment lives here so that each
 part takes the one value it needs and tests can build a settings object without a command line.
 The parts with settings of their own are nested, and each default is written once, where the
-part is: `registry` (`registry.settings.RegistrySettings`), `lease` (`kube.lease.LeaseSettings`)
-and `schedule` (`operator.scheduling.schedule.Policy`); the fields below are the operator's own.
+part is: `registry` (`registry.settings.RegistrySettings`), `lease` (`kube.lease.LeaseSettings`),
+`schedule` (`operator.scheduling.schedule.Policy`) and `webhook`
+(`operator.webhook.receiver.ReceiverSettings`); the fields below are the operator's own.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
 from aimsource.operator.coexistence.contests import DEFAULT_WINDOW
 from aimsource.operator.scheduling.schedule import Policy
+from aimsource.operator.webhook.receiver import ReceiverSettings
 from aimsource.registry.settings import RegistrySettings
 from aimsource.sync.listing_cache import DEFAULT_MAX_AGE, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TAGS
 
@@ -61,6 +63,10 @@ class OperatorSettings:
     webhook_port: int = 0
     """TCP port of the push-event receiver (``POST /hooks/<provider>/<token>``); 0 (the default)
     disables it."""
+
+    webhook: ReceiverSettings = field(default_factory=ReceiverSettings)
+    """The receiver's budgets (per provider once authenticated, per address for failed requests)
+    and its connections' deadlines and cap (``webhook.connections``)."""
 
     webhook_secret: str = "aimsource-webhook"
     """Name of the Secret in the operator namespace whose key ``token`` is the webhook token; it is
