@@ -6,6 +6,7 @@ import argparse
 
 import pytest
 
+from aimsource.cli import CliError
 from aimsource.cli.run import add_parser, settings_from_args
 from aimsource.domain.durations import format_duration
 from aimsource.kube.lease import LeaseSettings
@@ -160,3 +161,30 @@ def test_flag_or_variable_sets_the_field(
     for name in field.split("."):
         value = getattr(value, name)
     assert value == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "field", "expected"),
+    [
+        ([], {}, "header_timeout", 10.0),
+        ([], {}, "body_timeout", 30.0),
+        ([], {}, "idle_timeout", 30.0),
+        ([], {}, "max_connections", 512),
+        (["--webhook-header-timeout", "2s"], {}, "header_timeout", 2.0),
+        ([], {"AIMSOURCE_WEBHOOK_HEADER_TIMEOUT": "3s"}, "header_timeout", 3.0),
+        (["--webhook-body-timeout", "1m"], {}, "body_timeout", 60.0),
+        ([], {"AIMSOURCE_WEBHOOK_IDLE_TIMEOUT": "5s"}, "idle_timeout", 5.0),
+        (["--webhook-max-connections", "64"], {}, "max_connections", 64),
+        ([], {"AIMSOURCE_WEBHOOK_MAX_CONNECTIONS": "8"}, "max_connections", 8),
+    ],
+)
+def test_the_receivers_connection_bounds_are_flags(
+    argv: list[str], env: dict[str, str], field: str, expected: object
+) -> None:
+    assert getattr(settings(argv, env).webhook.connections, field) == expected
+
+
+@pytest.mark.parametrize("argv", [["--webhook-header-timeout", "0s"], ["--webhook-max-connections", "0"]])
+def test_a_receiver_bound_of_zero_is_refused(argv: list[str]) -> None:
+    with pytest.raises(CliError, match=argv[0]):
+        settings(argv)

@@ -48,6 +48,10 @@ EVERY_VALUE: dict[str, Any] = {
     "operator.contendWithOtherControllers": True,
     "webhook.port": 9443,
     "webhook.secret": "push-token",
+    "webhook.headerTimeout": "5s",
+    "webhook.bodyTimeout": "20s",
+    "webhook.idleTimeout": "15s",
+    "webhook.maxConnections": 128,
     "registryCA.configMap": "corporate-ca",
     "registryCA.key": "bundle.pem",
 }
@@ -75,6 +79,10 @@ EXPECTED_ENV = {
     "AIMSOURCE_CONTEND_WITH_OTHER_CONTROLLERS": "true",
     "AIMSOURCE_WEBHOOK_PORT": "9443",
     "AIMSOURCE_WEBHOOK_SECRET": "push-token",
+    "AIMSOURCE_WEBHOOK_HEADER_TIMEOUT": "5s",
+    "AIMSOURCE_WEBHOOK_BODY_TIMEOUT": "20s",
+    "AIMSOURCE_WEBHOOK_IDLE_TIMEOUT": "15s",
+    "AIMSOURCE_WEBHOOK_MAX_CONNECTIONS": "128",
     "AIMSOURCE_CA_FILE": "/etc/aimsource/registry-ca/bundle.pem",
 }
 NOT_VALUES = {

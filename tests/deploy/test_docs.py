@@ -189,6 +189,7 @@ def _exposed_metrics() -> dict[str, tuple[str, frozenset[str]]]:
     metrics.stale_listing_served("registry-1.docker.io")
     metrics.sync_finished("Ready", 0.2, created=1)
     metrics.webhook_request("distribution", "accepted")
+    metrics.webhook_connection_closed("header_timeout")
     metrics.push_synced("created", created=1)
     metrics.ratelimit_wait("registry-1.docker.io", 1.0)
     metrics.set_source_facts({"s": SourceFacts(status="Ready", last_success=1.0, interval=60.0)})

@@ -17,10 +17,12 @@ from typing import Any
 from aimsource.cli import CliError, values
 from aimsource.cli.registry_options import registry_settings
 from aimsource.cli.values import show_duration
+from aimsource.cli.webhook_options import WEBHOOK_OPTIONS, connection_limits
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
 from aimsource.operator.scheduling.schedule import Policy
 from aimsource.operator.settings import OperatorSettings
+from aimsource.operator.webhook.receiver import ReceiverSettings
 from aimsource.registry.settings import RegistrySettings
 
 
@@ -241,6 +243,7 @@ _OPTIONS = (
         "NAME",
         values.text,
     ),
+    *(_Option(*row) for row in WEBHOOK_OPTIONS),
 )
 _INSECURE_ENV = "AIMSOURCE_INSECURE_REGISTRY"
 _NO_ELECTION_ENV = "AIMSOURCE_NO_LEADER_ELECTION"
@@ -353,6 +356,7 @@ def settings_from_args(
         registry=registry,
         lease=lease,
         schedule=schedule,
+        webhook=ReceiverSettings(connections=connection_limits(value)),
         leader_election=not no_election,
         contend_with_other_controllers=contend,
         **operator,
