@@ -184,6 +184,22 @@ def test_the_receivers_connection_bounds_are_flags(
     assert getattr(settings(argv, env).webhook.connections, field) == expected
 
 
+@pytest.mark.parametrize(
+    ("argv", "env", "field", "expected"),
+    [
+        ([], {}, "heads_per_source", 6),
+        ([], {}, "heads_per_registry", 30),
+        ([], {}, "missing_for", 600.0),
+        (["--push-heads-per-source", "2"], {}, "heads_per_source", 2),
+        ([], {"AIMSOURCE_PUSH_HEADS_PER_REGISTRY": "100"}, "heads_per_registry", 100),
+        (["--push-missing-for", "1h"], {}, "missing_for", 3600.0),
+        ([], {"AIMSOURCE_PUSH_MISSING_FOR": "0s"}, "missing_for", 0.0),
+    ],
+)
+def test_the_push_budgets_are_flags(argv: list[str], env: dict[str, str], field: str, expected: int) -> None:
+    assert getattr(settings(argv, env).pushes, field) == expected
+
+
 @pytest.mark.parametrize("argv", [["--webhook-header-timeout", "0s"], ["--webhook-max-connections", "0"]])
 def test_a_receiver_bound_of_zero_is_refused(argv: list[str]) -> None:
     with pytest.raises(CliError, match=argv[0]):

@@ -52,6 +52,9 @@ EVERY_VALUE: dict[str, Any] = {
     "webhook.bodyTimeout": "20s",
     "webhook.idleTimeout": "15s",
     "webhook.maxConnections": 128,
+    "webhook.pushHeadsPerSource": 3,
+    "webhook.pushHeadsPerRegistry": 12,
+    "webhook.pushMissingFor": "30m",
     "registryCA.configMap": "corporate-ca",
     "registryCA.key": "bundle.pem",
 }
@@ -83,6 +86,9 @@ EXPECTED_ENV = {
     "AIMSOURCE_WEBHOOK_BODY_TIMEOUT": "20s",
     "AIMSOURCE_WEBHOOK_IDLE_TIMEOUT": "15s",
     "AIMSOURCE_WEBHOOK_MAX_CONNECTIONS": "128",
+    "AIMSOURCE_PUSH_HEADS_PER_SOURCE": "3",
+    "AIMSOURCE_PUSH_HEADS_PER_REGISTRY": "12",
+    "AIMSOURCE_PUSH_MISSING_FOR": "30m",
     "AIMSOURCE_CA_FILE": "/etc/aimsource/registry-ca/bundle.pem",
 }
 NOT_VALUES = {

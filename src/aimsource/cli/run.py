@@ -17,7 +17,7 @@ from typing import Any
 from aimsource.cli import CliError, values
 from aimsource.cli.registry_options import registry_settings
 from aimsource.cli.values import show_duration
-from aimsource.cli.webhook_options import WEBHOOK_OPTIONS, connection_limits
+from aimsource.cli.webhook_options import WEBHOOK_OPTIONS, connection_limits, push_limits
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
 from aimsource.operator.scheduling.schedule import Policy
@@ -357,6 +357,7 @@ def settings_from_args(
         lease=lease,
         schedule=schedule,
         webhook=ReceiverSettings(connections=connection_limits(value)),
+        pushes=push_limits(value),
         leader_election=not no_election,
         contend_with_other_controllers=contend,
         **operator,

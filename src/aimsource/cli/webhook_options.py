@@ -1,4 +1,5 @@
-"""The flags of `aimsource run` that bound the push-event receiver's connections (issue 23).
+"""The flags of `aimsource run` that bound the push-event receiver's connections and what pushes
+may cost a registry (issue 23).
 
 Kept apart from `run`'s table (which is at its size limit); each row has the fields of
 `run._Option` - flag, settings field, variable, help, metavar, parser - and `run` appends them to
@@ -13,9 +14,11 @@ from typing import Any
 
 from aimsource.cli import values
 from aimsource.cli.values import show_duration
+from aimsource.domain.pushes.budgets import PushLimits
 from aimsource.operator.webhook.connections import ConnectionLimits
 
 _LIMITS = ConnectionLimits()
+_PUSHES = PushLimits()
 
 WEBHOOK_OPTIONS: tuple[tuple[str, str, str, str, str, values.Parser[Any]], ...] = (
     (
@@ -54,6 +57,33 @@ WEBHOOK_OPTIONS: tuple[tuple[str, str, str, str, str, values.Parser[Any]], ...] 
         "N",
         values.positive_int,
     ),
+    (
+        "--push-heads-per-source",
+        "push_heads_per_source",
+        "AIMSOURCE_PUSH_HEADS_PER_SOURCE",
+        "manifest HEADs pushes may cost one source a minute; past it, a full sync "
+        f"(default: {_PUSHES.heads_per_source})",
+        "N",
+        values.positive_int,
+    ),
+    (
+        "--push-heads-per-registry",
+        "push_heads_per_registry",
+        "AIMSOURCE_PUSH_HEADS_PER_REGISTRY",
+        "manifest HEADs pushes may cost one registry host a minute, all sources together "
+        f"(default: {_PUSHES.heads_per_registry})",
+        "N",
+        values.positive_int,
+    ),
+    (
+        "--push-missing-for",
+        "push_missing_for",
+        "AIMSOURCE_PUSH_MISSING_FOR",
+        "how long a pushed tag found missing is not asked for again "
+        f"(default: {show_duration(_PUSHES.missing_for)})",
+        "DURATION",
+        values.duration,
+    ),
 )
 
 
@@ -70,3 +100,17 @@ def connection_limits(value: Callable[[str], Any]) -> ConnectionLimits:
         if (v := value(dest)) is not None
     }
     return replace(_LIMITS, **given)
+
+
+def push_limits(value: Callable[[str], Any]) -> PushLimits:
+    """The push budgets the flags (read by `value(dest)`, None when unset) give."""
+    given = {
+        field: v
+        for field, dest in (
+            ("heads_per_source", "push_heads_per_source"),
+            ("heads_per_registry", "push_heads_per_registry"),
+            ("missing_for", "push_missing_for"),
+        )
+        if (v := value(dest)) is not None
+    }
+    return replace(_PUSHES, **given)

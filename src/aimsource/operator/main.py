@@ -81,6 +81,7 @@ class Operator:
             metrics=metrics,
             policy=settings.schedule,
             max_syncs_per_host=settings.schedule.max_syncs_per_host,
+            push_limits=settings.pushes,
             contests=Contests(
                 ours=FIELD_MANAGER,
                 window=settings.competing_controller_window,

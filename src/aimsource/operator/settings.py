@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from aimsource.domain.pushes.budgets import PushLimits
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
 from aimsource.operator.coexistence.contests import DEFAULT_WINDOW
@@ -67,6 +68,10 @@ class OperatorSettings:
     webhook: ReceiverSettings = field(default_factory=ReceiverSettings)
     """The receiver's budgets (per provider once authenticated, per address for failed requests)
     and its connections' deadlines and cap (``webhook.connections``)."""
+
+    pushes: PushLimits = field(default_factory=PushLimits)
+    """What pushes may cost a registry: manifest HEADs per source and per registry host a minute,
+    and how long a tag found missing is remembered (``domain.pushes.budgets``)."""
 
     webhook_secret: str = "aimsource-webhook"
     """Name of the Secret in the operator namespace whose key ``token`` is the webhook token; it is

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from aimsource.domain.pushes.budgets import PushLimits
 from aimsource.domain.pushes.payloads import Push
 from aimsource.domain.resources import PENDING, PROGRESSING, READY
 from aimsource.domain.status.build import initial_status
@@ -32,6 +33,7 @@ from aimsource.operator.syncing.secrets import NamespaceSecrets
 from aimsource.sync.engine import SyncResult, sync_source
 from aimsource.sync.incremental import CREATED, FULL, sync_push
 from aimsource.sync.ports import ModelStore, TagLister
+from aimsource.sync.push_heads import SharedHeads
 
 log = logging.getLogger("aimsource.operator")
 
@@ -51,6 +53,7 @@ class Reconciler(SourceTable):
         clock: Callable[[], float] = time.time,
         max_syncs_per_host: int | None = None,
         contests: Contests | None = None,
+        push_limits: PushLimits | None = None,
     ) -> None:
         super().__init__(
             metrics=metrics,
@@ -63,6 +66,8 @@ class Reconciler(SourceTable):
         self._lister = lister
         self._store = store
         self._secrets = NamespaceSecrets(kube, namespace)
+        self.heads = SharedHeads(lister, limits=push_limits or PushLimits(), clock=clock)
+        """Push HEADs: bounded per source and registry, shared between sources, misses remembered."""
 
     # --- sync side (the leader's workers) ------------------------------------------------------
     async def worker(self) -> None:
@@ -192,6 +197,7 @@ class Reconciler(SourceTable):
                     secrets=self._secrets,
                     previous=entry.status,
                     owned_at_last_sync=self.owned.get(entry.name),
+                    heads=self.heads,
                 )
                 self._metrics.push_synced(result.result, created=len(result.created))
                 log.info("push synced", extra={"push": str(push), "result": result.result, "why": result.why})
