@@ -25,6 +25,7 @@ from aimsource.registry.auth.credentials import (
 )
 from aimsource.registry.observer import RegistryObserver
 from aimsource.registry.settings import RegistrySettings
+from aimsource.stores.files import MAX_TAGS_FILE_BYTES
 from aimsource.sync.ports import TagLister
 from aimsource.sync.static_listing import InvalidTagsFileError, StaticTagLister, parse_tags_document
 
@@ -153,7 +154,7 @@ async def open_lister(
 ) -> AsyncIterator[TagLister]:
     """The tag lister the flags ask for; `observer` watches the real registry client, if used."""
     if args.tags_file:
-        text = read_text(args.tags_file)
+        text = read_text(args.tags_file, limit=MAX_TAGS_FILE_BYTES)
         try:
             listing = parse_tags_document(text, origin=args.tags_file)
         except InvalidTagsFileError as exc:
