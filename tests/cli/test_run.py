@@ -200,6 +200,21 @@ def test_the_push_budgets_are_flags(argv: list[str], env: dict[str, str], field:
     assert getattr(settings(argv, env).pushes, field) == expected
 
 
+@pytest.mark.parametrize(
+    ("argv", "env", "field", "expected"),
+    [
+        ([], {}, "sync_listing_tags", 200_000),
+        ([], {}, "listing_tags", 400_000),
+        (["--sync-listing-tags", "50000"], {}, "sync_listing_tags", 50_000),
+        ([], {"AIMSOURCE_LISTING_TAGS": "1000000"}, "listing_tags", 1_000_000),
+    ],
+)
+def test_the_listing_budgets_are_flags(
+    argv: list[str], env: dict[str, str], field: str, expected: int
+) -> None:
+    assert getattr(settings(argv, env), field) == expected
+
+
 @pytest.mark.parametrize("argv", [["--webhook-header-timeout", "0s"], ["--webhook-max-connections", "0"]])
 def test_a_receiver_bound_of_zero_is_refused(argv: list[str]) -> None:
     with pytest.raises(CliError, match=argv[0]):

@@ -26,6 +26,7 @@ from aimsource.registry.auth.credentials import (
 from aimsource.registry.observer import RegistryObserver
 from aimsource.registry.settings import RegistrySettings
 from aimsource.stores.files import MAX_TAGS_FILE_BYTES
+from aimsource.sync.listing_budget import ListingBudget
 from aimsource.sync.ports import TagLister
 from aimsource.sync.static_listing import InvalidTagsFileError, StaticTagLister, parse_tags_document
 
@@ -146,6 +147,11 @@ def registry_settings_from_args(args: argparse.Namespace, env: Mapping[str, str]
         rate=args.registry_rate,
         max_tags=max_tags,
     )
+
+
+def listing_budget(args: argparse.Namespace) -> ListingBudget:
+    """One sync's bound on the tags its listings hold, from `--max-tags` (see `sync.listing_budget`)."""
+    return ListingBudget(max_tags=registry_settings_from_args(args, os.environ).max_tags)
 
 
 @asynccontextmanager

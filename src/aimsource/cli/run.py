@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aimsource.cli import CliError, values
+from aimsource.cli.bounds import BOUND_OPTIONS, connection_limits, push_limits
 from aimsource.cli.registry_options import registry_settings
 from aimsource.cli.values import show_duration
-from aimsource.cli.webhook_options import WEBHOOK_OPTIONS, connection_limits, push_limits
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
 from aimsource.operator.scheduling.schedule import Policy
@@ -243,7 +243,7 @@ _OPTIONS = (
         "NAME",
         values.text,
     ),
-    *(_Option(*row) for row in WEBHOOK_OPTIONS),
+    *(_Option(*row) for row in BOUND_OPTIONS),
 )
 _INSECURE_ENV = "AIMSOURCE_INSECURE_REGISTRY"
 _NO_ELECTION_ENV = "AIMSOURCE_NO_LEADER_ELECTION"
@@ -344,6 +344,8 @@ def settings_from_args(
         log_level=value("log_level"),
         crd_wait=value("crd_wait"),
         competing_controller_window=value("competing_controller_window"),
+        sync_listing_tags=value("sync_listing_tags"),
+        listing_tags=value("listing_tags"),
     )
     no_election = bool(getattr(args, "no_leader_election", None)) or values.read(
         values.boolean, env.get(_NO_ELECTION_ENV, ""), f"${_NO_ELECTION_ENV}"

@@ -40,6 +40,7 @@ from aimsource.operator.syncing.reconciler import Reconciler, run_workers
 from aimsource.operator.webhook.receiver import Receiver
 from aimsource.operator.webhook.token import WebhookToken, secret_reader
 from aimsource.registry.client import RegistryClient
+from aimsource.sync.listing_budget import ListingBudget, TagBudget
 from aimsource.sync.listing_cache import CachingTagLister
 
 log = logging.getLogger("aimsource.operator")
@@ -82,6 +83,11 @@ class Operator:
             policy=settings.schedule,
             max_syncs_per_host=settings.schedule.max_syncs_per_host,
             push_limits=settings.pushes,
+            listing_budget=ListingBudget(
+                max_tags=settings.registry.max_tags,
+                per_sync=settings.sync_listing_tags,
+                process=TagBudget(max(settings.listing_tags, settings.registry.max_tags)),
+            ),
             contests=Contests(
                 ours=FIELD_MANAGER,
                 window=settings.competing_controller_window,

@@ -20,6 +20,7 @@ from aimsource.operator.coexistence.contests import DEFAULT_WINDOW
 from aimsource.operator.scheduling.schedule import Policy
 from aimsource.operator.webhook.receiver import ReceiverSettings
 from aimsource.registry.settings import RegistrySettings
+from aimsource.sync.listing_budget import DEFAULT_PER_PROCESS, DEFAULT_PER_SYNC
 from aimsource.sync.listing_cache import DEFAULT_MAX_AGE, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TAGS
 
 LogFormat = Literal["text", "json"]
@@ -54,6 +55,14 @@ class OperatorSettings:
 
     listing_cache_max_tags: int = DEFAULT_MAX_TAGS
     """Tags kept in all those listings (it bounds their memory)."""
+
+    sync_listing_tags: int = DEFAULT_PER_SYNC
+    """Tags one sync's listings may hold together (never less than one listing's ``--max-tags``):
+    past it a listing is cut (``truncated``) and further repositories are not listed."""
+
+    listing_tags: int = DEFAULT_PER_PROCESS
+    """Tags all syncs' listings may hold together: a sync reserves its share before listing and
+    waits while others hold it, so running syncs at once cannot multiply the memory of listings."""
 
     metrics_port: int = 8080
     """TCP port of the Prometheus ``/metrics`` endpoint; 0 disables it."""

@@ -32,6 +32,7 @@ from aimsource.operator.state.source_table import SourceTable, being_deleted, ui
 from aimsource.operator.syncing.secrets import NamespaceSecrets
 from aimsource.sync.engine import SyncResult, sync_source
 from aimsource.sync.incremental import CREATED, FULL, sync_push
+from aimsource.sync.listing_budget import DEFAULT_PER_PROCESS, ListingBudget, TagBudget
 from aimsource.sync.ports import ModelStore, TagLister
 from aimsource.sync.push_heads import SharedHeads
 
@@ -54,6 +55,7 @@ class Reconciler(SourceTable):
         max_syncs_per_host: int | None = None,
         contests: Contests | None = None,
         push_limits: PushLimits | None = None,
+        listing_budget: ListingBudget | None = None,
     ) -> None:
         super().__init__(
             metrics=metrics,
@@ -66,6 +68,8 @@ class Reconciler(SourceTable):
         self._lister = lister
         self._store = store
         self._secrets = NamespaceSecrets(kube, namespace)
+        self._budget = listing_budget or ListingBudget(process=TagBudget(DEFAULT_PER_PROCESS))
+        """The tags listings may hold: per sync, and for all syncs together (one `TagBudget`)."""
         self.heads = SharedHeads(lister, limits=push_limits or PushLimits(), clock=clock)
         """Push HEADs: bounded per source and registry, shared between sources, misses remembered."""
 
@@ -124,6 +128,7 @@ class Reconciler(SourceTable):
                 secrets=self._secrets,
                 now=datetime.datetime.fromtimestamp(started, tz=datetime.UTC),
                 previous=entry.status,
+                budget=self._budget,
             )
             await self._report(entry, body, result, uid=uid)
         except SourceGoneError as exc:

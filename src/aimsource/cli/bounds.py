@@ -1,5 +1,5 @@
-"""The flags of `aimsource run` that bound the push-event receiver's connections and what pushes
-may cost a registry (issue 23).
+"""The flags of `aimsource run` that bound what strangers and registries can cost (issue 23): the
+push-event receiver's connections, the registry work pushes may cause, the tags listings hold.
 
 Kept apart from `run`'s table (which is at its size limit); each row has the fields of
 `run._Option` - flag, settings field, variable, help, metavar, parser - and `run` appends them to
@@ -16,11 +16,12 @@ from aimsource.cli import values
 from aimsource.cli.values import show_duration
 from aimsource.domain.pushes.budgets import PushLimits
 from aimsource.operator.webhook.connections import ConnectionLimits
+from aimsource.sync.listing_budget import DEFAULT_PER_PROCESS, DEFAULT_PER_SYNC
 
 _LIMITS = ConnectionLimits()
 _PUSHES = PushLimits()
 
-WEBHOOK_OPTIONS: tuple[tuple[str, str, str, str, str, values.Parser[Any]], ...] = (
+BOUND_OPTIONS: tuple[tuple[str, str, str, str, str, values.Parser[Any]], ...] = (
     (
         "--webhook-header-timeout",
         "webhook_header_timeout",
@@ -83,6 +84,24 @@ WEBHOOK_OPTIONS: tuple[tuple[str, str, str, str, str, values.Parser[Any]], ...] 
         f"(default: {show_duration(_PUSHES.missing_for)})",
         "DURATION",
         values.duration,
+    ),
+    (
+        "--sync-listing-tags",
+        "sync_listing_tags",
+        "AIMSOURCE_SYNC_LISTING_TAGS",
+        "tags one sync's listings may hold together (at least --max-tags); past it listings are "
+        f"cut and marked truncated (default: {DEFAULT_PER_SYNC})",
+        "N",
+        values.positive_int,
+    ),
+    (
+        "--listing-tags",
+        "listing_tags",
+        "AIMSOURCE_LISTING_TAGS",
+        "tags all syncs' listings may hold together; past it a sync waits before listing "
+        f"(default: {DEFAULT_PER_PROCESS})",
+        "N",
+        values.positive_int,
     ),
 )
 
