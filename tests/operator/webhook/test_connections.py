@@ -97,22 +97,31 @@ def request_head(length: int) -> bytes:
 
 
 async def test_idle_dripping_and_stalled_connections_are_closed_in_their_deadlines(served: Served) -> None:
-    idle = [await served.connect() for _ in range(100)]
-    dripping = [await served.connect() for _ in range(100)]
-    stalled = [await served.connect() for _ in range(100)]
-    drips = [asyncio.create_task(drip(w, request_head(100), every=0.2)) for _, w in dripping]
-    for _, writer in stalled:
-        writer.write(request_head(len(BODY)) + BODY[:10])  # the right token: the body is read, and stalls
-    await asyncio.sleep(0.2)
-    assert len(served.receiver.guards) == 300
-    waits = await asyncio.gather(*(closed_by_server(r, within=5.0) for r, _ in idle + dripping + stalled))
-    assert max(waits) < 1.0 + 0.5  # header and body deadlines of one second, and a margin for a slow loop
+    async def one(kind: str) -> tuple[float, asyncio.StreamWriter, asyncio.Task[None] | None]:
+        reader, writer = await served.connect()
+        dripping = None
+        if kind == "dripping":
+            dripping = asyncio.create_task(drip(writer, request_head(100), every=0.2))
+        elif kind == "stalled":
+            writer.write(request_head(len(BODY)) + BODY[:10])  # the right token: the body is read, and stalls
+        waited = await closed_by_server(reader, within=10.0)
+        return waited, writer, dripping
+
+    kinds = ["idle"] * 100 + ["dripping"] * 100 + ["stalled"] * 100
+    results = await asyncio.gather(*(one(kind) for kind in kinds))
+    waits = [waited for waited, _, _ in results]
+    # Each closed by its deadline of one second, not much before or after: client and server share
+    # this loop, which accepts 300 connections late on a loaded machine (tests/e2e/test_webhook_attack.py
+    # measures across processes).
+    assert min(waits) > 0.5
+    assert max(waits) < 1.0 + 2.0
     assert len(served.receiver.guards) == 0
     assert served.closed("header_timeout") == 200
     assert served.closed("body_timeout") == 100
-    for task in drips:
-        task.cancel()
-    await close_all([w for _, w in idle + dripping + stalled])
+    for _, _, dripping in results:
+        if dripping is not None:
+            dripping.cancel()
+    await close_all([writer for _, writer, _ in results])
 
 
 async def test_a_keep_alive_connection_is_closed_after_the_idle_timeout(served: Served) -> None:

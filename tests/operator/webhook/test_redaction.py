@@ -99,3 +99,17 @@ def test_redact_hides_the_path_after_the_provider_and_the_token_anywhere() -> No
     assert redact(f"/hooks/{TOKEN}", token) == f"/hooks/{REDACTED}"
     assert redact(f"token {TOKEN} seen", token) == f"token {REDACTED} seen"
     assert redact("/hooks/quay/abc%2Fdef?x=1 rest", None) == f"/hooks/quay/{REDACTED} rest"
+
+
+def test_an_asyncio_record_keeps_its_traceback_redacted(port: int) -> None:
+    record = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "Task exception: %s", ("x",), None)
+    try:
+        raise RuntimeError(f"failed on POST /hooks/generic/{TOKEN}")
+    except RuntimeError as exc:
+        record.exc_info = (type(exc), exc, exc.__traceback__)
+    for installed in logging.getLogger("asyncio").filters:
+        installed.filter(record)
+    text = logging.Formatter().format(record)
+    assert "Traceback" in text
+    assert TOKEN not in text
+    assert f"/hooks/generic/{REDACTED}" in text

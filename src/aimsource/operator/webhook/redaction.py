@@ -17,8 +17,11 @@ from collections.abc import Callable
 
 from aimsource.domain.pushes.payloads import PARSERS
 
-LOGGERS = ("aiohttp.server", "aiohttp.web", "aiohttp.access", "aiohttp.internal", "asyncio")
-"""The loggers the webhook server's records can come through (asyncio: a task's unretrieved error)."""
+LOGGERS = ("aiohttp.server", "aiohttp.web", "aiohttp.access", "aiohttp.internal")
+"""The loggers the webhook server's records come through: one line each, redacted."""
+KEEP_TRACEBACKS = ("asyncio",)
+"""Loggers whose records may come from the webhook server (a task's unretrieved error) but mostly
+from elsewhere: redacted, with their traceback kept (as text, itself redacted)."""
 REDACTED = "<redacted>"
 _PROVIDERS = "|".join(sorted(map(re.escape, PARSERS), key=len, reverse=True))
 _PATH = re.compile(rf"(/hooks/)((?:{_PROVIDERS})/)?[^\s'\"\\]*")
@@ -37,9 +40,10 @@ def redact(text: str, token: bytes | None) -> str:
 class RedactingFilter(logging.Filter):
     """Rewrites a record in place: redacted message, the exception as one redacted line."""
 
-    def __init__(self, token: Callable[[], bytes | None]) -> None:
+    def __init__(self, token: Callable[[], bytes | None], *, one_line: bool = True) -> None:
         super().__init__()
         self.token = token
+        self.one_line = one_line
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -47,8 +51,13 @@ class RedactingFilter(logging.Filter):
         except Exception:  # the token's reader must not break logging
             token = None
         message = redact(record.getMessage(), token)
-        if record.exc_info and record.exc_info[1] is not None:
-            exc = record.exc_info[1]
+        exc = record.exc_info[1] if record.exc_info else None
+        if not self.one_line:
+            if exc is not None:
+                record.exc_text = redact("".join(traceback.format_exception(exc)), token).rstrip("\n")
+            record.msg, record.args, record.exc_info = message, None, None
+            return True
+        if exc is not None:
             lines = traceback.format_exception_only(type(exc), exc)
             message += ": " + redact(" ".join(lines), token)
         record.msg, record.args = " ".join(message.split()), None
@@ -56,15 +65,15 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-_FILTER: RedactingFilter | None = None
+_FILTERS: list[RedactingFilter] = []
 
 
 def redact_server_logs(token: Callable[[], bytes | None]) -> None:
-    """Installs the filter on aiohttp's loggers (once per process; the latest token source wins)."""
-    global _FILTER
-    if _FILTER is None:
-        _FILTER = RedactingFilter(token)
-        for name in LOGGERS:
-            logging.getLogger(name).addFilter(_FILTER)
-    else:
-        _FILTER.token = token
+    """Installs the filters on those loggers (once per process; the latest token source wins)."""
+    if not _FILTERS:
+        _FILTERS.extend((RedactingFilter(token), RedactingFilter(token, one_line=False)))
+        for names, installed in ((LOGGERS, _FILTERS[0]), (KEEP_TRACEBACKS, _FILTERS[1])):
+            for name in names:
+                logging.getLogger(name).addFilter(installed)
+    for installed in _FILTERS:
+        installed.token = token
