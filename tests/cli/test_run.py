@@ -204,7 +204,7 @@ def test_the_push_budgets_are_flags(argv: list[str], env: dict[str, str], field:
     ("argv", "env", "field", "expected"),
     [
         ([], {}, "sync_listing_tags", 200_000),
-        ([], {}, "listing_tags", 400_000),
+        ([], {}, "listing_tags", 800_000),
         (["--sync-listing-tags", "50000"], {}, "sync_listing_tags", 50_000),
         ([], {"AIMSOURCE_LISTING_TAGS": "1000000"}, "listing_tags", 1_000_000),
     ],

@@ -36,8 +36,10 @@ log = logging.getLogger("aimsource.sync")
 
 DEFAULT_PER_SYNC = 200_000
 """Tags one sync's listings may hold: twice the default `--max-tags`."""
-DEFAULT_PER_PROCESS = 400_000
-"""Tags all syncs' listings may hold together."""
+DEFAULT_PER_PROCESS = 800_000
+"""Tags all syncs' listings may hold together: the default workers (8) each with a listing at the
+default cap. A sync holds its reservation while its registry answers slowly, so a budget below
+`--max-syncs-per-host` listings would let one stalled registry hold it all and stop every sync."""
 
 
 class TagBudget:
