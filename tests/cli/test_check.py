@@ -161,7 +161,7 @@ def test_files_that_hold_no_valid_source(
     ("make", "reason"),
     [
         (lambda tmp: str(tmp / "missing.yaml"), "cannot read: No such file or directory"),
-        (lambda tmp: str(tmp), "cannot read: Is a directory"),
+        (lambda tmp: str(tmp), "cannot read: not a regular file (a directory)"),
         (lambda tmp: write(tmp, "bad.yaml", "spec:\n  images: [a\n"), "not valid YAML at line 3, column 1: "),
         (
             lambda tmp: write(tmp, "tabs.yaml", "spec:\n\timages: []\n"),

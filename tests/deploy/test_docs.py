@@ -191,6 +191,7 @@ def _exposed_metrics() -> dict[str, tuple[str, frozenset[str]]]:
     metrics.stale_listing_served("registry-1.docker.io")
     metrics.sync_finished("Ready", 0.2, created=1)
     metrics.webhook_request("distribution", "accepted")
+    metrics.webhook_connection_closed("header_timeout")
     metrics.push_synced("created", created=1)
     metrics.ratelimit_wait("registry-1.docker.io", 1.0)
     metrics.mirror_call("docker.io", "https://mirror.corp.example", "served")

@@ -26,6 +26,8 @@ from aimsource.registry.auth.credentials import (
 )
 from aimsource.registry.observer import RegistryObserver
 from aimsource.registry.settings import RegistrySettings
+from aimsource.stores.files import MAX_TAGS_FILE_BYTES
+from aimsource.sync.listing_budget import ListingBudget
 from aimsource.sync.ports import TagLister
 from aimsource.sync.static_listing import InvalidTagsFileError, StaticTagLister, parse_tags_document
 
@@ -122,13 +124,18 @@ def registry_settings_from_args(args: argparse.Namespace, env: Mapping[str, str]
     return build(RegistrySettings, reader(args, env, use_env=_every_command))
 
 
+def listing_budget(args: argparse.Namespace) -> ListingBudget:
+    """One sync's bound on the tags its listings hold, from `--max-tags` (see `sync.listing_budget`)."""
+    return ListingBudget(max_tags=registry_settings_from_args(args, os.environ).max_tags)
+
+
 @asynccontextmanager
 async def open_lister(
     args: argparse.Namespace, *, observer: RegistryObserver | None = None
 ) -> AsyncIterator[TagLister]:
     """The tag lister the flags ask for; `observer` watches the real registry client, if used."""
     if args.tags_file:
-        text = read_text(args.tags_file)
+        text = read_text(args.tags_file, limit=MAX_TAGS_FILE_BYTES)
         try:
             listing = parse_tags_document(text, origin=args.tags_file)
         except InvalidTagsFileError as exc:

@@ -23,6 +23,8 @@ GROUPS = {
     "registry": "registries (every registry host)",
     "lease": "leader election",
     "schedule": "scheduling",
+    "webhook": "push-event receiver: its connections",
+    "pushes": "what pushes may cost a registry",
 }
 """The `--help` sections of the nested settings; the operator's own options come first."""
 

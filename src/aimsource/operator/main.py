@@ -22,7 +22,14 @@ from aimsource.kube.client import FIELD_MANAGER
 from aimsource.kube.lease import LeaseElector
 from aimsource.operator import handlers
 from aimsource.operator.coexistence.contests import Contests
-from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
+from aimsource.operator.endpoints import (
+    EndpointError,
+    Guarded,
+    Readiness,
+    build_apps,
+    start_endpoints,
+    stop_endpoints,
+)
 from aimsource.operator.logs import setup_logging
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.reloading import RegistriesFile
@@ -35,6 +42,7 @@ from aimsource.operator.syncing.reconciler import Reconciler, run_workers
 from aimsource.operator.webhook.receiver import Receiver
 from aimsource.operator.webhook.token import WebhookToken, secret_reader
 from aimsource.registry.client import RegistryClient
+from aimsource.sync.listing_budget import ListingBudget, TagBudget
 from aimsource.sync.listing_cache import CachingTagLister
 
 log = logging.getLogger("aimsource.operator")
@@ -77,6 +85,12 @@ class Operator:
             metrics=metrics,
             policy=settings.schedule,
             max_syncs_per_host=settings.schedule.max_syncs_per_host,
+            push_limits=settings.pushes,
+            listing_budget=ListingBudget(
+                max_tags=settings.registry.max_tags,
+                per_sync=settings.sync_listing_tags,
+                process=TagBudget(max(settings.listing_tags, settings.registry.max_tags)),
+            ),
             contests=Contests(
                 ours=FIELD_MANAGER,
                 window=settings.competing_controller_window,
@@ -182,6 +196,7 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
             health_port=settings.health_port,
         )
         token_task: asyncio.Task[None] | None = None
+        guarded: dict[int, Guarded] = {}
         if settings.webhook_port:
             token = WebhookToken(secret_reader(kube, settings.namespace, settings.webhook_secret))
             await token.load()
@@ -192,9 +207,12 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
                 # A push from a mirror counts as a push to the registry it mirrors.
                 on_pushes=lambda pushes: op.reconciler.on_pushes(as_canonical(pushes, registry.registries)),
                 count=metrics.webhook_request,
+                settings=settings.webhook,
+                on_connection_closed=metrics.webhook_connection_closed,
             )
             apps[settings.webhook_port] = receiver.app()
-        runners = await start_endpoints(apps, host=settings.listen_host)
+            guarded[settings.webhook_port] = receiver.guards
+        runners = await start_endpoints(apps, host=settings.listen_host, guarded=guarded)
         log.info(
             "operator starting",
             extra={

@@ -103,6 +103,13 @@ class Metrics:
             ["provider", "outcome"],
             registry=r,
         )
+        self.webhook_connections_closed = Counter(
+            "aimsource_webhook_connections_closed",
+            "Connections to the push-event receiver closed by the receiver: a deadline passed "
+            "(header_timeout, body_timeout, idle_timeout) or too many were open (over_capacity).",
+            ["reason"],
+            registry=r,
+        )
         self.push_syncs = Counter(
             "aimsource_push_syncs",
             "Pushes decided for one source: created (incrementally), nothing to do, or full (a full "
@@ -223,6 +230,9 @@ class Metrics:
 
     def webhook_request(self, provider: str, outcome: str) -> None:
         self.webhook_requests.labels(provider=provider, outcome=outcome).inc()
+
+    def webhook_connection_closed(self, reason: str) -> None:
+        self.webhook_connections_closed.labels(reason=reason).inc()
 
     def push_synced(self, result: str, *, created: int = 0) -> None:
         self.push_syncs.labels(result=result).inc()

@@ -37,7 +37,7 @@ class RegistrySettings:
             values.text,
             "reach this registry over plain HTTP (loopback registries always may); repeatable",
             repeatable=True,
-            chart="insecureRegistries",
+            chart="operator.insecureRegistries",
         ),
     )
     """Hosts (`host` or `host:port`, lower-case) that may be spoken to over plain HTTP. Loopback

@@ -40,6 +40,7 @@ from aimsource.registry.auth.credentials import (
 from aimsource.registry.errors import RegistryError
 from aimsource.registry.mirrors import recording_mirrors
 from aimsource.sync.discovery import discover
+from aimsource.sync.listing_budget import ONE_SYNC, ListingBudget
 from aimsource.sync.named_versions import resolve_named
 from aimsource.sync.ports import ModelStore, SecretError, SecretReader, TagLister
 
@@ -72,9 +73,11 @@ async def sync_source(
     credentials: CredentialStore = EMPTY_CREDENTIALS,
     progress: Progress | None = None,
     explain: bool = False,
+    budget: ListingBudget = ONE_SYNC,
 ) -> SyncResult:
     """Runs one sync. `credentials` are used where the source's own pull secrets have none;
-    `explain` (previews) also lists excluded repositories to show each tag as excluded."""
+    `explain` (previews) also lists excluded repositories to show each tag as excluded; `budget`
+    bounds the tags its listings hold (`listing_budget`): one listing per repository."""
     try:
         source = parse_source(source_obj)
     except InvalidSpecError as exc:
@@ -93,14 +96,22 @@ async def sync_source(
 
     selectors = build_selectors(source.spec)
     creds, secret_error = await read_credentials(source, secrets, credentials)
-    fetched = await asyncio.gather(
-        *(
-            _fetch(
-                s, lister=lister, creds=creds, secret_error=secret_error, progress=progress, explain=explain
+    listings = budget.for_sync(lister)
+    wildcard = any(s.pattern is not None for s in selectors)
+    async with listings.session(_listed(selectors, explain=explain), open_ended=wildcard):
+        fetched = await asyncio.gather(
+            *(
+                _fetch(
+                    s,
+                    lister=listings,
+                    creds=creds,
+                    secret_error=secret_error,
+                    progress=progress,
+                    explain=explain,
+                )
+                for s in selectors
             )
-            for s in selectors
         )
-    )
     outcomes = tuple(outcome for outcome, _ in fetched)
     known_digests = {image: digest for _, found in fetched for image, digest in found.items()}
     existing = store.existing()
@@ -126,6 +137,19 @@ async def sync_source(
         moved=find_moved(outcomes, known_digests, existing),
     )
     return SyncResult(status=status, plan=plan, outcomes=outcomes, created=created, source=source)
+
+
+def _listed(selectors: Sequence[Selector], *, explain: bool) -> set[str]:
+    """The repositories the selectors list (not those that only HEAD, or list nothing)."""
+    return {
+        s.ref.key
+        for s in selectors
+        if s.error is None
+        and s.ref is not None
+        and s.ref.tag is None
+        and named_tags(s) is None
+        and (explain or not s.excluded)
+    }
 
 
 def _account_for_creates(plan: Plan, created: Sequence[str], refusals: Sequence[NotCreated]) -> Plan:
