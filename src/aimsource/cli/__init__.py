@@ -53,6 +53,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="aimsource",
         description="Discover model images in OCI registries and create AIMClusterModels for them.",
     )
+    from aimsource.cli.version import VersionAction
+
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in names:
         importlib.import_module(f"aimsource.cli.{COMMANDS[name]}").add_parser(sub)
