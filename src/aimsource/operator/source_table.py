@@ -22,7 +22,8 @@ from aimsource.operator.push_routes import PushRoutes
 from aimsource.operator.queue import SyncQueue
 from aimsource.operator.schedule import Policy, decide
 from aimsource.operator.shares import hosts_of
-from aimsource.operator.sources import SourceEntry, observe, parse_time
+from aimsource.operator.sources import SourceEntry, observe
+from aimsource.operator.success import LastSuccess
 
 log = logging.getLogger("aimsource.operator")
 
@@ -59,6 +60,8 @@ class SourceTable:
         """Models each source owned when its last sync here ended (None: not synced here yet)."""
         self.contests = contests or Contests(ours=FIELD_MANAGER, on_count=metrics.set_contested)
         """Sources another controller manages: this operator stands down for them."""
+        self.last_success = LastSuccess()
+        """When each source last synced successfully (not `lastSyncTime`: that moves on a 401)."""
 
     # --- watch side (every replica) -------------------------------------------------------------
     def on_source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
@@ -144,6 +147,7 @@ class SourceTable:
         self.pending.pop(name, None)
         self.owned.pop(name, None)
         self.contests.forget(name)
+        self.last_success.forget(name)
 
     # --- push events (the leader's receiver) ----------------------------------------------------
     def on_pushes(self, pushes: Sequence[Push]) -> int:
@@ -173,7 +177,7 @@ class SourceTable:
             {
                 name: SourceFacts(
                     status=str((e.status or {}).get("status") or PENDING),
-                    last_success=parse_time((e.status or {}).get("lastSyncTime")),
+                    last_success=self.last_success.of(name, e.status),
                     interval=e.state.interval,
                 )
                 for name, e in self.table.items()
