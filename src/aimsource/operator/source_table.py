@@ -17,6 +17,7 @@ from aimsource.domain.push_payloads import Push
 from aimsource.domain.resources import PENDING
 from aimsource.kube.client import FIELD_MANAGER
 from aimsource.operator.contests import Contests
+from aimsource.operator.held import notice_key, wants_notice
 from aimsource.operator.metrics import Metrics, SourceFacts
 from aimsource.operator.push_routes import PushRoutes
 from aimsource.operator.queue import SyncQueue
@@ -62,6 +63,10 @@ class SourceTable:
         """Sources another controller manages: this operator stands down for them."""
         self.last_success = LastSuccess()
         """When each source last synced successfully (not `lastSyncTime`: that moves on a 401)."""
+        self.notices: set[str] = set()
+        """Sources whose next take only shows a held spec change or request (operator/held.py)."""
+        self.noticed: dict[str, tuple[int, str | None]] = {}
+        """What was last shown as held, per source: each change or request is shown once."""
 
     # --- watch side (every replica) -------------------------------------------------------------
     def on_source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
@@ -133,6 +138,9 @@ class SourceTable:
         lapses = self.contests.recheck_at(entry.name)
         if lapses is not None and lapses < decision.when:
             decision = replace(decision, when=lapses, why="competing controller's window ends")
+        if wants_notice(decision) and self.noticed.get(entry.name) != notice_key(entry.state):
+            self.notices.add(entry.name)  # taken at once: the leader shows it in the status, then waits
+            decision = replace(decision, when=at)
         before = self.queue.due(entry.name)
         self.queue.schedule(entry.name, decision.when, hosts_of(entry.body))
         self.why[entry.name] = decision.why
@@ -148,6 +156,8 @@ class SourceTable:
         self.owned.pop(name, None)
         self.contests.forget(name)
         self.last_success.forget(name)
+        self.notices.discard(name)
+        self.noticed.pop(name, None)
 
     # --- push events (the leader's receiver) ----------------------------------------------------
     def on_pushes(self, pushes: Sequence[Push]) -> int:
