@@ -35,7 +35,6 @@ CASES = [
         state(generation=2, last_attempt=NOW - 2),
         Decision(NOW + 3, "spec changed, held by minimum interval"),
     ),
-
     (
         "new-request-annotation-syncs-at-once",
         state(requested="t2", handled_request="t1"),
