@@ -258,7 +258,15 @@ REASON_LIKE = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+|Unauthorized|NotFound|For
     [
         p
         for p in user_guide()
-        if p.name in ("monitoring.md", "troubleshooting.md", "reference.md", "lifecycle.md")
+        if p.name
+        in (
+            "monitoring.md",
+            "troubleshooting.md",
+            "reference.md",
+            "lifecycle.md",
+            "from-amd.md",
+            "metrics.md",
+        )
     ],
     ids=lambda p: p.name,
 )
