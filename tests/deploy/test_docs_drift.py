@@ -308,3 +308,48 @@ def test_each_counter_is_defined_alike_in_lifecycle_and_reference() -> None:
         first = re.sub(r"\s+", " ", definition).strip().split(". ")[0].rstrip(".")
         if name == "discoveredModels":  # the one that drifted: the same words in both
             assert meanings[name].lower().startswith(first.lower()), (name, first, meanings[name])
+
+
+# --- cli.md: the operator's settings table --------------------------------------------------------
+
+
+def _run_flags() -> dict[str, str]:
+    """Each `aimsource run` option and its help text, as `--help` prints it (defaults expanded)."""
+    import argparse
+
+    from aimsource.cli import build_parser
+
+    parser = build_parser("run")
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    run = sub.choices["run"]
+    formatter = run._get_formatter()
+    return {
+        action.option_strings[0]: formatter._expand_help(action)
+        for action in run._actions
+        if action.option_strings and action.help and action.option_strings[0] != "-h"
+    }
+
+
+def test_cli_md_run_defaults_and_variables_are_the_parser_s() -> None:
+    table = table_with((DOCS / "cli.md").read_text(), "Flag", "Environment", "Default", "Meaning")
+    flags = _run_flags()
+    checked = 0
+    for row in table.rows:
+        flag = code_spans(row[0])[0].split()[0]
+        help_text = " ".join(flags[flag].split())
+        variable = re.search(r"\[\$(AIMSOURCE_\w+)\]", help_text)
+        if variable:
+            assert variable.group(1) in row[1], (
+                f"{flag}: the parser reads {variable.group(1)}, cli.md says {row[1]}"
+            )
+        default = re.search(r"\(default: ([^)]+)\)", help_text)
+        if default is None:
+            continue
+        documented, value = row[2].replace("`", ""), default.group(1)
+        if re.fullmatch(r"[\d.]+[a-z]*", value):  # a figure: 8, 30s, 0.0.0.0
+            assert documented.split()[0] == value, f"{flag}: default {value}, cli.md {row[2]}"
+            checked += 1
+        elif code_spans(row[2]):  # a quoted word or phrase: `INFO`, `aimsource-leader`
+            assert documented == value, f"{flag}: default {value}, cli.md {row[2]}"
+            checked += 1
+    assert checked >= 15
