@@ -32,8 +32,8 @@ from tests.support.realkube_private import private_kube  # noqa: E402
 from tests.support.serving import free_port  # noqa: E402
 
 from aimsource.domain.models import model_body  # noqa: E402
-from aimsource.domain.planning import Candidate  # noqa: E402
 from aimsource.domain.references import parse_reference  # noqa: E402
+from aimsource.domain.selection.planning import Candidate  # noqa: E402
 from aimsource.kube import ClientSettings, KubeClient, load_kube_config  # noqa: E402
 
 SOURCES = "/apis/aim.eai.amd.com/v1alpha1/aimclustermodelsources"

@@ -9,7 +9,7 @@ import pytest
 from aimsource.cli.run import add_parser, settings_from_args
 from aimsource.domain.durations import format_duration
 from aimsource.kube.lease import LeaseSettings
-from aimsource.operator.schedule import Policy
+from aimsource.operator.scheduling.schedule import Policy
 from aimsource.operator.settings import OperatorSettings
 from aimsource.registry.settings import RegistrySettings
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from aimsource.domain import spec as domain
 from aimsource.domain.durations import parse_duration
-from aimsource.domain.spec import InvalidSpecError, parse_source
+from aimsource.domain.spec import source as domain
+from aimsource.domain.spec.source import InvalidSpecError, parse_source
 from tests.crds import seed_examples
 from tests.crds.samples import INVALID, VALID, source
 from tests.support.crd_schema import SOURCES_CRD, admit, root_schema

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aimsource.domain.durations import parse_duration
-from aimsource.domain.spec import SYNC_INTERVAL_PATTERN, InvalidSpecError, Source, parse_source
+from aimsource.domain.spec.source import SYNC_INTERVAL_PATTERN, InvalidSpecError, Source, parse_source
 from tests.crds.samples import source
 from tests.support.crd_schema import admit
 

@@ -1,7 +1,7 @@
 """What the domain writes to the cluster is admitted by our CRDs: model bodies and source statuses.
 
 The API server silently prunes fields a schema does not declare, so a status field named
-differently here and in domain/status.py would vanish without an error; these tests run the real
+differently here and in domain/status/build.py would vanish without an error; these tests run the real
 domain functions and judge their output by the CRDs.
 """
 
@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aimsource.domain.models import model_body
-from aimsource.domain.planning import candidate_for, plan_sync
 from aimsource.domain.references import parse_reference
-from aimsource.domain.selection import SelectorError, SelectorOutcome, build_selectors, decide_tags
-from aimsource.domain.spec import Problem, parse_source
-from aimsource.domain.status import build_status, initial_status
+from aimsource.domain.selection.planning import candidate_for, plan_sync
+from aimsource.domain.selection.selectors import SelectorError, SelectorOutcome, build_selectors, decide_tags
+from aimsource.domain.spec.source import Problem, parse_source
+from aimsource.domain.status.build import build_status, initial_status
 from tests.crds.samples import source
 from tests.support.crd_schema import MODELS_CRD, SOURCES_CRD, admit
 
@@ -97,8 +97,8 @@ def test_status_with_the_most_conflicts_and_refusals_is_admitted_and_kept_whole(
     API would keep them rather than prune them."""
     from dataclasses import replace
 
-    from aimsource.domain.planning import ExistingModel, refused
-    from aimsource.domain.status import MAX_LISTED
+    from aimsource.domain.selection.planning import ExistingModel, refused
+    from aimsource.domain.status.build import MAX_LISTED
 
     repos = [f"org/m{i}" for i in range(3)]
     spec = parse_source(source({"images": repos})).spec
@@ -136,9 +136,9 @@ def test_status_with_the_most_conflicts_and_refusals_is_admitted_and_kept_whole(
 
 def test_status_with_a_stale_selector_and_moved_tags_is_admitted_and_kept_whole() -> None:
     """`stale`, `listedAt` and `moved` (at its bound) are declared: the API would not prune them."""
-    from aimsource.domain.listings import StaleListing
-    from aimsource.domain.moved import MovedTag
-    from aimsource.domain.status import MAX_LISTED
+    from aimsource.domain.selection.listings import StaleListing
+    from aimsource.domain.selection.moved import MovedTag
+    from aimsource.domain.status.build import MAX_LISTED
 
     spec = parse_source(source({"images": ["org/model", "org/pinned:1.0.0"]})).spec
     listed, pinned = build_selectors(spec)

@@ -16,12 +16,12 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from aimsource.cli import build_parser
-from aimsource.domain.constraints import parse_constraint
 from aimsource.domain.errors import InvalidConstraintError
 from aimsource.domain.naming import model_name
 from aimsource.domain.references import WILDCARD_MESSAGE, model_image, parse_reference
-from aimsource.domain.selection import INVALID_REFERENCE, INVALID_VERSION_CONSTRAINT
-from aimsource.domain.versions import parse_version
+from aimsource.domain.selection.selectors import INVALID_REFERENCE, INVALID_VERSION_CONSTRAINT
+from aimsource.domain.versions.constraints import parse_constraint
+from aimsource.domain.versions.semver import parse_version
 from aimsource.kube.errors import SecretError
 from aimsource.operator.metrics import Metrics, SourceFacts
 from aimsource.registry.errors import RegistryError
@@ -165,14 +165,14 @@ def test_every_selector_status_field_is_documented() -> None:
 def test_condition_reasons_are_the_ones_the_code_writes(row: tuple[str, ...]) -> None:
     domain = REPO / "src" / "aimsource" / "domain"
     # The reasons are named in domain/resources.py and written by the status modules; the operator
-    # writes the Progressing condition of a held sync itself (operator/held.py).
-    held = REPO / "src" / "aimsource" / "operator" / "held.py"
-    files = [domain / "resources.py", *sorted(domain.glob("status*.py")), held]
-    source = "".join(p.read_text() for p in files)
+    # writes the Progressing condition of a held sync itself (operator/scheduling/held.py).
+    held = REPO / "src" / "aimsource" / "operator" / "scheduling" / "held.py"
+    parts = [domain / "resources.py", *sorted((domain / "status").glob("*.py")), held]
+    assert len(parts) > 3, parts
+    source = "".join(p.read_text() for p in parts)
     for reason in code_spans(row[2]):
-        assert f'"{reason}"' in source, (
-            f"reason {reason} is not in {[str(p.relative_to(REPO)) for p in files]}"
-        )
+        where = [str(p.relative_to(REPO)) for p in parts]
+        assert f'"{reason}"' in source, f"reason {reason} is not in {where}"
 
 
 def test_limit_condition_message_is_the_seed_documentation_s() -> None:

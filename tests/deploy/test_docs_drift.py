@@ -17,8 +17,9 @@ import pytest
 from aimsource.domain import resources
 from aimsource.kube.errors import SecretError
 from aimsource.kube.lease import STALL_TOLERANCE, LeaseSettings
-from aimsource.operator import held, reporting
-from aimsource.operator.schedule import Policy
+from aimsource.operator import reporting
+from aimsource.operator.scheduling import held
+from aimsource.operator.scheduling.schedule import Policy
 from aimsource.registry.errors import RegistryError
 from tests.deploy.manifests import DEPLOY, render
 from tests.deploy.markdown import DOCS, code_blocks, code_spans, table_with, user_guide
@@ -240,7 +241,7 @@ def _written_reasons() -> set[str]:
     registry = {cls.reason for cls in RegistryError.__subclasses__()}
     names = {value for name, value in vars(resources).items() if name.endswith("_REASON")}
     events = set(reporting.BAD_STATES.values()) | {"ModelsCreated", reporting.MOVED_REASON}
-    from aimsource.domain.selection import INVALID_REFERENCE, INVALID_VERSION_CONSTRAINT
+    from aimsource.domain.selection.selectors import INVALID_REFERENCE, INVALID_VERSION_CONSTRAINT
 
     return (
         registry

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aimsource.domain.constraints import parse_constraints
-from aimsource.domain.near_versions import explain_not_version
+from aimsource.domain.versions.constraints import parse_constraints
+from aimsource.domain.versions.near_misses import explain_not_version
 from tests.deploy.markdown import DOCS, code_spans, table_with
 
 VERSIONS = (DOCS / "versions.md").read_text()

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from aimsource.cli import main
-from aimsource.domain.spec import check_source
-from aimsource.registry.credentials import parse_docker_config
+from aimsource.domain.spec.source import check_source
+from aimsource.registry.auth.credentials import parse_docker_config
 from tests.deploy.manifests import OPERATOR_NAMESPACE, REPO
 
 EXAMPLES = REPO / "examples"

@@ -65,14 +65,15 @@ NEEDS = {
         AIM,
         "aimclustermodels",
         ("list", "watch"),
-        "operator.handlers / operator.resync: the model index (kopf's watch; paged re-lists)",
+        "operator.handlers / operator.state.resync: the model index (kopf's watch; paged re-lists)",
     ),
     "models-get": Need(
         CLUSTER,
         AIM,
         "aimclustermodels",
         ("get",),
-        "kube.KubeClient.create_model / operator.index: read the model a 409 names (ours? whose image?)",
+        "kube.KubeClient.create_model / operator.state.index: read the model a 409 names"
+        " (ours? whose image?)",
     ),
     "models-create": Need(
         CLUSTER,

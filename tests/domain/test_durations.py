@@ -6,7 +6,7 @@ import pytest
 
 from aimsource.domain.durations import InvalidDurationError, format_duration, parse_duration
 from aimsource.domain.errors import DomainError
-from aimsource.domain.spec import SYNC_INTERVAL_PATTERN
+from aimsource.domain.spec.source import SYNC_INTERVAL_PATTERN
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from aimsource.domain.models import existing_model, model_body, owning_source
-from aimsource.domain.planning import ExistingModel, candidate_for
 from aimsource.domain.references import parse_reference
 from aimsource.domain.resources import SOURCE_LABEL
+from aimsource.domain.selection.planning import ExistingModel, candidate_for
 
 
 def body_for(
@@ -34,6 +34,7 @@ def test_body_of_the_documented_example() -> None:
             "name": "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726",
             "labels": {
                 "aim.eai.amd.com/model-source": "amd-models",
+                "aim.eai.amd.com/cluster-model-source.name": "amd-models",
                 "aim.eai.amd.com/origin": "auto-generated",
                 "app.kubernetes.io/managed-by": "aimsource",
             },

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aimsource.domain.planning import ExistingModel
-from aimsource.domain.push_payloads import Push
+from aimsource.domain.pushes.payloads import Push
+from aimsource.domain.selection.planning import ExistingModel
 from aimsource.kube import KubeClient
-from aimsource.operator.index import IndexedModelStore, existing_model, model_image_reader
 from aimsource.operator.metrics import Metrics
-from aimsource.operator.reconciler import Reconciler
-from aimsource.operator.schedule import Policy
+from aimsource.operator.scheduling.schedule import Policy
+from aimsource.operator.state.index import IndexedModelStore, existing_model, model_image_reader
+from aimsource.operator.syncing.reconciler import Reconciler
 from tests.support.kubeapi import KubeAPI
 from tests.sync.doubles import RecordingLister
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from aimsource.domain.spec import InvalidSpecError, parse_source
+from aimsource.domain.spec.source import InvalidSpecError, parse_source
 from tests.crds import seed_examples
 from tests.crds.samples import INVALID, VALID, source
 from tests.support.crd_schema import admit

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from aimsource.domain.models import model_body
-from aimsource.domain.planning import Candidate
 from aimsource.domain.references import parse_reference
+from aimsource.domain.selection.planning import Candidate
 from tests.support.realkube import RealKube
 from tests.support.realkube_fixtures import MODELS, SOURCES, TEST_LABEL
 

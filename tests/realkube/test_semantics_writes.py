@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from aimsource.domain.models import model_body
-from aimsource.domain.planning import Candidate
 from aimsource.domain.references import parse_reference
+from aimsource.domain.selection.planning import Candidate
 from aimsource.kube import ApiStatusError, KubeClient
 from tests.support.realkube import RealKube
 from tests.support.realkube_fixtures import MODELS, SOURCES, TEST_LABEL

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from aimsource.domain.references import ImageRef
+from aimsource.registry.auth.credentials import Credential, parse_docker_config
 from aimsource.registry.client import RegistryClient
-from aimsource.registry.credentials import Credential, parse_docker_config
 from aimsource.registry.errors import AuthenticationFailed, TLSFailure
 from aimsource.registry.settings import RegistrySettings
 from tests.support.faults import FaultFront

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from aimsource.domain.references import ImageRef
+from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import RegistryClient
-from aimsource.registry.credentials import Credential
 from aimsource.registry.errors import (
     AuthenticationFailed,
     BadResponse,

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from aimsource.domain.planning import ExistingModel
 from aimsource.domain.resources import DIGEST_ANNOTATION, SOURCE_LABEL
+from aimsource.domain.selection.planning import ExistingModel
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.stores import directory as directory_module
 from aimsource.stores.directory import DirectoryModelStore, StoreError
@@ -171,8 +171,8 @@ async def test_a_new_model_is_one_new_file_read_back_as_it_was_written(tmp_path:
 async def test_a_model_file_holds_the_text_pyyaml_writes(tmp_path: Path) -> None:
     """The store may write with libyaml's emitter (faster); a GitOps diff must not tell which."""
     from aimsource.domain.models import model_body
-    from aimsource.domain.planning import candidate_for
     from aimsource.domain.references import parse_reference
+    from aimsource.domain.selection.planning import candidate_for
 
     store = DirectoryModelStore.open(tmp_path)
     long_tag = "0.8.5-" + "rc.1-" * 24 + "x"  # past PyYAML's 80-column line width

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aimsource.domain.push_payloads import Push
+from aimsource.domain.pushes.payloads import Push
 from aimsource.registry.errors import Unreachable
 from aimsource.sync.engine import sync_source
 from aimsource.sync.incremental import CREATED, FULL, NOTHING, sync_push

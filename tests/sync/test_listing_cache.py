@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from aimsource.domain.references import ImageRef
+from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import TagListing
-from aimsource.registry.credentials import Credential
 from aimsource.registry.errors import (
     AuthenticationFailed,
     BadResponse,

@@ -243,7 +243,7 @@ LLAMA = "ghcr.io/amd/llama"
 async def test_a_pushed_named_version_ends_where_a_full_sync_would_and_is_no_longer_not_found():
     import copy
 
-    from aimsource.domain.push_payloads import Push
+    from aimsource.domain.pushes.payloads import Push
     from aimsource.sync.incremental import CREATED, sync_push
 
     spec = {
@@ -281,7 +281,7 @@ async def test_a_pushed_named_version_ends_where_a_full_sync_would_and_is_no_lon
 
 
 async def test_a_pushed_tag_an_exact_list_does_not_name_is_nothing_and_costs_no_request():
-    from aimsource.domain.push_payloads import Push
+    from aimsource.domain.pushes.payloads import Push
     from aimsource.sync.incremental import NOTHING, sync_push
 
     spec = {"images": [LLAMA], "versions": ["1.0.0"]}

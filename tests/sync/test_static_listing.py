@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from aimsource.domain.references import parse_reference
-from aimsource.registry.credentials import Credential
+from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.errors import RepositoryNotFound, TagNotFound
 from aimsource.sync.static_listing import InvalidTagsFileError, StaticTagLister, parse_tags_document
 

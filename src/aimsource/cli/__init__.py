@@ -75,7 +75,7 @@ def entry_point() -> int:
 
 def _run(words: list[str], *, own_process: bool) -> int:
     if words and words[0] in ("preview", "sync"):
-        from aimsource.registry.trust import warm_up
+        from aimsource.registry.http.trust import warm_up
 
         warm_up()  # the trust store is read while the command's modules are imported
     with few_collections():  # importing makes tens of thousands of objects and no garbage

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 def _check_file(name: str, documents: list[Document], *, quiet: bool) -> tuple[list[str], bool]:
     """The lines to print for one file, and whether everything in it is valid."""
     from aimsource.domain.durations import format_duration
-    from aimsource.domain.spec import check_source, parse_source
+    from aimsource.domain.spec.source import check_source, parse_source
 
     lines: list[str] = []
     valid = True

@@ -24,8 +24,8 @@ from aimsource.cli.registry_options import (
     open_lister,
 )
 from aimsource.cli.render import write_preview
-from aimsource.domain.planning import ExistingModel
 from aimsource.domain.resources import FAILED
+from aimsource.domain.selection.planning import ExistingModel
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,5 +1,5 @@
-"""Registry flags shared by `preview` and `sync`, the registry settings every command builds
-from its flags (`run` too), and the tag lister `preview` and `sync` select.
+"""Registry flags shared by `preview` and `sync` (declared on `RegistrySettings`'s fields, as
+`run`'s are), the registry settings they build, and the tag lister `preview` and `sync` select.
 
 `--tags-file` replaces the registries with a fixed listing; otherwise the real registry client is
 used, with `--docker-config` standing in for the source's imagePullSecrets.
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 
-from aimsource.cli import CliError, values
+from aimsource.cli import CliError
 from aimsource.cli.manifests import read_text
-from aimsource.cli.values import flag_type
-from aimsource.registry.credentials import (
+from aimsource.cli.options import add_flags, build, reader
+from aimsource.domain.options.declared import Option, declared_options
+from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
     CredentialStore,
     InvalidDockerConfigError,
@@ -41,57 +41,11 @@ def add_registry_flags(parser: argparse.ArgumentParser) -> None:
         help="credentials standing in for imagePullSecrets "
         "(default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)",
     )
-    parser.add_argument(
-        "--insecure-registry",
-        metavar="HOST[:PORT]",
-        action="append",
-        default=[],
-        help="reach this registry over plain HTTP (loopback registries always may); repeatable",
-    )
-    parser.add_argument("--ca-file", metavar="PATH", help="extra CA bundle for private registries")
-    parser.add_argument(
-        "--max-concurrency-per-host",
-        type=flag_type(values.positive_int),
-        metavar="N",
-        help="requests in flight at once to one registry host "
-        f"(default {RegistrySettings.max_concurrency_per_host})",
-    )
-    parser.add_argument(
-        "--registry-rate",
-        type=flag_type(values.rate),
-        metavar="R",
-        help="request budget per registry host in requests/s, bursts of twice that; 0 for none "
-        f"(default {RegistrySettings.requests_per_second:g})",
-    )
-    parser.add_argument(
-        "--max-tags",
-        type=flag_type(values.positive_int),
-        metavar="N",
-        help=f"tags kept per repository listing; past it the selector is truncated "
-        f"(default ${MAX_TAGS_ENV}, else {RegistrySettings.max_tags})",
-    )
+    add_flags(parser, declared_options(RegistrySettings), env=_every_command, typed=True)
 
 
-MAX_TAGS_ENV = "AIMSOURCE_MAX_TAGS"
-
-
-def registry_settings(
-    *,
-    insecure: Iterable[str] = (),
-    ca_file: str | None = None,
-    max_concurrency_per_host: int | None = None,
-    rate: float | None = None,
-    max_tags: int | None = None,
-) -> RegistrySettings:
-    """The registry client's settings from the registry flags of any command (`run` included);
-    None keeps the default. The rate goes through `RegistrySettings.with_rate`, so the budget has
-    the bursts of twice the rate that `--registry-rate` promises, whichever command sets it."""
-    settings = RegistrySettings(insecure=values.hosts(insecure), ca_file=ca_file)
-    if max_concurrency_per_host is not None:
-        settings = replace(settings, max_concurrency_per_host=max_concurrency_per_host)
-    if max_tags is not None:
-        settings = replace(settings, max_tags=max_tags)
-    return settings if rate is None else settings.with_rate(rate)
+def _every_command(opt: Option) -> bool:
+    return opt.every_command
 
 
 def load_credentials(args: argparse.Namespace) -> CredentialStore:
@@ -134,17 +88,9 @@ def check_files(args: argparse.Namespace) -> None:
 
 
 def registry_settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> RegistrySettings:
-    """The registry flags of `preview` and `sync`; `$AIMSOURCE_MAX_TAGS` when `--max-tags` is not given."""
-    max_tags = args.max_tags
-    if max_tags is None and env.get(MAX_TAGS_ENV):
-        max_tags = values.read(values.positive_int, env[MAX_TAGS_ENV], f"${MAX_TAGS_ENV}")
-    return registry_settings(
-        insecure=args.insecure_registry,
-        ca_file=args.ca_file,
-        max_concurrency_per_host=args.max_concurrency_per_host,
-        rate=args.registry_rate,
-        max_tags=max_tags,
-    )
+    """The registry flags of `preview` and `sync`, and the variables declared for every command
+    (`$AIMSOURCE_MAX_TAGS`); `--registry-rate` sizes the burst too (`RegistrySettings.with_rate`)."""
+    return build(RegistrySettings, reader(args, env, use_env=_every_command))
 
 
 @asynccontextmanager
@@ -158,7 +104,8 @@ async def open_lister(
             listing = parse_tags_document(text, origin=args.tags_file)
         except InvalidTagsFileError as exc:
             raise CliError(str(exc)) from exc
-        yield StaticTagLister(listing)
+        settings = registry_settings_from_args(args, os.environ)
+        yield StaticTagLister(listing, max_repositories=settings.max_repositories)
         return
     from aimsource.registry.client import RegistryClient
     from aimsource.registry.errors import RegistryError

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aimsource.domain.moved import is_digest
-from aimsource.domain.planning import Candidate, ExistingModel
 from aimsource.domain.references import canonical_image
 from aimsource.domain.resources import (
+    AMD_SOURCE_LABEL,
     API_VERSION,
     DIGEST_ANNOTATION,
     MANAGED_BY,
@@ -29,6 +28,8 @@ from aimsource.domain.resources import (
     SOURCE_LABEL,
     TAG_ANNOTATION,
 )
+from aimsource.domain.selection.moved import is_digest
+from aimsource.domain.selection.planning import Candidate, ExistingModel
 
 
 def model_body(
@@ -64,6 +65,7 @@ def model_body(
             "name": candidate.name,
             "labels": {
                 SOURCE_LABEL: source_name,
+                AMD_SOURCE_LABEL: source_name,
                 ORIGIN_LABEL: ORIGIN_AUTO_GENERATED,
                 MANAGED_BY_LABEL: MANAGED_BY,
             },

@@ -1,5 +1,11 @@
 """kube layer: the only code that calls the Kubernetes API (models, source status, pull secrets,
-events, the leader-election Lease). Knows nothing of registries and never imports kopf."""
+events, the leader-election Lease).
+
+- `client` — the calls; `transport` — one HTTP exchange with the API server; `config` — kubeconfig
+  and in-cluster configuration; `lease` — leader election; `names` — name checks on path segments;
+  `errors` — the only exceptions that leave the package.
+
+Uses the domain only; knows nothing of registries and never imports kopf."""
 
 from aimsource.kube.client import ClientSettings, KubeClient
 from aimsource.kube.config import KubeConfig, load_kube_config, operator_namespace

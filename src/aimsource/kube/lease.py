@@ -29,6 +29,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from aimsource.domain.options import values
+from aimsource.domain.options.declared import option
 from aimsource.kube.client import KubeClient
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.errors import AlreadyExistsError, ConflictError, KubeError, NotFoundError
@@ -65,11 +67,42 @@ class LeaseSettings:
 
     namespace: str = DEFAULT_OPERATOR_NAMESPACE
     """The operator namespace."""
-    name: str = "aimsource-leader"
+    name: str = field(
+        default="aimsource-leader",
+        metadata=option(
+            "--lease-name",
+            "NAME",
+            values.text,
+            "name of the leader-election Lease (RBAC lets the operator update only this one)",
+            detail="; if you change it, change the name in `deploy/operator/role.yaml` too",
+        ),
+    )
     """The Lease's name in that namespace."""
-    identity: str = field(default_factory=default_identity)
+    identity: str = field(
+        default_factory=default_identity,
+        metadata=option(
+            "--identity",
+            "NAME",
+            values.text,
+            "this replica's name in the Lease",
+            default_text="hostname-pid",
+            chart=None,
+        ),
+    )
     """This candidate's holderIdentity."""
-    lease_duration: float = DEFAULT_LEASE_DURATION
+    lease_duration: float = field(
+        default=DEFAULT_LEASE_DURATION,
+        metadata=option(
+            "--lease-duration",
+            "DURATION",
+            values.positive_duration,
+            "how long a Lease stays valid without renewal",
+            detail=": a standby takes over about this long after the leader dies; the leader renews "
+            "every tenth of it and gives up after three quarters, so its event loop may stall for half "
+            "of it without losing the Lease",
+            via="lasting",
+        ),
+    )
     """Seconds a standby waits, after last seeing the record change, before taking the Lease."""
     renew_deadline: float = DEFAULT_LEASE_DURATION * RENEW_DEADLINE
     """Seconds the holder keeps trying to renew before it stops leading."""

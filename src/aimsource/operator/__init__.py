@@ -1,12 +1,12 @@
 """The operator: the only package that imports kopf.
 
-- `handlers` — kopf's side: login, the model indexes, thin event handlers (no finalizers).
-- `sources` / `schedule` / `queue` — what is known of each source, when it syncs next and why
-  (one pure function), and the due-time queue a bounded worker pool takes sources from.
-- `reconciler` — one sync's effects: status written on change, events on change, never a model
-  edited or deleted; `reporting` holds the pure decisions.
-- `index` — the sync's ModelStore over the watch-fed indexes (no list call per sync).
-- `leadership` — workers run only while this replica holds the Lease.
-- `metrics`, `endpoints`, `logs` — Prometheus, /healthz and /readyz, structured logs.
-- `settings` / `main` — configuration and assembly (`aimsource run`).
+Rooms, from the top (import-linter contract "Operator rooms" keeps the arrows pointing down):
+- `main`, `settings` — assembly and configuration (`aimsource run`); `handlers` — kopf's side: login,
+  the model indexes, thin event handlers (no finalizers).
+- `syncing/` — the leader's workers: one sync's effects, status and events written on change, never a
+  model edited or deleted.
+- `state/` — the watched state: the source table, the model inventory and its `ModelStore`, re-lists.
+- `coexistence/` — other controllers writing a source's status; `webhook/` — the push receiver.
+- `scheduling/` — what is known of each source, when it syncs next and why, the queue, fair shares.
+- `reporting` (pure decisions: status writes, events), `metrics`, `endpoints`, `logs`.
 """

@@ -20,7 +20,7 @@ import kopf
 
 from aimsource.domain.resources import GROUP, MODEL_PLURAL, SOURCE_PLURAL, VERSION
 from aimsource.kube import KubeConfig
-from aimsource.operator.resync import PAGE_SIZE
+from aimsource.operator.state.resync import PAGE_SIZE
 
 ANNOTATION_PREFIX = "aimsource.eai.amd.com"
 

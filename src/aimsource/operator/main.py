@@ -20,18 +20,18 @@ from aimsource.kube import KubeClient, KubeConfig, KubeConfigError, load_kube_co
 from aimsource.kube.client import FIELD_MANAGER
 from aimsource.kube.lease import LeaseElector
 from aimsource.operator import handlers
-from aimsource.operator.contests import Contests
+from aimsource.operator.coexistence.contests import Contests
 from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
-from aimsource.operator.index import IndexedModelStore, model_image_reader
-from aimsource.operator.inventory import ModelInventory
-from aimsource.operator.leadership import WorkerSwitch
 from aimsource.operator.logs import setup_logging
 from aimsource.operator.metrics import Metrics
-from aimsource.operator.reconciler import Reconciler, run_workers
-from aimsource.operator.resync import CrdNotServedError, Resync
 from aimsource.operator.settings import OperatorSettings
-from aimsource.operator.webhook import Receiver
-from aimsource.operator.webhook_token import WebhookToken, secret_reader
+from aimsource.operator.state.index import IndexedModelStore, model_image_reader
+from aimsource.operator.state.inventory import ModelInventory
+from aimsource.operator.state.resync import CrdNotServedError, Resync
+from aimsource.operator.syncing.leadership import WorkerSwitch
+from aimsource.operator.syncing.reconciler import Reconciler, run_workers
+from aimsource.operator.webhook.receiver import Receiver
+from aimsource.operator.webhook.token import WebhookToken, secret_reader
 from aimsource.registry.client import RegistryClient
 from aimsource.sync.listing_cache import CachingTagLister
 

@@ -21,7 +21,7 @@ from aimsource.domain.resources import (
     TRUE,
     SourceStatus,
 )
-from aimsource.domain.status import status_changed
+from aimsource.domain.status.build import status_changed
 
 MAX_NAMES_IN_EVENT = 10
 MAX_EVENT_MESSAGE = 1000

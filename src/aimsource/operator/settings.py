@@ -4,27 +4,37 @@ Everything the operator's parts need to know about their environment lives here 
 part takes the one value it needs and tests can build a settings object without a command line.
 The parts with settings of their own are nested, and each default is written once, where the
 part is: `registry` (`registry.settings.RegistrySettings`), `lease` (`kube.lease.LeaseSettings`)
-and `schedule` (`operator.schedule.Policy`); the fields below are the operator's own.
+and `schedule` (`operator.scheduling.schedule.Policy`); the fields below are the operator's own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
+from aimsource.domain.options import values
+from aimsource.domain.options.declared import option
+from aimsource.domain.options.values import LogFormat
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
-from aimsource.operator.contests import DEFAULT_WINDOW
-from aimsource.operator.schedule import Policy
+from aimsource.operator.coexistence.contests import DEFAULT_WINDOW
+from aimsource.operator.scheduling.schedule import Policy
 from aimsource.registry.settings import RegistrySettings
 from aimsource.sync.listing_cache import DEFAULT_MAX_AGE, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TAGS
-
-LogFormat = Literal["text", "json"]
 
 
 @dataclass(frozen=True)
 class OperatorSettings:
-    namespace: str = DEFAULT_OPERATOR_NAMESPACE
+    namespace: str = field(
+        default=DEFAULT_OPERATOR_NAMESPACE,
+        metadata=option(
+            "--namespace",
+            "NAME",
+            values.text,
+            "operator namespace: pull secrets and the Lease live here",
+            default_text=f"the service account's namespace, else {DEFAULT_OPERATOR_NAMESPACE}",
+            chart=None,  # the release namespace
+        ),
+    )
     """The operator namespace: where pull secrets are read and the Lease lives.
     Default: the service account's namespace, else ``aim-system``."""
 
@@ -41,7 +51,18 @@ class OperatorSettings:
     """When sources sync (minimum interval, retry backoff, start-up spread), how many at once
     (workers, per-host shares) and how often the indexes are reconciled."""
 
-    stale_listing_max_age: float = DEFAULT_MAX_AGE
+    stale_listing_max_age: float = field(
+        default=DEFAULT_MAX_AGE,
+        metadata=option(
+            "--stale-listing-max-age",
+            "DURATION",
+            values.duration,
+            "how old a kept listing may be to stand in for one failing with 429, 5xx or a timeout; "
+            "0s keeps none",
+            detail="(the selector is then `stale`, the source `Degraded` with reason `StaleListing`; "
+            "[rate-limits.md](rate-limits.md#cached-listings-when-a-registry-throttles))",
+        ),
+    )
     """Seconds: how old the last good listing of a repository may be to stand in for a listing
     that fails with 429, 5xx, a timeout or an unreachable host (the selector is then ``stale``, the
     source ``Degraded`` with reason ``StaleListing``); 0 keeps no listings."""
@@ -52,42 +73,128 @@ class OperatorSettings:
     listing_cache_max_tags: int = DEFAULT_MAX_TAGS
     """Tags kept in all those listings (it bounds their memory)."""
 
-    metrics_port: int = 8080
+    metrics_port: int = field(
+        default=8080,
+        metadata=option("--metrics-port", "PORT", values.port, "port of /metrics; 0 disables"),
+    )
     """TCP port of the Prometheus ``/metrics`` endpoint; 0 disables it."""
 
-    health_port: int = 8081
+    health_port: int = field(
+        default=8081,
+        metadata=option("--health-port", "PORT", values.port, "port of /healthz and /readyz; 0 disables"),
+    )
     """TCP port of ``/healthz`` and ``/readyz``; 0 disables it."""
 
-    webhook_port: int = 0
+    webhook_port: int = field(
+        default=0,
+        metadata=option(
+            "--webhook-port",
+            "PORT",
+            values.port,
+            "port of the push-event receiver POST /hooks/<provider>/<token>; 0 disables",
+            detail="([webhooks.md](webhooks.md)); must differ from the metrics and health ports",
+            chart=None,  # `webhook.port`
+        ),
+    )
     """TCP port of the push-event receiver (``POST /hooks/<provider>/<token>``); 0 (the default)
     disables it."""
 
-    webhook_secret: str = "aimsource-webhook"
+    webhook_secret: str = field(
+        default="aimsource-webhook",
+        metadata=option(
+            "--webhook-secret",
+            "NAME",
+            values.secret_name,
+            "Secret in the operator namespace whose key `token` is the webhook token",
+            detail="; re-read every minute",
+            chart=None,  # `webhook.secret`
+        ),
+    )
     """Name of the Secret in the operator namespace whose key ``token`` is the webhook token; it is
     re-read every minute."""
 
-    listen_host: str = "0.0.0.0"  # a pod's probes and scrapes come from outside
+    listen_host: str = field(
+        default="0.0.0.0",  # a pod's probes and scrapes come from outside
+        metadata=option(
+            "--listen-host", "ADDR", values.text, "address of the metrics, health and webhook servers"
+        ),
+    )
     """Address the metrics, health and webhook servers bind to (all interfaces by default)."""
 
-    log_format: LogFormat = "text"
+    log_format: LogFormat = field(
+        default="text",
+        metadata=option(
+            "--log-format", "FORMAT", values.log_format, "log format: text, or json for one object per line"
+        ),
+    )
     """``text`` for people, ``json`` (one object per line) for log collectors."""
 
-    log_level: str = "INFO"
+    log_level: str = field(
+        default="INFO",
+        metadata=option(
+            "--log-level",
+            "LEVEL",
+            values.log_level,
+            "level of the operator's own logs: DEBUG, INFO, WARNING... (kopf's stay at WARNING)",
+        ),
+    )
     """Level of the operator's own loggers (kopf's are kept at WARNING)."""
 
-    leader_election: bool = True
+    leader_election: bool = field(
+        default=True,
+        metadata=option(
+            "--no-leader-election",
+            None,
+            values.boolean,
+            "sync without electing a leader (one replica only)",
+            switch=True,
+            inverts=True,
+            chart="leaderElection",
+            chart_help="elect a leader with a Lease; false only with replicaCount 1",
+        ),
+    )
     """Whether replicas elect a leader through the Lease; only the leader syncs."""
 
-    crd_wait: float = 120.0
+    crd_wait: float = field(
+        default=120.0,
+        metadata=option(
+            "--crd-wait",
+            "DURATION",
+            values.duration,
+            "how long start-up waits for the CRDs to be served before failing",
+            detail="; then the operator exits non-zero naming the missing CRD",
+        ),
+    )
     """Seconds the operator waits at start-up for its CRDs to be served before it exits with an
     error naming the missing one."""
 
-    competing_controller_window: float = DEFAULT_WINDOW
+    competing_controller_window: float = field(
+        default=DEFAULT_WINDOW,
+        metadata=option(
+            "--competing-controller-window",
+            "DURATION",
+            values.positive_duration,
+            "how long another controller's status writes must have stopped before aimsource takes a "
+            "source back; at least twice the source's syncInterval",
+            detail="([install.md](install.md#on-a-cluster-that-runs-aims-operator))",
+        ),
+    )
     """Seconds another field manager's writes to a source's status must have stopped before
     aimsource manages that source again; for each source the window is at least twice its
     ``syncInterval``, because AIM's own source controller writes the status once per interval."""
 
-    contend_with_other_controllers: bool = False
+    contend_with_other_controllers: bool = field(
+        default=False,
+        metadata=option(
+            "--contend-with-other-controllers",
+            None,
+            values.boolean,
+            "sync every source even when another controller (AIM's operator) writes its status; "
+            "off: aimsource stands down for such sources",
+            detail="([install.md](install.md#on-a-cluster-that-runs-aims-operator))",
+            switch=True,
+        ),
+    )
     """Sync sources whatever other controller also writes their status (the behaviour before
     detection existed). Off by default: aimsource stands down for a source another controller
     manages."""

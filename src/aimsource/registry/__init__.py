@@ -1,7 +1,11 @@
 """registry layer: the OCI distribution client (tags, manifest digests), its auth and its errors.
 
+Rooms, from the top (import-linter contract "Registry rooms"): `client` (the distribution API:
+tags, manifests), `auth/` (challenges, credentials, tokens) beside `pages/` (page sizes, `Link`),
+`http/` (transport, sending, bodies, limits, retry, trust); `errors`, `settings` and `observer` below all.
+
 Public API, by module (see docs/dev/contracts.md): `client.RegistryClient`, `client.TagListing`,
-`observer.RegistryObserver`, `settings.RegistrySettings`, `credentials.parse_docker_config`,
-`credentials.Credential`, `credentials.CredentialStore`, and the exceptions of `errors`. Nothing is
+`observer.RegistryObserver`, `settings.RegistrySettings`, `auth.credentials.parse_docker_config`,
+`auth.credentials.Credential`, `auth.credentials.CredentialStore`, and the exceptions of `errors`. Nothing is
 imported here so that `import aimsource.registry.errors` stays cheap for the CLI.
 """

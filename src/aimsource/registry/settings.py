@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from aimsource.domain.options import values
+from aimsource.domain.options.declared import option
+
 MiB = 1024 * 1024
 
 DEFAULT_RATE = 20.0
@@ -26,18 +29,55 @@ def burst_for(rate: float) -> int:
 
 @dataclass(frozen=True)
 class RegistrySettings:
-    insecure: frozenset[str] = frozenset()
+    insecure: frozenset[str] = field(
+        default=frozenset(),
+        metadata=option(
+            "--insecure-registry",
+            "HOST[:PORT]",
+            values.text,
+            "reach this registry over plain HTTP (loopback registries always may); repeatable",
+            repeatable=True,
+            chart="insecureRegistries",
+        ),
+    )
     """Hosts (`host` or `host:port`, lower-case) that may be spoken to over plain HTTP. Loopback
     hosts (127.0.0.0/8, ::1, localhost) always may. HTTPS is tried first; it does not disable
     certificate verification."""
 
-    ca_file: str | None = None
+    ca_file: str | None = field(
+        default=None,
+        metadata=option(
+            "--ca-file",
+            "PATH",
+            values.text,
+            "extra CA bundle (PEM) trusted for registries",
+            chart=None,  # the chart mounts it from `registryCA`
+        ),
+    )
     """PEM bundle of extra certificate authorities, trusted in addition to the public ones."""
 
-    max_concurrency_per_host: int = 4
+    max_concurrency_per_host: int = field(
+        default=4,
+        metadata=option(
+            "--max-concurrency-per-host",
+            "N",
+            values.positive_int,
+            "requests in flight at once to one registry host, shared by all sources",
+        ),
+    )
     """Requests in flight at once to one registry host, shared by every source. Default 4."""
 
-    requests_per_second: float = DEFAULT_RATE
+    requests_per_second: float = field(
+        default=DEFAULT_RATE,
+        metadata=option(
+            "--registry-rate",
+            "R",
+            values.rate,
+            "request budget per registry host in requests per second (bursts of twice that), "
+            "shared by all sources; 0 for none",
+            via="with_rate",
+        ),
+    )
     """Request budget per registry host (token bucket refill rate, requests/s); 0 = unlimited.
     Default 20/s: a 1,000-tag repository is 1-10 requests, so 50 repositories of one registry
     list in under half a minute without looking like a crawler."""
@@ -74,9 +114,36 @@ class RegistrySettings:
     max_pages: int = 100
     """Pages of one tag listing; a listing with more is reported as truncated."""
 
-    max_tags: int = 100_000
+    max_tags: int = field(
+        default=100_000,
+        metadata=option(
+            "--max-tags",
+            "N",
+            values.positive_int,
+            "tags kept per repository listing; past it the selector is truncated",
+            detail="(bounds the memory one repository costs)",
+            every_command=True,
+        ),
+    )
     """Tags kept per listing; a repository with more is listed up to this many and reported as
     truncated. It bounds memory: 100,000 tags are about 10 MiB. Default 100,000."""
+
+    max_repositories: int = field(
+        default=1000,
+        metadata=option(
+            "--max-repositories",
+            "N",
+            values.positive_int,
+            "repositories a wildcard filter (image with *) may match; past it the selector is truncated",
+        ),
+    )
+    """Repositories kept per wildcard filter, the first by name; the rest are counted, not listed."""
+
+    docker_hub_api: str = "https://hub.docker.com"
+    """Where Docker Hub's web API lists a namespace's repositories (wildcards on docker.io)."""
+
+    github_api: str = "https://api.github.com"
+    """Where GitHub's API lists an organisation's container packages (wildcards on ghcr.io)."""
 
     max_redirects: int = 5
     """Redirects followed per request."""
@@ -115,6 +182,7 @@ class RegistrySettings:
             "page_size": self.page_size,
             "max_pages": self.max_pages,
             "max_tags": self.max_tags,
+            "max_repositories": self.max_repositories,
             "max_tags_bytes": self.max_tags_bytes,
             "max_token_bytes": self.max_token_bytes,
             "max_manifest_bytes": self.max_manifest_bytes,

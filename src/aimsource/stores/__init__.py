@@ -1,1 +1,6 @@
-"""stores layer."""
+"""stores layer: model stores without a cluster.
+
+- `directory` — models as YAML manifests in a directory (`aimsource sync --out`), append-only.
+
+Uses the domain only (it fits `sync.ports.ModelStore` by shape); knows nothing of registries or
+Kubernetes."""

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from aimsource.domain.models import existing_model
-from aimsource.domain.planning import ExistingModel
 from aimsource.domain.resources import MODEL_KIND
+from aimsource.domain.selection.planning import ExistingModel
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 
 # libyaml's emitter writes the same text as PyYAML's for a model body, in a seventh of the time

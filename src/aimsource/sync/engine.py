@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from aimsource.domain.listings import StaleListing
 from aimsource.domain.models import model_body
-from aimsource.domain.moved import find_moved
-from aimsource.domain.planning import Candidate, NotCreated, Plan, name_conflict, plan_sync, refused
 from aimsource.domain.references import ImageRef
 from aimsource.domain.resources import SourceStatus
-from aimsource.domain.selection import (
+from aimsource.domain.selection.listings import StaleListing
+from aimsource.domain.selection.moved import find_moved
+from aimsource.domain.selection.planning import Candidate, NotCreated, Plan, name_conflict, plan_sync, refused
+from aimsource.domain.selection.selectors import (
     Selector,
     SelectorError,
     SelectorOutcome,
@@ -28,10 +28,10 @@ from aimsource.domain.selection import (
     decide_listing,
     named_tags,
 )
-from aimsource.domain.spec import InvalidSpecError, Source, parse_source
-from aimsource.domain.status import build_status
+from aimsource.domain.spec.source import InvalidSpecError, Source, parse_source
+from aimsource.domain.status.build import build_status
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
-from aimsource.registry.credentials import (
+from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
     Credential,
     CredentialStore,
@@ -39,6 +39,7 @@ from aimsource.registry.credentials import (
     parse_docker_config,
 )
 from aimsource.registry.errors import RegistryError
+from aimsource.sync.discovery import discover
 from aimsource.sync.named_versions import resolve_named
 from aimsource.sync.ports import ModelStore, SecretError, SecretReader, TagLister
 
@@ -184,8 +185,18 @@ async def _fetch(
         return SelectorOutcome(selector=selector, error=selector.error), {}
     if secret_error is not None:
         return SelectorOutcome(selector=selector, error=secret_error), {}
+    if selector.pattern is not None:
+        return await discover(
+            selector,
+            lister=lister,
+            creds=creds,
+            fetch=lambda part: _fetch(
+                part, lister=lister, creds=creds, secret_error=None, progress=progress, explain=explain
+            ),
+            progress=progress,
+        )
     ref = selector.ref
-    assert ref is not None  # build_selectors sets ref whenever error is None
+    assert ref is not None  # build_selectors sets ref whenever error is None and there is no pattern
     credential = creds.for_registry(ref.registry)
     if selector.excluded:
         return await _excluded(selector, ref, lister=lister, credential=credential, explain=explain), {}

@@ -1,6 +1,6 @@
 """An incremental sync: one pushed tag decided for one source, with one manifest HEAD and no listing.
 
-The rules of when that is safe, and the status it leads to, are pure (`domain.increments`); this
+The rules of when that is safe, and the status it leads to, are pure (`domain.pushes.increments`); this
 module performs it with the same parts as a full sync: the selectors decide the tag, the planner
 applies dedupe, exclusions, the cap and name conflicts, and the engine's create step makes the
 model (refusals and conflicts found by the store included). Whenever the increment cannot end
@@ -15,19 +15,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from aimsource.domain.decisions import TagDecision
-from aimsource.domain.increments import blocker, covering, status_after_push
-from aimsource.domain.planning import plan_sync
-from aimsource.domain.push_payloads import Push
+from aimsource.domain.pushes.increments import blocker, covering, status_after_push
+from aimsource.domain.pushes.payloads import Push
 from aimsource.domain.resources import SourceStatus
-from aimsource.domain.selection import (
+from aimsource.domain.selection.decisions import TagDecision
+from aimsource.domain.selection.planning import plan_sync
+from aimsource.domain.selection.selectors import (
     SelectorOutcome,
     build_selectors,
     decide_tags,
     named_tags,
 )
-from aimsource.domain.spec import InvalidSpecError, parse_source
-from aimsource.registry.credentials import EMPTY_CREDENTIALS, CredentialStore
+from aimsource.domain.spec.source import InvalidSpecError, parse_source
+from aimsource.registry.auth.credentials import EMPTY_CREDENTIALS, CredentialStore
 from aimsource.registry.errors import RegistryError, TagNotFound
 from aimsource.sync.engine import create_planned, read_credentials
 from aimsource.sync.ports import ModelStore, SecretReader, TagLister

@@ -14,10 +14,10 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aimsource.domain.decisions import Decisions
 from aimsource.domain.references import ImageRef
-from aimsource.domain.selection import Selector, decide_listing
-from aimsource.registry.credentials import Credential
+from aimsource.domain.selection.decisions import Decisions
+from aimsource.domain.selection.selectors import Selector, decide_listing
+from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.errors import TagNotFound
 from aimsource.sync.ports import TagLister
 

@@ -1,0 +1,359 @@
+"""Syncs out: the leader's workers take due sources from the table and write what a sync returned.
+
+The table of known sources and the due-time queue live in `SourceTable` (operator/state/source_table.py),
+kept up to date by watch events on every replica. Workers (`worker`, run by the leader only) take
+due sources and run `sync_source`; this module then writes what it returned - the status when
+something in it changed, events on creations and on a change into trouble - and reschedules from
+the updated state. Nothing here deletes or edits a model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from aimsource.domain.pushes.payloads import Push
+from aimsource.domain.resources import PENDING, PROGRESSING, READY
+from aimsource.domain.status.build import initial_status
+from aimsource.kube import KubeClient, KubeError, SourceGoneError
+from aimsource.operator.coexistence.contests import Contests
+from aimsource.operator.logs import source_context
+from aimsource.operator.metrics import Metrics
+from aimsource.operator.reporting import EventSpec, events_for, status_write_needed
+from aimsource.operator.scheduling.held import held_status, notice_key, wants_notice
+from aimsource.operator.scheduling.schedule import Policy, decide
+from aimsource.operator.scheduling.sources import SourceEntry, observe
+from aimsource.operator.state.source_table import SourceTable, being_deleted, uid_of
+from aimsource.operator.syncing.secrets import NamespaceSecrets
+from aimsource.sync.engine import SyncResult, sync_source
+from aimsource.sync.incremental import CREATED, FULL, sync_push
+from aimsource.sync.ports import ModelStore, TagLister
+
+log = logging.getLogger("aimsource.operator")
+
+
+class Reconciler(SourceTable):
+    """The source table plus the sync side: workers that sync due sources and write what came back."""
+
+    def __init__(
+        self,
+        *,
+        kube: KubeClient,
+        lister: TagLister,
+        store: ModelStore,
+        namespace: str,
+        metrics: Metrics,
+        policy: Policy,
+        clock: Callable[[], float] = time.time,
+        max_syncs_per_host: int | None = None,
+        contests: Contests | None = None,
+    ) -> None:
+        super().__init__(
+            metrics=metrics,
+            policy=policy,
+            clock=clock,
+            max_syncs_per_host=max_syncs_per_host,
+            contests=contests,
+        )
+        self._kube = kube
+        self._lister = lister
+        self._store = store
+        self._secrets = NamespaceSecrets(kube, namespace)
+
+    # --- sync side (the leader's workers) ------------------------------------------------------
+    async def worker(self) -> None:
+        """Take due sources forever; cancelled when this replica stops leading."""
+        while True:
+            name = await self.queue.take()
+            try:
+                with source_context(name):
+                    await self.sync_one(name)
+            except Exception:  # a worker must survive whatever one source does
+                log.exception("sync crashed", extra={"source": name})
+            finally:
+                self.queue.done(name)
+                entry = self.table.get(name)
+                if entry is not None:
+                    try:
+                        self._reschedule(entry)
+                    except Exception:  # a worker must survive whatever one source does
+                        log.exception("reschedule failed", extra={"source": name})
+
+    async def sync_one(self, name: str) -> None:
+        entry = self.table.get(name)
+        if entry is None:
+            return
+        try:
+            fresh = await self._refresh(entry)
+        except KubeError as exc:
+            self._failed(entry, self._clock())
+            log.warning("sync failed: source not read", extra={"error": str(exc)})
+            return
+        if fresh is None or being_deleted(fresh.body):
+            return
+        entry = fresh
+        if await self._stands_down(entry):
+            return
+        if name in self.notices and await self._show_held(entry):
+            return
+        pushes = self.pending.pop(name, None)
+        if pushes and decide(entry.state, self._clock(), self._policy).when > self._clock():
+            await self._sync_pushes(entry, pushes)
+            return
+        started = self._clock()
+        state = entry.state
+        entry.state = replace(
+            state, last_attempt=started, handled_request=state.requested, push_requested=False
+        )
+        body = entry.body
+        uid = uid_of(body)  # the object this sync is for: its status writes are guarded by it
+        log.info("sync started", extra={"generation": state.generation, "why": self.why.get(name, "")})
+        try:
+            await self._mark_in_progress(entry, generation=state.generation, uid=uid)
+            result = await sync_source(
+                body,
+                lister=self._lister,
+                store=self._store,
+                secrets=self._secrets,
+                now=datetime.datetime.fromtimestamp(started, tz=datetime.UTC),
+                previous=entry.status,
+            )
+            await self._report(entry, body, result, uid=uid)
+        except SourceGoneError as exc:
+            self._source_gone(entry, uid, exc)
+            return
+        except ContestedError:
+            return  # announced by the check; the models this sync created stay, as every model does
+        except KubeError as exc:
+            self._failed(entry, started)
+            log.warning("sync failed", extra={"error": str(exc)})
+            return
+        except Exception:
+            # A bug must not kill the worker or stop the other sources; it retries with backoff.
+            self._failed(entry, started)
+            log.exception("sync crashed")
+            return
+        if result.plan is not None:
+            self.owned[name] = result.plan.owned_before + len(result.created)
+        outcome = result.status.get("status")
+        invalid = result.source is None  # won't get better until the spec changes: no backoff
+        failures = 0 if outcome == READY or invalid else entry.state.failures + 1
+        entry.state = replace(
+            entry.state,
+            failures=failures,
+            synced_generation=state.generation,
+            last_sync=self._clock(),
+            inherited=False,
+        )
+        self._metrics.sync_finished(str(outcome), self._clock() - started, created=len(result.created))
+        self._count_sources()
+        log.info(
+            "sync finished",
+            extra={
+                "status": outcome,
+                "models_created": len(result.created),
+                "available": result.status.get("availableModels"),
+                "discovered": result.status.get("discoveredModels"),
+                "seconds": round(self._clock() - started, 3),
+            },
+        )
+
+    async def _show_held(self, entry: SourceEntry) -> bool:
+        """Writes that the minimum interval holds a spec change or a request back, and until when
+        (operator/held.py); False when it no longer does, and the sync goes ahead instead."""
+        self.notices.discard(entry.name)
+        now = self._clock()
+        decision = decide(entry.state, now, self._policy)
+        if not wants_notice(decision) or decision.when <= now:
+            return False
+        self.noticed[entry.name] = notice_key(entry.state)
+        uid = uid_of(entry.body)
+        status = held_status(
+            entry.status,
+            generation=entry.state.generation,
+            decision=decision,
+            now=now,
+            min_interval=self._policy.min_interval,
+        )
+        try:
+            await self._write(entry, status, uid=uid)
+        except SourceGoneError as exc:
+            self._source_gone(entry, uid, exc)
+        except ContestedError:
+            pass  # announced by the check
+        except KubeError as exc:  # only the notice is lost: the sync still runs when it is due
+            log.warning("held sync not shown in the status", extra={"error": str(exc)})
+        else:
+            log.info(
+                "sync held by the minimum interval",
+                extra={"why": decision.why, "in_seconds": round(decision.when - now, 3)},
+            )
+        return True
+
+    async def _refresh(self, entry: SourceEntry) -> SourceEntry | None:
+        """Checks the source as stored now (a GET): the watch may have missed its deletion or its
+        recreation (after a re-list kopf sends no DELETED). Gone or another uid: the entry is
+        dropped (a newer object is taken as a new source, rescheduled when this worker finishes).
+        Being deleted: that is folded in. Otherwise the sync goes on with what the watch gave."""
+        body = await self._kube.get_source(entry.name)
+        if body is None or uid_of(body) != uid_of(entry.body):
+            if self.table.get(entry.name) is entry:
+                self._forget(entry.name, "source gone before its sync: dropped")
+                if body is not None:
+                    self.on_source_event(None, body)
+            return None
+        if self.table.get(entry.name) is not entry:
+            return None  # replaced by a watch event while we read; that entry is synced on its own
+        if being_deleted(body) and not being_deleted(entry.body):
+            return observe(entry, body)
+        return entry
+
+    async def _sync_pushes(self, entry: SourceEntry, pushes: Sequence[Push]) -> None:
+        """Decide each pushed tag alone; the first that cannot be ends in a full sync (which
+        covers the rest: it lists the repositories)."""
+        uid = uid_of(entry.body)
+        for push in pushes:
+            try:
+                result = await sync_push(
+                    entry.body,
+                    push,
+                    lister=self._lister,
+                    store=self._store,
+                    secrets=self._secrets,
+                    previous=entry.status,
+                    owned_at_last_sync=self.owned.get(entry.name),
+                )
+                self._metrics.push_synced(result.result, created=len(result.created))
+                log.info("push synced", extra={"push": str(push), "result": result.result, "why": result.why})
+                if result.result == CREATED and result.status is not None:
+                    self.owned[entry.name] = result.owned_now or 0
+                    done = SyncResult(status=result.status, plan=None, outcomes=(), created=result.created)
+                    await self._report(entry, entry.body, done, uid=uid)
+            except SourceGoneError as exc:
+                self._source_gone(entry, uid, exc)
+                return
+            except ContestedError:
+                self.pending.pop(entry.name, None)
+                return
+            except Exception as exc:  # an API failure or a bug: the full sync retries with backoff
+                log.warning("push sync failed", extra={"push": str(push), "error": str(exc)})
+                result = None
+            if result is None or result.result == FULL:
+                entry.state = replace(entry.state, push_requested=True)
+                return
+
+    def _source_gone(self, entry: SourceEntry, uid: str | None, exc: SourceGoneError) -> None:
+        """Deleted, or recreated under the same name, while we synced: this sync's result is dropped.
+
+        A newer object (a different uid) already in the table is synced on its own; an entry still
+        holding the gone object is forgotten, as a missed DELETED event would have done.
+        """
+        log.info("source gone during the sync: result dropped", extra={"error": str(exc)})
+        if self.table.get(entry.name) is entry and uid_of(entry.body) == uid:
+            self.table.pop(entry.name, None)
+            self.queue.discard(entry.name)
+            self.why.pop(entry.name, None)
+            self._forget_pushes(entry.name)
+            self._count_sources()
+
+    async def _stands_down(self, entry: SourceEntry) -> bool:
+        """Whether another controller manages the source: then this sync lists nothing, creates
+        nothing and writes nothing, and the source is checked again when the other's claim lapses
+        (or at its interval, whichever comes first). Entering a contest is announced once."""
+        now = self._clock()
+        verdict = self.contests.check(entry.name, entry.body, now)
+        if not verdict.contested:
+            return False
+        state = entry.state
+        # Recorded as handled so that a spec change, a request or a push does not retry every
+        # minimum interval while the other controller holds the source.
+        entry.state = replace(
+            state,
+            last_attempt=now,
+            last_sync=now,
+            synced_generation=state.generation,
+            handled_request=state.requested,
+            push_requested=False,
+            inherited=False,
+        )
+        self.pending.pop(entry.name, None)
+        await self._announce(entry, verdict.event)
+        return True
+
+    async def _announce(self, entry: SourceEntry, event: EventSpec | None) -> None:
+        if event is not None:
+            try:
+                await self._kube.post_event(
+                    entry.body, type=event.type, reason=event.reason, message=event.message
+                )
+            except KubeError as exc:
+                log.warning("event not posted", extra={"reason": event.reason, "error": str(exc)})
+
+    def _failed(self, entry: SourceEntry, started: float) -> None:
+        entry.state = replace(entry.state, failures=entry.state.failures + 1)
+        self._metrics.sync_finished("Error", self._clock() - started, created=0)
+
+    async def _mark_in_progress(self, entry: SourceEntry, *, generation: int, uid: str | None) -> None:
+        """Pending on first sight; Progressing while a sync for a new generation runs."""
+        if not entry.status:
+            await self._write(entry, initial_status(), uid=uid)
+        elif entry.status.get("observedGeneration") != generation and entry.status.get("status") not in (
+            PENDING,
+            PROGRESSING,
+        ):
+            await self._write(entry, {**entry.status, "status": PROGRESSING}, uid=uid)
+
+    async def _report(
+        self, entry: SourceEntry, body: Mapping[str, Any], result: SyncResult, *, uid: str | None
+    ) -> None:
+        new = result.status
+        before, settled_before = entry.status, entry.settled
+        if status_write_needed(before, new):
+            # The watch may deliver this very write (and `observe` fold it into the entry) before
+            # the call returns, as a real API server does: judge the change against what was before.
+            await self._write(entry, new, uid=uid)
+        for event in events_for(
+            settled_before=settled_before, new=new, created=result.created, previous=before
+        ):
+            try:
+                await self._kube.post_event(body, type=event.type, reason=event.reason, message=event.message)
+            except KubeError as exc:
+                log.warning("event not posted", extra={"reason": event.reason, "error": str(exc)})
+        if new.get("status") not in (PENDING, PROGRESSING):
+            entry.settled = new.get("status")
+
+    async def _write(self, entry: SourceEntry, status: Mapping[str, Any], *, uid: str | None) -> None:
+        """One patch of the status subresource, guarded by the source's uid (SourceGoneError when it
+        no longer matches); keys that disappeared are removed. Not when another controller took the
+        source during the sync (the latest watched object says so): ContestedError."""
+        verdict = self.contests.check(entry.name, entry.body, self._clock())
+        if verdict.contested:
+            await self._announce(entry, verdict.event)
+            raise ContestedError(entry.name)
+        patch: dict[str, Any] = {key: None for key in (entry.status or {}) if key not in status}
+        patch.update(status)
+        await self._kube.patch_source_status(entry.name, patch, uid=uid)
+        before = entry.status or {}
+        changed = sorted(k for k in {*before, *status} if before.get(k) != status.get(k))
+        entry.status = dict(status)
+        log.debug("status written", extra={"status": status.get("status"), "changed": ",".join(changed)})
+
+
+class ContestedError(Exception):
+    """Another controller took the source during this sync: nothing more is written."""
+
+
+async def run_workers(reconciler: Reconciler, count: int) -> None:
+    """The bounded pool: `count` workers until cancelled."""
+    workers = [asyncio.create_task(reconciler.worker(), name=f"sync-worker-{i}") for i in range(count)]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
