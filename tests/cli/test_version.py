@@ -1,4 +1,4 @@
-"""`aimsource --version` prints the version pip installed, which is pyproject.toml's."""
+"""`aimsource --version` (cli/__init__.py) prints the version pip installed, which is pyproject.toml's."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import tomllib
 
 import pytest
 
-from aimsource.cli import main
-from aimsource.cli.version import installed_version
+from aimsource.cli import installed_version, main
 from tests.deploy.manifests import REPO
 
 
