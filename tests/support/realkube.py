@@ -266,7 +266,10 @@ def pytest_collection_modifyitems(
         # `make unit`: a quick run does not start a build of many minutes; the tests say so instead.
         built = subprocess.run([sys.executable, str(SCRIPT), "--built"], capture_output=True, text=True)
         if built.returncode != 0:
-            why = "the Kubernetes testbed is missing: python3 scripts/kube-testbed --build (~20 min on 2 cores, Go 1.26)"
+            why = (
+                "the Kubernetes testbed is missing: python3 scripts/kube-testbed --build "
+                "(~20 min on 2 cores, Go 1.26)"
+            )
             for item in users:
                 item.add_marker(pytest.mark.skip(reason=why))
             return
