@@ -3,13 +3,13 @@ where every field is described (for `kubectl explain`), and a kustomization that
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.support.components import require_binary
 from tests.support.crd_schema import (
     CRD_DIR,
     MODELS_CRD,
@@ -171,10 +171,10 @@ def test_kustomization_lists_every_crd_file() -> None:
     assert sorted(kustomization["resources"]) == files == sorted(CRDS)
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_kubectl_kustomize_builds_the_crds() -> None:
+    kubectl = require_binary("kubectl", "kubernetes-client")
     built = subprocess.run(
-        ["kubectl", "kustomize", str(CRD_DIR)], capture_output=True, text=True, check=True, timeout=30
+        [kubectl, "kustomize", str(CRD_DIR)], capture_output=True, text=True, check=True, timeout=30
     )
     names = sorted(doc["metadata"]["name"] for doc in yaml.safe_load_all(built.stdout))
     assert names == ["aimclustermodels.aim.eai.amd.com", "aimclustermodelsources.aim.eai.amd.com"]

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.components import allow_missing, missing
+
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "aimsource"
 SCRIPT = REPO / "scripts" / "helm"
@@ -34,7 +36,12 @@ def _build() -> tuple[int, str, str]:
 
 
 def helm_binary() -> Path:
-    """The helm binary built from testbed/helm/go.mod (a cold build takes minutes, then it is cached)."""
+    """The helm binary built from testbed/helm/go.mod (a cold build takes minutes, then it is cached).
+    Under `make unit` (AIMSOURCE_ALLOW_MISSING) an unbuilt Helm skips the test instead of building."""
+    if allow_missing():
+        built = subprocess.run([sys.executable, str(SCRIPT), "--built"], capture_output=True, text=True)
+        if built.returncode != 0:
+            missing("Helm (not built yet)", "python3 scripts/helm --build (minutes; needs Go 1.26)")
     returncode, stdout, stderr = _build()
     if returncode != 0:
         pytest.fail(f"scripts/helm --build failed:\n{stderr}", pytrace=False)

@@ -8,15 +8,15 @@ restrictor) fails here as it would fail for a user.
 from __future__ import annotations
 
 import functools
-import shutil
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
+
+from tests.support.components import require_binary
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -27,10 +27,8 @@ CLUSTER = "*cluster*"  # the scope of a grant made through a ClusterRoleBinding
 
 
 def render(directory: Path = DEPLOY) -> list[dict[str, Any]]:
-    """Objects that `kubectl kustomize DIRECTORY` prints; skips only when kubectl is absent."""
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl is not installed (Debian: kubernetes-client; .ci/run installs it)")
+    """Objects that `kubectl kustomize DIRECTORY` prints (a missing kubectl fails the test)."""
+    kubectl = require_binary("kubectl", "kubernetes-client")
     returncode, stdout, stderr = _kustomize(kubectl, directory)
     assert returncode == 0, f"kubectl kustomize {directory} failed:\n{stderr}"
     return [doc for doc in yaml.safe_load_all(stdout) if doc]

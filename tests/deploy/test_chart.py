@@ -14,15 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate  # a test extra: missing, the import fails the run
 import pytest
 import yaml
 
 from tests.deploy.helm import CHART, REPO, helm, helm_template, key, without_helm_labels
 from tests.deploy.manifests import CRDS, DEPLOY, crd_files, render
-
-kubernetes_validate = pytest.importorskip(
-    "kubernetes_validate", reason="kubernetes-validate is not installed (PyPI: kubernetes-validate)"
-)
 
 EVERY_VALUE: dict[str, Any] = {
     "operator.logFormat": "text",

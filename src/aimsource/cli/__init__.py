@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 
 class CliError(Exception):
@@ -44,6 +45,35 @@ COMMANDS = {"check": "check", "preview": "preview", "sync": "syncdir", "run": "r
 """Each command and the module of `aimsource.cli` that serves it, in the order help lists them."""
 
 
+def installed_version() -> str:
+    """The version pip installed (pyproject.toml's `version`), from the package metadata, read only
+    when asked: importing importlib.metadata would cost every other command start-up time."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aimsource")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (aimsource is not installed as a package)"
+
+
+class VersionAction(argparse.Action):
+    """`aimsource --version`: prints `aimsource VERSION` on stdout and exits 0, like argparse's own
+    `version` action, whose text would have to be computed for every command line."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        sys.stdout.write(f"aimsource {installed_version()}\n")
+        parser.exit()
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or only of `command` when it names one: a command line that
     starts with a command needs no other, and `run`'s parser loads the operator (a kube client,
@@ -53,6 +83,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="aimsource",
         description="Discover model images in OCI registries and create AIMClusterModels for them.",
     )
+    parser.add_argument("--version", action=VersionAction, help="print aimsource's version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in names:
         importlib.import_module(f"aimsource.cli.{COMMANDS[name]}").add_parser(sub)

@@ -28,7 +28,8 @@ class SourceFacts:
     status: str
     """status.status of the object (Pending when it has none yet)."""
     last_success: float | None
-    """status.lastSyncTime as epoch seconds: the end of the last successful sync; None: never."""
+    """Epoch seconds: the end of the last sync that ended Ready or Degraded (operator/success.py);
+    None: none known."""
     interval: float
     """spec.syncInterval in seconds (the default when absent or invalid)."""
 
@@ -132,7 +133,8 @@ class Metrics:
         )
         self.source_last_success = Gauge(
             "aimsource_source_last_success_timestamp_seconds",
-            "When the last successful sync of a source ended (its status.lastSyncTime), Unix time.",
+            "When the last sync of a source that ended Ready or Degraded ended, Unix time (a sync "
+            "failing on authentication is no success).",
             ["source"],
             registry=r,
         )

@@ -33,9 +33,14 @@ CASES = [
     ("new-source-syncs-at-once", state(synced_generation=None, last_sync=None), Decision(NOW, "created")),
     ("spec-change-syncs-at-once", state(generation=2), Decision(NOW, "spec changed")),
     (
-        "spec-change-right-after-a-sync-waits-for-min-interval",
+        "spec-change-10s-after-a-listing-is-not-held-by-the-min-interval",
         state(generation=2, last_attempt=NOW - 10),
-        Decision(NOW + 20, "spec changed, held by minimum interval"),
+        Decision(NOW, "spec changed"),
+    ),
+    (
+        "spec-change-right-after-a-listing-waits-for-the-spec-change-floor",
+        state(generation=2, last_attempt=NOW - 2),
+        Decision(NOW + 3, "spec changed, held by minimum interval"),
     ),
     (
         "new-request-annotation-syncs-at-once",
@@ -104,6 +109,13 @@ CASES = [
         Decision(NOW, "spec changed"),
     ),
 ]
+
+
+def test_a_min_interval_below_the_spec_change_floor_holds_a_spec_change_no_longer_than_it() -> None:
+    policy = Policy(min_interval=3.0, spec_change_floor=5.0)
+    assert decide(state(generation=2, last_attempt=NOW - 2), NOW, policy) == Decision(
+        NOW + 1, "spec changed, held by minimum interval"
+    )
 
 
 @pytest.mark.parametrize(("st", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -67,11 +67,17 @@ class Policy:
             "--min-sync-interval",
             "DURATION",
             values.duration,
-            "least time between two listings of one source, whatever triggers them",
+            "least time between two listings of one source, whatever triggers them but a spec change, "
+            "which waits at most 5s (docs/lifecycle.md)",
         ),
     )
     """Seconds: the least time between the starts of two listings of one source, whatever
-    triggers them (`--min-sync-interval`)."""
+    triggers them (`--min-sync-interval`), except a spec change: see `spec_change_floor`."""
+
+    spec_change_floor: float = 5.0
+    """Seconds: what holds a listing for a spec change instead (the lower of the two). An edit is
+    a person's deliberate act and is answered at once; the floor still bounds what a loop of edits
+    (two controllers fighting over a field) costs the registry: one listing per floor."""
 
     retry_base: float = field(
         default=30.0,
@@ -151,7 +157,10 @@ class Decision:
     why: str
     """A fixed phrase: created, spec changed, sync requested, push event, retry after failure,
     interval elapsed, overdue at start-up; with "held by minimum interval" appended when the
-    minimum interval pushed the time back."""
+    minimum interval pushed the time back (HELD)."""
+
+
+HELD = "held by minimum interval"
 
 
 def jitter_for(name: str) -> float:
@@ -173,9 +182,12 @@ def decide(state: ScheduleState, now: float, policy: Policy) -> Decision:
     """When the source should sync next, and why."""
     when, why = _trigger(state, now, policy)
     if state.last_attempt is not None:
-        earliest = state.last_attempt + policy.min_interval
+        least = policy.min_interval
+        if why == "spec changed":
+            least = min(least, policy.spec_change_floor)
+        earliest = state.last_attempt + least
         if earliest > when:
-            return Decision(earliest, f"{why}, held by minimum interval")
+            return Decision(earliest, f"{why}, {HELD}")
     return Decision(when, why)
 
 

@@ -18,10 +18,12 @@ from aimsource.domain.resources import PENDING
 from aimsource.kube.client import FIELD_MANAGER
 from aimsource.operator.coexistence.contests import Contests
 from aimsource.operator.metrics import Metrics, SourceFacts
+from aimsource.operator.scheduling.held import notice_key, wants_notice
 from aimsource.operator.scheduling.queue import SyncQueue
 from aimsource.operator.scheduling.schedule import Policy, decide
 from aimsource.operator.scheduling.shares import hosts_of
-from aimsource.operator.scheduling.sources import SourceEntry, observe, parse_time
+from aimsource.operator.scheduling.sources import SourceEntry, observe
+from aimsource.operator.state.success import LastSuccess
 from aimsource.operator.webhook.routes import PushRoutes
 
 log = logging.getLogger("aimsource.operator")
@@ -59,6 +61,12 @@ class SourceTable:
         """Models each source owned when its last sync here ended (None: not synced here yet)."""
         self.contests = contests or Contests(ours=FIELD_MANAGER, on_count=metrics.set_contested)
         """Sources another controller manages: this operator stands down for them."""
+        self.last_success = LastSuccess()
+        """When each source last synced successfully (not `lastSyncTime`: that moves on a 401)."""
+        self.notices: set[str] = set()
+        """Sources whose next take only shows a held spec change or request (operator/held.py)."""
+        self.noticed: dict[str, tuple[int, str | None]] = {}
+        """What was last shown as held, per source: each change or request is shown once."""
 
     # --- watch side (every replica) -------------------------------------------------------------
     def on_source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
@@ -130,6 +138,9 @@ class SourceTable:
         lapses = self.contests.recheck_at(entry.name)
         if lapses is not None and lapses < decision.when:
             decision = replace(decision, when=lapses, why="competing controller's window ends")
+        if wants_notice(decision) and self.noticed.get(entry.name) != notice_key(entry.state):
+            self.notices.add(entry.name)  # taken at once: the leader shows it in the status, then waits
+            decision = replace(decision, when=at)
         before = self.queue.due(entry.name)
         self.queue.schedule(entry.name, decision.when, hosts_of(entry.body))
         self.why[entry.name] = decision.why
@@ -144,6 +155,9 @@ class SourceTable:
         self.pending.pop(name, None)
         self.owned.pop(name, None)
         self.contests.forget(name)
+        self.last_success.forget(name)
+        self.notices.discard(name)
+        self.noticed.pop(name, None)
 
     # --- push events (the leader's receiver) ----------------------------------------------------
     def on_pushes(self, pushes: Sequence[Push]) -> int:
@@ -176,7 +190,7 @@ class SourceTable:
             {
                 name: SourceFacts(
                     status=str((e.status or {}).get("status") or PENDING),
-                    last_success=parse_time((e.status or {}).get("lastSyncTime")),
+                    last_success=self.last_success.of(name, e.status),
                     interval=e.state.interval,
                 )
                 for name, e in self.table.items()

@@ -26,6 +26,7 @@ from aimsource.operator.coexistence.contests import Contests
 from aimsource.operator.logs import source_context
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.reporting import EventSpec, events_for, status_write_needed
+from aimsource.operator.scheduling.held import held_status, notice_key, wants_notice
 from aimsource.operator.scheduling.schedule import Policy, decide
 from aimsource.operator.scheduling.sources import SourceEntry, observe
 from aimsource.operator.state.source_table import SourceTable, being_deleted, uid_of
@@ -107,6 +108,8 @@ class Reconciler(SourceTable):
         entry = fresh
         if await self._stands_down(entry):
             return
+        if name in self.notices and await self._show_held(entry):
+            return
         pushes = self.pending.pop(name, None)
         if pushes and decide(entry.state, self._clock(), self._policy).when > self._clock():
             await self._sync_pushes(entry, pushes)
@@ -169,6 +172,38 @@ class Reconciler(SourceTable):
                 "seconds": round(self._clock() - started, 3),
             },
         )
+
+    async def _show_held(self, entry: SourceEntry) -> bool:
+        """Writes that the minimum interval holds a spec change or a request back, and until when
+        (operator/held.py); False when it no longer does, and the sync goes ahead instead."""
+        self.notices.discard(entry.name)
+        now = self._clock()
+        decision = decide(entry.state, now, self._policy)
+        if not wants_notice(decision) or decision.when <= now:
+            return False
+        self.noticed[entry.name] = notice_key(entry.state)
+        uid = uid_of(entry.body)
+        status = held_status(
+            entry.status,
+            generation=entry.state.generation,
+            decision=decision,
+            now=now,
+            min_interval=self._policy.min_interval,
+        )
+        try:
+            await self._write(entry, status, uid=uid)
+        except SourceGoneError as exc:
+            self._source_gone(entry, uid, exc)
+        except ContestedError:
+            pass  # announced by the check
+        except KubeError as exc:  # only the notice is lost: the sync still runs when it is due
+            log.warning("held sync not shown in the status", extra={"error": str(exc)})
+        else:
+            log.info(
+                "sync held by the minimum interval",
+                extra={"why": decision.why, "in_seconds": round(decision.when - now, 3)},
+            )
+        return True
 
     async def _refresh(self, entry: SourceEntry) -> SourceEntry | None:
         """Checks the source as stored now (a GET): the watch may have missed its deletion or its
