@@ -59,16 +59,16 @@ LABEL org.opencontainers.image.title="aimsource" \
       org.opencontainers.image.description="Operator and CLI for AMD AIM's AIMClusterModelSource" \
       org.opencontainers.image.licenses="Apache-2.0"
 # Before the venv is copied, so this layer depends on the base alone and a rebuild reuses it. The
-# base's pip, setuptools and wheel go, whichever way the base installed them (Debian packages on the
-# mmdebstrap base; pip itself on python:slim), and so do the wheels ensurepip would install pip from.
-# The standard library is compiled for the same reason as the venv: python:slim ships it without
-# bytecode, and a read-only root means Python would compile it again at every start.
+# base's pip, setuptools and wheel go, whichever way the base installed them: as Debian packages on
+# the mmdebstrap base (dpkg only warns about the names a base does not have), by pip itself on
+# python:slim. So do the wheels ensurepip would install pip from. The standard library gets bytecode
+# for the same reason as the venv: python:slim ships it without, and with a read-only root Python
+# would compile it again at every start (the Debian base's is compiled when its packages install).
 RUN set -eu; \
-    packaged="$(dpkg-query --show --showformat '${db:Status-Abbrev} ${Package}\n' \
-        | awk '$1 == "ii" && $2 ~ /^python3(\.[0-9]+)?-(pip|pip-whl|setuptools|setuptools-whl|wheel|venv|pkg-resources)$/ { print $2 }')"; \
-    if [ -n "$packaged" ]; then \
-        dpkg --purge $packaged; \
-    else \
+    venv_package="python3.$(python3 -c 'import sys; print(sys.version_info.minor)')-venv"; \
+    dpkg --purge python3-pip python3-pip-whl python3-setuptools python3-setuptools-whl python3-wheel \
+        python3-pkg-resources python3-venv "$venv_package"; \
+    if python3 -m pip --version >/dev/null 2>&1; then \
         python3 -m pip uninstall --quiet --yes pip setuptools wheel; \
     fi; \
     stdlib="$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')"; \

@@ -9,6 +9,7 @@ it gets the time for a cold build. A missing tool fails these tests, naming the 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,11 +48,13 @@ def image_build(pytestconfig: pytest.Config) -> containers.Build:
         pytest.fail("the image tests need " + ", ".join(missing) + "; .ci/run installs them", pytrace=False)
     if not containers.is_root():
         pytest.fail("the image tests run buildah, mmdebstrap and runc as root (as CI does)", pytrace=False)
-    reporter: Any = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    capture: Any = pytestconfig.pluginmanager.get_plugin("capturemanager")
 
     def progress(line: str) -> None:
-        if reporter is not None:  # past the capture: a cold build is minutes of otherwise silent waiting
-            reporter.write_line(line)
+        # Past pytest's capture: a cold build is minutes that would otherwise pass in silence.
+        with capture.global_and_fixture_disabled():
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
 
     progress("")
     return containers.build(progress)

@@ -9,6 +9,7 @@ scan for leaked secrets must read: deleting a file in a later layer does not tak
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import posixpath
@@ -90,13 +91,17 @@ class OciImage:
         """Bytes a pull downloads: the layers as stored, plus the config."""
         return sum(layer.size for layer in self.layers) + self.manifest["config"]["size"]
 
-    def open_layer(self, index: int) -> IO[bytes]:
+    @contextlib.contextmanager
+    def open_layer(self, index: int) -> Iterator[IO[bytes]]:
+        """The uncompressed tarball of one layer, as a stream."""
         layer = self.layers[index]
-        raw = _blob(self.directory, layer.digest).open("rb")
-        if layer.media_type.endswith("gzip"):
-            return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]  # closes with the tar
-        assert layer.media_type.endswith("tar"), f"a layer compressed as {layer.media_type}"
-        return raw
+        with _blob(self.directory, layer.digest).open("rb") as raw:
+            if layer.media_type.endswith("gzip"):
+                with gzip.GzipFile(fileobj=raw) as unpacked:
+                    yield unpacked  # type: ignore[misc]  # GzipFile is an IO[bytes] in all but name
+            else:
+                assert layer.media_type.endswith("tar"), f"a layer compressed as {layer.media_type}"
+                yield raw
 
     def layer_members(self, index: int) -> Iterator[tuple[tarfile.TarInfo, tarfile.TarFile]]:
         """The members of one layer, streamed, with the open tarball to read a member's content from

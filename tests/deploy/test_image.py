@@ -29,7 +29,7 @@ GROWTH_ALLOWED = 1.20
 VENV = "/opt/aimsource"
 PACKAGING = ("pip", "setuptools", "wheel", "pkg_resources", "_distutils_hack", "easy_install")
 COMPILER = re.compile(
-    r"^([\w.]+-)?(gcc|g\+\+|cc|c\+\+|cpp|clang|clang\+\+|tcc|ld|ld\.\w+|as|make|cc1\w*)(-[\d.]+)?$"
+    r"^([\w.]+-)?(gcc|g\+\+|cc|c\+\+|cpp|clang|clang\+\+|tcc|ld|ld\.(bfd|gold|lld)|as|make|cc1\w*)(-[\d.]+)?$"
 )
 BIN_DIRS = {"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", f"{VENV}/bin"}
 SECRET_NAMES = {
@@ -38,7 +38,8 @@ SECRET_NAMES = {
 }  # fmt: skip
 SECRET_PATHS = re.compile(r"(/\.docker/config\.json|/\.kube/config|/\.aws/credentials|/\.ssh/[^/]+)$")
 SECRET_SUFFIXES = (".p12", ".pfx", ".jks", ".keystore", ".key")
-PRIVATE_KEY = re.compile(rb"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----")
+# A PEM private key with its base64 body: the bare marker is also a string constant in TLS libraries.
+PRIVATE_KEY = re.compile(rb"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----\r?\n([A-Za-z0-9+/=]{40,}\r?\n)+")
 SCAN_LIMIT = 4 << 20  # larger files are binaries and data, not key or credential files
 
 
@@ -129,7 +130,9 @@ def test_no_secret_looking_file_is_in_any_layer(image: OciImage) -> None:
             elif member.isfile() and 0 < member.size <= SCAN_LIMIT:
                 content = tar.extractfile(member)
                 assert content is not None
-                if PRIVATE_KEY.search(content.read()):
+                data = content.read()
+                # Not in programs and libraries: libgnutls carries its self-tests' keys as constants.
+                if not data.startswith(b"\x7fELF") and PRIVATE_KEY.search(data):
                     found.append(f"layer {index}: {path} (a private key)")
     assert not found, "secret-looking files in the image:\n" + "\n".join(found)
 
@@ -193,25 +196,21 @@ def test_every_module_has_bytecode_made_at_build_time(image_rootfs: Path, site_p
     # is compiled again at every start. The venv's are unchecked-hash pycs, valid whatever mtimes the
     # copy between stages gave the sources; the standard library's are the base's or compileall's.
     (stdlib,) = (image_rootfs / "usr").glob("*lib/python3.*/os.py")
+    tag = f"cpython-{stdlib.parent.name.removeprefix('python').replace('.', '')}"
+    skipped = {"test", "tests", "idlelib", "lib2to3", "site-packages", "dist-packages"}  # not compiled
     missing: list[str] = []
-    checked = 0
-    for tree, skip in (
-        (site_packages, ()),
-        (stdlib.parent, ("test", "tests", "idlelib", "lib2to3", "site-packages", "dist-packages")),
-    ):
-        for py in tree.rglob("*.py"):
-            relative = py.relative_to(tree).parts
-            if relative[0] in skip:
-                continue
-            tag = f"cpython-{stdlib.parent.name.removeprefix('python').replace('.', '')}"
+    checked: dict[str, int] = {}
+    for tree, skip in ((site_packages, set()), (stdlib.parent, skipped)):
+        sources = [py for py in tree.rglob("*.py") if py.relative_to(tree).parts[0] not in skip]
+        checked[str(tree.relative_to(image_rootfs))] = len(sources)
+        for py in sources:
             pyc = py.parent / "__pycache__" / f"{py.stem}.{tag}.pyc"
-            checked += 1
             if not pyc.is_file():
                 missing.append(str(py.relative_to(image_rootfs)))
             elif tree == site_packages and _pyc_flags(pyc) != 0b01:
                 missing.append(f"{py.relative_to(image_rootfs)} (not an unchecked-hash pyc)")
-    assert checked > 1000, f"only {checked} modules found: the walk is wrong"
-    assert not missing, f"{len(missing)} of {checked} modules without bytecode, e.g.:\n" + "\n".join(
+    assert min(checked.values()) > 300, f"too few modules found, the walk is wrong: {checked}"
+    assert not missing, f"{len(missing)} modules without bytecode ({checked}), e.g.:\n" + "\n".join(
         missing[:20]
     )
 
