@@ -24,6 +24,7 @@ from tests.deploy.conftest import Pushed
 from tests.deploy.manifests import REPO, one, render
 from tests.deploy.oci_layout import Entry, OciImage, normal
 
+pytestmark = pytest.mark.registry  # a real docker-registry, which the image is pushed to
 SIZE_RECORD = Path(__file__).with_name("image_size.json")
 GROWTH_ALLOWED = 1.20
 VENV = "/opt/aimsource"

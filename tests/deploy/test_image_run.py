@@ -31,6 +31,7 @@ from tests.support.realkube_fixtures import MODELS, SOURCES, TEST_LABEL
 from tests.support.registry_server import RunningRegistry
 from tests.support.serving import free_port
 
+pytestmark = pytest.mark.registry  # a real docker-registry, which the image is pushed to
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 SOURCE_LABEL = "aim.eai.amd.com/model-source"
 IMAGES = ("amdenterpriseai/aim-qwen-qwen3-32b:0.8.5", "amdenterpriseai/aim-deepseek-deepseek-r1:1.0.0")
