@@ -19,7 +19,7 @@ import pytest
 
 from tests.deploy import containers
 from tests.deploy.oci_layout import OciImage
-from tests.support.registry_server import RunningRegistry, registry_binary
+from tests.support.registry_server import RunningRegistry, registry_binary, start_registry
 
 IMAGE_FIXTURES = {"image_build", "pushed_image", "image_rootfs"}
 FIRST_TEST_TIMEOUT = 1500.0  # a cold build: the mmdebstrap base (1-3 min) and the image (1-3 min), with room
@@ -60,11 +60,26 @@ def image_build(pytestconfig: pytest.Config) -> containers.Build:
     return containers.build(progress)
 
 
-@pytest.fixture(scope="session")
-def image_registry(request: pytest.FixtureRequest) -> RunningRegistry:
-    """The session's plain-HTTP docker-registry; its absence fails (the registry fixture would skip)."""
+def _require_registry() -> None:
+    # The registry fixtures skip without docker-registry; the image tests fail, naming it.
     if registry_binary() is None:
         pytest.fail("docker-registry (Debian package docker-registry) is not installed; .ci/run installs it")
+
+
+@pytest.fixture(scope="session")
+def image_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    """A plain-HTTP docker-registry of the image tests' own, storing on disk: the in-memory storage
+    of the suite's shared registries copies a blob over and over as it grows (minutes for 100 MB)."""
+    _require_registry()
+    workdir = tmp_path_factory.mktemp("image-registry")
+    with start_registry("anonymous", workdir=workdir, storage_dir=workdir / "storage") as registry:
+        yield registry
+
+
+@pytest.fixture(scope="session")
+def model_registry(request: pytest.FixtureRequest) -> RunningRegistry:
+    """The suite's anonymous registry with its AIM-like images, for the sources of the run test."""
+    _require_registry()
     registry: RunningRegistry = request.getfixturevalue("anonymous_registry")
     return registry
 

@@ -185,7 +185,7 @@ def test_aimsource_run_in_the_image_creates_the_models_of_a_source_in_cluster(
     image_config: dict[str, Any],
     pod_container: dict[str, Any],
     real_kube_crds: RealKube,
-    image_registry: RunningRegistry,
+    model_registry: RunningRegistry,
     run_id: str,
     cleanup_cluster_objects: str,
     tmp_path: Path,
@@ -201,7 +201,7 @@ def test_aimsource_run_in_the_image_creates_the_models_of_a_source_in_cluster(
     env.update({name: str(number) for name, number in ports.items()})
     env.update(KUBERNETES_SERVICE_HOST=host, KUBERNETES_SERVICE_PORT=port)
     name = f"image-{run_id}"
-    images = [f"{image_registry.host}/{image}" for image in IMAGES]
+    images = [f"{model_registry.host}/{image}" for image in IMAGES]
     kube.ok(
         "POST",
         SOURCES,
