@@ -3,12 +3,12 @@ docker-registry and pulled back with skopeo, and run with runc as a pod's contai
 
 `podman run` does not work on these machines (nor crun: the kernel's hybrid cgroup v1/v2 layout), so a
 container is a runc bundle written here: the image's root filesystem mounted by buildah, made
-read-only; the image's entrypoint, working directory and environment; a user, arguments, environment
-and mounts as the test gives them (the Deployment's, in tests/deploy/test_image_run.py); no
-capabilities, no new privileges, and a 16 MiB tmpfs on /tmp like the Deployment's emptyDir. The
-container shares the machine's network namespace (as a pod with hostNetwork would) so that it reaches
-the servers the tests start on 127.0.0.1. Not reproduced: the RuntimeDefault seccomp profile (the
-container runtime's own; runc applies none unless given one).
+read-only; the image's entrypoint, working directory and environment; a user, arguments, environment,
+memory limit and volumes as the test gives them (the Deployment's, in tests/deploy/test_image_run.py:
+an emptyDir is a tmpfs of its size limit, a ConfigMap a read-only directory of its keys); no
+capabilities and no new privileges. The container shares the machine's network namespace (as a pod
+with hostNetwork would) so that it reaches the servers the tests start on 127.0.0.1. Not reproduced:
+the RuntimeDefault seccomp profile (the container runtime's own; runc applies none unless given one).
 """
 
 from __future__ import annotations
@@ -146,6 +146,7 @@ class ContainerSpec:
     env: dict[str, str] = field(default_factory=dict)
     user: tuple[int, int] = (NON_ROOT, NON_ROOT)
     mounts: list[Mount] = field(default_factory=list)
+    tmpfs: dict[str, int] = field(default_factory=dict)  # destination -> bytes (a pod's emptyDirs)
     memory_limit: int | None = None  # bytes, like resources.limits.memory
     hostname: str = "aimsource-test"
 
@@ -171,9 +172,9 @@ def bundle_config(rootfs: Path, image: Mapping[str, Any], spec: ContainerSpec) -
         mount_of("/dev/shm", "tmpfs", "nosuid", "noexec", "nodev", "mode=1777", "size=65536k"),
         mount_of("/dev/mqueue", "mqueue", "nosuid", "noexec", "nodev"),
         mount_of("/sys", "sysfs", "nosuid", "noexec", "nodev", "ro"),
-        # The Deployment's emptyDir on /tmp (sizeLimit 16Mi): the one writable place.
-        mount_of("/tmp", "tmpfs", "nosuid", "nodev", "mode=1777", "size=16m"),
     ]
+    for destination, size in spec.tmpfs.items():  # writable, whoever the user is, like an emptyDir
+        mounts.append(mount_of(destination, "tmpfs", "nosuid", "nodev", "mode=1777", f"size={size}"))
     for mount in spec.mounts:
         options = ["rbind", "ro" if mount.read_only else "rw"]
         mounts.append(

@@ -1,6 +1,6 @@
 """The built image, run as deploy/'s Deployment runs it: runc, uid and gid from the pod's
 securityContext, a read-only root filesystem, no capabilities, the Deployment's environment and
-arguments, its memory limit, and a 16 MiB /tmp (tests/deploy/containers.py says what the bundle holds).
+arguments, its memory limit and its volumes (tests/deploy/containers.py says what the bundle holds).
 
 The CLI answers; Python starts from the bytecode compiled at build time; and `aimsource run` inside
 the image, against the real control plane of scripts/kube-testbed, configured the way a pod is (the
@@ -18,6 +18,7 @@ import shutil
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +76,13 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def pod_container() -> dict[str, Any]:
-    """The operator container of deploy/'s Deployment, with the pod's securityContext under `pod`."""
-    deployment = one(render(), "Deployment", "aimsource")
+    """The operator container of deploy/'s Deployment, with the pod spec under `pod` and every object
+    deploy/ renders under `objects` (the ConfigMaps its volumes name)."""
+    objects = render()
+    deployment = one(objects, "Deployment", "aimsource")
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    return {**container, "pod": pod}
+    return {**container, "pod": pod, "objects": objects}
 
 
 def deployment_env(container: dict[str, Any], namespace: str) -> dict[str, str]:
@@ -100,15 +103,48 @@ def quantity(value: str) -> int:
     return int(number) * {None: 1, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30}[unit]
 
 
-def pod_spec(container: dict[str, Any], args: list[str], **kwargs: Any) -> containers.ContainerSpec:
-    """A container of the image with the Deployment's user, read-only root and memory limit."""
+def pod_volumes(container: dict[str, Any], workdir: Path) -> tuple[list[containers.Mount], dict[str, int]]:
+    """The container's volumeMounts as the kubelet provides them: bind mounts and tmpfs sizes."""
+    volumes = {volume["name"]: volume for volume in container["pod"].get("volumes", [])}
+    binds: list[containers.Mount] = []
+    tmpfs: dict[str, int] = {}
+    for mounted in container.get("volumeMounts", []):
+        volume = volumes[mounted["name"]]
+        if "emptyDir" in volume:
+            tmpfs[mounted["mountPath"]] = quantity(volume["emptyDir"].get("sizeLimit", "64Mi"))
+        elif "configMap" in volume:  # a directory of its keys; the kubelet mounts it read-only
+            config_map = one(container["objects"], "ConfigMap", volume["configMap"]["name"])
+            directory = workdir / f"configmap-{mounted['name']}"
+            directory.mkdir(exist_ok=True)
+            for key, value in (config_map.get("data") or {}).items():
+                (directory / key).write_text(value)
+                (directory / key).chmod(volume["configMap"].get("defaultMode", 0o644))
+            binds.append(containers.Mount(directory, mounted["mountPath"]))
+        else:
+            raise AssertionError(f"the test does not provide the volume {volume}: teach pod_volumes")
+    return binds, tmpfs
+
+
+def pod_spec(
+    container: dict[str, Any],
+    args: list[str],
+    workdir: Path,
+    *,
+    mounts: Sequence[containers.Mount] = (),
+    **kwargs: Any,
+) -> containers.ContainerSpec:
+    """A container of the image with the Deployment's user, read-only root, memory limit and volumes
+    (and `mounts` besides)."""
     security = container["securityContext"]
     assert security["readOnlyRootFilesystem"] is True  # what every bundle here does
     assert security["capabilities"]["drop"] == ["ALL"]
     assert security["allowPrivilegeEscalation"] is False
     user = (int(security["runAsUser"]), int(security["runAsGroup"]))
     limit = quantity(container["resources"]["limits"]["memory"])
-    return containers.ContainerSpec(args=args, user=user, memory_limit=limit, **kwargs)
+    binds, tmpfs = pod_volumes(container, workdir)
+    return containers.ContainerSpec(
+        args=args, user=user, memory_limit=limit, mounts=[*binds, *mounts], tmpfs=tmpfs, **kwargs
+    )
 
 
 def test_the_cli_answers(
@@ -118,7 +154,7 @@ def test_the_cli_answers(
     mount = containers.Mount(example, "/work/source.yaml")
     entry = containers.entrypoint_args(image_config, [])
     status, output = containers.run(
-        image_rootfs, image_config, pod_spec(pod_container, [*entry, "--help"]), tmp_path
+        image_rootfs, image_config, pod_spec(pod_container, [*entry, "--help"], tmp_path), tmp_path
     )
     assert status == 0, output
     for command in ("check", "preview", "sync", "run"):
@@ -126,7 +162,7 @@ def test_the_cli_answers(
     status, output = containers.run(
         image_rootfs,
         image_config,
-        pod_spec(pod_container, [*entry, "check", "/work/source.yaml"], mounts=[mount]),
+        pod_spec(pod_container, [*entry, "check", "/work/source.yaml"], tmp_path, mounts=[mount]),
         tmp_path,
     )
     assert status == 0, output
@@ -135,9 +171,8 @@ def test_the_cli_answers(
 def test_it_starts_as_the_pods_user_on_a_read_only_root_from_compiled_bytecode(
     image_rootfs: Path, image_config: dict[str, Any], pod_container: dict[str, Any], tmp_path: Path
 ) -> None:
-    spec = pod_spec(
-        pod_container, ["python", "-c", PROBE], env=deployment_env(pod_container, OPERATOR_NAMESPACE)
-    )
+    env = deployment_env(pod_container, OPERATOR_NAMESPACE)
+    spec = pod_spec(pod_container, ["python", "-c", PROBE], tmp_path, env=env)
     status, output = containers.run(image_rootfs, image_config, spec, tmp_path)
     assert status == 0, output
     report = json.loads(output.strip().splitlines()[-1])
@@ -216,6 +251,7 @@ def test_aimsource_run_in_the_image_creates_the_models_of_a_source_in_cluster(
     spec = pod_spec(
         pod_container,
         args,
+        tmp_path,
         env=env,
         mounts=[containers.Mount(service_account, SERVICE_ACCOUNT_DIR)],
         hostname=f"aimsource-{run_id}",
