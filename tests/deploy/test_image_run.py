@@ -194,6 +194,15 @@ def write_service_account(directory: Path, kube: RealKube) -> Path:
     return directory
 
 
+def memory_limit(pid: int) -> int:
+    """The memory limit of the cgroup (v1) that the process `pid` is in, in bytes."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return int(Path(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes").read_text())
+    raise AssertionError(f"process {pid} is in no memory cgroup")
+
+
 def get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -289,6 +298,7 @@ def test_aimsource_run_in_the_image_creates_the_models_of_a_source_in_cluster(
         assert status["Uid"].split() == [str(containers.NON_ROOT)] * 4
         assert int(status["CapEff"], 16) == 0
         assert status["NoNewPrivs"].strip() == "1"
+        assert memory_limit(pid) == spec.memory_limit  # the Deployment's limit, held by the kernel
 
         def models() -> dict[str, str]:
             found = kube.ok("GET", f"{MODELS}?labelSelector={SOURCE_LABEL}%3D{name}")["items"]
