@@ -5,6 +5,10 @@ never holds up another registry's. One `HostLimits` lives in a `RegistryClient`;
 that client (the operator runs one client per process) shares the same cap and budget per host,
 which is what a registry sees: one polite client, not N sources each with their own allowance.
 
+The slots are handed out fairly (`fairness.FairGate`): when a host is busy, its waiting requests are
+served round-robin between the syncs asking (and within a sync between its selectors), so one sync
+with thousands of requests never holds up a small one for more than a slot's turn.
+
 The budget is a token bucket in reservation form: a request that finds the bucket empty takes a
 token anyway (the count goes negative) and sleeps until its token would have arrived. That keeps
 waiters in arrival order without a lock and never lets a burst exceed `burst` requests.
@@ -15,6 +19,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
+from aimsource.registry.http.fairness import FairGate, asker
 
 
 class TokenBucket:
@@ -43,16 +49,16 @@ class TokenBucket:
 
 
 class _HostState:
-    __slots__ = ("bucket", "semaphore", "users")
+    __slots__ = ("bucket", "gate", "users")
 
     def __init__(self, *, concurrency: int, rate: float, burst: int) -> None:
-        self.semaphore = asyncio.Semaphore(concurrency)
+        self.gate = FairGate(concurrency)
         self.bucket = TokenBucket(rate=rate, burst=burst)
         self.users = 0  # tasks holding or waiting for a slot
 
 
 class HostLimits:
-    """One semaphore and one token bucket per registry host, created on first use.
+    """One fair gate (`fairness.FairGate`) and one token bucket per registry host, created on first use.
 
     Entries nobody holds or waits for are dropped once their bucket has refilled (after
     `burst / rate` seconds idle): such an entry is identical to a fresh one, so evicting it changes
@@ -74,17 +80,24 @@ class HostLimits:
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
-        """Hold one of `host`'s concurrent slots, after spending one request of its budget."""
+        """Hold one of `host`'s concurrent slots, after spending one request of its budget.
+
+        Slots go round-robin between the parties waiting (see `fairness`); the budget is spent
+        while holding one, so at most `concurrency` requests ever wait for a token."""
         state = self._hosts.get(host)
         if state is None:
             state = self._hosts[host] = _HostState(
                 concurrency=self._concurrency, rate=self._rate, burst=self._burst
             )
         state.users += 1
+        party, lane = asker()
         try:
-            async with state.semaphore:
+            await state.gate.acquire(party, lane)
+            try:
                 await state.bucket.take()
                 yield
+            finally:
+                state.gate.release()
         finally:
             state.users -= 1
             self._maybe_sweep()
