@@ -41,10 +41,13 @@ async def showing_progress(
     write: Callable[[Mapping[str, Any]], Awaitable[None]],
     metrics: Metrics,
     clock: Callable[[], float],
-    first_after: float = FIRST_AFTER,
-    every: float = EVERY,
+    first_after: float | None = None,
+    every: float | None = None,
 ) -> AsyncIterator[None]:
-    """Shows `tally` while the body runs; `status` gives the stored status, `write` patches it."""
+    """Shows `tally` while the body runs; `status` gives the stored status, `write` patches it.
+    `first_after` and `every` default to `FIRST_AFTER` and `EVERY`."""
+    first_after = FIRST_AFTER if first_after is None else first_after
+    every = EVERY if every is None else every
     stop = asyncio.Event()
     task = asyncio.create_task(
         _report(source, tally, generation, status, write, metrics, clock, stop, first_after, every),
