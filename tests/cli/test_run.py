@@ -24,7 +24,7 @@ def settings(argv: list[str], env: dict[str, str] | None = None) -> OperatorSett
 def test_the_lease_is_in_the_operator_namespace_with_the_default_timings() -> None:
     lease = settings([]).lease
     assert lease.namespace == "from-service-account"
-    assert (lease.lease_duration, lease.renew_deadline, lease.retry_period) == (15.0, 10.0, 2.0)  # client-go's
+    assert (lease.lease_duration, lease.renew_deadline, lease.retry_period) == (15.0, 10.0, 2.0)  # client-go
 
 
 @pytest.mark.parametrize(

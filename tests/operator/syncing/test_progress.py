@@ -68,8 +68,10 @@ async def test_a_long_sync_shows_a_progressing_condition_and_metric_then_its_res
         assert (condition["status"], condition["reason"]) == ("True", "Syncing")
         assert re.fullmatch(r"created \d+ of 160 images( \(\d+ checked\))?", condition["message"])
     created = [int(c["message"].split()[1]) for c in seen]
-    assert created == sorted(created) and 0 < created[0] < 160
-    assert gauges and max(gauges) > 0
+    assert created == sorted(created)
+    assert 0 < created[0] < 160
+    assert gauges
+    assert max(gauges) > 0
     final = h.api.get(SOURCES, "src")["status"]
     assert final["status"] == "Ready"
     assert final["discoveredModels"] == 160
