@@ -66,6 +66,11 @@ def _watch_models(kube: RealKube, run_id: str, record: ModelWatch) -> None:
                 if not line:
                     break
                 event = json.loads(line)
+                if event.get("type") not in ("ADDED", "MODIFIED", "DELETED"):
+                    print(f"model watch: {line[:300]!r}")
+                    version = ""  # an ERROR (410 Gone) or a refusal: watch again from now
+                    time.sleep(0.2)
+                    break
                 meta = event["object"].get("metadata") or {}
                 version = meta.get("resourceVersion") or version
                 if event["type"] == "ADDED":

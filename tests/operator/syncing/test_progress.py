@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from aimsource.domain.status.progress import progress_message
 from aimsource.operator.syncing import progress
 from tests.operator.reconciler_harness import REPO, SOURCES, Harness, new_source
 from tests.sync.doubles import RecordingLister
@@ -24,14 +23,6 @@ class SlowLister(RecordingLister):
     async def manifest_digest(self, ref, *, credential):
         await asyncio.sleep(0.05)
         return await super().manifest_digest(ref, credential=credential)
-
-
-def test_the_message_counts_what_is_done() -> None:
-    assert progress_message(created=500, total=2000, checked=500, refused=0) == "created 500 of 2,000 images"
-    assert (
-        progress_message(created=10, total=2000, checked=14, refused=2)
-        == "created 10 of 2,000 images (14 checked, 2 not created)"
-    )
 
 
 async def test_a_long_sync_shows_a_progressing_condition_and_metric_then_its_result(
