@@ -86,16 +86,33 @@ def test_problem_line_names_file_document_field_and_reason(
     assert line.startswith(f"{path}: document 1 (good): {expected}")
 
 
-def test_wildcard_in_a_filter_is_reported_with_the_documented_words(
+def test_a_wildcard_filter_is_checked_by_the_pattern_rules(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = HEAD + "metadata:\n  name: wild\nspec:\n  filters:\n    - image: org/ok\n    - image: org/aim-*\n"
+    good = HEAD + "metadata:\n  name: wild\nspec:\n  filters:\n    - image: org/ok\n    - image: org/aim-*\n"
+    code, out, _ = check(capsys, write(tmp_path, "good.yaml", good))
+    assert code == 0, out
+    bad = HEAD + "metadata:\n  name: wild\nspec:\n  filters:\n    - image: org/aim-*:0.8.5\n"
+    path = write(tmp_path, "bad.yaml", bad)
+    code, out, _ = check(capsys, path)
+    assert code == 1
+    assert out == [
+        f'{path}: document 1 (wild): spec.filters[0].image: invalid image pattern "org/aim-*:0.8.5": '
+        'a pattern cannot carry a tag; drop ":0.8.5" and write versions: ["0.8.5"] to select that version in '
+        "every matched repository"
+    ]
+
+
+def test_a_wildcard_in_images_is_reported_with_the_documented_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = HEAD + "metadata:\n  name: wild\nspec:\n  images:\n    - org/aim-*\n"
     path = write(tmp_path, "s.yaml", text)
     code, out, _ = check(capsys, path)
     assert code == 1
     assert out == [
-        f'{path}: document 1 (wild): spec.filters[1].image: image reference "org/aim-*": '
-        "Wildcard syntax (*) is unsupported; use explicit images or explicit filters[].image"
+        f'{path}: document 1 (wild): spec.images[0]: image reference "org/aim-*": '
+        "Wildcard syntax (*) is supported only in filters[].image; list images explicitly, or write a filter"
     ]
 
 

@@ -23,6 +23,18 @@ FILTER = {"image": "org/model"}
 VALID: dict[str, dict[str, Any]] = {
     "images-only": {"images": [IMG]},
     "filters-only": {"filters": [FILTER]},
+    "wildcard-filter-amd": {
+        "filters": [
+            {"image": "amdenterpriseai/aim-*", "exclude": ["amdenterpriseai/aim-base"], "versions": ["0.8.4"]}
+        ],
+        "maxModels": 5,
+    },
+    "wildcard-filter-ghcr-exclude-pattern": {
+        "registry": "ghcr.io",
+        "filters": [
+            {"image": "amd-enterprise-ai/aim-private-*", "exclude": ["amd-enterprise-ai/aim-private-x*"]}
+        ],
+    },
     "filter-with-versions-and-exclude": {
         "filters": [{"image": "org/model", "versions": [">=1.0.0", "<2.0.0"], "exclude": ["org/base"]}]
     },

@@ -34,6 +34,7 @@ def test_body_of_the_documented_example() -> None:
             "name": "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726",
             "labels": {
                 "aim.eai.amd.com/model-source": "amd-models",
+                "aim.eai.amd.com/cluster-model-source.name": "amd-models",
                 "aim.eai.amd.com/origin": "auto-generated",
                 "app.kubernetes.io/managed-by": "aimsource",
             },

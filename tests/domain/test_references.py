@@ -109,7 +109,7 @@ def test_wildcard_message_is_the_documented_sentence() -> None:
     with pytest.raises(InvalidReferenceError) as info:
         parse_reference("amdenterpriseai/aim-*")
     assert str(info.value).endswith(
-        "Wildcard syntax (*) is unsupported; use explicit images or explicit filters[].image"
+        "Wildcard syntax (*) is supported only in filters[].image; list images explicitly, or write a filter"
     )
 
 

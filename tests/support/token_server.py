@@ -57,6 +57,8 @@ class TokenPolicy:
     """Seconds put in `expires_in` (and the JWT's exp); None omits `expires_in` (exp stays 60 s)."""
     fields: TokenFields = "both"
     """Which of `token` / `access_token` the JSON carries."""
+    catalog_for_users: bool = True
+    """Whether signed-in users get `registry:catalog:*` (anonymous requests never do)."""
     fail_next: list[int] = field(default_factory=list)
     """Statuses to answer, one per incoming request, before answering normally again."""
 
@@ -172,6 +174,11 @@ class TokenServer(Served):
     ) -> list[dict[str, object]]:
         access: list[dict[str, object]] = []
         for kind, name, actions in scopes:
+            if (kind, name) == ("registry", "catalog"):
+                # distribution lists its catalog to whoever holds this scope: here, signed-in users
+                if user is not None and self.policy.catalog_for_users:
+                    access.append({"type": "registry", "name": "catalog", "actions": ["*"]})
+                continue
             if kind != "repository":
                 continue
             if user is not None:

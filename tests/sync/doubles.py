@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aimsource.domain.models import existing_model
+from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef, canonical_image
 from aimsource.domain.selection.planning import ExistingModel
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import TagListing
+from aimsource.registry.discovery.listing import MatchCollector, RepositoryListing
 from aimsource.registry.errors import RegistryError, RepositoryNotFound, TagNotFound
 from aimsource.sync.ports import SecretError
 
@@ -23,6 +25,7 @@ class RecordingLister:
     tags: dict[str, list[str]] = field(default_factory=dict)
     errors: dict[str, RegistryError] = field(default_factory=dict)
     calls: list[tuple[str, str, Credential | None]] = field(default_factory=list)
+    max_repositories: int = 1000
 
     async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
         self.calls.append(("list", str(ref), credential))
@@ -39,6 +42,18 @@ class RecordingLister:
         if ref.tag not in self.tags.get(ref.key, []):
             raise TagNotFound(f"tag not found: {ref}")
         return f"sha256:{abs(hash(str(ref))):064d}"[:71]
+
+    async def list_repositories(
+        self, pattern: RepositoryPattern, *, credential: Credential | None
+    ) -> RepositoryListing:
+        """The repositories of `tags` on the pattern's registry stand for its catalog."""
+        self.calls.append(("discover", str(pattern), credential))
+        if pattern.key in self.errors:
+            raise self.errors[pattern.key]
+        found = MatchCollector(pattern, self.max_repositories)
+        prefix = pattern.registry + "/"
+        found.add([key[len(prefix) :] for key in self.tags if key.startswith(prefix)])
+        return found.listing(truncated=False, endpoint="the double")
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.calls if c[0] == kind)

@@ -104,7 +104,8 @@ async def open_lister(
             listing = parse_tags_document(text, origin=args.tags_file)
         except InvalidTagsFileError as exc:
             raise CliError(str(exc)) from exc
-        yield StaticTagLister(listing)
+        settings = registry_settings_from_args(args, os.environ)
+        yield StaticTagLister(listing, max_repositories=settings.max_repositories)
         return
     from aimsource.registry.client import RegistryClient
     from aimsource.registry.errors import RegistryError

@@ -12,6 +12,7 @@ import yaml
 
 from aimsource.domain.selection.decisions import Decisions
 from aimsource.domain.selection.planning import LIMITED, NotCreated
+from aimsource.domain.selection.selectors import SelectorOutcome
 from aimsource.sync.engine import SyncResult
 
 
@@ -48,7 +49,7 @@ def _preview_fields(result: SyncResult, registries: Sequence[Mapping[str, Any]] 
 
 
 def _decision_rows(result: SyncResult) -> Iterator[tuple[str, str, str]]:
-    for outcome in result.outcomes:
+    for outcome in (part for o in result.outcomes for part in (o.parts or (o,))):
         if isinstance(outcome.decisions, Decisions):
             yield from outcome.decisions.rows()
         else:
@@ -210,9 +211,31 @@ def _write_preview_table(out: TextIO, name: str, result: SyncResult) -> None:
             for s in selectors
         ]
         _write_table(out, headers, lambda: iter(entries))
-    if any(o.decisions for o in result.outcomes):
+    found = [o for o in result.outcomes if o.repositories is not None]
+    if found:
+        out.write("\n\nRepositories of wildcard filters:\n")
+        _write_table(out, ["FILTER", "REPOSITORY", "DECISION"], lambda: _repository_rows(found))
+    if any(o.decisions or o.parts for o in result.outcomes):
         out.write("\n\nTags:\n")
         _write_table(out, ["IMAGE", "DECISION", "REASON"], lambda: _decision_rows(result))
+
+
+def _repository_rows(outcomes: Sequence[SelectorOutcome]) -> Iterator[tuple[str, str, str]]:
+    """Each repository a wildcard matched, then what was not taken and why (pattern, cap)."""
+    for outcome in outcomes:
+        found = outcome.repositories
+        assert found is not None
+        for part in outcome.parts:
+            ref = part.selector.ref
+            why = "excluded" if part.selector.excluded else "matched"
+            if part.failed is not None:
+                why = f"matched; {part.failed.reason}: {part.failed.message}"
+            yield outcome.selector.written, ref.repository if ref else "", why
+        others = found.seen - found.matched - found.excluded
+        if found.truncated:
+            yield outcome.selector.written, "(more)", "matched past --max-repositories: not taken"
+        if others > 0:
+            yield outcome.selector.written, f"({others} others)", "do not match the pattern"
 
 
 def _write_table(out: TextIO, headers: Sequence[str], rows: Callable[[], Iterator[Sequence[object]]]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from aimsource.domain.references import canonical_image
 from aimsource.domain.resources import (
+    AMD_SOURCE_LABEL,
     API_VERSION,
     DIGEST_ANNOTATION,
     MANAGED_BY,
@@ -64,6 +65,7 @@ def model_body(
             "name": candidate.name,
             "labels": {
                 SOURCE_LABEL: source_name,
+                AMD_SOURCE_LABEL: source_name,
                 ORIGIN_LABEL: ORIGIN_AUTO_GENERATED,
                 MANAGED_BY_LABEL: MANAGED_BY,
             },

@@ -19,7 +19,9 @@ from aimsource.domain.errors import InvalidReferenceError
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
-WILDCARD_MESSAGE = "Wildcard syntax (*) is unsupported; use explicit images or explicit filters[].image"
+WILDCARD_MESSAGE = (
+    "Wildcard syntax (*) is supported only in filters[].image; list images explicitly, or write a filter"
+)
 
 # CRD limit for one `images` entry or `filters[].image`.
 MAX_REFERENCE_LENGTH = 512

@@ -33,6 +33,9 @@ MODELS_PATH: Final = f"/apis/{API_VERSION}/{MODEL_PLURAL}"
 # --- labels and annotations on a model ---------------------------------------------------------------
 SOURCE_LABEL: Final = f"{GROUP}/model-source"
 """The name of the source that created the model; so a source's name must be a valid label value."""
+AMD_SOURCE_LABEL: Final = f"{GROUP}/cluster-model-source.name"
+"""The same source name under the key AMD's current operator writes, so that its tooling (and
+`kubectl get -l`) finds the models whichever operator made them."""
 ORIGIN_LABEL: Final = f"{GROUP}/origin"
 ORIGIN_AUTO_GENERATED: Final = "auto-generated"
 MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
@@ -125,6 +128,14 @@ class MovedEntry(TypedDict):
     currentDigest: str
 
 
+class RepositoriesEntry(TypedDict):
+    """What a wildcard filter's discovery found (`status.selectors[].repositories`)."""
+
+    seen: int
+    matched: int
+    excluded: int
+
+
 class SelectorStatus(TypedDict):
     """One entry of `status.selectors`: what one image or filter found in the last sync."""
 
@@ -134,6 +145,8 @@ class SelectorStatus(TypedDict):
     created: int
     skipped: int
     truncated: bool
+    repositories: NotRequired[RepositoriesEntry]
+    message: NotRequired[str]
     notFound: NotRequired[list[str]]
     stale: NotRequired[bool]
     listedAt: NotRequired[str]

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import random
-import re
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
@@ -27,11 +25,15 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from aimsource.domain.causes import dropping_cause
+from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection.listings import StaleListing
 from aimsource.domain.selection.moved import is_digest
 from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.auth.flow import AuthScope, AuthState, auth_flow
+from aimsource.registry.discovery.apis import api_base, walk_api
+from aimsource.registry.discovery.catalog import CATALOG_PATH, CATALOG_SCOPE, walk_catalog
+from aimsource.registry.discovery.listing import RepositoryListing
 from aimsource.registry.errors import (
     AuthenticationFailed,
     BadResponse,
@@ -46,11 +48,12 @@ from aimsource.registry.http.messages import Outgoing, Purpose, Reply
 from aimsource.registry.http.sending import Sender, reason_phrase
 from aimsource.registry.http.transport import Transport, ssl_context
 from aimsource.registry.observer import NullObserver, RegistryObserver
+from aimsource.registry.pages.documents import error_codes, shown_links, tag_names
 from aimsource.registry.pages.links import next_page
 from aimsource.registry.pages.sizes import PageSizes, refuses_page_size, with_smaller_page
 from aimsource.registry.settings import RegistrySettings
 
-__all__ = ["MANIFEST_MEDIA_TYPES", "RegistryClient", "RegistryObserver", "TagListing"]
+__all__ = ["MANIFEST_MEDIA_TYPES", "RegistryClient", "RegistryObserver", "RepositoryListing", "TagListing"]
 
 logger = logging.getLogger("aimsource.registry")
 
@@ -61,7 +64,7 @@ MANIFEST_MEDIA_TYPES = (
     "application/vnd.docker.distribution.manifest.list.v2+json",
 )
 _T = TypeVar("_T")
-_ERROR_CODE = re.compile(r"[A-Z][A-Z_]{0,39}")
+_JSON = (("Accept", "application/json"),)
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,40 @@ class RegistryClient:
         call = self._start(ref, credential)
         return await self._guarded(call, self._manifest_digest(call, ref.tag))
 
-    def _start(self, ref: ImageRef, credential: Credential | None) -> _Call:
+    async def list_repositories(
+        self, pattern: RepositoryPattern, *, credential: Credential | None
+    ) -> RepositoryListing:
+        """The repositories of `pattern`'s registry that it matches, from Docker Hub's or GitHub's
+        API (`discovery.apis`) or the registry's catalog (`/v2/_catalog`, token scope
+        `registry:catalog:*`): at most `max_repositories`, by name."""
+        base = api_base(pattern.registry, self._settings)
+        if base is not None:  # Docker Hub and GHCR: their web APIs, on hosts of their own
+            scope = AuthScope(netloc(base), pattern.registry, pattern.pattern)
+            api = _Call(scope, base, asyncio.get_running_loop().time() + self._settings.call_deadline)
+
+            def send(request: Outgoing) -> Coroutine[Any, Any, Reply]:
+                return self._sender.send(
+                    request, deadline=api.deadline, subject=str(pattern), registry=scope.host
+                )
+
+            walk = walk_api(base, pattern, credential=credential, settings=self._settings, send=send)
+            return await self._guarded(api, walk)
+        call = self._start(ImageRef(pattern.registry, "_catalog"), credential, resource=CATALOG_SCOPE)
+        host = call.scope.host
+        return await self._guarded(
+            call,
+            walk_catalog(
+                call.base.with_path(CATALOG_PATH).with_query(n=str(self._page_sizes.for_host(host))),
+                pattern=pattern,
+                settings=self._settings,
+                fetch=lambda url: self._fetch(call, Outgoing("GET", url, _JSON, "tags")),
+                follow=lambda answered, headers: self._next_page(answered, headers, call, CATALOG_PATH),
+            ),
+        )
+
+    def _start(self, ref: ImageRef, credential: Credential | None, *, resource: str = "") -> _Call:
         host = api_host(ref.registry)
-        scope = AuthScope(host=host, registry=ref.registry, repository=ref.repository, credential=credential)
+        scope = AuthScope(host, ref.registry, ref.repository, credential=credential, resource=resource)
         deadline = asyncio.get_running_loop().time() + self._settings.call_deadline
         return _Call(scope=scope, base=self._schemes.base_url(host), deadline=deadline)
 
@@ -179,7 +213,7 @@ class RegistryClient:
         # A dict keeps the registry's order and drops repeats in one structure (no list + set).
         tags: dict[str, None] = {}
         asked: set[str] = set()
-        accept = (("Accept", "application/json"),)
+        accept = _JSON
         for _page in range(settings.max_pages):
             asked.add(url.raw_path_qs)
             reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
@@ -192,7 +226,10 @@ class RegistryClient:
                     asked.add(url.raw_path_qs)
                     reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
             _check(reply, call, kind="tags")
-            page_tags = _parse_tags(reply.body, call)
+            try:
+                page_tags = tag_names(reply.body)
+            except ValueError as exc:
+                raise _bad(call, str(exc)) from exc
             answered, headers = reply.url, reply.headers
             del reply  # the raw page is not needed any more
             if len(tags) + len(page_tags) <= settings.max_tags:
@@ -236,7 +273,7 @@ class RegistryClient:
         try:
             following = next_page(links, current=answered)
         except (ValueError, TypeError) as exc:
-            raise _bad(call, f"the next-page Link {_shown(links)} is not a valid URL") from exc
+            raise _bad(call, f"the next-page Link {shown_links(links)} is not a valid URL") from exc
         if following is None:
             return None
         base = self._schemes.base_url(call.scope.host)
@@ -250,7 +287,7 @@ class RegistryClient:
             # Another repository's tags (or anything else on the host) must not become this one's.
             raise _bad(
                 call,
-                f"the next-page Link {_shown(links)} leaves {path}; refusing to follow it",
+                f"the next-page Link {shown_links(links)} leaves {path}; refusing to follow it",
             )
         return following
 
@@ -335,7 +372,7 @@ def _check(reply: Reply, call: _Call, *, kind: Purpose, tag: str | None = None) 
     if 200 <= reply.status < 300:
         return
     subject = call.scope.subject
-    codes = _error_codes(reply.body)
+    codes = error_codes(reply.body)
     detail = f" ({', '.join(codes)})" if codes else ""
     anonymous = call.scope.credential is None
     if reply.status == 401:
@@ -351,41 +388,5 @@ def _check(reply: Reply, call: _Call, *, kind: Purpose, tag: str | None = None) 
     raise _bad(call, f"HTTP {reply.status} {reason_phrase(reply.status)}{detail}")
 
 
-def _parse_tags(body: bytes, call: _Call) -> list[str]:
-    try:
-        document: Any = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise _bad(call, "the tag list is not valid JSON") from exc
-    if not isinstance(document, dict):
-        raise _bad(call, "the tag list is not a JSON object")
-    tags = document.get("tags")
-    if tags is None:
-        return []  # distribution answers `"tags": null` for a repository without tags
-    # json.loads makes exact `str`s: one pass over the types in C rather than isinstance per tag.
-    if not isinstance(tags, list) or not set(map(type, tags)) <= {str}:
-        raise _bad(call, '"tags" is not a list of strings')
-    return tags
-
-
-def _error_codes(body: bytes) -> list[str]:
-    """The distribution error codes of an error body (`{"errors": [{"code": ...}]}`), if any."""
-    try:
-        document: Any = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return []
-    errors = document.get("errors") if isinstance(document, dict) else None
-    if not isinstance(errors, list):
-        return []
-    codes = [e.get("code") for e in errors[:5] if isinstance(e, dict)]
-    return [code for code in codes if isinstance(code, str) and _ERROR_CODE.fullmatch(code)]
-
-
 def _bad(call: _Call, why: str) -> BadResponse:
     return BadResponse(f"bad response from {call.scope.host} for {call.scope.subject}: {why}")
-
-
-def _shown(links: Sequence[str]) -> str:
-    """A Link header as it may appear in a message: printable, and short whatever was sent."""
-    text = ", ".join(links)
-    text = "".join(c if 0x20 <= ord(c) < 0x7F else "?" for c in text)
-    return repr(text if len(text) <= 120 else text[:117] + "...")

@@ -8,8 +8,11 @@ credential, a token or a byte of a `.dockerconfigjson` document.
 
     RegistryError
     ├── AuthenticationFailed   401/403, token service refusals
+    │   └── AccessRefused      a fresh token, still refused (the catalog's scope, say)
     ├── RepositoryNotFound     404 on a tag listing
     ├── TagNotFound            404 on a manifest
+    ├── CatalogUnsupported     a registry that refuses to list its repositories (/v2/_catalog)
+    ├── NamespaceNotFound      404 for a namespace from Docker Hub's or GitHub's API
     ├── RateLimited            429 that we may not wait out (retry_after in seconds, when known)
     ├── Unreachable            connection errors, timeouts, 5xx after retries, the call deadline
     ├── TLSFailure             certificate verification or handshake failures
@@ -41,6 +44,11 @@ class AuthenticationFailed(RegistryError):
     reason = "AuthenticationFailed"
 
 
+class AccessRefused(AuthenticationFailed):
+    """A fresh token was issued, and the registry still refused the scope it was for: the caller
+    may know better what that means (a catalog that is not offered to us)."""
+
+
 class RepositoryNotFound(RegistryError):
     """The registry says the repository does not exist."""
 
@@ -51,6 +59,19 @@ class TagNotFound(RegistryError):
     """The registry has no manifest for the pinned tag."""
 
     reason = "TagNotFound"
+
+
+class CatalogUnsupported(RegistryError):
+    """The registry will not list its repositories (401/403/404/405 on `/v2/_catalog`): a wildcard
+    cannot be resolved there, repositories must be named."""
+
+    reason = "CatalogUnsupported"
+
+
+class NamespaceNotFound(RegistryError):
+    """Docker Hub's or GitHub's API says the namespace (organisation or user) does not exist."""
+
+    reason = "NamespaceNotFound"
 
 
 class RateLimited(RegistryError):

@@ -128,6 +128,23 @@ class RegistrySettings:
     """Tags kept per listing; a repository with more is listed up to this many and reported as
     truncated. It bounds memory: 100,000 tags are about 10 MiB. Default 100,000."""
 
+    max_repositories: int = field(
+        default=1000,
+        metadata=option(
+            "--max-repositories",
+            "N",
+            values.positive_int,
+            "repositories a wildcard filter (image with *) may match; past it the selector is truncated",
+        ),
+    )
+    """Repositories kept per wildcard filter, the first by name; the rest are counted, not listed."""
+
+    docker_hub_api: str = "https://hub.docker.com"
+    """Where Docker Hub's web API lists a namespace's repositories (wildcards on docker.io)."""
+
+    github_api: str = "https://api.github.com"
+    """Where GitHub's API lists an organisation's container packages (wildcards on ghcr.io)."""
+
     max_redirects: int = 5
     """Redirects followed per request."""
 
@@ -165,6 +182,7 @@ class RegistrySettings:
             "page_size": self.page_size,
             "max_pages": self.max_pages,
             "max_tags": self.max_tags,
+            "max_repositories": self.max_repositories,
             "max_tags_bytes": self.max_tags_bytes,
             "max_token_bytes": self.max_token_bytes,
             "max_manifest_bytes": self.max_manifest_bytes,

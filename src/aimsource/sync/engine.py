@@ -38,6 +38,7 @@ from aimsource.registry.auth.credentials import (
 )
 from aimsource.registry.errors import RegistryError
 from aimsource.registry.http.fairness import asking_for, in_lane
+from aimsource.sync.discovery import discover
 from aimsource.sync.named_versions import resolve_named
 from aimsource.sync.pipeline import MAX_SERVER_ERRORS, Pace, Tally, create_planned
 from aimsource.sync.ports import ModelStore, SecretError, SecretReader, TagLister
@@ -236,8 +237,18 @@ async def _fetch(
         return SelectorOutcome(selector=selector, error=selector.error), {}
     if secret_error is not None:
         return SelectorOutcome(selector=selector, error=secret_error), {}
+    if selector.pattern is not None:
+        return await discover(
+            selector,
+            lister=lister,
+            creds=creds,
+            fetch=lambda part: _fetch(
+                part, lister=lister, creds=creds, secret_error=None, progress=progress, explain=explain
+            ),
+            progress=progress,
+        )
     ref = selector.ref
-    assert ref is not None  # build_selectors sets ref whenever error is None
+    assert ref is not None  # build_selectors sets ref whenever error is None and there is no pattern
     credential = creds.for_registry(ref.registry)
     if selector.excluded:
         return await _excluded(selector, ref, lister=lister, credential=credential, explain=explain), {}

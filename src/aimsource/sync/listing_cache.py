@@ -25,11 +25,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection.listings import StaleListing
 from aimsource.domain.times import format_time
 from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import TagListing
+from aimsource.registry.discovery.listing import RepositoryListing
 from aimsource.registry.errors import RateLimited, Unreachable
 from aimsource.sync.ports import TagLister
 
@@ -123,6 +125,11 @@ class CachingTagLister:
 
     async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
         return await self._inner.manifest_digest(ref, credential=credential)
+
+    async def list_repositories(
+        self, pattern: RepositoryPattern, *, credential: Credential | None
+    ) -> RepositoryListing:
+        return await self._inner.list_repositories(pattern, credential=credential)
 
     def _fresh(self, key: _Key) -> _Entry | None:
         entry = self._entries.get(key)

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection.planning import ExistingModel
 from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import TagListing
+from aimsource.registry.discovery.listing import RepositoryListing
 
 
 class TagLister(Protocol):
@@ -22,6 +24,12 @@ class TagLister(Protocol):
 
     async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
         """The manifest digest of a pinned image; None when the lister cannot know it."""
+        ...
+
+    async def list_repositories(
+        self, pattern: RepositoryPattern, *, credential: Credential | None
+    ) -> RepositoryListing:
+        """The repositories of `pattern`'s registry it matches (a wildcard filter's discovery)."""
         ...
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef, normalize_registry
 from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import TagListing
+from aimsource.registry.discovery.listing import MatchCollector, RepositoryListing
 from aimsource.registry.errors import RepositoryNotFound, TagNotFound
 
 
@@ -45,14 +47,25 @@ def parse_tags_document(text: str, *, origin: str) -> dict[str, tuple[str, ...]]
 class StaticTagLister:
     """Implements the sync's `TagLister` port over an in-memory listing."""
 
-    def __init__(self, listing: Mapping[str, Sequence[str]]) -> None:
+    def __init__(self, listing: Mapping[str, Sequence[str]], *, max_repositories: int = 1000) -> None:
         self._listing = {key: tuple(tags) for key, tags in listing.items()}
+        self._max_repositories = max_repositories
 
     async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
         tags = self._listing.get(ref.key)
         if tags is None:
             raise RepositoryNotFound(f"repository not found: {ref.key} (not in the tags file)")
         return TagListing(tags=tags)
+
+    async def list_repositories(
+        self, pattern: RepositoryPattern, *, credential: Credential | None
+    ) -> RepositoryListing:
+        """The file's repositories of `pattern`'s registry stand for that registry's catalog, so a
+        wildcard can be tried offline."""
+        prefix = pattern.registry + "/"
+        found = MatchCollector(pattern, self._max_repositories)
+        found.add([key[len(prefix) :] for key in self._listing if key.startswith(prefix)])
+        return found.listing(truncated=False, endpoint="the tags file")
 
     async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
         tags = self._listing.get(ref.key)

@@ -77,7 +77,7 @@ def test_pinned_selector_ignores_even_invalid_versions() -> None:
 @pytest.mark.parametrize(
     ("written", "fragment"),
     [
-        ("amdenterpriseai/aim-*", "Wildcard syntax (*) is unsupported"),
+        ("amdenterpriseai/aim-*", "Wildcard syntax (*) is supported only in filters[].image"),
         ("org/a@sha256:" + "0" * 64, "digests"),
         ("Org/A", "lower-case"),
     ],

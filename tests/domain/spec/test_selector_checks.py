@@ -19,14 +19,19 @@ SELECTORS: dict[str, tuple[dict[str, Any], str, str]] = {
     "wildcard": (
         {"images": ["amdenterpriseai/aim-*:0.8.5"]},
         "spec.images[0]",
-        "Wildcard syntax (*) is unsupported; use explicit images or explicit filters[].image",
+        "Wildcard syntax (*) is supported only in filters[].image; list images explicitly, or write a filter",
     ),
     "digest": ({"images": ["org/model@sha256:" + "a" * 64]}, "spec.images[0]", "digests"),
     "upper-case": ({"images": [IMG, "Org/Model:1.0.0"]}, "spec.images[1]", "Org/Model:1.0.0"),
     "filter-wildcard": (
         {"filters": [{"image": "org/a"}, {"image": "*"}]},
         "spec.filters[1].image",
-        "Wildcard",
+        "docker.io lists repositories one namespace at a time",
+    ),
+    "filter-wildcard-tag": (
+        {"filters": [{"image": "org/aim-*:1.0.0"}]},
+        "spec.filters[0].image",
+        'a pattern cannot carry a tag; drop ":1.0.0"',
     ),
     "global-constraint": (
         {"images": ["org/a"], "versions": [">=0.8.0", "~>1.2"]},

@@ -289,6 +289,17 @@ def uncapped(not_created: Sequence[NotCreated]) -> Sequence[NotCreated]:
     return [n for n in not_created if n.kind != LIMITED]
 
 
+def _queued(outcomes: Sequence[SelectorOutcome]) -> Iterator[SelectorOutcome]:
+    """The outcomes that get a round-robin queue each, in spec order: a wildcard's repositories
+    (its parts, in name order) each get their own, so that every model family gets its newest
+    version before any family gets a second."""
+    for outcome in sorted(outcomes, key=lambda o: o.selector.index):
+        if outcome.parts and outcome.failed is None:
+            yield from outcome.parts
+        else:
+            yield outcome
+
+
 def plan_sync(
     outcomes: Sequence[SelectorOutcome],
     *,
@@ -313,7 +324,7 @@ def plan_sync(
     foreign = 0
     available = 0
     queues: list[_Queue] = []
-    for outcome in sorted(outcomes, key=lambda o: o.selector.index):
+    for outcome in _queued(outcomes):
         ref = outcome.selector.ref
         if outcome.failed is not None or ref is None:
             continue

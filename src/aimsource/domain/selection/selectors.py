@@ -16,6 +16,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from aimsource.domain.errors import InvalidConstraintError, InvalidReferenceError
+from aimsource.domain.patterns import RepositoryPattern, excludes, is_pattern, parse_pattern
 from aimsource.domain.references import DOCKER_HUB, ImageRef, is_valid_tag, parse_reference
 from aimsource.domain.selection.decisions import (
     DECISIONS,
@@ -72,6 +73,30 @@ class Selector:
     excluded: bool
     """A filter whose own repository is in its `exclude`: selects nothing, no registry call."""
     error: SelectorError | None
+    pattern: RepositoryPattern | None = None
+    """A wildcard filter (`org/aim-*`): `ref` is None until discovery names its repositories, each
+    then a selector of its own (`for_repository`)."""
+    exclude: tuple[str, ...] = ()
+    """The filter's `exclude` entries, kept for the repositories a wildcard finds."""
+
+    def for_repository(self, repository: str) -> Selector:
+        """The selector of one repository a wildcard matched: same entry, constraints and exclude."""
+        assert self.pattern is not None
+        ref = ImageRef(self.pattern.registry, repository)
+        return Selector(self.index, self.written, ref, self.constraints, is_excluded(ref, self.exclude), None)
+
+
+@dataclass(frozen=True)
+class Repositories:
+    """What a wildcard's discovery found: repositories seen, matched by the pattern, excluded."""
+
+    seen: int
+    matched: int
+    excluded: int
+    truncated: bool = False
+    """More repositories matched than a filter may take (`--max-repositories`)."""
+    endpoint: str = ""
+    """Where the repositories were listed (a catalog, Docker Hub's or GitHub's API), for messages."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +112,10 @@ class SelectorOutcome:
     reached_registry: bool = False
     stale: StaleListing | None = None
     """Set when the tags are a cached listing served because the registry failed just now."""
+    parts: tuple[SelectorOutcome, ...] = ()
+    """A wildcard's outcome per matched repository, in name order; its own decisions stay empty."""
+    repositories: Repositories | None = None
+    """Set for a wildcard whose discovery ran."""
 
     @property
     def failed(self) -> SelectorError | None:
@@ -95,6 +124,8 @@ class SelectorOutcome:
 
     @property
     def selected(self) -> Sequence[TagDecision]:
+        if self.parts:
+            return [d for part in self.parts for d in part.selected]
         if isinstance(self.decisions, Decisions):
             return self.decisions.selected
         return tuple(d for d in self.decisions if d.decision == "selected")
@@ -102,6 +133,8 @@ class SelectorOutcome:
     def selected_entries(self) -> Iterator[tuple[str, ImageRef | None, str]]:
         """(canonical image, reference, tag) of each selected decision, in order. The reference is
         None when only the tag is kept: it is then `image_ref(self.selector.ref, tag)`."""
+        if self.parts:
+            return (entry for part in self.parts for entry in part.selected_entries())
         if isinstance(self.decisions, Decisions):
             prefix = self.decisions.repository.key + ":"
             return ((prefix + tag, None, tag) for tag in self.decisions.selected_tags())
@@ -109,6 +142,8 @@ class SelectorOutcome:
 
     def selected_keys(self) -> Iterator[str]:
         """The canonical image (`registry/repository:tag`) of each selected decision."""
+        if self.parts:
+            return (key for part in self.parts for key in part.selected_keys())
         if isinstance(self.decisions, Decisions):
             prefix = self.decisions.repository.key + ":"
             return (prefix + tag for tag in self.decisions.selected_tags())
@@ -116,6 +151,8 @@ class SelectorOutcome:
 
     def selected_among(self, images: Collection[str]) -> int:
         """How many selected images (canonical, as `selected_keys`) are in `images`."""
+        if self.parts:
+            return sum(part.selected_among(images) for part in self.parts)
         if isinstance(self.decisions, Decisions):
             # Few images against a long listing: look the images up among the tags, not the
             # other way round. An image is `prefix + tag` exactly when it starts with the prefix
@@ -130,12 +167,17 @@ class SelectorOutcome:
     @property
     def not_found(self) -> list[str]:
         """The named versions of an exact-version list that the registry does not have."""
+        if self.parts:  # per repository would say too much: a wildcard reports what none has
+            missing = [set(part.not_found) for part in self.parts if part.failed is None]
+            return sorted(set.intersection(*missing)) if missing else []
         if isinstance(self.decisions, Decisions):
             return self.decisions.tags_with("not-found")
         return [d.image.tag or "" for d in self.decisions if d.decision == "not-found"]
 
     def tally(self, *decisions: Decision) -> int:
         """How many of this selector's decisions are any of `decisions`."""
+        if self.parts:
+            return sum(part.tally(*decisions) for part in self.parts)
         if isinstance(self.decisions, Decisions):
             return self.decisions.tally(*decisions)
         return sum(1 for d in self.decisions if d.decision in decisions)
@@ -149,7 +191,24 @@ def build_selectors(spec: SourceSpec) -> list[Selector]:
     """
     if spec.images:
         return [_build(index, written, (), (), spec) for index, written in enumerate(spec.images)]
-    return [_build(index, f.image, f.versions, f.exclude, spec) for index, f in enumerate(spec.filters)]
+    return [
+        _build_pattern(index, f.image, f.versions, f.exclude, spec)
+        if is_pattern(f.image)
+        else _build(index, f.image, f.versions, f.exclude, spec)
+        for index, f in enumerate(spec.filters)
+    ]
+
+
+def _build_pattern(
+    index: int, written: str, versions: Sequence[str], exclude: Sequence[str], spec: SourceSpec
+) -> Selector:
+    """A wildcard filter: its pattern and constraints now, its repositories at sync time."""
+    try:
+        pattern = parse_pattern(written, default_registry=spec.registry)
+    except InvalidReferenceError as exc:
+        return Selector(index, written, None, None, False, SelectorError(INVALID_REFERENCE, str(exc)))
+    constraints, error = _read_constraints(tuple(versions) or tuple(spec.versions))
+    return Selector(index, written, None, constraints, False, error, pattern, tuple(exclude))
 
 
 def _build(
@@ -165,26 +224,28 @@ def _build(
     excluded = is_excluded(ref, exclude)
     if ref.pinned:
         return Selector(index, written, ref, None, excluded, None)
-    texts = tuple(versions) or tuple(spec.versions)
+    # An error is reported even for an excluded filter: a constraint is never silently dropped. The
+    # ref is kept: it is valid, and `preview` can still say which repository was meant.
+    constraints, error = _read_constraints(tuple(versions) or tuple(spec.versions))
+    return Selector(index, written, ref, constraints, excluded, error)
+
+
+def _read_constraints(texts: tuple[str, ...]) -> tuple[Constraints | None, SelectorError | None]:
+    """The constraints of a selector without a tag, or why they cannot select anything."""
     if not texts:
-        return Selector(index, written, ref, None, excluded, None)
+        return None, None
     from aimsource.domain.versions.constraints import parse_constraints  # see selector_checks
     from aimsource.domain.versions.unsatisfiable import never_satisfied
 
     try:
         constraints = parse_constraints(texts)
     except InvalidConstraintError as exc:
-        # Reported even for an excluded filter: a constraint is never silently dropped. The ref is
-        # kept: it is valid, and `preview` can still say which repository was meant.
-        return Selector(
-            index, written, ref, None, excluded, SelectorError(INVALID_VERSION_CONSTRAINT, str(exc))
-        )
+        return None, SelectorError(INVALID_VERSION_CONSTRAINT, str(exc))
     why = never_satisfied(constraints)
     if why is not None:
         # Listing the repository could only select nothing: say so instead, as `check` does.
-        error = SelectorError(INVALID_VERSION_CONSTRAINT, f"versions can never be satisfied: {why}")
-        return Selector(index, written, ref, None, excluded, error)
-    return Selector(index, written, ref, constraints, excluded, None)
+        return None, SelectorError(INVALID_VERSION_CONSTRAINT, f"versions can never be satisfied: {why}")
+    return constraints, None
 
 
 def named_tags(selector: Selector) -> tuple[str, ...] | None:
@@ -199,15 +260,15 @@ def is_excluded(ref: ImageRef, exclude: Sequence[str]) -> bool:
     """Whether `exclude` names the reference's repository.
 
     Exclusions are repository names without the registry, compared exactly with the normalised
-    repository. On Docker Hub an official image may be written with or without `library/`
-    (`ubuntu` and `library/ubuntu` are the same repository there); a registry-qualified entry such
-    as `docker.io/org/repo` does not match, as the documentation says ("not including the
-    registry").
+    repository, or patterns with `*` (`domain.patterns.excludes`). On Docker Hub an official image
+    may be written with or without `library/` (`ubuntu` and `library/ubuntu` are the same
+    repository there); a registry-qualified entry such as `docker.io/org/repo` does not match, as
+    the documentation says ("not including the registry").
     """
     names = {ref.repository}
     if ref.registry == DOCKER_HUB and ref.repository.startswith("library/"):
         names.add(ref.repository.removeprefix("library/"))
-    return any(entry in names for entry in exclude)
+    return any(excludes(entry, name) for entry in exclude for name in names)
 
 
 def is_signature_tag(tag: str) -> bool:

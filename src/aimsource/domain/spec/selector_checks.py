@@ -1,4 +1,5 @@
-"""The checks only `aimsource check` makes: each selector's reference and version constraints.
+"""The checks only `aimsource check` makes: each selector's reference (or wildcard pattern) and
+version constraints.
 
 `parse_source` leaves references and constraints as text (the sync parses them and reports what
 does not parse in the status); a manifest checked offline is told about each one at the path of
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aimsource.domain.errors import InvalidConstraintError, InvalidReferenceError
+from aimsource.domain.patterns import is_pattern, parse_pattern
 from aimsource.domain.references import parse_reference
 from aimsource.domain.spec.field_checks import FieldChecker
 
@@ -34,7 +36,7 @@ def check_selectors(
     for i, item in _entries(spec.get("filters")):
         if isinstance(item, Mapping):
             if isinstance(item.get("image"), str):
-                _check_reference(item["image"], f"spec.filters[{i}].image", registry, checker)
+                _check_reference(item["image"], f"spec.filters[{i}].image", registry, checker, pattern=True)
             _check_constraints(item.get("versions"), f"spec.filters[{i}].versions", checker)
     _check_constraints(spec.get("versions"), "spec.versions", checker)
 
@@ -47,9 +49,15 @@ def _texts(value: Any) -> list[tuple[int, str]]:
     return [(i, item) for i, item in _entries(value) if isinstance(item, str) and item]
 
 
-def _check_reference(text: str, path: str, registry: str, checker: FieldChecker) -> None:
+def _check_reference(
+    text: str, path: str, registry: str, checker: FieldChecker, *, pattern: bool = False
+) -> None:
+    """A reference, or in `filters[].image` a pattern with `*` (`domain.patterns`)."""
     try:
-        parse_reference(text, default_registry=registry)
+        if pattern and is_pattern(text):
+            parse_pattern(text, default_registry=registry)
+        else:
+            parse_reference(text, default_registry=registry)
     except InvalidReferenceError as exc:
         checker.add(path, str(exc))
 

@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from aimsource.domain.resources import SelectorStatus
 from aimsource.domain.selection.moved import MovedTag
 from aimsource.domain.selection.planning import CONFLICT, REFUSED, NotCreated, Plan
-from aimsource.domain.selection.selectors import SelectorOutcome
+from aimsource.domain.selection.selectors import Repositories, SelectorOutcome
 from aimsource.domain.status.text import (
     MAX_LISTED,
     MAX_REASON_LENGTH,
@@ -56,6 +56,18 @@ def selector_entries(
     ]
 
 
+def repositories_message(found: Repositories) -> str:
+    """A wildcard's finding in words: `matched 3 of 12 repositories (1 excluded)`."""
+    text = f"matched {found.matched} of {found.seen} repositories"
+    if found.excluded:
+        text += f" ({found.excluded} excluded)"
+    if found.truncated:
+        text += f"; only the first {found.matched} by name were taken"
+    if found.endpoint:
+        text += f" listed at {found.endpoint}"
+    return text
+
+
 def _images_with_model(plan: Plan | None, created: int, created_names: Collection[str] | None) -> set[str]:
     if plan is None:
         return set()
@@ -80,6 +92,11 @@ def _selector_status(
         "skipped": outcome.tally("not-a-version", "signature"),
         "truncated": outcome.truncated,
     }
+    found = outcome.repositories
+    if found is not None:
+        entry["repositories"] = {"seen": found.seen, "matched": found.matched, "excluded": found.excluded}
+        if outcome.failed is None:
+            entry["message"] = repositories_message(found)
     not_found = outcome.not_found
     if not_found:  # named in an exact-version list (the spec's own strings, at most 20 of them)
         entry["notFound"] = [clean(tag, MAX_TAG_LENGTH) for tag in not_found[:MAX_LISTED]]

@@ -30,7 +30,7 @@ from yarl import URL
 from aimsource.domain.causes import dropping_cause
 from aimsource.registry.auth.challenges import Challenge, parse_challenges, preferred_challenge
 from aimsource.registry.auth.credentials import Credential
-from aimsource.registry.errors import AuthenticationFailed, BadResponse
+from aimsource.registry.errors import AccessRefused, AuthenticationFailed, BadResponse
 from aimsource.registry.http.endpoints import netloc, same_origin, scheme_allowed
 from aimsource.registry.http.messages import Outgoing, Reply
 from aimsource.registry.settings import RegistrySettings
@@ -52,10 +52,12 @@ class AuthScope:
     """The registry as the user wrote it (`docker.io`), for messages."""
     repository: str
     credential: Credential | None = field(default=None, repr=False)
+    resource: str = ""
+    """A scope other than pulling `repository` (`registry:catalog:*` for the catalog)."""
 
     @property
     def scope(self) -> str:
-        return f"repository:{self.repository}:pull"
+        return self.resource or f"repository:{self.repository}:pull"
 
     @property
     def subject(self) -> str:
@@ -226,6 +228,11 @@ def _parse_token(body: bytes, *, service: str, subject: str) -> tuple[str, float
 
 
 def _refused(scope: AuthScope) -> AuthenticationFailed:
+    if scope.resource:  # not a repository: the registry refuses what was asked of it, not a pull
+        return AccessRefused(
+            f"authentication failed for {scope.registry}: access to {scope.resource} refused "
+            f"({'with' if scope.credential is not None else 'without'} credentials)"
+        )
     if scope.credential is not None:
         return AuthenticationFailed(
             f"authentication failed for {scope.subject}: the registry refused the supplied credentials "
