@@ -80,4 +80,3 @@ def cost_line(requests: int, new_images: int, *, from_file: bool) -> str:
         f"Registry requests: {made}. A first sync makes the listings plus {heads}, one per new image; "
         "an image with a model is never checked again."
     )
-
