@@ -99,7 +99,7 @@ async def test_a_waiter_cancelled_after_its_grant_hands_the_slot_on() -> None:
 async def test_a_small_sync_waits_a_turn_not_the_big_syncs_queue() -> None:
     """Four slots and 20 requests/s, as the defaults: a big sync with 200 requests waiting at once
     (first come, the small one would wait ~8 s behind them); a small sync's request arriving later
-    waits for a turn, about one token per slot."""
+    waits for its turn at the next token, not behind the tokens of the slots' holders."""
     loop = asyncio.get_running_loop()
     limits = HostLimits(concurrency=4, rate=20.0, burst=40)
     finished: dict[str, float] = {}
@@ -118,6 +118,28 @@ async def test_a_small_sync_waits_a_turn_not_the_big_syncs_queue() -> None:
     await asyncio.sleep(5)  # well past the burst: the bucket paces every request
     asked = loop.time()
     await request("small", "small")
-    assert finished["small"] - asked < 0.5
+    # At most the big one's turn, then the small one's (a token is 0.05 s), plus its 0.01 s request.
+    assert finished["small"] - asked <= 2 * 0.05 + 0.01 + 0.005
     await big_task
     assert loop.time() - started == pytest.approx(200 / 20 - 40 / 20 + 0.01, abs=0.5)
+
+
+@pytest.mark.looptime
+async def test_tokens_go_round_robin_too_when_the_budget_not_the_slots_is_short() -> None:
+    loop = asyncio.get_running_loop()
+    limits = HostLimits(concurrency=100, rate=10.0, burst=1)
+    order: list[tuple[str, float]] = []
+
+    async def request(party: str) -> None:
+        with asking_for(party):
+            async with limits.slot("registry.example"):
+                order.append((party, round(loop.time(), 2)))
+
+    big = [asyncio.create_task(request("big")) for _ in range(10)]
+    await asyncio.sleep(0)
+    started = loop.time()
+    await request("small")
+    await asyncio.gather(*big)
+    assert [p for p, _ in order][:3] == ["big", "big", "small"]  # the burst's token, then turns
+    assert order[2][1] - started == pytest.approx(0.2)  # its turn after one of the big ones
+    assert order[-1][1] - started == pytest.approx(1.0)  # 11 requests at 10/s after a burst of 1

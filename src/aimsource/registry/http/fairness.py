@@ -20,6 +20,7 @@ import contextvars
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 ANONYMOUS = ""
 
@@ -54,15 +55,28 @@ def asker() -> tuple[str, str]:
     return _party.get(), _lane.get()
 
 
+class Budget(Protocol):
+    """A request budget the gate spends from (`limits.TokenBucket`)."""
+
+    def ready_in(self, now: float) -> float: ...
+
+    def spend(self, now: float) -> None: ...
+
+
 class FairGate:
-    """`capacity` slots; when none is free, waiters are served round-robin by party, then by lane.
+    """`capacity` slots and an optional budget; a slot is granted with a token of the budget, and
+    while either is short, waiters are served round-robin by party, then by lane.
 
     Inside one lane waiters are served in arrival order. A waiter cancelled while waiting leaves
-    its queue; one cancelled just after being granted a slot hands it on.
+    its queue; one cancelled just after being granted a slot hands the slot on (its token is spent).
+    Granting slot and token together keeps every waiter in the round: no request holds a slot while
+    it sleeps for a token that a request of another party could have used.
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, *, bucket: Budget | None = None) -> None:
         self._free = capacity
+        self._bucket = bucket
+        self._timer: asyncio.TimerHandle | None = None
         self._queues: OrderedDict[str, OrderedDict[str, deque[asyncio.Future[None]]]] = OrderedDict()
 
     @property
@@ -73,8 +87,8 @@ class FairGate:
         return sum(len(q) for q in self._queues.get(party, {}).values())
 
     async def acquire(self, party: str, lane: str) -> None:
-        if self._free > 0 and not self._queues:
-            self._free -= 1
+        if self._free > 0 and not self._queues and self._token_ready():
+            self._take()
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queues.setdefault(party, OrderedDict()).setdefault(lane, deque()).append(future)
@@ -91,8 +105,28 @@ class FairGate:
         self._free += 1
         self._grant()
 
+    def _token_ready(self) -> bool:
+        if self._bucket is None:
+            return True
+        loop = asyncio.get_running_loop()
+        wait = self._bucket.ready_in(loop.time())
+        if wait <= 0:
+            return True
+        if self._timer is None:
+            self._timer = loop.call_later(wait, self._tick)
+        return False
+
+    def _tick(self) -> None:
+        self._timer = None
+        self._grant()
+
+    def _take(self) -> None:
+        self._free -= 1
+        if self._bucket is not None:
+            self._bucket.spend(asyncio.get_running_loop().time())
+
     def _grant(self) -> None:
-        while self._free > 0 and self._queues:
+        while self._free > 0 and self._queues and self._token_ready():
             party, lanes = self._queues.popitem(last=False)
             lane, queue = lanes.popitem(last=False)
             future = queue.popleft()
@@ -102,7 +136,7 @@ class FairGate:
                 self._queues[party] = lanes  # this party goes to the back of the round
             if future.done():
                 continue
-            self._free -= 1
+            self._take()
             future.set_result(None)
 
     def _forget(self, party: str, lane: str, future: asyncio.Future[None]) -> None:

@@ -40,20 +40,39 @@ class TokenBucket:
         if self._rate <= 0:
             return
         now = asyncio.get_running_loop().time()
-        if self._updated is not None:
-            self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
-        self._updated = now
+        self._refill(now)
         self._tokens -= 1.0
         if self._tokens < 0:
             await asyncio.sleep(-self._tokens / self._rate)
+
+    def ready_in(self, now: float) -> float:
+        """Seconds until a token is there to `spend` (0 when one is there now)."""
+        if self._rate <= 0:
+            return 0.0
+        self._refill(now)
+        # Within a hair of a token counts as one: a timer set for the exact moment may wake a
+        # rounding error early, and must not then wait for an interval too small to pass.
+        return 0.0 if self._tokens >= 1.0 - 1e-6 else (1.0 - self._tokens) / self._rate
+
+    def spend(self, now: float) -> None:
+        """Takes a token that `ready_in` said is there, without waiting (the fair gate's way)."""
+        if self._rate <= 0:
+            return
+        self._refill(now)
+        self._tokens -= 1.0
+
+    def _refill(self, now: float) -> None:
+        if self._updated is not None:
+            self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
+        self._updated = now
 
 
 class _HostState:
     __slots__ = ("bucket", "gate", "users")
 
     def __init__(self, *, concurrency: int, rate: float, burst: int) -> None:
-        self.gate = FairGate(concurrency)
         self.bucket = TokenBucket(rate=rate, burst=burst)
+        self.gate = FairGate(concurrency, bucket=self.bucket)
         self.users = 0  # tasks holding or waiting for a slot
 
 
@@ -82,8 +101,8 @@ class HostLimits:
     async def slot(self, host: str) -> AsyncIterator[None]:
         """Hold one of `host`'s concurrent slots, after spending one request of its budget.
 
-        Slots go round-robin between the parties waiting (see `fairness`); the budget is spent
-        while holding one, so at most `concurrency` requests ever wait for a token."""
+        Slots and tokens go together, round-robin between the parties waiting (see `fairness`):
+        a request waits in its party's turn for both, never in a queue of its own for a token."""
         state = self._hosts.get(host)
         if state is None:
             state = self._hosts[host] = _HostState(
@@ -92,9 +111,8 @@ class HostLimits:
         state.users += 1
         party, lane = asker()
         try:
-            await state.gate.acquire(party, lane)
+            await state.gate.acquire(party, lane)  # a slot and a token, in the parties' turn
             try:
-                await state.bucket.take()
                 yield
             finally:
                 state.gate.release()
