@@ -22,6 +22,7 @@ from aimsource.kube.lease import LeaseElector
 from aimsource.operator import handlers
 from aimsource.operator.coexistence.contests import Contests
 from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
+from aimsource.operator.exiting import KopfRun, quiet_generator_exits
 from aimsource.operator.logs import setup_logging
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.settings import OperatorSettings
@@ -93,6 +94,7 @@ class Operator:
             lambda: run_workers(self.reconciler, settings.schedule.workers), on_change=metrics.set_leading
         )
         self.kopf_ready = asyncio.Event()
+        self.kopf_run = KopfRun()
         self.stop_flag = asyncio.Event()
         self.failed = False
         self.elector_task: asyncio.Task[None] | None = None
@@ -129,6 +131,8 @@ class Operator:
             with contextlib.suppress(asyncio.CancelledError, Exception):  # a failure is logged already
                 await self.elector_task
         await self.switch.stop()
+        # The Lease is released and no sync runs: kopf gets a moment to end, not its 5 s for tasks.
+        self.kopf_run.cut_after()
 
     # --- readiness -----------------------------------------------------------------------------
     def readiness(self) -> Readiness:
@@ -206,13 +210,16 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
                 op.elector_task.add_done_callback(op.elector_ended)
             else:
                 op.switch.start()
-            await kopf.operator(
-                registry=handlers.build_registry(config, op),
-                settings=handlers.kopf_settings(),
-                clusterwide=True,
-                standalone=True,
-                ready_flag=op.kopf_ready,
-                stop_flag=op.stop_flag,
+            quiet_generator_exits(asyncio.get_running_loop())
+            await op.kopf_run.run(
+                kopf.operator(
+                    registry=handlers.build_registry(config, op),
+                    settings=handlers.kopf_settings(),
+                    clusterwide=True,
+                    standalone=True,
+                    ready_flag=op.kopf_ready,
+                    stop_flag=op.stop_flag,
+                )
             )
         finally:
             if resync_task is not None:
