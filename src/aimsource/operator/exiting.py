@@ -3,7 +3,8 @@
 On SIGTERM kopf stops its watchers, runs our cleanup (`Operator.stopping`: workers cancelled, the
 Lease released), then waits up to 5 s for every task started after it ("hung" tasks) before it
 cancels them. Under load - a busy model watch during a big sync - a watcher can be one of them, and
-every such exit took 5 s more (measured: 5.6 s and 6.6 s after the signal). Once the Lease is
+every such exit took 5 s more (measured: 5.6 s and 6.6 s after the signal; kopf_settings also
+shortens kopf's wait for queued events before the cleanup, 2 s by default). Once the Lease is
 released and the workers are gone nothing is left worth waiting for, so `KopfRun.cut_after` cancels
 kopf's run after a short grace.
 
@@ -23,7 +24,7 @@ from typing import Any
 
 log = logging.getLogger("aimsource.operator")
 
-GRACE = 1.0
+GRACE = 0.3
 """Seconds kopf may still take after our shutdown is done before its run is cancelled."""
 
 _CLOSING = "an error occurred during closing of asynchronous generator"
