@@ -34,6 +34,7 @@ demo: venv
 bench: venv
 	$(BIN)/python benchmarks/registry_listing.py
 	$(BIN)/python benchmarks/operator_scale.py
+	$(BIN)/python benchmarks/discovery.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

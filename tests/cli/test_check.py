@@ -161,7 +161,7 @@ def test_files_that_hold_no_valid_source(
     ("make", "reason"),
     [
         (lambda tmp: str(tmp / "missing.yaml"), "cannot read: No such file or directory"),
-        (lambda tmp: str(tmp), "cannot read: Is a directory"),
+        (lambda tmp: str(tmp), "cannot read: not a regular file (a directory)"),
         (lambda tmp: write(tmp, "bad.yaml", "spec:\n  images: [a\n"), "not valid YAML at line 3, column 1: "),
         (
             lambda tmp: write(tmp, "tabs.yaml", "spec:\n\timages: []\n"),
@@ -238,9 +238,8 @@ def test_quiet_prints_problems_only(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_no_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["check"])
-    assert info.value.code == 2
+    # FILE... became optional when `--registries FILE` alone became something to check.
+    assert main(["check"]) == 2
     assert "FILE" in capsys.readouterr().err
 
 
@@ -264,3 +263,30 @@ def test_console_script(tmp_path: Path) -> None:
         f"aimsource check: {tmp_path / 'nope.yaml'}: cannot read: No such file or directory"
     ]
     assert "Traceback" not in failed.stderr
+
+
+def test_registries_file_is_checked_with_or_without_manifests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write(
+        tmp_path, "registries.yaml", "registries:\n  docker.io:\n    mirrors: [http://10.0.0.7:5000]\n"
+    )
+    code, out, err = check(capsys, "--registries", good)
+    assert (code, err) == (0, [])
+    assert out == [f"{good}: ok (registries file: docker.io (1 mirror, discovery dockerhub))"]
+    manifest = write(tmp_path, "good.yaml", VALID)
+    code, out, _ = check(capsys, "-q", "--registries", good, manifest)
+    assert (code, out) == (0, [])
+    bad = write(
+        tmp_path,
+        "bad.yaml",
+        "registries:\n  docker.io:\n    mirrors:\n      - url: https://m\n        cafile: x\n",
+    )
+    code, out, _ = check(capsys, "--registries", bad, manifest)
+    assert code == 1
+    assert out[0] == f"{bad}:5: registries.docker.io.mirrors[0].cafile: unknown key (known: url, caFile)"
+    missing = write(tmp_path, "ca.yaml", "registries:\n  x.io:\n    caFile: /nowhere/ca.pem\n")
+    assert check(capsys, "--registries", missing)[:2] == (
+        1,
+        [f"{missing}:3: registries.x.io.caFile: /nowhere/ca.pem: no such file"],
+    )

@@ -173,3 +173,73 @@ def test_preview_shows_the_rate_limits_a_registry_announces(tmp_path, big_regist
     footer = table.stdout.split("Registry rate limits:\n", 1)[1]
     left = 100 - len(front.log.requests)
     assert footer.strip() == f"{front.host}: {left} of 100 requests left in the registry's rate-limit window"
+
+
+def test_preview_and_sync_read_docker_io_at_the_mirror_of_a_registries_file(tmp_path, htpasswd_registry):
+    """`--registries` (and `$AIMSOURCE_REGISTRIES`): a source naming docker.io, listed at a local
+    mirror with the mirror's own credentials from --docker-config; models keep docker.io names."""
+    registry = htpasswd_registry
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(registry.docker_config()))  # keyed by the mirror's host
+    registries = tmp_path / "registries.yaml"
+    registries.write_text(
+        f"registries:\n  docker.io:\n    mirrors: [http://{registry.host}]\n    fallback: false\n"
+    )
+    src = tmp_path / "source.yaml"
+    src.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "aim.eai.amd.com/v1alpha1",
+                "kind": "AIMClusterModelSource",
+                "metadata": {"name": "hub", "uid": "0b7c9a51-0000-4000-8000-000000000002"},
+                "spec": {"images": ["amdenterpriseai/aim-qwen-qwen3-32b"], "versions": [">=0.8.5"]},
+            }
+        )
+    )
+    preview = aimsource(
+        "preview", str(src), "--registries", str(registries), "--docker-config", str(config), home=tmp_path
+    )
+    assert preview.returncode == 0, preview.stderr
+    assert "SERVED BY" in preview.stdout
+    assert f"http://{registry.host}" in preview.stdout
+    out = tmp_path / "models"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aimsource",
+            "sync",
+            str(src),
+            "--out",
+            str(out),
+            "--docker-config",
+            str(config),
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "AIMSOURCE_REGISTRIES": str(registries)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    [selector] = json.loads(proc.stdout)["hub"]["selectors"]
+    assert selector["endpoint"] == f"http://{registry.host}"
+    images = sorted(yaml.safe_load(p.read_text())["spec"]["image"] for p in out.iterdir())
+    assert images == [
+        "amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
+        "amdenterpriseai/aim-qwen-qwen3-32b:0.9.0-rc1",
+    ]
+
+
+def test_a_bad_registries_file_is_one_line_before_any_request(tmp_path, anonymous_registry):
+    registries = tmp_path / "registries.yaml"
+    registries.write_text("registries:\n  docker.io:\n    mirrors: [ftp://nope]\n")
+    src = source_file(tmp_path, anonymous_registry, "amdenterpriseai/aim-qwen-qwen3-32b")
+    proc = aimsource("preview", str(src), "--registries", str(registries), home=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f'aimsource preview: {registries}:3: registries.docker.io.mirrors[0]: "ftp://nope" must start with '
+        "https:// (or http:// for plain HTTP)"
+    ]

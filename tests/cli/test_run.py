@@ -6,6 +6,7 @@ import argparse
 
 import pytest
 
+from aimsource.cli import CliError
 from aimsource.cli.run import add_parser, settings_from_args
 from aimsource.domain.durations import format_duration
 from aimsource.kube.lease import LeaseSettings
@@ -160,3 +161,95 @@ def test_flag_or_variable_sets_the_field(
     for name in field.split("."):
         value = getattr(value, name)
     assert value == expected
+
+
+MIRRORED = "registries:\n  docker.io:\n    mirrors: [https://mirror.corp.example]\n    fallback: false\n"
+
+
+def test_registries_file_from_the_flag_or_the_variable(tmp_path: pytest.TempPathFactory) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "registries.yaml"
+    path.write_text(MIRRORED)
+    for found in (
+        settings(["--registries", str(path)]),
+        settings([], {"AIMSOURCE_REGISTRIES": str(path)}),
+    ):
+        assert found.registries_file == str(path)
+        assert [m.host for m in found.registries.mirrors("docker.io")] == ["mirror.corp.example"]
+        assert not found.registries.fallback("docker.io")
+    assert settings([]).registries_file is None
+    assert not settings([]).registries
+
+
+def test_a_bad_registries_file_stops_the_operator_with_one_line(tmp_path: pytest.TempPathFactory) -> None:
+    from pathlib import Path
+
+    from aimsource.cli import CliError
+
+    path = Path(str(tmp_path)) / "registries.yaml"
+    path.write_text(MIRRORED + "    pageSize: lots\n")
+    with pytest.raises(
+        CliError, match=r"registries.yaml:5: registries.docker.io.pageSize: must be a whole number"
+    ):
+        settings(["--registries", str(path)])
+    with pytest.raises(CliError, match="No such file"):
+        settings(["--registries", str(path) + ".missing"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "field", "expected"),
+    [
+        ([], {}, "header_timeout", 10.0),
+        ([], {}, "body_timeout", 30.0),
+        ([], {}, "idle_timeout", 30.0),
+        ([], {}, "max_connections", 512),
+        (["--webhook-header-timeout", "2s"], {}, "header_timeout", 2.0),
+        ([], {"AIMSOURCE_WEBHOOK_HEADER_TIMEOUT": "3s"}, "header_timeout", 3.0),
+        (["--webhook-body-timeout", "1m"], {}, "body_timeout", 60.0),
+        ([], {"AIMSOURCE_WEBHOOK_IDLE_TIMEOUT": "5s"}, "idle_timeout", 5.0),
+        (["--webhook-max-connections", "64"], {}, "max_connections", 64),
+        ([], {"AIMSOURCE_WEBHOOK_MAX_CONNECTIONS": "8"}, "max_connections", 8),
+    ],
+)
+def test_the_receivers_connection_bounds_are_flags(
+    argv: list[str], env: dict[str, str], field: str, expected: object
+) -> None:
+    assert getattr(settings(argv, env).webhook.connections, field) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "field", "expected"),
+    [
+        ([], {}, "heads_per_source", 6),
+        ([], {}, "heads_per_registry", 30),
+        ([], {}, "missing_for", 600.0),
+        (["--push-heads-per-source", "2"], {}, "heads_per_source", 2),
+        ([], {"AIMSOURCE_PUSH_HEADS_PER_REGISTRY": "100"}, "heads_per_registry", 100),
+        (["--push-missing-for", "1h"], {}, "missing_for", 3600.0),
+        ([], {"AIMSOURCE_PUSH_MISSING_FOR": "0s"}, "missing_for", 0.0),
+    ],
+)
+def test_the_push_budgets_are_flags(argv: list[str], env: dict[str, str], field: str, expected: int) -> None:
+    assert getattr(settings(argv, env).pushes, field) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "field", "expected"),
+    [
+        ([], {}, "sync_listing_tags", 200_000),
+        ([], {}, "listing_tags", 800_000),
+        (["--sync-listing-tags", "50000"], {}, "sync_listing_tags", 50_000),
+        ([], {"AIMSOURCE_LISTING_TAGS": "1000000"}, "listing_tags", 1_000_000),
+    ],
+)
+def test_the_listing_budgets_are_flags(
+    argv: list[str], env: dict[str, str], field: str, expected: int
+) -> None:
+    assert getattr(settings(argv, env), field) == expected
+
+
+@pytest.mark.parametrize("argv", [["--webhook-header-timeout", "0s"], ["--webhook-max-connections", "0"]])
+def test_a_receiver_bound_of_zero_is_refused(argv: list[str]) -> None:
+    with pytest.raises(CliError, match=argv[0]):
+        settings(argv)

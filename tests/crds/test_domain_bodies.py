@@ -171,3 +171,28 @@ def test_status_with_a_stale_selector_and_moved_tags_is_admitted_and_kept_whole(
     stored, errors = admit(with_status(status), SOURCES_CRD)
     assert errors == []
     assert stored["status"] == status
+
+
+def test_status_naming_the_mirror_that_served_a_selector_is_admitted_and_kept_whole() -> None:
+    """`endpoint` (the registries file's mirror that served the listing) is declared and bounded."""
+    from aimsource.domain.status.selectors import MAX_ENDPOINT_LENGTH
+
+    spec = parse_source(source({"images": ["org/model"]})).spec
+    [listed] = build_selectors(spec)
+    mirror = "https://" + "m" * 200 + ".example:5000"
+    outcome = SelectorOutcome(
+        selector=listed,
+        decisions=tuple(decide_tags(listed, ["1.0.0"])),
+        listed=1,
+        reached_registry=True,
+        endpoint=mirror,
+    )
+    plan = plan_sync([outcome], source_name="sample", existing_by_image={}, owned=0, max_models=10)
+    status = build_status(outcomes=[outcome], plan=plan, created=1, generation=1, previous=None, now=NOW)
+    assert status["selectors"][0]["endpoint"] == mirror
+    stored, errors = admit(with_status(status), SOURCES_CRD)
+    assert errors == []
+    assert stored["status"] == status
+    too_long = with_status({**status, "selectors": [{**status["selectors"][0], "endpoint": "x" * 257}]})
+    assert MAX_ENDPOINT_LENGTH == 256
+    assert admit(too_long, SOURCES_CRD)[1] != []

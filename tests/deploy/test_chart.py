@@ -34,6 +34,8 @@ EVERY_VALUE: dict[str, Any] = {
     "operator.registryRate": 7.5,
     "operator.maxTags": 250000,
     "operator.maxRepositories": 2000,
+    "operator.syncListingTags": 300000,
+    "operator.listingTags": 900000,
     "operator.staleListingMaxAge": "2h",
     "operator.minSyncInterval": "1m",
     "operator.retryBase": "45s",
@@ -51,6 +53,13 @@ EVERY_VALUE: dict[str, Any] = {
     "operator.contendWithOtherControllers": True,
     "webhook.port": 9443,
     "webhook.secret": "push-token",
+    "webhook.headerTimeout": "5s",
+    "webhook.bodyTimeout": "20s",
+    "webhook.idleTimeout": "15s",
+    "webhook.maxConnections": 128,
+    "webhook.pushHeadsPerSource": 3,
+    "webhook.pushHeadsPerRegistry": 12,
+    "webhook.pushMissingFor": "30m",
     "registryCA.configMap": "corporate-ca",
     "registryCA.key": "bundle.pem",
 }
@@ -64,6 +73,8 @@ EXPECTED_ENV = {
     "AIMSOURCE_REGISTRY_RATE": "7.5",
     "AIMSOURCE_MAX_TAGS": "250000",
     "AIMSOURCE_MAX_REPOSITORIES": "2000",
+    "AIMSOURCE_SYNC_LISTING_TAGS": "300000",
+    "AIMSOURCE_LISTING_TAGS": "900000",
     "AIMSOURCE_STALE_LISTING_MAX_AGE": "2h",
     "AIMSOURCE_MIN_SYNC_INTERVAL": "1m",
     "AIMSOURCE_RETRY_BASE": "45s",
@@ -81,11 +92,19 @@ EXPECTED_ENV = {
     "AIMSOURCE_CONTEND_WITH_OTHER_CONTROLLERS": "true",
     "AIMSOURCE_WEBHOOK_PORT": "9443",
     "AIMSOURCE_WEBHOOK_SECRET": "push-token",
+    "AIMSOURCE_WEBHOOK_HEADER_TIMEOUT": "5s",
+    "AIMSOURCE_WEBHOOK_BODY_TIMEOUT": "20s",
+    "AIMSOURCE_WEBHOOK_IDLE_TIMEOUT": "15s",
+    "AIMSOURCE_WEBHOOK_MAX_CONNECTIONS": "128",
+    "AIMSOURCE_PUSH_HEADS_PER_SOURCE": "3",
+    "AIMSOURCE_PUSH_HEADS_PER_REGISTRY": "12",
+    "AIMSOURCE_PUSH_MISSING_FOR": "30m",
     "AIMSOURCE_CA_FILE": "/etc/aimsource/registry-ca/bundle.pem",
 }
 NOT_VALUES = {
     "AIMSOURCE_NAMESPACE": "always the pod's own namespace (fieldRef)",
     "AIMSOURCE_IDENTITY": "the pod's hostname-pid: unique per replica, which a value could not be",
+    "AIMSOURCE_REGISTRIES": "passed as --registries: the file of the ConfigMap rendered from `registries`",
 }
 
 

@@ -208,7 +208,33 @@ def test_resources_are_bounded(field: str, container: Mapping[str, Any]) -> None
 def test_writable_scratch_space_is_an_empty_dir(pod: Mapping[str, Any], container: Mapping[str, Any]) -> None:
     volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
     for mount in container.get("volumeMounts", []):
+        if mount.get("readOnly"):
+            continue  # configuration (the registries file), not scratch space
         assert "emptyDir" in volumes[mount["name"]], f"{mount['mountPath']} is not an emptyDir"
+
+
+def registries_path(container: Mapping[str, Any]) -> str:
+    args = list(container["args"])
+    return str(args[args.index("--registries") + 1])
+
+
+def test_the_registries_configmap_is_mounted_where_the_operator_reads_it(
+    objects: list[dict[str, Any]], pod: Mapping[str, Any], container: Mapping[str, Any]
+) -> None:
+    from aimsource.domain.registries.parsing import parse_registries
+
+    path = Path(registries_path(container))
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "registries"]
+    # A directory mount, never subPath: a subPath mount does not see the ConfigMap's updates.
+    assert "subPath" not in mount
+    assert mount["readOnly"] is True
+    assert path.parent == Path(mount["mountPath"])
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "registries"]
+    configmap = one(objects, "ConfigMap", volume["configMap"]["name"])
+    assert configmap["metadata"]["name"] == "aimsource-registries"
+    assert configmap["metadata"]["namespace"] == OPERATOR_NAMESPACE
+    shipped = parse_registries(configmap["data"][path.name], origin=path.name)
+    assert not shipped.entries  # empty: every registry reached directly until you add entries
 
 
 def test_the_install_guide_s_overlay_points_the_deployment_at_your_image(tmp_path: Path) -> None:
@@ -227,14 +253,26 @@ def test_the_install_guide_s_overlay_points_the_deployment_at_your_image(tmp_pat
     assert container["image"] == f"{wanted['newName']}:{wanted['newTag']}"
 
 
-def test_operator_reads_the_deployment_s_environment_as_intended(container: Mapping[str, Any]) -> None:
+def test_operator_reads_the_deployment_s_environment_as_intended(
+    container: Mapping[str, Any], tmp_path: Path
+) -> None:
     # The pod passes configuration as AIMSOURCE_* variables only; each must be one `aimsource run`
     # reads, with the value the manifest means (a misspelt variable would be ignored silently).
     from aimsource.cli import build_parser
     from aimsource.cli.run import settings_from_args
 
     env = {item["name"]: item.get("value", "aim-system") for item in container["env"]}  # fieldRef
-    settings = settings_from_args(build_parser().parse_args(container["args"]), env)
+    # The registries file is the ConfigMap's, read here from a copy (its mount exists only in a pod).
+    (configmap,) = [
+        o
+        for o in render(DEPLOY)
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "aimsource-registries"
+    ]
+    copy = tmp_path / "registries.yaml"
+    copy.write_text(configmap["data"]["registries.yaml"])
+    args = [str(copy) if a == registries_path(container) else a for a in container["args"]]
+    settings = settings_from_args(build_parser().parse_args(args), env)
+    assert settings.registries_file == str(copy)
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
     assert settings.namespace == OPERATOR_NAMESPACE
     assert (settings.metrics_port, settings.health_port) == (ports["metrics"], ports["health"])

@@ -28,7 +28,7 @@ def _passed() -> dict[str, str]:
     """Variable -> the template text that sets it: an `optionalEnv` include, or an env entry with the
     line before it (its condition) and the line after (its value)."""
     lines = TEMPLATE.splitlines()
-    found = dict(re.findall(r'"name" "(AIMSOURCE_\w+)" "value" (\$op\.\w+)', TEMPLATE))
+    found = dict(re.findall(r'"name" "(AIMSOURCE_\w+)" "value" ((?:\$op|\.Values\.\w+)\.\w+)', TEMPLATE))
     for at, line in enumerate(lines):
         if named := re.match(r"\s*- name: (AIMSOURCE_\w+)$", line):
             found[named[1]] = lines[at - 1] + lines[at + 1]
@@ -52,7 +52,12 @@ def test_the_declarations_are_read() -> None:
 
 def test_the_chart_has_a_value_for_every_declared_chart_key_and_no_other() -> None:
     declared = {key for item in DECLARED if (key := item.option.chart_key) is not None}
-    assert set(VALUES["operator"]) == declared
+    assert {f"operator.{key}" for key in VALUES["operator"]} == {
+        k for k in declared if k.startswith("operator.")
+    }
+    for key in declared:
+        section, name = key.split(".")
+        assert name in VALUES[section], f"the chart has no value {key}"
 
 
 def test_the_template_passes_each_chart_value_to_its_own_variable() -> None:
@@ -61,8 +66,10 @@ def test_the_template_passes_each_chart_value_to_its_own_variable() -> None:
         key = item.option.chart_key
         if key is None:
             continue
-        assert item.option.env in passed, f"the template never sets {item.option.env} (operator.{key})"
-        assert f"$op.{key}" in passed[item.option.env], f"{item.option.env} is not set from operator.{key}"
+        section, name = key.split(".")
+        written = f"$op.{name}" if section == "operator" else f".Values.{section}.{name}"
+        assert item.option.env in passed, f"the template never sets {item.option.env} ({key})"
+        assert written in passed[item.option.env], f"{item.option.env} is not set from {key}"
 
 
 def test_run_help_names_every_flag_and_variable() -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import datetime
 import logging
+import os
 import ssl
+import subprocess
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
@@ -277,3 +280,96 @@ async def test_client_reads_the_service_account_token_file(tmp_path: Path) -> No
             assert (await client.request("GET", "/apis/aim.eai.amd.com/v1alpha1/aimclustermodels"))[
                 "items"
             ] == []
+
+
+def raw_kubeconfig(path: Path, **replace: Any) -> Path:
+    doc: dict[str, Any] = {
+        "current-context": "main",
+        "clusters": [{"name": "main", "cluster": {"server": "https://main.example:6443"}}],
+        "users": [{"name": "main", "user": {"token": "XYZZY-token"}}],
+        "contexts": [{"name": "main", "context": {"cluster": "main", "user": "main"}}],
+    }
+    doc.update(replace)
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        pytest.param(
+            {"clusters": [{"name": "main", "cluster": "https://main.example:6443"}]},
+            'cluster "main" in kubeconfig .* is not a mapping \\(it is a string\\)',
+            id="cluster-a-string",
+        ),
+        pytest.param(
+            {"contexts": [{"name": "main", "context": "main"}]},
+            'context "main" in kubeconfig .* is not a mapping',
+            id="context-a-string",
+        ),
+        pytest.param(
+            {"users": [{"name": "main", "user": ["XYZZY-token"]}]},
+            'user "main" in kubeconfig .* is not a mapping \\(it is a list\\)',
+            id="user-a-list",
+        ),
+        pytest.param({"clusters": "main"}, "clusters in kubeconfig .* is not a list", id="clusters-a-string"),
+        pytest.param(
+            {"users": ["main"]}, "an entry of users in kubeconfig .* is not a mapping", id="user-entry"
+        ),
+        pytest.param(
+            {"contexts": [{"name": "main", "context": {"cluster": ["main"], "user": "main"}}]},
+            'context "main": cluster in kubeconfig .* is not a string',
+            id="context-cluster-a-list",
+        ),
+        pytest.param(
+            {"users": [{"name": "main", "user": {"token": {"XYZZY": 1}}}]},
+            'user "main": token in kubeconfig .* is not a string \\(it is a mapping\\)',
+            id="token-a-mapping",
+        ),
+        pytest.param(
+            {
+                "clusters": [
+                    {"name": "main", "cluster": {"server": "https://x", "insecure-skip-tls-verify": "no"}}
+                ]
+            },
+            "insecure-skip-tls-verify .* is not true or false",
+            id="insecure-a-string",
+        ),
+    ],
+)
+def test_a_malformed_kubeconfig_is_one_line_naming_what_is_wrong(
+    tmp_path: Path, replace: dict[str, Any], message: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(KubeConfigError, match=message) as info:
+        load(tmp_path, raw_kubeconfig(tmp_path / "kc", **replace))
+    assert "\n" not in str(info.value)
+    assert "XYZZY" not in str(info.value)
+
+
+def test_a_kubeconfig_that_is_not_utf8_is_one_line_without_its_content(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    path = tmp_path / "kc"
+    path.write_bytes(b"users:\n- name: main\n  user:\n    token: XYZZY-\xff\xfe-token\n")
+    with pytest.raises(KubeConfigError, match=f"cannot read kubeconfig {path}: not UTF-8 text") as info:
+        load(tmp_path, path)
+    assert "XYZZY" not in shown(info.value, caplog)
+    assert info.value.__cause__ is None
+
+
+def test_run_names_a_malformed_kubeconfig_in_one_line(tmp_path: Path) -> None:
+    path = raw_kubeconfig(tmp_path / "kc", clusters=[{"name": "main", "cluster": "https://x"}])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIMSOURCE_", "KUBERNETES_"))}
+    env["KUBECONFIG"] = str(path)
+    done = subprocess.run(
+        [sys.executable, "-m", "aimsource", "run", "--metrics-port", "0", "--health-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert "is not a mapping" in done.stderr

@@ -107,10 +107,12 @@ class Fault:
         return cls("encoding", target=coding)
 
     @classmethod
-    def pages(cls, tags_per_page: int) -> Fault:
+    def pages(cls, tags_per_page: int, *, tag_length: int = 0, last: bool = False) -> Fault:
         """A 200 tags page of `tags_per_page` new distinct tags and a next link with a new cursor:
-        armed `times=N`, a repository of N pages that never repeats itself."""
-        return cls("pages", count=tags_per_page)
+        armed `times=N`, a repository of N pages that never repeats itself. With `tag_length`, each
+        tag is padded to that many characters (`1.2.0-xxxx...`, still a valid tag); with `last`,
+        the page has no next link (armed `times=N`: N repositories of one page each)."""
+        return cls("pages", count=tags_per_page, size=tag_length, target="last" if last else "")
 
     @classmethod
     def link_back(cls) -> Fault:
@@ -199,6 +201,7 @@ class FaultFront(Served):
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         authorization = request.headers.get("Authorization")
+        arrived = time.monotonic()
         status: int | None = None
         try:
             response = await self._answer(request, self._take(request))
@@ -206,7 +209,9 @@ class FaultFront(Served):
             return response
         finally:
             self.log.add(
-                SeenRequest(request.method, request.path, request.query_string, authorization, status)
+                SeenRequest(
+                    request.method, request.path, request.query_string, authorization, status, arrived
+                )
             )
 
     async def _answer(self, request: web.Request, fault: Fault | None) -> web.StreamResponse:
@@ -245,7 +250,7 @@ class FaultFront(Served):
             headers = {"Content-Type": "application/json", "Content-Encoding": fault.target}
             return web.Response(status=200, body=b"\x8b\x00\x80garbage", headers=headers)
         if fault.kind == "pages":
-            return self._page(request, fault.count)
+            return self._page(request, fault.count, pad=fault.size, last=fault.target == "last")
         forwarded = await self._forwarder.forward(request)
         if fault.kind == "link":
             forwarded.headers["Link"] = f'<{fault.target}>; rel="next"'
@@ -270,20 +275,20 @@ class FaultFront(Served):
         body = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}
         return web.json_response(body, status=401, headers={"WWW-Authenticate": header})
 
-    def _page(self, request: web.Request, count: int) -> web.Response:
+    def _page(self, request: web.Request, count: int, *, pad: int = 0, last: bool = False) -> web.Response:
         with self._lock:
             self._pages_sent += 1
             page = self._pages_sent
-        tags = b",".join(b'"%d.%d.0"' % (page, i) for i in range(count))
+        tags = b",".join(_padded(b"%d.%d.0" % (page, i), pad) for i in range(count))
         body = (
             b'{"name": "'
             + request.path.split("/v2/", 1)[-1].rsplit("/tags/", 1)[0].encode()
             + b'", "tags": ['
         )
-        link = f'<{request.path}?n={count}&last={page}.{count - 1}.0>; rel="next"'
-        return web.Response(
-            status=200, body=body + tags + b"]}", headers={"Content-Type": "application/json", "Link": link}
-        )
+        headers = {"Content-Type": "application/json"}
+        if not last:
+            headers["Link"] = f'<{request.path}?n={count}&last={page}.{count - 1}.0>; rel="next"'
+        return web.Response(status=200, body=body + tags + b"]}", headers=headers)
 
     async def _oversized(self, request: web.Request, size: int) -> web.StreamResponse:
         response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
@@ -301,6 +306,13 @@ class FaultFront(Served):
 
 
 @functools.lru_cache(maxsize=4)
+def _padded(tag: bytes, length: int) -> bytes:
+    """`"tag"`, or `"tag-xxx..."` of `length` characters when `length` is longer than the tag."""
+    if length > len(tag) + 1:
+        tag = tag + b"-" + b"x" * (length - len(tag) - 1)
+    return b'"' + tag + b'"'
+
+
 def _bomb(size: int, layers: int) -> bytes:
     """A tags document of `size` bytes (mostly spaces: valid JSON, if anyone inflated all of it),
     gzipped `layers` times. Built by streaming, so the front never holds `size` bytes itself."""

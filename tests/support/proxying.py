@@ -38,6 +38,8 @@ class SeenRequest:
     """The raw Authorization header (None when absent). Test-only: never print it."""
     status: int | None = None
     """What the server answered (None when it dropped the connection or was cancelled)."""
+    at: float = 0.0
+    """`time.monotonic()` when the request arrived (set by the fault front), for pacing checks."""
 
 
 class RequestLog:

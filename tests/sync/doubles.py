@@ -11,7 +11,7 @@ from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef, canonical_image
 from aimsource.domain.selection.planning import ExistingModel
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
-from aimsource.registry.auth.credentials import Credential
+from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.client import TagListing
 from aimsource.registry.discovery.listing import MatchCollector, RepositoryListing
 from aimsource.registry.errors import RegistryError, RepositoryNotFound, TagNotFound
@@ -27,7 +27,9 @@ class RecordingLister:
     calls: list[tuple[str, str, Credential | None]] = field(default_factory=list)
     max_repositories: int = 1000
 
-    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
+    async def list_tags(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: object = None
+    ) -> TagListing:
         self.calls.append(("list", str(ref), credential))
         if ref.key in self.errors:
             raise self.errors[ref.key]
@@ -35,7 +37,9 @@ class RecordingLister:
             raise RepositoryNotFound(f"repository not found: {ref.key}")
         return TagListing(tags=tuple(self.tags[ref.key]))
 
-    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+    async def manifest_digest(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: object = None
+    ) -> str | None:
         self.calls.append(("head", str(ref), credential))
         if ref.key in self.errors:
             raise self.errors[ref.key]
@@ -44,7 +48,11 @@ class RecordingLister:
         return f"sha256:{abs(hash(str(ref))):064d}"[:71]
 
     async def list_repositories(
-        self, pattern: RepositoryPattern, *, credential: Credential | None
+        self,
+        pattern: RepositoryPattern,
+        *,
+        credential: Credential | None,
+        credentials: CredentialStore | None = None,
     ) -> RepositoryListing:
         """The repositories of `tags` on the pattern's registry stand for its catalog."""
         self.calls.append(("discover", str(pattern), credential))

@@ -183,12 +183,16 @@ async def test_a_truncated_listing_is_kept_and_served_truncated() -> None:
     truncated = TagListing(("1.0.0",), truncated=True)
 
     class Truncating:
-        async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
+        async def list_tags(
+            self, ref: ImageRef, *, credential: Credential | None, credentials: object = None
+        ) -> TagListing:
             if inner.errors:
                 raise inner.errors[REPO]
             return truncated
 
-        async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+        async def manifest_digest(
+            self, ref: ImageRef, *, credential: Credential | None, credentials: object = None
+        ) -> str | None:
             return None
 
     cache = CachingTagLister(Truncating())

@@ -324,8 +324,8 @@ async def test_a_named_version_whose_tag_moved_is_reported_and_its_model_left_al
     assert recorded != moved_to
 
     class MovedLister(RecordingLister):
-        async def manifest_digest(self, ref, *, credential):
-            digest = await super().manifest_digest(ref, credential=credential)
+        async def manifest_digest(self, ref, *, credential, credentials=None):
+            digest = await super().manifest_digest(ref, credential=credential, credentials=credentials)
             return moved_to if ref.tag == "0.8.5" else digest
 
     again = await run(spec, MovedLister(tags={QWEN: QWEN_TAGS}), store, previous=first.status)

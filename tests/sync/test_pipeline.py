@@ -29,13 +29,13 @@ class SlowLister(RecordingLister):
         self.most = 0
         self.askers: set[tuple[str, str]] = set()
 
-    async def manifest_digest(self, ref, *, credential):
+    async def manifest_digest(self, ref, *, credential, **kw):
         self.in_flight += 1
         self.most = max(self.most, self.in_flight)
         self.askers.add(asker())
         try:
             await asyncio.sleep(self.delay)
-            return await super().manifest_digest(ref, credential=credential)
+            return await super().manifest_digest(ref, credential=credential, **kw)
         finally:
             self.in_flight -= 1
 

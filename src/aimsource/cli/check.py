@@ -33,7 +33,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         ),
     )
     p.add_argument(
-        "files", nargs="+", metavar="FILE", help="YAML file with one or more documents; - reads stdin"
+        "files", nargs="*", metavar="FILE", help="YAML file with one or more documents; - reads stdin"
+    )
+    p.add_argument(
+        "--registries",
+        metavar="FILE",
+        help="also check this registries file (as `aimsource run --registries` reads it): every key, "
+        "URL and CA file, one line per problem naming the key and line",
     )
     p.add_argument(
         "-q", "--quiet", action="store_true", help="print problems only, no line for valid sources"
@@ -42,7 +48,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    code = 0
+    if not args.files and not args.registries:
+        raise CliError("name the manifests to check (FILE...), or --registries FILE")
+    code = _check_registries(args.registries, quiet=args.quiet) if args.registries else 0
     for path in args.files:
         try:
             documents = read_documents(path)
@@ -56,6 +64,33 @@ def run(args: argparse.Namespace) -> int:
         if not valid:
             code = max(code, 1)
     return code
+
+
+def _check_registries(path: str, *, quiet: bool) -> int:
+    """Exit code 0 when the registries file is valid, 1 when it is not (its one-line error printed)."""
+    from aimsource.domain.registries.entries import WILDCARD
+    from aimsource.domain.registries.parsing import InvalidRegistriesError
+    from aimsource.operator.reloading import read_registries
+
+    try:
+        _, registries = read_registries(path)
+    except InvalidRegistriesError as exc:
+        print(exc)
+        return 1
+    if not quiet:
+        described = []
+        for key, entry in registries.entries.items():
+            notes = []
+            if entry.mirrors:
+                notes.append(f"{len(entry.mirrors)} mirror" + ("s" if len(entry.mirrors) != 1 else ""))
+                if entry.fallback is False:
+                    notes.append("no fallback")
+            if key != WILDCARD:
+                notes.append(f"discovery {registries.discovery(key)}")
+            described.append(f"{key} ({', '.join(notes)})" if notes else key)
+        listing = "; ".join(described) if described else "no entries: the flags apply to every registry"
+        print(f"{path}: ok (registries file: {listing})")
+    return 0
 
 
 def _check_file(name: str, documents: list[Document], *, quiet: bool) -> tuple[list[str], bool]:

@@ -15,6 +15,7 @@ import yaml
 
 from aimsource.cli import CliError
 from aimsource.domain.resources import SOURCE_KIND
+from aimsource.stores.files import MAX_MANIFEST_BYTES, MiB, UnreadableFile, read_regular
 
 STDIN = "-"
 
@@ -58,15 +59,19 @@ def display(path: str) -> str:
     return "<stdin>" if path == STDIN else path
 
 
-def read_text(path: str) -> str:
-    """The file's text, `-` meaning standard input."""
+def read_text(path: str, *, limit: int = MAX_MANIFEST_BYTES) -> str:
+    """The file's text, `-` meaning standard input; a regular file of at most `limit` bytes."""
     try:
         if path == STDIN:
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as stream:
-            return stream.read()
+            text = sys.stdin.read(limit + 1)  # characters: a bound all the same
+            if len(text) > limit:
+                raise UnreadableFile(f"larger than {limit // MiB} MiB")
+            return text
+        return read_regular(path, limit=limit).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CliError(f"{display(path)}: cannot read: not UTF-8 text") from exc
+    except UnreadableFile as exc:
+        raise CliError(f"{display(path)}: cannot read: {exc}") from exc
     except OSError as exc:
         raise CliError(f"{display(path)}: cannot read: {exc.strerror or exc}") from exc
 

@@ -20,6 +20,7 @@ from aimsource.cli.registry_options import (
     add_registry_flags,
     check_files,
     docker_config_secrets,
+    listing_budget,
     load_credentials,
     open_lister,
 )
@@ -83,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
                 credentials=credentials,
                 progress=progress_printer(args.output == "table"),
                 explain=True,
+                budget=listing_budget(args),
             )
 
     with few_collections():

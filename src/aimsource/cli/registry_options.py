@@ -17,6 +17,7 @@ from aimsource.cli import CliError
 from aimsource.cli.manifests import read_text
 from aimsource.cli.options import add_flags, build, reader
 from aimsource.domain.options.declared import Option, declared_options
+from aimsource.domain.registries.entries import NO_REGISTRIES, REGISTRIES_HELP, Registries
 from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
     CredentialStore,
@@ -25,6 +26,8 @@ from aimsource.registry.auth.credentials import (
 )
 from aimsource.registry.observer import RegistryObserver
 from aimsource.registry.settings import RegistrySettings
+from aimsource.stores.files import MAX_TAGS_FILE_BYTES
+from aimsource.sync.listing_budget import ListingBudget
 from aimsource.sync.ports import TagLister
 from aimsource.sync.static_listing import InvalidTagsFileError, StaticTagLister, parse_tags_document
 
@@ -41,7 +44,33 @@ def add_registry_flags(parser: argparse.ArgumentParser) -> None:
         help="credentials standing in for imagePullSecrets "
         "(default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json)",
     )
+    add_registries_flag(parser)
     add_flags(parser, declared_options(RegistrySettings), env=_every_command, typed=True)
+
+
+REGISTRIES_ENV = "AIMSOURCE_REGISTRIES"
+
+
+def add_registries_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--registries", metavar="FILE", help=f"{REGISTRIES_HELP} [${REGISTRIES_ENV}]")
+
+
+def load_registries(path: str | None) -> Registries:
+    """The registries file at `path` (None or empty: none); one-line CliError when unusable."""
+    if not path:
+        return NO_REGISTRIES
+    from aimsource.domain.registries.parsing import InvalidRegistriesError
+    from aimsource.operator.reloading import read_registries
+
+    try:
+        return read_registries(path)[1]
+    except InvalidRegistriesError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def registries_path(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
+    """`--registries`, else `$AIMSOURCE_REGISTRIES` (empty: unset)."""
+    return getattr(args, "registries", None) or env.get(REGISTRIES_ENV) or None
 
 
 def _every_command(opt: Option) -> bool:
@@ -85,6 +114,8 @@ def check_files(args: argparse.Namespace) -> None:
     """Fails early, before any event loop, on a flag naming a file that is not there."""
     if args.ca_file and not Path(args.ca_file).is_file():
         raise CliError(f"--ca-file {args.ca_file}: no such file")
+    if not args.tags_file:
+        load_registries(registries_path(args, os.environ))
 
 
 def registry_settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> RegistrySettings:
@@ -93,13 +124,18 @@ def registry_settings_from_args(args: argparse.Namespace, env: Mapping[str, str]
     return build(RegistrySettings, reader(args, env, use_env=_every_command))
 
 
+def listing_budget(args: argparse.Namespace) -> ListingBudget:
+    """One sync's bound on the tags its listings hold, from `--max-tags` (see `sync.listing_budget`)."""
+    return ListingBudget(max_tags=registry_settings_from_args(args, os.environ).max_tags)
+
+
 @asynccontextmanager
 async def open_lister(
     args: argparse.Namespace, *, observer: RegistryObserver | None = None
 ) -> AsyncIterator[TagLister]:
     """The tag lister the flags ask for; `observer` watches the real registry client, if used."""
     if args.tags_file:
-        text = read_text(args.tags_file)
+        text = read_text(args.tags_file, limit=MAX_TAGS_FILE_BYTES)
         try:
             listing = parse_tags_document(text, origin=args.tags_file)
         except InvalidTagsFileError as exc:
@@ -111,8 +147,9 @@ async def open_lister(
     from aimsource.registry.errors import RegistryError
 
     settings = registry_settings_from_args(args, os.environ)
+    registries = load_registries(registries_path(args, os.environ))
     try:
-        client = RegistryClient(settings, observer=observer)
+        client = RegistryClient(settings, registries=registries, observer=observer)
     except RegistryError as exc:  # e.g. a --ca-file that is not a PEM bundle
         raise CliError(str(exc)) from exc
     async with client:

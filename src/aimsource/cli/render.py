@@ -210,6 +210,10 @@ def _write_preview_table(out: TextIO, name: str, result: SyncResult) -> None:
             ]
             for s in selectors
         ]
+        if any(s.get("endpoint") for s in selectors):  # a mirror of the registries file served some
+            headers.append("SERVED BY")
+            for entry, s in zip(entries, selectors, strict=True):
+                entry.append(s.get("endpoint") or "the registry")
         _write_table(out, headers, lambda: iter(entries))
     found = [o for o in result.outcomes if o.repositories is not None]
     if found:

@@ -9,11 +9,13 @@ Bad values are one-line errors that name the flag (or variable) and the value.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 
 from aimsource.cli import CliError
 from aimsource.cli.options import add_flags, build, reader
+from aimsource.cli.registry_options import load_registries
 from aimsource.domain.options.declared import Declared, declared_options
 from aimsource.operator.settings import OperatorSettings
 
@@ -21,6 +23,8 @@ GROUPS = {
     "registry": "registries (every registry host)",
     "lease": "leader election",
     "schedule": "scheduling",
+    "webhook": "push-event receiver: its connections",
+    "pushes": "what pushes may cost a registry",
 }
 """The `--help` sections of the nested settings; the operator's own options come first."""
 
@@ -56,6 +60,8 @@ def settings_from_args(
         return found
 
     settings = build(OperatorSettings, value)
+    if settings.registries_file:  # a bad file stops the start with one line, before anything runs
+        settings = dataclasses.replace(settings, registries=load_registries(settings.registries_file))
     _check_webhook_port(settings)
     return settings
 

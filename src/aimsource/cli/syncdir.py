@@ -19,6 +19,7 @@ from aimsource.cli.registry_options import (
     add_registry_flags,
     check_files,
     docker_config_secrets,
+    listing_budget,
     load_credentials,
     open_lister,
 )
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         raise CliError(str(exc)) from exc
     progress = progress_printer(args.output == "text")
+    budget = listing_budget(args)
 
     async def go() -> dict[str, SourceStatus]:
         statuses: dict[str, SourceStatus] = {}
@@ -73,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
                     previous=None,
                     credentials=credentials,
                     progress=progress,
+                    budget=budget,
                 )
                 statuses[name] = result.status
                 if result.created and not doc.uid:

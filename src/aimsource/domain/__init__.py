@@ -5,7 +5,7 @@ Rooms, from the top (import-linter contract "Domain rooms" keeps the arrows poin
 - `status/` — the status of a source after a sync; `models` (the model body) and `writes` beside it.
 - `selection/` — selectors, their decisions and the plan of a sync.
 - `spec/` — the spec read and checked.
-- `versions/` — SemVer, constraints, unsatisfiable lists.
+- `versions/` — SemVer, constraints, unsatisfiable lists; `registries/` — the registries file.
 - shared by all: `references`, `resources` (the resource facts), `naming`, `durations`, `times`,
   `kube_names`, `errors`, `causes`, and `options/` (how a setting is declared once, on its field,
   and the value syntax of flags and variables).

@@ -148,6 +148,7 @@ class SelectorStatus(TypedDict):
     repositories: NotRequired[RepositoriesEntry]
     message: NotRequired[str]
     notFound: NotRequired[list[str]]
+    endpoint: NotRequired[str]
     stale: NotRequired[bool]
     listedAt: NotRequired[str]
     conflicts: NotRequired[list[ConflictEntry]]

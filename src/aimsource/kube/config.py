@@ -144,9 +144,13 @@ def kubeconfig_from_files(paths: list[Path], *, context: str | None = None) -> K
     current: str | None = None
     for path in paths:
         try:
-            doc = yaml.safe_load(path.read_text()) or {}
+            doc = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
         except OSError as e:
             raise KubeConfigError(f"cannot read kubeconfig {path}: {type(e).__name__}") from e
+        except UnicodeDecodeError as e:
+            # Not chained: the error keeps the undecodable bytes (a token, a key).
+            error = KubeConfigError(f"cannot read kubeconfig {path}: not UTF-8 text")
+            raise dropping_cause(error, e, log) from None
         except RecursionError as e:  # the parser builds nested collections recursively
             raise KubeConfigError(f"cannot read kubeconfig {path}: nested too deeply") from e
         except yaml.YAMLError as e:
@@ -155,11 +159,23 @@ def kubeconfig_from_files(paths: list[Path], *, context: str | None = None) -> K
             raise dropping_cause(error, e, log) from None
         if not isinstance(doc, dict):
             raise KubeConfigError(f"kubeconfig {path} is not a mapping")
-        current = current or doc.get("current-context") or None
+        current = current or _text(doc.get("current-context"), "current-context", str(path)) or None
         for section, entry_key in (("clusters", "cluster"), ("users", "user"), ("contexts", "context")):
-            for item in doc.get(section) or []:
-                if isinstance(item, dict) and item.get("name") not in merged[section]:
-                    merged[section][str(item.get("name"))] = (path, item.get(entry_key) or {})
+            items = doc.get(section) or []
+            if not isinstance(items, list):
+                raise KubeConfigError(f"{section} in kubeconfig {path} is not a list")
+            for item in items:
+                if not isinstance(item, dict):
+                    raise KubeConfigError(f"an entry of {section} in kubeconfig {path} is not a mapping")
+                item_name = str(item.get("name"))
+                entry = item.get(entry_key) or {}
+                if not isinstance(entry, dict):
+                    raise KubeConfigError(
+                        f'{entry_key} "{item_name}" in kubeconfig {path} is not a mapping'
+                        f" (it is {_kind(entry)})"
+                    )
+                if item_name not in merged[section]:
+                    merged[section][item_name] = (path, entry)
     origin = ", ".join(str(p) for p in paths)
     name = context or current
     if not name:
@@ -167,7 +183,8 @@ def kubeconfig_from_files(paths: list[Path], *, context: str | None = None) -> K
     if name not in merged["contexts"]:
         raise KubeConfigError(f'context "{name}" not found in kubeconfig {origin}')
     ctx = merged["contexts"][name][1]
-    cluster_name, user_name = ctx.get("cluster"), ctx.get("user")
+    cluster_name = _text(ctx.get("cluster"), f'context "{name}": cluster', origin)
+    user_name = _text(ctx.get("user"), f'context "{name}": user', origin)
     if cluster_name not in merged["clusters"]:
         raise KubeConfigError(
             f'cluster "{cluster_name}" of context "{name}" not found in kubeconfig {origin}'
@@ -182,21 +199,40 @@ def kubeconfig_from_files(paths: list[Path], *, context: str | None = None) -> K
             " plugin, which aimsource does not support; use a token or a client"
             " certificate"
         )
+    insecure = cluster.get("insecure-skip-tls-verify", False)
+    if not isinstance(insecure, bool):
+        raise KubeConfigError(
+            f'insecure-skip-tls-verify of cluster "{cluster_name}" in kubeconfig {origin}'
+            " is not true or false"
+        )
     return KubeConfig(
-        server=str(cluster["server"]).rstrip("/"),
-        namespace=ctx.get("namespace"),
-        token=user.get("token"),
+        server=str(_text(cluster["server"], f'cluster "{cluster_name}": server', origin)).rstrip("/"),
+        namespace=_text(ctx.get("namespace"), f'context "{name}": namespace', origin),
+        token=_text(user.get("token"), f'user "{user_name}": token', origin),
         token_file=_path(user_path, user.get("tokenFile")),
         ca_file=_path(cluster_path, cluster.get("certificate-authority")),
         ca_data=_decode(cluster.get("certificate-authority-data"), "certificate-authority-data", origin),
-        insecure=bool(cluster.get("insecure-skip-tls-verify", False)),
+        insecure=insecure,
         client_cert_file=_path(user_path, user.get("client-certificate")),
         client_key_file=_path(user_path, user.get("client-key")),
         client_cert_data=_decode(user.get("client-certificate-data"), "client-certificate-data", origin),
         client_key_data=_decode(user.get("client-key-data"), "client-key-data", origin),
-        username=user.get("username"),
-        password=user.get("password"),
+        username=_text(user.get("username"), f'user "{user_name}": username', origin),
+        password=_text(user.get("password"), f'user "{user_name}": password', origin),
         origin=origin,
+    )
+
+
+def _text(value: object, what: str, origin: str) -> str | None:
+    """A string field (None when absent); anything else is a one-line error naming the field."""
+    if value is None or isinstance(value, str):
+        return value
+    raise KubeConfigError(f"{what} in kubeconfig {origin} is not a string (it is {_kind(value)})")
+
+
+def _kind(value: object) -> str:
+    return {str: "a string", list: "a list", dict: "a mapping", bool: "a boolean"}.get(
+        type(value), f"a {type(value).__name__}"
     )
 
 

@@ -6,7 +6,8 @@ Rooms, from the top (import-linter contract "Operator rooms" keeps the arrows po
 - `syncing/` — the leader's workers: one sync's effects, status and events written on change, never a
   model edited or deleted.
 - `state/` — the watched state: the source table, the model inventory and its `ModelStore`, re-lists.
-- `coexistence/` — other controllers writing a source's status; `webhook/` — the push receiver.
+- `coexistence/` — other controllers writing a source's status; `webhook/` — the push receiver;
+  `reloading` — the registries file, re-read while the operator runs.
 - `scheduling/` — what is known of each source, when it syncs next and why, the queue, fair shares.
 - `reporting` (pure decisions: status writes, events), `metrics`, `endpoints`, `logs`.
 """

@@ -8,8 +8,9 @@ served by aiohttp on the loop the operator runs on; with equal ports one server 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 
@@ -24,6 +25,15 @@ class EndpointError(Exception):
 class Readiness:
     ready: bool
     reason: str
+
+
+class Guarded(Protocol):
+    """How a server with bounded connections is served (`webhook.connections.ConnectionGuards`)."""
+
+    @property
+    def keepalive_timeout(self) -> float: ...
+
+    def site(self, runner: web.BaseRunner, host: str, port: int) -> web.BaseSite: ...
 
 
 def build_apps(
@@ -58,16 +68,27 @@ def build_apps(
     return apps
 
 
-async def start_endpoints(apps: dict[int, web.Application], *, host: str) -> list[web.AppRunner]:
-    """Bind every application; EndpointError when a port is taken."""
+async def start_endpoints(
+    apps: dict[int, web.Application], *, host: str, guarded: Mapping[int, Guarded] | None = None
+) -> list[web.AppRunner]:
+    """Bind every application; EndpointError when a port is taken. A port in `guarded` is served
+    through its guard's site (deadlines, a cap on connections) with its keep-alive timeout, and a
+    handler is cancelled when its client goes away."""
     runners: list[web.AppRunner] = []
     try:
         for port, app in apps.items():
-            runner = web.AppRunner(app, access_log=None)
+            guard = (guarded or {}).get(port)
+            if guard is None:
+                runner = web.AppRunner(app, access_log=None)
+            else:
+                runner = web.AppRunner(
+                    app, access_log=None, keepalive_timeout=guard.keepalive_timeout, handler_cancellation=True
+                )
             await runner.setup()
             runners.append(runner)
+            site = web.TCPSite(runner, host, port) if guard is None else guard.site(runner, host, port)
             try:
-                await web.TCPSite(runner, host, port).start()
+                await site.start()
             except OSError as exc:
                 raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     except BaseException:

@@ -63,6 +63,8 @@ class JsonFormatter(logging.Formatter):
         data.update(_extras(record))
         if record.exc_info:
             data["error"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # a traceback kept as (redacted) text, see webhook.redaction
+            data["error"] = record.exc_text
         return json.dumps(data, default=str, sort_keys=False)
 
 

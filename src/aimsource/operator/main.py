@@ -16,15 +16,24 @@ from typing import Any
 
 import kopf
 
+from aimsource.domain.pushes.mirrored import as_canonical
 from aimsource.kube import KubeClient, KubeConfig, KubeConfigError, load_kube_config
 from aimsource.kube.client import FIELD_MANAGER
 from aimsource.kube.lease import LeaseElector
 from aimsource.operator import handlers
 from aimsource.operator.coexistence.contests import Contests
-from aimsource.operator.endpoints import EndpointError, Readiness, build_apps, start_endpoints, stop_endpoints
+from aimsource.operator.endpoints import (
+    EndpointError,
+    Guarded,
+    Readiness,
+    build_apps,
+    start_endpoints,
+    stop_endpoints,
+)
 from aimsource.operator.exiting import KopfRun, quiet_generator_exits
 from aimsource.operator.logs import setup_logging
 from aimsource.operator.metrics import Metrics
+from aimsource.operator.reloading import RegistriesFile
 from aimsource.operator.settings import OperatorSettings
 from aimsource.operator.state.index import IndexedModelStore, model_image_reader
 from aimsource.operator.state.inventory import ModelInventory
@@ -34,6 +43,7 @@ from aimsource.operator.syncing.reconciler import Reconciler, run_workers
 from aimsource.operator.webhook.receiver import Receiver
 from aimsource.operator.webhook.token import WebhookToken, secret_reader
 from aimsource.registry.client import RegistryClient
+from aimsource.sync.listing_budget import ListingBudget, TagBudget
 from aimsource.sync.listing_cache import CachingTagLister
 
 log = logging.getLogger("aimsource.operator")
@@ -66,6 +76,7 @@ class Operator:
             max_entries=settings.listing_cache_max_entries,
             max_tags=settings.listing_cache_max_tags,
             observer=metrics,
+            mirror_hosts=lambda name: [m.host for m in registry.registries.mirrors(name)],
         )
         self.reconciler = Reconciler(
             kube=kube,
@@ -75,6 +86,12 @@ class Operator:
             metrics=metrics,
             policy=settings.schedule,
             max_syncs_per_host=settings.schedule.max_syncs_per_host,
+            push_limits=settings.pushes,
+            listing_budget=ListingBudget(
+                max_tags=settings.registry.max_tags,
+                per_sync=settings.sync_listing_tags,
+                process=TagBudget(max(settings.listing_tags, settings.registry.max_tags)),
+            ),
             contests=Contests(
                 ours=FIELD_MANAGER,
                 window=settings.competing_controller_window,
@@ -161,8 +178,21 @@ def run_operator(settings: OperatorSettings) -> int:
 
 async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
     metrics = Metrics()
-    async with KubeClient(config) as kube, RegistryClient(settings.registry, observer=metrics) as registry:
+    registry_client = RegistryClient(
+        settings.registry, registries=settings.registries, observer=metrics, endpoint_observer=metrics
+    )
+    async with KubeClient(config) as kube, registry_client as registry:
         op = Operator(settings, kube, registry, metrics)
+        reload_task: asyncio.Task[None] | None = None
+        if settings.registries_file:
+            registries_file = RegistriesFile(
+                settings.registries_file,
+                apply=registry.configure,
+                reported=metrics.registries_reloaded,
+                interval=settings.registries_poll,
+            )
+            registries_file.poll()  # the file as it is now (the command line checked it already)
+            reload_task = asyncio.create_task(registries_file.run(), name="registries-file")
         apps = build_apps(
             metrics=metrics,
             readiness=op.readiness,
@@ -170,6 +200,7 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
             health_port=settings.health_port,
         )
         token_task: asyncio.Task[None] | None = None
+        guarded: dict[int, Guarded] = {}
         if settings.webhook_port:
             token = WebhookToken(secret_reader(kube, settings.namespace, settings.webhook_secret))
             await token.load()
@@ -177,11 +208,15 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
             receiver = Receiver(
                 token=token.current,
                 leading=lambda: op.switch.leading,
-                on_pushes=op.reconciler.on_pushes,
+                # A push from a mirror counts as a push to the registry it mirrors.
+                on_pushes=lambda pushes: op.reconciler.on_pushes(as_canonical(pushes, registry.registries)),
                 count=metrics.webhook_request,
+                settings=settings.webhook,
+                on_connection_closed=metrics.webhook_connection_closed,
             )
             apps[settings.webhook_port] = receiver.app()
-        runners = await start_endpoints(apps, host=settings.listen_host)
+            guarded[settings.webhook_port] = receiver.guards
+        runners = await start_endpoints(apps, host=settings.listen_host, guarded=guarded)
         log.info(
             "operator starting",
             extra={
@@ -228,6 +263,8 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
                     await resync_task
             if token_task is not None:
                 token_task.cancel()
+            if reload_task is not None:
+                reload_task.cancel()
             await op.stopping()
             await stop_endpoints(runners)
             log.info("operator stopped")

@@ -105,6 +105,13 @@ class Metrics:
             ["provider", "outcome"],
             registry=r,
         )
+        self.webhook_connections_closed = Counter(
+            "aimsource_webhook_connections_closed",
+            "Connections to the push-event receiver closed by the receiver: a deadline passed "
+            "(header_timeout, body_timeout, idle_timeout) or too many were open (over_capacity).",
+            ["reason"],
+            registry=r,
+        )
         self.push_syncs = Counter(
             "aimsource_push_syncs",
             "Pushes decided for one source: created (incrementally), nothing to do, or full (a full "
@@ -161,7 +168,29 @@ class Metrics:
             ["source", "state"],
             registry=r,
         )
+        self.mirror_calls = Counter(
+            "aimsource_registry_mirror_calls",
+            "Calls (tag listings, manifest checks) sent to a mirror of the registries file, by "
+            'registry, endpoint (the mirror URL) and outcome: "served" (it answered) or "failed" '
+            "(refused, timed out or 5xx after retries: the call passed to the next endpoint).",
+            ["registry", "endpoint", "outcome"],
+            registry=r,
+        )
+        self.registries_file_valid = Gauge(
+            "aimsource_registries_file_valid",
+            "1 when the registries file as it is now is in use; 0 when its last change could not "
+            "be read or is invalid (the last good one stays in use).",
+            registry=r,
+        )
+        self.registries_reloads = Counter(
+            "aimsource_registries_reloads",
+            "Changes of the registries file, by result: applied, rejected (the last good one stays "
+            "in use) or restored (the file is back to the configuration in use).",
+            ["result"],
+            registry=r,
+        )
         self._facts: dict[str, SourceFacts] = {}
+        self.registries_file_valid.set(1)
         for status in STATUS_VALUES:
             self.sources.labels(status=status).set(0)
         self.leader.set(0)
@@ -183,6 +212,15 @@ class Metrics:
 
     def ratelimit_limit(self, host: str, limit: int) -> None:
         self.ratelimit_limit_gauge.labels(host=host).set(limit)
+
+    # --- registry.EndpointObserver -------------------------------------------------------------
+    def mirror_call(self, registry: str, mirror: str, outcome: str) -> None:
+        self.mirror_calls.labels(registry=registry, endpoint=mirror, outcome=outcome).inc()
+
+    # --- operator.reloading.RegistriesFile ---------------------------------------------------
+    def registries_reloaded(self, result: str) -> None:
+        self.registries_file_valid.set(0 if result == "rejected" else 1)
+        self.registries_reloads.labels(result=result).inc()
 
     # --- sync.listing_cache.ListingCacheObserver ---------------------------------------------
     def listing_cache_size(self, entries: int, tags: int) -> None:
@@ -209,6 +247,9 @@ class Metrics:
 
     def webhook_request(self, provider: str, outcome: str) -> None:
         self.webhook_requests.labels(provider=provider, outcome=outcome).inc()
+
+    def webhook_connection_closed(self, reason: str) -> None:
+        self.webhook_connections_closed.labels(reason=reason).inc()
 
     def push_synced(self, result: str, *, created: int = 0) -> None:
         self.push_syncs.labels(result=result).inc()

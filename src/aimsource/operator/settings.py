@@ -3,8 +3,9 @@
 Everything the operator's parts need to know about their environment lives here so that each
 part takes the one value it needs and tests can build a settings object without a command line.
 The parts with settings of their own are nested, and each default is written once, where the
-part is: `registry` (`registry.settings.RegistrySettings`), `lease` (`kube.lease.LeaseSettings`)
-and `schedule` (`operator.scheduling.schedule.Policy`); the fields below are the operator's own.
+part is: `registry` (`registry.settings.RegistrySettings`), `lease` (`kube.lease.LeaseSettings`),
+`schedule` (`operator.scheduling.schedule.Policy`) and `webhook`
+(`operator.webhook.receiver.ReceiverSettings`); the fields below are the operator's own.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from dataclasses import dataclass, field, replace
 from aimsource.domain.options import values
 from aimsource.domain.options.declared import option
 from aimsource.domain.options.values import LogFormat
+from aimsource.domain.pushes.budgets import PushLimits
+from aimsource.domain.registries.entries import NO_REGISTRIES, REGISTRIES_HELP, Registries
 from aimsource.kube.config import DEFAULT_OPERATOR_NAMESPACE
 from aimsource.kube.lease import LeaseSettings
 from aimsource.operator.coexistence.contests import DEFAULT_WINDOW
 from aimsource.operator.scheduling.schedule import Policy
+from aimsource.operator.webhook.receiver import ReceiverSettings
 from aimsource.registry.settings import RegistrySettings
+from aimsource.sync.listing_budget import DEFAULT_PER_PROCESS, DEFAULT_PER_SYNC
 from aimsource.sync.listing_cache import DEFAULT_MAX_AGE, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TAGS
 
 
@@ -42,6 +47,29 @@ class OperatorSettings:
     """The registry client: plain-HTTP hosts, extra CAs, requests in flight and the request budget
     per host (shared by all sources; its burst is twice the rate, `RegistrySettings.with_rate`),
     tags kept per listing."""
+
+    registries_file: str | None = field(
+        default=None,
+        metadata=option(
+            "--registries",
+            "FILE",
+            values.text,
+            REGISTRIES_HELP,
+            detail="; checked at start-up (a bad file stops it with a one-line error), then read again "
+            "every 5 s: a valid change applies without a restart, a bad one keeps the last good file "
+            "(logged once, `aimsource_registries_file_valid` 0). See [registries.md](registries.md)",
+            chart=None,  # deploy/ and the chart pass it as an argument, with the file they mount
+        ),
+    )
+    """The registries file (mirrors and per-registry settings, docs/registries.md); re-read every
+    `registries_poll` seconds while the operator runs. None: no file, the flags apply to every
+    registry."""
+
+    registries: Registries = NO_REGISTRIES
+    """What `registries_file` said at start-up (checked before the operator starts)."""
+
+    registries_poll: float = 5.0
+    """Seconds between two reads of `registries_file`."""
 
     lease: LeaseSettings = field(default_factory=LeaseSettings)
     """Leader election: the Lease's name, this replica's identity and the timings. The Lease lives
@@ -72,6 +100,31 @@ class OperatorSettings:
 
     listing_cache_max_tags: int = DEFAULT_MAX_TAGS
     """Tags kept in all those listings (it bounds their memory)."""
+
+    sync_listing_tags: int = field(
+        default=DEFAULT_PER_SYNC,
+        metadata=option(
+            "--sync-listing-tags",
+            "N",
+            values.positive_int,
+            "tags one sync's listings may hold together (at least --max-tags); past it listings are "
+            "cut and marked truncated",
+        ),
+    )
+    """Tags one sync's listings may hold together (never less than one listing's ``--max-tags``):
+    past it a listing is cut (``truncated``) and further repositories are not listed."""
+
+    listing_tags: int = field(
+        default=DEFAULT_PER_PROCESS,
+        metadata=option(
+            "--listing-tags",
+            "N",
+            values.positive_int,
+            "tags all syncs' listings may hold together; past it a sync waits before listing",
+        ),
+    )
+    """Tags all syncs' listings may hold together: a sync reserves its share before listing and
+    waits while others hold it, so running syncs at once cannot multiply the memory of listings."""
 
     metrics_port: int = field(
         default=8080,
@@ -113,6 +166,14 @@ class OperatorSettings:
     """Name of the Secret in the operator namespace whose key ``token`` is the webhook token; it is
     re-read every minute."""
 
+    webhook: ReceiverSettings = field(default_factory=ReceiverSettings)
+    """The receiver's budgets (per provider once authenticated, per address for failed requests)
+    and its connections' deadlines and cap (``webhook.connections``)."""
+
+    pushes: PushLimits = field(default_factory=PushLimits)
+    """What pushes may cost a registry: manifest HEADs per source and per registry host a minute,
+    and how long a tag found missing is remembered (``domain.pushes.budgets``)."""
+
     listen_host: str = field(
         default="0.0.0.0",  # a pod's probes and scrapes come from outside
         metadata=option(
@@ -149,7 +210,7 @@ class OperatorSettings:
             "sync without electing a leader (one replica only)",
             switch=True,
             inverts=True,
-            chart="leaderElection",
+            chart="operator.leaderElection",
             chart_help="elect a leader with a Lease; false only with replicaCount 1",
         ),
     )

@@ -16,7 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -27,54 +27,45 @@ from yarl import URL
 from aimsource.domain.causes import dropping_cause
 from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef
-from aimsource.domain.selection.listings import StaleListing
+from aimsource.domain.registries.entries import NO_REGISTRIES, Registries
 from aimsource.domain.selection.moved import is_digest
-from aimsource.registry.auth.credentials import Credential
+from aimsource.registry.answers import (
+    MANIFEST_MEDIA_TYPES,
+    TagListing,
+    check_reply,
+    next_link,
+)
+from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.auth.flow import AuthScope, AuthState, auth_flow
-from aimsource.registry.discovery.apis import api_base, walk_api
+from aimsource.registry.discovery.apis import discovery_of, walk_api
 from aimsource.registry.discovery.catalog import CATALOG_PATH, CATALOG_SCOPE, walk_catalog
 from aimsource.registry.discovery.listing import RepositoryListing
-from aimsource.registry.errors import (
-    AuthenticationFailed,
-    BadResponse,
-    RegistryError,
-    RepositoryNotFound,
-    TagNotFound,
-    Unreachable,
-)
-from aimsource.registry.http.endpoints import Schemes, api_host, netloc, same_origin, scheme_allowed
+from aimsource.registry.errors import RegistryError, Unreachable
+from aimsource.registry.hosts import host_tables
+from aimsource.registry.http.endpoints import Schemes, netloc
 from aimsource.registry.http.limits import HostLimits
-from aimsource.registry.http.messages import Outgoing, Purpose, Reply
-from aimsource.registry.http.sending import Sender, reason_phrase
+from aimsource.registry.http.messages import Outgoing, Reply
+from aimsource.registry.http.sending import Sender
 from aimsource.registry.http.transport import Transport, ssl_context
-from aimsource.registry.observer import NullObserver, RegistryObserver
-from aimsource.registry.pages.documents import error_codes, shown_links, tag_names
-from aimsource.registry.pages.links import next_page
-from aimsource.registry.pages.sizes import PageSizes, refuses_page_size, with_smaller_page
+from aimsource.registry.listing import walk_tags
+from aimsource.registry.mirrors import (
+    Endpoint,
+    MirrorHealth,
+    answered_by_mirror,
+    endpoints,
+    exhausted,
+    note_served,
+    passes,
+)
+from aimsource.registry.observer import EndpointObserver, NullEndpointObserver, NullObserver, RegistryObserver
+from aimsource.registry.pages.sizes import PageSizes
 from aimsource.registry.settings import RegistrySettings
 
-__all__ = ["MANIFEST_MEDIA_TYPES", "RegistryClient", "RegistryObserver", "RepositoryListing", "TagListing"]
+__all__ = ["MANIFEST_MEDIA_TYPES", "RegistryClient", "RegistryObserver", "TagListing"]
 
 logger = logging.getLogger("aimsource.registry")
-
-MANIFEST_MEDIA_TYPES = (
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-)
 _T = TypeVar("_T")
 _JSON = (("Accept", "application/json"),)
-
-
-@dataclass(frozen=True)
-class TagListing:
-    tags: tuple[str, ...]
-    """Tags in the registry's order, each once."""
-    truncated: bool = False
-    """True when the page cap or the tag cap stopped the listing before the registry's last tag."""
-    stale: StaleListing | None = None
-    """Set only by a cache answering in place of a failed listing (never by this client)."""
 
 
 @dataclass(frozen=True)
@@ -97,13 +88,21 @@ class RegistryClient:
         self,
         settings: RegistrySettings | None = None,
         *,
+        registries: Registries = NO_REGISTRIES,
         observer: RegistryObserver | None = None,
+        endpoint_observer: EndpointObserver | None = None,
         limits: HostLimits | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`limits` may be shared between clients; `rng` and `clock` exist for tests."""
+        """`registries`: the registries file (mirrors, per-registry limits, TLS), replaced later by
+        `configure`; `limits` may be shared between clients; `rng` and `clock` exist for tests."""
         self._settings = settings = settings if settings is not None else RegistrySettings()
+        self._flags = settings
+        self._registries = NO_REGISTRIES
+        self._health = MirrorHealth(
+            endpoint_observer if endpoint_observer is not None else NullEndpointObserver()
+        )
         self._schemes = Schemes(settings)
         self._auth = AuthState(settings, clock=clock)
         self._met: set[str] = set()  # API hosts that answered at least once
@@ -114,16 +113,44 @@ class RegistryClient:
         self._http = Transport(
             ssl_context=ssl_context(settings.ca_file), user_agent=settings.user_agent, keepalive_per_host=cap
         )
+        self._limits = (
+            limits
+            if limits is not None
+            else HostLimits(concurrency=cap, rate=settings.requests_per_second, burst=settings.request_burst)
+        )
         self._sender = Sender(
             self._http,
             settings=settings,
-            limits=limits
-            if limits is not None
-            else HostLimits(concurrency=cap, rate=settings.requests_per_second, burst=settings.request_burst),
+            limits=self._limits,
             schemes=self._schemes,
             observer=observer if observer is not None else NullObserver(),
             rng=rng if rng is not None else random.Random(),
         )
+        if registries:
+            self.configure(registries)
+
+    @property
+    def registries(self) -> Registries:
+        return self._registries
+
+    def configure(self, registries: Registries) -> None:
+        """Apply a registries file (again): mirrors, budgets, page sizes, CAs and plain-HTTP hosts.
+
+        Reads the CA files it names first: a `TLSFailure` leaves everything as it was. Calls under
+        way finish with what they started with; the next ones use the new settings."""
+        tables = host_tables(self._flags, registries)
+        own, default = tables.contexts()
+        self._http.set_host_contexts(own, default=default)
+        self._settings = tables.settings
+        self._schemes.retune(tables.settings)
+        self._sender.retune(tables.settings)
+        # The "*" entry over the flags for every other host (the flags alone when it sets nothing).
+        self._limits.configure(
+            default=tables.default_budget,
+            per_host=tables.budgets,
+        )
+        self._page_sizes.configure(tables.page_sizes, default=tables.default_page_size)
+        self._registries = registries
 
     async def __aenter__(self) -> RegistryClient:
         return self
@@ -136,57 +163,116 @@ class RegistryClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
-        """Every tag of `ref`'s repository (its tag is ignored), following the registry's pages."""
-        call = self._start(ref, credential)
-        return await self._guarded(call, self._list_tags(call))
+    async def list_tags(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> TagListing:
+        """Every tag of `ref`'s repository (its tag is ignored), following the registry's pages.
 
-    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+        `credential` is for `ref`'s registry; a mirror gets `credentials.for_registry(mirror host)`
+        instead (the source's pull secrets), never the registry's."""
+        listing, endpoint = await self._at_endpoints(ref, credential, credentials, self._list_tags)
+        return listing if endpoint.mirror is None else replace(listing, endpoint=endpoint.mirror)
+
+    async def manifest_digest(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> str | None:
         """The digest of `ref`'s manifest (one HEAD); raises TagNotFound when the tag does not exist.
 
         None when the registry's `Docker-Content-Digest` is not a sha256/sha512 digest: no digest
-        is better than recording whatever a registry wrote there."""
-        if ref.tag is None:
+        is better than recording whatever a registry wrote there. Mirrors as for `list_tags`."""
+        tag = ref.tag
+        if tag is None:
             raise ValueError(f"manifest_digest needs a pinned reference, not {ref}")
-        call = self._start(ref, credential)
-        return await self._guarded(call, self._manifest_digest(call, ref.tag))
+        digest, _ = await self._at_endpoints(
+            ref, credential, credentials, lambda call: self._manifest_digest(call, tag)
+        )
+        return digest
 
     async def list_repositories(
-        self, pattern: RepositoryPattern, *, credential: Credential | None
+        self,
+        pattern: RepositoryPattern,
+        *,
+        credential: Credential | None,
+        credentials: CredentialStore | None = None,
     ) -> RepositoryListing:
-        """The repositories of `pattern`'s registry that it matches, from Docker Hub's or GitHub's
-        API (`discovery.apis`) or the registry's catalog (`/v2/_catalog`, token scope
-        `registry:catalog:*`): at most `max_repositories`, by name."""
-        base = api_base(pattern.registry, self._settings)
-        if base is not None:  # Docker Hub and GHCR: their web APIs, on hosts of their own
-            scope = AuthScope(netloc(base), pattern.registry, pattern.pattern)
-            api = _Call(scope, base, asyncio.get_running_loop().time() + self._settings.call_deadline)
+        """The repositories of `pattern`'s registry that it matches, at most `max_repositories`, by
+        name: from Docker Hub's or GitHub's API, or the catalog (`/v2/_catalog`, token scope
+        `registry:catalog:*`) of the first endpoint that answers, mirrors as for `list_tags`."""
+        kind, url = discovery_of(pattern, self._registries)
+        if url is not None:  # Docker Hub and GitHub: their web APIs, on hosts of their own
+            api = _Call(AuthScope(netloc(url), pattern.registry, pattern.pattern), url, self._deadline())
 
             def send(request: Outgoing) -> Coroutine[Any, Any, Reply]:
                 return self._sender.send(
-                    request, deadline=api.deadline, subject=str(pattern), registry=scope.host
+                    request, deadline=api.deadline, subject=str(pattern), registry=api.scope.host
                 )
 
-            walk = walk_api(base, pattern, credential=credential, settings=self._settings, send=send)
-            return await self._guarded(api, walk)
-        call = self._start(ImageRef(pattern.registry, "_catalog"), credential, resource=CATALOG_SCOPE)
-        host = call.scope.host
-        return await self._guarded(
-            call,
-            walk_catalog(
-                call.base.with_path(CATALOG_PATH).with_query(n=str(self._page_sizes.for_host(host))),
-                pattern=pattern,
-                settings=self._settings,
-                fetch=lambda url: self._fetch(call, Outgoing("GET", url, _JSON, "tags")),
-                follow=lambda answered, headers: self._next_page(answered, headers, call, CATALOG_PATH),
-            ),
+            return await self._guarded(
+                api,
+                walk_api(url, pattern, kind=kind, credential=credential, settings=self._settings, send=send),
+            )
+        ref = ImageRef(pattern.registry, "_catalog")
+        listing, _ = await self._at_endpoints(
+            ref, credential, credentials, lambda call: self._catalog(call, pattern), CATALOG_SCOPE
         )
+        return listing
 
-    def _start(self, ref: ImageRef, credential: Credential | None, *, resource: str = "") -> _Call:
-        host = api_host(ref.registry)
-        scope = AuthScope(host, ref.registry, ref.repository, credential=credential, resource=resource)
-        deadline = asyncio.get_running_loop().time() + self._settings.call_deadline
-        return _Call(scope=scope, base=self._schemes.base_url(host), deadline=deadline)
+    async def _catalog(self, call: _Call, pattern: RepositoryPattern) -> RepositoryListing:
+        first = call.base.with_path(CATALOG_PATH).with_query(
+            n=str(self._page_sizes.for_host(call.scope.host))
+        )
+        fetch = lambda url: self._fetch(call, Outgoing("GET", url, _JSON, "tags"))  # noqa: E731
+        follow = lambda answered, headers: self._next_page(answered, headers, call, CATALOG_PATH)  # noqa: E731
+        return await walk_catalog(first, pattern=pattern, settings=self._settings, fetch=fetch, follow=follow)
+
+    def _deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self._settings.call_deadline
+
+    async def _at_endpoints(
+        self,
+        ref: ImageRef,
+        credential: Credential | None,
+        credentials: CredentialStore | None,
+        work: Callable[[_Call], Coroutine[Any, Any, _T]],
+        resource: str = "",
+    ) -> tuple[_T, Endpoint]:
+        """Run `work` at the first endpoint of `ref`'s registry that answers (`mirrors.py`)."""
+        registries = self._registries
+        order = endpoints(ref.registry, registries, self._schemes)
+        failures: list[tuple[Endpoint, RegistryError]] = []
+        for index, endpoint in enumerate(order):
+            if endpoint.mirror is None:
+                chosen = credential
+            else:
+                chosen = credentials.for_registry(endpoint.host) if credentials is not None else None
+            call = self._start(ref, chosen, endpoint, resource)
+            try:
+                result = await self._guarded(call, work(call))
+            except RegistryError as exc:
+                if endpoint.mirror is None:
+                    if failures:
+                        raise exhausted(ref.registry, [*failures, (endpoint, exc)], fallback=True) from exc
+                    raise
+                if not passes(exc):
+                    self._health.served(ref.registry, endpoint)
+                    raise answered_by_mirror(exc, endpoint.mirror) from exc
+                following = order[index + 1] if index + 1 < len(order) else None
+                self._health.failed(ref.registry, endpoint, exc, following=following)
+                failures.append((endpoint, exc))
+                continue
+            if endpoint.mirror is not None:
+                self._health.served(ref.registry, endpoint)
+                note_served(endpoint.mirror)
+            return result, endpoint
+        raise exhausted(ref.registry, failures, fallback=False)
+
+    def _start(
+        self, ref: ImageRef, credential: Credential | None, endpoint: Endpoint, resource: str = ""
+    ) -> _Call:
+        scope = AuthScope(
+            endpoint.host, ref.registry, ref.repository, credential=credential, resource=resource
+        )
+        return _Call(scope=scope, base=endpoint.base, deadline=self._deadline())
 
     async def _guarded(self, call: _Call, work: Coroutine[Any, Any, _T]) -> _T:
         """Run one call under its deadline; whatever escapes is one of our errors."""
@@ -206,101 +292,29 @@ class RegistryClient:
             raise dropping_cause(failure, exc, logger) from None
 
     async def _list_tags(self, call: _Call) -> TagListing:
-        settings = self._settings
         path = f"/v2/{call.scope.repository}/tags/list"
-        host = call.scope.host
-        url = call.base.with_path(path).with_query(n=str(self._page_sizes.for_host(host)))
-        # A dict keeps the registry's order and drops repeats in one structure (no list + set).
-        tags: dict[str, None] = {}
-        asked: set[str] = set()
-        accept = _JSON
-        for _page in range(settings.max_pages):
-            asked.add(url.raw_path_qs)
-            reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
-            if refuses_page_size(reply.status, reply.body):
-                # Quay answered 413 to n > 100, ECR refuses n > 1000: ask this page again with 100.
-                smaller = with_smaller_page(url, self._page_sizes, host)
-                if smaller is not None:
-                    logger.info("%s refused %s; asking for 100 tags per page", host, url.query_string[:80])
-                    url = smaller
-                    asked.add(url.raw_path_qs)
-                    reply = await self._fetch(call, Outgoing("GET", url, accept, "tags"))
-            _check(reply, call, kind="tags")
-            try:
-                page_tags = tag_names(reply.body)
-            except ValueError as exc:
-                raise _bad(call, str(exc)) from exc
-            answered, headers = reply.url, reply.headers
-            del reply  # the raw page is not needed any more
-            if len(tags) + len(page_tags) <= settings.max_tags:
-                tags.update(dict.fromkeys(page_tags))  # the common case: the whole page fits
-            else:
-                for tag in page_tags:
-                    if len(tags) >= settings.max_tags and tag not in tags:
-                        cap = settings.max_tags
-                        logger.warning(
-                            "tag listing of %s truncated at the cap of %d tags", call.scope.subject, cap
-                        )
-                        return TagListing(tuple(tags), truncated=True)
-                    tags[tag] = None
-            del page_tags
-            following = self._next_page(answered, headers, call, path)
-            if following is None:
-                return TagListing(tuple(tags))
-            if len(tags) >= settings.max_tags:
-                cap = settings.max_tags
-                logger.warning("listing of %s truncated at the cap of %d tags", call.scope.subject, cap)
-                return TagListing(tuple(tags), truncated=True)
-            if following.raw_path_qs in asked:  # host and path are checked: the query tells pages apart
-                logger.warning(
-                    "tag listing of %s: the registry links back to a page already read; ending the listing",
-                    call.scope.subject,
-                )
-                return TagListing(tuple(tags))
-            url = following
-        logger.warning(
-            "tag listing of %s truncated after %d pages (%d tags)",
-            call.scope.subject,
-            settings.max_pages,
-            len(tags),
+        return await walk_tags(
+            call.scope,
+            call.base.with_path(path).with_query(n=str(self._page_sizes.for_host(call.scope.host))),
+            settings=self._settings,
+            page_sizes=self._page_sizes,
+            fetch=lambda url: self._fetch(call, Outgoing("GET", url, _JSON, "tags")),
+            follow=lambda answered, headers: self._next_page(answered, headers, call, path),
         )
-        return TagListing(tuple(tags), truncated=True)
 
     def _next_page(self, answered: URL, headers: CIMultiDictProxy[str], call: _Call, path: str) -> URL | None:
-        links = headers.getall("link", ())
-        if not links:
-            return None
-        try:
-            following = next_page(links, current=answered)
-        except (ValueError, TypeError) as exc:
-            raise _bad(call, f"the next-page Link {shown_links(links)} is not a valid URL") from exc
-        if following is None:
-            return None
-        base = self._schemes.base_url(call.scope.host)
-        if not same_origin(following, base) or not scheme_allowed(following, self._settings):
-            raise _bad(
-                call,
-                f"the next-page Link points to {following.scheme}://{netloc(following)}, "
-                "not this registry; refusing to follow it",
-            )
-        if following.raw_path != path:
-            # Another repository's tags (or anything else on the host) must not become this one's.
-            raise _bad(
-                call,
-                f"the next-page Link {shown_links(links)} leaves {path}; refusing to follow it",
-            )
-        return following
+        return next_link(answered, headers, call.scope, base=call.base, settings=self._settings, path=path)
 
     async def _manifest_digest(self, call: _Call, tag: str) -> str | None:
         url = call.base.with_path(f"/v2/{call.scope.repository}/manifests/{tag}")
         accept = (("Accept", ", ".join(MANIFEST_MEDIA_TYPES)),)
         reply = await self._fetch(call, Outgoing("HEAD", url, accept, "manifest"))
-        _check(reply, call, kind="manifest", tag=tag)
+        check_reply(reply, call.scope, kind="manifest", tag=tag)
         written = reply.headers.get("docker-content-digest")
         if written is None:
             # Some registries omit the header on HEAD: fetch the manifest and hash it ourselves.
             reply = await self._fetch(call, Outgoing("GET", url, accept, "manifest"))
-            _check(reply, call, kind="manifest", tag=tag)
+            check_reply(reply, call.scope, kind="manifest", tag=tag)
             written = reply.headers.get("docker-content-digest")
             if written is None:
                 return "sha256:" + hashlib.sha256(reply.body).hexdigest()
@@ -365,28 +379,3 @@ class RegistryClient:
                 outgoing = flow.send(reply)
             except StopIteration:
                 return reply
-
-
-def _check(reply: Reply, call: _Call, *, kind: Purpose, tag: str | None = None) -> None:
-    """Map a final non-2xx answer to our errors."""
-    if 200 <= reply.status < 300:
-        return
-    subject = call.scope.subject
-    codes = error_codes(reply.body)
-    detail = f" ({', '.join(codes)})" if codes else ""
-    anonymous = call.scope.credential is None
-    if reply.status == 401:
-        raise AuthenticationFailed(f"authentication failed for {subject}: HTTP 401{detail}")
-    if reply.status == 403:
-        hint = "supply credentials for this registry" if anonymous else "check the credentials may pull it"
-        raise AuthenticationFailed(f"authentication failed for {subject}: access denied{detail}; {hint}")
-    if reply.status == 404:
-        private = " (or it is private: supply credentials)" if anonymous else ""
-        if kind == "manifest" and "NAME_UNKNOWN" not in codes:
-            raise TagNotFound(f"tag not found: {subject}:{tag}")
-        raise RepositoryNotFound(f"repository not found: {subject}{private}")
-    raise _bad(call, f"HTTP {reply.status} {reason_phrase(reply.status)}{detail}")
-
-
-def _bad(call: _Call, why: str) -> BadResponse:
-    return BadResponse(f"bad response from {call.scope.host} for {call.scope.subject}: {why}")

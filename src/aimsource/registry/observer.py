@@ -42,3 +42,14 @@ class NullObserver:
 
     def ratelimit_limit(self, host: str, limit: int) -> None:
         pass
+
+
+class EndpointObserver(Protocol):
+    def mirror_call(self, registry: str, mirror: str, outcome: str) -> None:
+        """A call (a listing or a manifest check) for `registry` went to `mirror` (its URL):
+        `outcome` is "served" (the mirror answered) or "failed" (it passed the call on)."""
+
+
+class NullEndpointObserver:
+    def mirror_call(self, registry: str, mirror: str, outcome: str) -> None:
+        pass

@@ -37,7 +37,7 @@ class RegistrySettings:
             values.text,
             "reach this registry over plain HTTP (loopback registries always may); repeatable",
             repeatable=True,
-            chart="insecureRegistries",
+            chart="operator.insecureRegistries",
         ),
     )
     """Hosts (`host` or `host:port`, lower-case) that may be spoken to over plain HTTP. Loopback
@@ -138,12 +138,6 @@ class RegistrySettings:
         ),
     )
     """Repositories kept per wildcard filter, the first by name; the rest are counted, not listed."""
-
-    docker_hub_api: str = "https://hub.docker.com"
-    """Where Docker Hub's web API lists a namespace's repositories (wildcards on docker.io)."""
-
-    github_api: str = "https://api.github.com"
-    """Where GitHub's API lists an organisation's container packages (wildcards on ghcr.io)."""
 
     max_redirects: int = 5
     """Redirects followed per request."""

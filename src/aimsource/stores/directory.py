@@ -18,6 +18,7 @@ from aimsource.domain.models import existing_model
 from aimsource.domain.resources import MODEL_KIND
 from aimsource.domain.selection.planning import ExistingModel
 from aimsource.domain.writes import CreateRefusedError, NameTakenError
+from aimsource.stores.files import MAX_MANIFEST_BYTES, UnreadableFile, read_regular
 
 # libyaml's emitter writes the same text as PyYAML's for a model body, in a seventh of the time
 # (a sync of a thousand models writes a thousand files); PyYAML's when libyaml is not built in.
@@ -109,7 +110,9 @@ def _in_the_way(path: Path, name: str, image: str) -> bool:
 
 def _read_models(path: Path) -> list[ExistingModel]:
     try:
-        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        docs = list(yaml.safe_load_all(read_regular(path, limit=MAX_MANIFEST_BYTES).decode("utf-8")))
+    except UnreadableFile as exc:
+        raise StoreError(f"cannot read {path}: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise StoreError(f"cannot read {path}: {exc}") from exc
     except yaml.YAMLError as exc:

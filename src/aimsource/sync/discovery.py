@@ -39,7 +39,9 @@ async def discover(
     if progress:
         progress(f"finding the repositories of {pattern}")
     try:
-        found = await lister.list_repositories(pattern, credential=creds.for_registry(pattern.registry))
+        found = await lister.list_repositories(
+            pattern, credential=creds.for_registry(pattern.registry), credentials=creds
+        )
     except RegistryError as exc:
         log.info("selector %s failed: %s", selector.written, exc)
         failure = SelectorError(reason=exc.reason, message=str(exc))

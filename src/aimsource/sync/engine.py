@@ -31,14 +31,15 @@ from aimsource.domain.spec.source import InvalidSpecError, Source, parse_source
 from aimsource.domain.status.build import build_status
 from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
-    Credential,
     CredentialStore,
     InvalidDockerConfigError,
     parse_docker_config,
 )
 from aimsource.registry.errors import RegistryError
 from aimsource.registry.http.fairness import asking_for, in_lane
+from aimsource.registry.mirrors import recording_mirrors
 from aimsource.sync.discovery import discover
+from aimsource.sync.listing_budget import ONE_SYNC, ListingBudget
 from aimsource.sync.named_versions import resolve_named
 from aimsource.sync.pipeline import MAX_SERVER_ERRORS, Pace, Tally, create_planned
 from aimsource.sync.ports import ModelStore, SecretError, SecretReader, TagLister
@@ -82,11 +83,13 @@ async def sync_source(
     credentials: CredentialStore = EMPTY_CREDENTIALS,
     progress: Progress | None = None,
     explain: bool = False,
+    budget: ListingBudget = ONE_SYNC,
     pace: Pace | None = None,
     tally: Tally | None = None,
 ) -> SyncResult:
     """Runs one sync. `credentials` are used where the source's own pull secrets have none;
-    `explain` (previews) also lists excluded repositories to show each tag as excluded. `pace`
+    `explain` (previews) also lists excluded repositories to show each tag as excluded; `budget`
+    bounds the tags its listings hold (`listing_budget`): one listing per repository. `pace`
     bounds the images checked and created at once; `tally` is kept up to date with what is done.
 
     Its registry requests are the source's party for the hosts' fair share (`registry.http.fairness`).
@@ -117,6 +120,7 @@ async def sync_source(
             credentials=credentials,
             progress=progress,
             explain=explain,
+            budget=budget,
             pace=pace,
             tally=tally,
         )
@@ -133,19 +137,28 @@ async def _sync(
     credentials: CredentialStore,
     progress: Progress | None,
     explain: bool,
+    budget: ListingBudget,
     pace: Pace | None,
     tally: Tally | None,
 ) -> SyncResult:
     selectors = build_selectors(source.spec)
     creds, secret_error = await read_credentials(source, secrets, credentials)
-    fetched = await asyncio.gather(
-        *(
-            _fetch(
-                s, lister=lister, creds=creds, secret_error=secret_error, progress=progress, explain=explain
+    listings = budget.for_sync(lister)
+    wildcard = any(s.pattern is not None for s in selectors)
+    async with listings.session(_listed(selectors, explain=explain), open_ended=wildcard):
+        fetched = await asyncio.gather(
+            *(
+                _fetch(
+                    s,
+                    lister=listings,
+                    creds=creds,
+                    secret_error=secret_error,
+                    progress=progress,
+                    explain=explain,
+                )
+                for s in selectors
             )
-            for s in selectors
         )
-    )
     outcomes = tuple(outcome for outcome, _ in fetched)
     known_digests = {image: digest for _, found in fetched for image, digest in found.items()}
     existing = store.existing()
@@ -178,6 +191,19 @@ async def _sync(
         moved=find_moved(outcomes, known_digests, existing),
     )
     return SyncResult(status=status, plan=plan, outcomes=outcomes, created=created, source=source)
+
+
+def _listed(selectors: Sequence[Selector], *, explain: bool) -> set[str]:
+    """The repositories the selectors list (not those that only HEAD, or list nothing)."""
+    return {
+        s.ref.key
+        for s in selectors
+        if s.error is None
+        and s.ref is not None
+        and s.ref.tag is None
+        and named_tags(s) is None
+        and (explain or not s.excluded)
+    }
 
 
 def _account_for_creates(plan: Plan, created: Sequence[str], refusals: Sequence[NotCreated]) -> Plan:
@@ -251,44 +277,43 @@ async def _fetch(
     assert ref is not None  # build_selectors sets ref whenever error is None and there is no pattern
     credential = creds.for_registry(ref.registry)
     if selector.excluded:
-        return await _excluded(selector, ref, lister=lister, credential=credential, explain=explain), {}
-    with in_lane(selector.written):
-        return await _read(selector, ref, lister=lister, credential=credential, progress=progress)
-
-
-async def _read(
-    selector: Selector,
-    ref: ImageRef,
-    *,
-    lister: TagLister,
-    credential: Credential | None,
-    progress: Progress | None,
-) -> tuple[SelectorOutcome, dict[str, str | None]]:
+        return await _excluded(selector, ref, lister=lister, creds=creds, explain=explain), {}
     named = named_tags(selector)
     if progress:
         progress(f"checking {len(named)} named versions of {ref}" if named else f"listing {ref}")
     digests: dict[str, str | None] = {}
     stale: StaleListing | None = None  # only a listing can be stale (a cached one)
+    endpoint: str | None = None  # the mirror that served the listing, if one did
     try:
-        if named is not None:
-            # An exact-version list: one HEAD per named tag, no listing (see named_versions).
-            resolved = await resolve_named(selector, ref, named, lister=lister, credential=credential)
-            decisions = resolved.decisions
-            digests = resolved.digests
-            listed = resolved.found
-            truncated = False
-        elif ref.tag is not None:
-            # The pinned image's HEAD proves it exists and gives the digest in one request.
-            digests[str(ref)] = await lister.manifest_digest(ref, credential=credential)
-            decisions = decide_listing(selector, [ref.tag])
-            listed = 1
-            truncated = False
-        else:
-            listing = await lister.list_tags(ref, credential=credential)
-            decisions = decide_listing(selector, listing.tags)
-            listed = len(listing.tags)
-            truncated = listing.truncated
-            stale = listing.stale
+        # Its requests are the selector's lane of the sync's fair share; who answered, when a
+        # mirror did (HEADs say it so).
+        with in_lane(selector.written), recording_mirrors() as served:
+            if named is not None:
+                # An exact-version list: one HEAD per named tag, no listing (see named_versions).
+                resolved = await resolve_named(
+                    selector, ref, named, lister=lister, credential=credential, credentials=creds
+                )
+                decisions = resolved.decisions
+                digests = resolved.digests
+                listed = resolved.found
+                truncated = False
+            elif ref.tag is not None:
+                # The pinned image's HEAD proves it exists and gives the digest in one request.
+                digests[str(ref)] = await lister.manifest_digest(
+                    ref, credential=credential, credentials=creds
+                )
+                decisions = decide_listing(selector, [ref.tag])
+                listed = 1
+                truncated = False
+            else:
+                listing = await lister.list_tags(ref, credential=credential, credentials=creds)
+                decisions = decide_listing(selector, listing.tags)
+                listed = len(listing.tags)
+                truncated = listing.truncated
+                stale = listing.stale
+                endpoint = listing.endpoint
+        if endpoint is None and served:
+            endpoint = served[-1]
     except RegistryError as exc:
         log.info("selector %s failed: %s", selector.written, exc)
         return SelectorOutcome(
@@ -309,11 +334,12 @@ async def _read(
         truncated=truncated,
         reached_registry=stale is None or stale.answered,
         stale=stale,
+        endpoint=endpoint,
     ), digests
 
 
 async def _excluded(
-    selector: Selector, ref: ImageRef, *, lister: TagLister, credential: Credential | None, explain: bool
+    selector: Selector, ref: ImageRef, *, lister: TagLister, creds: CredentialStore, explain: bool
 ) -> SelectorOutcome:
     """An excluded repository selects nothing, so a sync spends no registry request on it.
 
@@ -324,7 +350,8 @@ async def _excluded(
     tags: Sequence[str] = [ref.tag] if ref.tag else list(named or ())
     if explain and ref.tag is None and named is None:
         try:
-            tags = (await lister.list_tags(ref, credential=credential)).tags
+            credential = creds.for_registry(ref.registry)
+            tags = (await lister.list_tags(ref, credential=credential, credentials=creds)).tags
         except RegistryError:
             tags = []
     # `listed` stays 0: the status must be what the operator writes, and it lists nothing here.

@@ -31,6 +31,7 @@ from aimsource.registry.auth.credentials import EMPTY_CREDENTIALS, CredentialSto
 from aimsource.registry.errors import RegistryError, TagNotFound
 from aimsource.sync.engine import create_planned, read_credentials
 from aimsource.sync.ports import ModelStore, SecretReader, TagLister
+from aimsource.sync.push_heads import OverBudget, SharedHeads
 
 log = logging.getLogger("aimsource.sync")
 
@@ -62,8 +63,11 @@ async def sync_push(
     previous: Mapping[str, Any] | None,
     owned_at_last_sync: int | None,
     credentials: CredentialStore = EMPTY_CREDENTIALS,
+    heads: SharedHeads | None = None,
 ) -> PushResult:
-    """Decide `push` for one source; see the module docstring."""
+    """Decide `push` for one source; see the module docstring. With `heads`, the manifest HEAD is
+    made through it: bounded per source and registry, shared with other sources, a missing tag
+    remembered."""
     try:
         source = parse_source(source_obj)
     except InvalidSpecError:
@@ -105,10 +109,18 @@ async def sync_push(
     creds, secret_error = await read_credentials(source, secrets, credentials)
     if secret_error is not None:
         return PushResult(FULL, "a pull secret cannot be used")
+    credential = creds.for_registry(push.registry)
     try:
-        digest = await lister.manifest_digest(push.ref, credential=creds.for_registry(push.registry))
+        if heads is None:
+            digest = await lister.manifest_digest(push.ref, credential=credential, credentials=creds)
+        else:
+            digest = await heads.digest(
+                push.ref, credential=credential, credentials=creds, source=source.name
+            )
     except TagNotFound:
         return PushResult(NOTHING, "the tag does not exist (any more)")
+    except OverBudget:
+        return PushResult(FULL, "the push HEADs of the source or registry are spent for now")
     except RegistryError as exc:
         log.info("push %s: HEAD failed: %s", image, exc)
         return PushResult(FULL, "the manifest HEAD failed")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -29,11 +29,12 @@ from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection.listings import StaleListing
 from aimsource.domain.times import format_time
-from aimsource.registry.auth.credentials import Credential
+from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.client import TagListing
 from aimsource.registry.discovery.listing import RepositoryListing
 from aimsource.registry.errors import RateLimited, Unreachable
 from aimsource.sync.ports import TagLister
+from aimsource.sync.shared_walks import SharedWalks
 
 log = logging.getLogger("aimsource.sync")
 
@@ -61,7 +62,7 @@ class _Entry:
     """Wall-clock time (Unix seconds) the listing was read."""
 
 
-_Key = tuple[str, str]  # (registry/repository, credential identity or "")
+_Key = tuple[str, str, str]  # (registry/repository, credential identity or "", mirrors' identities)
 
 
 class CachingTagLister:
@@ -76,8 +77,13 @@ class CachingTagLister:
         max_tags: int = DEFAULT_MAX_TAGS,
         observer: ListingCacheObserver | None = None,
         clock: Callable[[], float] = time.time,
+        mirror_hosts: Callable[[str], Iterable[str]] = lambda registry: (),
+        walks: SharedWalks | None = None,
     ) -> None:
-        """`max_age` in seconds; 0 keeps nothing (every failure fails as without a cache)."""
+        """`max_age` in seconds; 0 keeps nothing (every failure fails as without a cache).
+        `mirror_hosts(registry)`: the hosts of its mirrors (the registries file), whose credentials
+        are part of the key too: a listing read at a mirror with one source's mirror credential is
+        never served to a source without it."""
         if max_age < 0 or max_entries < 1 or max_tags < 1:
             raise ValueError("listing cache: max_age must not be negative, max_entries and max_tags positive")
         self._inner = inner
@@ -86,8 +92,10 @@ class CachingTagLister:
         self._max_tags = max_tags
         self._observer = observer
         self._clock = clock
+        self._mirror_hosts = mirror_hosts
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
         self._tags = 0
+        self._walks = walks if walks is not None else SharedWalks()
 
     @property
     def entries(self) -> int:
@@ -97,10 +105,16 @@ class CachingTagLister:
     def tags(self) -> int:
         return self._tags
 
-    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
-        key = (ref.key, credential.identity if credential is not None else "")
+    async def list_tags(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> TagListing:
+        key = (
+            ref.key,
+            credential.identity if credential is not None else "",
+            self._mirrors(ref, credentials),
+        )
         try:
-            listing = await self._inner.list_tags(ref, credential=credential)
+            listing = await self._inner.list_tags(ref, credential=credential, credentials=credentials)
         except PASSING_FAILURES as exc:
             entry = self._fresh(key)
             if entry is None:
@@ -123,13 +137,35 @@ class CachingTagLister:
             self._keep(key, listing)
         return listing
 
-    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
-        return await self._inner.manifest_digest(ref, credential=credential)
+    async def manifest_digest(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> str | None:
+        return await self._inner.manifest_digest(ref, credential=credential, credentials=credentials)
+
+    def _mirrors(self, ref: ImageRef, credentials: CredentialStore | None) -> str:
+        if credentials is None:
+            return ""
+        found = []
+        for host in self._mirror_hosts(ref.registry):
+            credential = credentials.for_registry(host)
+            if credential is not None:
+                found.append(f"{host}={credential.identity}")
+        return ",".join(found)
 
     async def list_repositories(
-        self, pattern: RepositoryPattern, *, credential: Credential | None
+        self,
+        pattern: RepositoryPattern,
+        *,
+        credential: Credential | None,
+        credentials: CredentialStore | None = None,
     ) -> RepositoryListing:
-        return await self._inner.list_repositories(pattern, credential=credential)
+        """The inner lister's walk, shared by the sources with the same wildcard (`SharedWalks`)."""
+        return await self._walks.walk(
+            pattern,
+            credential,
+            credentials,
+            lambda: self._inner.list_repositories(pattern, credential=credential, credentials=credentials),
+        )
 
     def _fresh(self, key: _Key) -> _Entry | None:
         entry = self._entries.get(key)

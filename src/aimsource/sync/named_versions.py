@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection.decisions import Decisions
 from aimsource.domain.selection.selectors import Selector, decide_listing
-from aimsource.registry.auth.credentials import Credential
+from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.errors import TagNotFound
 from aimsource.sync.ports import TagLister
 
@@ -39,12 +39,13 @@ async def resolve_named(
     *,
     lister: TagLister,
     credential: Credential | None,
+    credentials: CredentialStore | None = None,
 ) -> NamedVersions:
     """One HEAD per named tag; raises the first RegistryError other than TagNotFound (in list
     order, once every HEAD has answered: at most 20 of them)."""
     images = [ref.with_tag(tag) for tag in tags]
     answers = await asyncio.gather(
-        *(lister.manifest_digest(image, credential=credential) for image in images),
+        *(lister.manifest_digest(image, credential=credential, credentials=credentials) for image in images),
         return_exceptions=True,
     )
     found: list[str] = []

@@ -192,7 +192,7 @@ async def _digest(
     try:
         with in_lane(candidate.selector):
             return await lister.manifest_digest(
-                candidate.ref, credential=creds.for_registry(candidate.ref.registry)
+                candidate.ref, credential=creds.for_registry(candidate.ref.registry), credentials=creds
             )
     except RegistryError as exc:
         log.info("no digest for %s: %s", candidate.image, exc)

@@ -12,22 +12,33 @@ from typing import Any, Protocol
 from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef
 from aimsource.domain.selection.planning import ExistingModel
-from aimsource.registry.auth.credentials import Credential
+from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.client import TagListing
 from aimsource.registry.discovery.listing import RepositoryListing
 
 
 class TagLister(Protocol):
-    """Reads a registry: raises `aimsource.registry.errors.RegistryError` subclasses."""
+    """Reads a registry: raises `aimsource.registry.errors.RegistryError` subclasses.
 
-    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing: ...
+    `credential` is the source's credential for `ref`'s registry; `credentials` all of the
+    source's, from which a lister that reads a mirror takes the mirror host's (never `credential`)."""
 
-    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+    async def list_tags(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> TagListing: ...
+
+    async def manifest_digest(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> str | None:
         """The manifest digest of a pinned image; None when the lister cannot know it."""
         ...
 
     async def list_repositories(
-        self, pattern: RepositoryPattern, *, credential: Credential | None
+        self,
+        pattern: RepositoryPattern,
+        *,
+        credential: Credential | None,
+        credentials: CredentialStore | None = None,
     ) -> RepositoryListing:
         """The repositories of `pattern`'s registry it matches (a wildcard filter's discovery)."""
         ...

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef, normalize_registry
-from aimsource.registry.auth.credentials import Credential
+from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.client import TagListing
 from aimsource.registry.discovery.listing import MatchCollector, RepositoryListing
 from aimsource.registry.errors import RepositoryNotFound, TagNotFound
@@ -51,14 +51,20 @@ class StaticTagLister:
         self._listing = {key: tuple(tags) for key, tags in listing.items()}
         self._max_repositories = max_repositories
 
-    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
+    async def list_tags(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> TagListing:
         tags = self._listing.get(ref.key)
         if tags is None:
             raise RepositoryNotFound(f"repository not found: {ref.key} (not in the tags file)")
         return TagListing(tags=tags)
 
     async def list_repositories(
-        self, pattern: RepositoryPattern, *, credential: Credential | None
+        self,
+        pattern: RepositoryPattern,
+        *,
+        credential: Credential | None,
+        credentials: CredentialStore | None = None,
     ) -> RepositoryListing:
         """The file's repositories of `pattern`'s registry stand for that registry's catalog, so a
         wildcard can be tried offline."""
@@ -67,7 +73,9 @@ class StaticTagLister:
         found.add([key[len(prefix) :] for key in self._listing if key.startswith(prefix)])
         return found.listing(truncated=False, endpoint="the tags file")
 
-    async def manifest_digest(self, ref: ImageRef, *, credential: Credential | None) -> str | None:
+    async def manifest_digest(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
+    ) -> str | None:
         tags = self._listing.get(ref.key)
         if tags is None:
             raise RepositoryNotFound(f"repository not found: {ref.key} (not in the tags file)")

@@ -30,13 +30,13 @@ class Outer:
 def test_the_variable_and_the_chart_key_come_from_the_flag() -> None:
     opt = Option("--max-syncs-per-host", "N", values.positive_int, "help")
     assert opt.env == "AIMSOURCE_MAX_SYNCS_PER_HOST"
-    assert opt.chart_key == "maxSyncsPerHost"
+    assert opt.chart_key == "operator.maxSyncsPerHost"
 
 
 def test_a_chart_key_may_be_named_or_absent() -> None:
-    assert Option("--no-leader-election", None, values.boolean, "h", chart="leaderElection").chart_key == (
-        "leaderElection"
-    )
+    assert Option(
+        "--no-leader-election", None, values.boolean, "h", chart="operator.leaderElection"
+    ).chart_key == ("operator.leaderElection")
     assert Option("--identity", "NAME", values.text, "h", chart=None).chart_key is None
 
 

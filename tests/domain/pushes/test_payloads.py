@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from aimsource.domain.pushes.payloads import MAX_PUSHES, MalformedPayload, Push, parse_payload
+from aimsource.domain.pushes.payloads import MAX_ENTRIES, MAX_PUSHES, MalformedPayload, Push, parse_payload
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -329,8 +329,35 @@ def test_unknown_provider_is_a_key_error() -> None:
 
 def test_too_many_pushes_in_one_payload_is_malformed() -> None:
     payload = {"docker_url": "quay.io/a/b", "updated_tags": [f"t{i}" for i in range(MAX_PUSHES + 1)]}
-    with pytest.raises(MalformedPayload, match="at most"):
+    with pytest.raises(MalformedPayload, match=f"more than {MAX_PUSHES} pushes"):
         parse_payload("quay", payload)
+
+
+def test_parsing_stops_at_the_cap() -> None:
+    """6,000 push events: the first past the cap ends it; the 5,000th (broken) is never read."""
+    event = DISTRIBUTION_PUSH["events"][0]
+    events: list[Any] = [
+        {**event, "target": {**event["target"], "tag": f"1.0.{i}"}} for i in range(MAX_ENTRIES)
+    ]
+    events[-1] = "not an event"
+    with pytest.raises(MalformedPayload, match=f"more than {MAX_PUSHES} pushes"):
+        parse_payload("distribution", {"events": events})
+    harbor = {
+        "type": "PUSH_ARTIFACT",
+        "event_data": {
+            "repository": {"repo_full_name": "a/b"},
+            "resources": [{"resource_url": f"h/a/b:{i}", "tag": str(i)} for i in range(MAX_PUSHES + 1)]
+            + ["broken"],
+        },
+    }
+    with pytest.raises(MalformedPayload, match=f"more than {MAX_PUSHES} pushes"):
+        parse_payload("harbor", harbor)
+
+
+def test_a_list_longer_than_the_entry_cap_is_refused_before_it_is_read() -> None:
+    events = ["never read"] * (MAX_ENTRIES + 1)
+    with pytest.raises(MalformedPayload, match=f"events holds {MAX_ENTRIES + 1} entries"):
+        parse_payload("distribution", {"events": events})
 
 
 def test_repeated_events_in_one_envelope_count_once() -> None:

@@ -20,9 +20,9 @@ TAGS = [f"1.{i}.0" for i in range(160)]
 
 
 class SlowLister(RecordingLister):
-    async def manifest_digest(self, ref, *, credential):
+    async def manifest_digest(self, ref, *, credential, **kw):
         await asyncio.sleep(0.05)
-        return await super().manifest_digest(ref, credential=credential)
+        return await super().manifest_digest(ref, credential=credential, **kw)
 
 
 async def test_a_long_sync_shows_a_progressing_condition_and_metric_then_its_result(

@@ -19,7 +19,9 @@ THIRD = "sha256:" + "3" * 64
 def serve_digest(h: Harness, digests: list[str]) -> None:
     """The registry double answers every HEAD with `digests[-1]`: append to move the tag."""
 
-    async def manifest_digest(ref: ImageRef, *, credential: Credential | None) -> str | None:
+    async def manifest_digest(
+        ref: ImageRef, *, credential: Credential | None, credentials: object = None
+    ) -> str | None:
         h.lister.calls.append(("head", str(ref), credential))
         return digests[-1]
 

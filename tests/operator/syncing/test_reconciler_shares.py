@@ -28,7 +28,9 @@ STALLED, HEALTHY = "stalled.example", "healthy.example"
 class StallingLister(RecordingLister):
     """Calls to STALLED never return; the others answer from the table."""
 
-    async def list_tags(self, ref: ImageRef, *, credential: Credential | None) -> TagListing:
+    async def list_tags(
+        self, ref: ImageRef, *, credential: Credential | None, credentials: object = None
+    ) -> TagListing:
         if ref.registry == STALLED:
             self.calls.append(("list", str(ref), credential))
             await asyncio.Event().wait()

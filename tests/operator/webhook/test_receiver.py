@@ -17,6 +17,7 @@ from aimsource.domain.pushes.payloads import Push
 from aimsource.operator.endpoints import start_endpoints, stop_endpoints
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.webhook import receiver as webhook
+from aimsource.operator.webhook.connections import ConnectionLimits
 from aimsource.operator.webhook.receiver import MAX_BODY, ClientBuckets, Receiver, ReceiverSettings
 from tests.support.serving import free_port
 
@@ -55,10 +56,18 @@ async def hook() -> AsyncIterator[Harness]:
         leading=lambda: harness.leading,
         on_pushes=on_pushes,
         count=metrics.webhook_request,
-        settings=ReceiverSettings(rate=1.0, burst=5, max_clients=8),
+        settings=ReceiverSettings(
+            rate=1.0,
+            burst=5,
+            failed_rate=1.0,
+            failed_burst=3,
+            max_clients=8,
+            connections=ConnectionLimits(header_timeout=5, body_timeout=5, idle_timeout=5),
+        ),
         clock=lambda: harness.now,
     )
-    runners = await start_endpoints({port: receiver.app()}, host="127.0.0.1")
+    app = receiver.app()
+    runners = await start_endpoints({port: app}, host="127.0.0.1", guarded={port: receiver.guards})
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         harness = Harness(client=client, metrics=metrics)
         try:
@@ -181,14 +190,41 @@ async def test_ghcr_needs_the_hmac_signature_of_the_body(hook: Harness) -> None:
     assert hook.pushes == [Push("ghcr.io", "amd/llama", "1.2.0")]
 
 
-async def test_requests_beyond_a_clients_burst_are_429_until_the_bucket_refills(hook: Harness) -> None:
-    codes = [(await post(hook, "generic", GENERIC, token="wrong")).status_code for _ in range(7)]
-    assert codes == [401] * 5 + [429] * 2
+async def test_requests_beyond_a_providers_burst_are_429_until_the_bucket_refills(hook: Harness) -> None:
+    codes = [(await post(hook, "generic", GENERIC)).status_code for _ in range(7)]
+    assert codes == [202] * 5 + [429] * 2
     answer = await post(hook, "generic", GENERIC)
     assert (answer.status_code, answer.headers.get("Retry-After")) == (429, "10")
     hook.now += 1.0  # one token back at one request per second
     assert (await post(hook, "generic", GENERIC)).status_code == 202
     assert hook.count("generic", "rate_limited") == 3
+
+
+async def test_failed_requests_have_a_small_budget_of_their_own(hook: Harness) -> None:
+    codes = [(await post(hook, "generic", GENERIC, token="wrong")).status_code for _ in range(5)]
+    assert codes == [401] * 3 + [429] * 2
+    assert (await post(hook, "gitlab", GENERIC)).status_code == 429  # unknown providers spend it too
+    assert hook.count("generic", "rate_limited_failed") == 2
+    hook.now += 1.0
+    assert (await post(hook, "generic", GENERIC, token="wrong")).status_code == 401
+
+
+async def test_a_flood_of_wrong_tokens_from_one_address_does_not_refuse_the_right_one(hook: Harness) -> None:
+    """Behind an Ingress every request comes from one address: strangers must not spend the budget."""
+    codes = [(await post(hook, "generic", GENERIC, token=f"guess-{i}")).status_code for i in range(200)]
+    assert codes.count(401) == 3
+    assert codes.count(429) == 197
+    answer = await post(hook, "generic", GENERIC)
+    assert answer.status_code == 202
+    assert hook.pushes == [Push("ghcr.io", "amd/llama", "1.2.0")]
+
+
+async def test_one_providers_noise_does_not_starve_another(hook: Harness) -> None:
+    for _ in range(6):
+        await post(hook, "generic", GENERIC)
+    assert (await post(hook, "generic", GENERIC)).status_code == 429
+    pull = {"events": [{"action": "pull", "target": {}, "request": {}}]}
+    assert (await post(hook, "distribution", pull)).status_code == 200
 
 
 async def test_a_standby_answers_503_so_the_sender_retries(hook: Harness) -> None:

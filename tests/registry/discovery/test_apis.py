@@ -11,9 +11,11 @@ import pytest
 from aiohttp import web
 
 from aimsource.domain.patterns import parse_pattern
+from aimsource.domain.registries.entries import Registries
+from aimsource.domain.registries.parsing import parse_registries
 from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import RegistryClient
-from aimsource.registry.errors import AuthenticationFailed, BadResponse, NamespaceNotFound
+from aimsource.registry.errors import AuthenticationFailed, BadResponse, CatalogUnsupported, NamespaceNotFound
 from aimsource.registry.settings import RegistrySettings
 from tests.support.serving import BackgroundServer
 
@@ -95,10 +97,16 @@ def front() -> Iterator[Front]:
         yield made
 
 
+def apis_at(url: str) -> Registries:
+    """A registries file that points Docker Hub's and GHCR's discovery at `url` (as tests and
+    GitHub Enterprise users do with `discoveryURL`)."""
+    text = f"registries:\n  docker.io:\n    discoveryURL: {url}\n  ghcr.io:\n    discoveryURL: {url}\n"
+    return parse_registries(text, origin="test")
+
+
 @pytest.fixture
 async def client(front: Front) -> AsyncIterator[RegistryClient]:
-    settings = RegistrySettings(docker_hub_api=front.url, github_api=front.url, backoff_base=0.01)
-    async with RegistryClient(settings) as client:
+    async with RegistryClient(RegistrySettings(backoff_base=0.01), registries=apis_at(front.url)) as client:
         yield client
 
 
@@ -191,6 +199,13 @@ async def test_a_refused_github_token_is_an_authentication_failure_that_never_sh
     assert "wrong-token" not in str(caught.value)
 
 
+async def test_repository_discovery_none_is_catalog_unsupported() -> None:
+    registries = parse_registries("registries:\n  docker.io:\n    repositoryDiscovery: none\n", origin="test")
+    async with RegistryClient(RegistrySettings(), registries=registries) as client:
+        with pytest.raises(CatalogUnsupported, match=r"repositoryDiscovery: none for docker\.io"):
+            await client.list_repositories(parse_pattern("org/aim-*"), credential=None)
+
+
 async def test_a_next_page_on_another_host_is_refused(front: Front) -> None:
     async def elsewhere(request: web.Request) -> web.Response:
         return web.json_response(
@@ -200,6 +215,6 @@ async def test_a_next_page_on_another_host_is_refused(front: Front) -> None:
     app = web.Application()
     app.router.add_get("/v2/namespaces/{ns}/repositories", elsewhere)
     with BackgroundServer(app) as server:
-        async with RegistryClient(RegistrySettings(docker_hub_api=server.url)) as client:
+        async with RegistryClient(RegistrySettings(), registries=apis_at(server.url)) as client:
             with pytest.raises(BadResponse, match="refusing to follow it"):
                 await client.list_repositories(parse_pattern("x/aim-*"), credential=None)

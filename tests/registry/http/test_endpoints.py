@@ -6,9 +6,13 @@ import pytest
 from yarl import URL
 
 from aimsource.registry.http.endpoints import (
+    MAX_PLAIN_HOSTS,
+    Schemes,
     api_host,
+    is_internal,
     is_loopback,
     plain_http_allowed,
+    redirect_allowed,
     same_origin,
     scheme_allowed,
 )
@@ -72,3 +76,37 @@ def test_insecure_entries_are_normalised() -> None:
 )
 def test_same_origin(a: str, b: str, same: bool) -> None:
     assert same_origin(URL(a), URL(b)) is same
+
+
+@pytest.mark.parametrize(
+    ("host", "internal"),
+    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("169.254.169.254", True), ("fe80::1", True),
+     ("[fe80::1]", True), ("10.0.0.1", False), ("ghcr.io", False), ("192.0.2.2", False)],
+)  # fmt: skip
+def test_is_internal(host: str, internal: bool) -> None:
+    assert is_internal(host) is internal
+
+
+@pytest.mark.parametrize(
+    ("origin", "target", "allowed"),
+    [
+        ("https://ghcr.io/v2/", "https://pkg-containers.githubusercontent.com/x", True),
+        ("https://ghcr.io/v2/", "http://127.0.0.1:8080/x", False),
+        ("https://ghcr.io/v2/", "http://localhost/x", False),
+        ("https://ghcr.io/v2/", "http://169.254.169.254/latest/meta-data/", False),
+        ("https://ghcr.io/v2/", "http://[fe80::1]/x", False),
+        ("http://127.0.0.1:5000/v2/", "http://127.0.0.1:5001/x", True),  # a loopback registry may
+        ("http://[::1]:5000/v2/", "http://169.254.1.1/x", True),
+    ],
+)
+def test_redirect_allowed(origin: str, target: str, allowed: bool) -> None:
+    assert redirect_allowed(URL(origin), URL(target)) is allowed
+
+
+def test_the_plain_http_table_is_bounded_and_keeps_the_latest() -> None:
+    schemes = Schemes(RegistrySettings())
+    for port in range(10_000, 10_000 + 3 * MAX_PLAIN_HOSTS):
+        schemes.downgrade(URL(f"https://127.0.0.1:{port}/v2/"))
+    assert len(schemes) == MAX_PLAIN_HOSTS
+    assert schemes.base_url(f"127.0.0.1:{10_000 + 3 * MAX_PLAIN_HOSTS - 1}").scheme == "http"
+    assert schemes.base_url("127.0.0.1:10000").scheme == "https"  # forgotten: probed again

@@ -85,3 +85,36 @@ async def test_idle_host_limits_are_evicted() -> None:
     await held.__aexit__(None, None, None)
     limits.sweep(now=1e12)
     assert len(limits) == 0
+
+
+def test_configured_budgets_per_host_and_for_the_others() -> None:
+    from aimsource.registry.http.limits import Budget
+
+    limits = HostLimits(concurrency=4, rate=20.0, burst=40)
+    assert limits.budget("a.example") == Budget(4, 20.0, 40)
+    limits.configure(default=Budget(2, 5.0, 10), per_host={"m.example": Budget(1, 1.0, 2)})
+    assert limits.budget("a.example") == Budget(2, 5.0, 10)
+    assert limits.budget("m.example") == Budget(1, 1.0, 2)
+    limits.configure(default=None, per_host={})
+    assert limits.budget("m.example") == Budget(2, 5.0, 10)  # None keeps the last default
+
+
+async def test_a_host_whose_budget_changes_starts_afresh() -> None:
+    from aimsource.registry.http.limits import Budget
+
+    limits = HostLimits(concurrency=1, rate=1000.0, burst=1000)  # kept for a second once idle
+    async with limits.slot("m.example"), limits.slot("other.example"):
+        pass
+    assert len(limits) == 2
+    limits.configure(default=None, per_host={"m.example": Budget(3, 1000.0, 1000)})
+    assert len(limits) == 1  # m.example's old semaphore of 1 is gone; other.example kept its own
+    entered = 0
+
+    async def enter() -> None:
+        nonlocal entered
+        async with limits.slot("m.example"):
+            entered += 1
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(asyncio.gather(enter(), enter(), enter()), timeout=0.12)  # 3 at once
+    assert entered == 3

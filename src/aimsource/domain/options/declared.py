@@ -7,7 +7,7 @@
 
 The field keeps its name, type and default; the metadata adds what a person types. The variable is
 the flag's name upper-cased after `AIMSOURCE_` (`--metrics-port`: `AIMSOURCE_METRICS_PORT`), and the
-chart value its camel case under `operator:` (`metricsPort`), unless told otherwise: one spelling
+chart value its camel case under `operator:` (`operator.metricsPort`), unless told otherwise: one spelling
 everywhere, so neither has to be written down twice.
 """
 
@@ -63,7 +63,8 @@ class Option:
     """The flag may be given again; flags and the comma-separated variable add up."""
 
     chart: str | None = ""
-    """The key under the chart's `operator:` values; "" derives it from the flag, None: none."""
+    """The chart value's path (`webhook.headerTimeout`); "" derives `operator.<camelCase flag>`,
+    None: the chart has no value for it."""
 
     every_command: bool = False
     """`preview` and `sync` read the variable too, not only `aimsource run`."""
@@ -83,7 +84,7 @@ class Option:
         if self.chart:
             return self.chart
         head, *rest = self.flag.removeprefix("--").split("-")
-        return head + "".join(word.capitalize() for word in rest)
+        return "operator." + head + "".join(word.capitalize() for word in rest)
 
 
 def option(flag: str, metavar: str | None, parse: Parser[Any], help: str, **more: Any) -> dict[str, Option]:

@@ -35,7 +35,10 @@ from aimsource.domain.references import DOCKER_HUB, ImageRef, is_valid_tag, pars
 
 MAX_PUSHES = 100
 """Pushes read from one payload; a notification naming more is malformed (distribution batches a
-few events per envelope, the others name one repository)."""
+few events per envelope, the others name one repository). Parsing stops at the first one past it."""
+MAX_ENTRIES = 1000
+"""Entries (events, resources, tags) one payload's list may hold, pushes or not; a longer list is
+malformed before any entry is read."""
 
 _DIGEST_PREFIXES = ("sha256:", "sha512:")
 _MANIFEST_MEDIA_HINTS = ("manifest", "image.index")
@@ -73,9 +76,22 @@ def parse_payload(provider: str, payload: object) -> list[Push]:
     Raises KeyError for an unknown provider and MalformedPayload for a payload of the wrong shape.
     """
     pushes = PARSERS[provider](payload)
-    if len(pushes) > MAX_PUSHES:
-        raise MalformedPayload(f"{len(pushes)} pushes in one notification (at most {MAX_PUSHES})")
+    _check_count(pushes)
     return list(dict.fromkeys(pushes))  # a batch may repeat an event
+
+
+def _check_count(pushes: list[Push]) -> None:
+    if len(pushes) > MAX_PUSHES:
+        raise MalformedPayload(f"more than {MAX_PUSHES} pushes in one notification")
+
+
+def _entries(obj: object, name: str, *, where: str = "") -> list[Any]:
+    """A list field, refused when it holds more than MAX_ENTRIES entries."""
+    entries: list[Any] = _field(obj, name, list, where=where)
+    if len(entries) > MAX_ENTRIES:
+        path = f"{where}.{name}" if where else name
+        raise MalformedPayload(f"{path} holds {len(entries)} entries (at most {MAX_ENTRIES})")
+    return entries
 
 
 def make_push(registry: str, repository: str, tag: str | None = None, digest: str | None = None) -> Push:
@@ -106,8 +122,8 @@ def make_push(registry: str, repository: str, tag: str | None = None, digest: st
 
 
 def _distribution(payload: object) -> list[Push]:
-    events = _field(payload, "events", list)
-    pushes = []
+    events = _entries(payload, "events")
+    pushes: list[Push] = []
     for index, event in enumerate(events):
         if not isinstance(event, Mapping):
             raise MalformedPayload(f"events[{index}] is not an object")
@@ -122,6 +138,7 @@ def _distribution(payload: object) -> list[Push]:
         host = _field(request, "host", str, where=f"events[{index}].request")
         repository = _field(target, "repository", str, where=f"events[{index}].target")
         pushes.append(make_push(host, repository, tag, target.get("digest")))
+        _check_count(pushes)
     return pushes
 
 
@@ -171,6 +188,8 @@ def _quay(payload: object) -> list[Push]:
         tags = list(tags)  # older Quay: {"tag": "image id"}
     if not isinstance(tags, list):
         raise MalformedPayload("updated_tags is not a list")
+    if len(tags) > MAX_PUSHES:
+        raise MalformedPayload(f"more than {MAX_PUSHES} pushes in one notification")
     if not tags:
         return [make_push(registry, repository)]
     return [make_push(registry, repository, tag) for tag in tags]
@@ -186,8 +205,8 @@ def _harbor(payload: object) -> list[Push]:
         str,
         where="event_data.repository",
     )
-    resources = _field(data, "resources", list, where="event_data")
-    pushes = []
+    resources = _entries(data, "resources", where="event_data")
+    pushes: list[Push] = []
     for index, resource in enumerate(resources):
         if not isinstance(resource, Mapping):
             raise MalformedPayload(f"event_data.resources[{index}] is not an object")
@@ -197,6 +216,7 @@ def _harbor(payload: object) -> list[Push]:
         if isinstance(tag, str) and tag.startswith(_DIGEST_PREFIXES):
             tag = None  # pushed by digest only: Harbor puts the digest where the tag goes
         pushes.append(make_push(host, repository, tag, resource.get("digest")))
+        _check_count(pushes)
     return pushes
 
 

@@ -116,6 +116,8 @@ class SelectorOutcome:
     """A wildcard's outcome per matched repository, in name order; its own decisions stay empty."""
     repositories: Repositories | None = None
     """Set for a wildcard whose discovery ran."""
+    endpoint: str | None = None
+    """The mirror (its URL, from the registries file) that served the listing; None: the registry."""
 
     @property
     def failed(self) -> SelectorError | None:

@@ -25,6 +25,9 @@ from aimsource.domain.status.text import (
 )
 from aimsource.domain.times import format_time
 
+MAX_ENDPOINT_LENGTH = 256
+"""A mirror URL in `endpoint` (the CRD's maxLength)."""
+
 
 def selector_entries(
     outcomes: Sequence[SelectorOutcome],
@@ -100,6 +103,8 @@ def _selector_status(
     not_found = outcome.not_found
     if not_found:  # named in an exact-version list (the spec's own strings, at most 20 of them)
         entry["notFound"] = [clean(tag, MAX_TAG_LENGTH) for tag in not_found[:MAX_LISTED]]
+    if outcome.endpoint is not None and outcome.failed is None:
+        entry["endpoint"] = clean(outcome.endpoint, MAX_ENDPOINT_LENGTH)
     if outcome.stale is not None and outcome.failed is None:
         entry["stale"] = True
         entry["listedAt"] = format_time(outcome.stale.listed_at)

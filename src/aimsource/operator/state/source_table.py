@@ -148,20 +148,23 @@ class SourceTable:
     # --- push events (the leader's receiver) ----------------------------------------------------
     def on_pushes(self, pushes: Sequence[Push]) -> int:
         """Queue pushed tags for the sources that cover their repositories; returns how many
-        sources that is. A push without a tag, or past the per-source bound, asks for a full sync."""
+        sources that is. A push without a tag, or past the per-source bound, asks for a full sync;
+        while one is asked for, further pushes are folded into it (it lists the repositories)."""
         touched: set[str] = set()
         for push in pushes:
             for name in self.routes.sources_for(push.registry, push.repository):
                 entry = self.table.get(name)
                 if entry is None:
                     continue
+                touched.add(name)
+                if entry.state.push_requested:
+                    continue  # a full sync is asked for already: it covers this push too
                 waiting = self.pending.setdefault(name, [])
                 if push.tag is None or len(waiting) >= MAX_PENDING_PUSHES:
                     entry.state = replace(entry.state, push_requested=True)
                     self.pending.pop(name, None)
                 elif push not in waiting:
                     waiting.append(push)
-                touched.add(name)
         for name in touched:
             self._reschedule(self.table[name])
         return len(touched)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from aimsource.domain.pushes.budgets import PushLimits
 from aimsource.domain.pushes.payloads import Push
 from aimsource.domain.resources import PENDING, PROGRESSING, READY
 from aimsource.domain.status.build import initial_status
@@ -33,7 +34,9 @@ from aimsource.operator.syncing.progress import showing_progress
 from aimsource.operator.syncing.secrets import NamespaceSecrets
 from aimsource.sync.engine import Pace, SyncResult, Tally, sync_source
 from aimsource.sync.incremental import CREATED, FULL, sync_push
+from aimsource.sync.listing_budget import DEFAULT_PER_PROCESS, ListingBudget, TagBudget
 from aimsource.sync.ports import ModelStore, TagLister
+from aimsource.sync.push_heads import SharedHeads
 
 log = logging.getLogger("aimsource.operator")
 
@@ -53,6 +56,8 @@ class Reconciler(SourceTable):
         clock: Callable[[], float] = time.time,
         max_syncs_per_host: int | None = None,
         contests: Contests | None = None,
+        push_limits: PushLimits | None = None,
+        listing_budget: ListingBudget | None = None,
     ) -> None:
         super().__init__(
             metrics=metrics,
@@ -65,6 +70,10 @@ class Reconciler(SourceTable):
         self._lister = lister
         self._store = store
         self._secrets = NamespaceSecrets(kube, namespace)
+        self._budget = listing_budget or ListingBudget(process=TagBudget(DEFAULT_PER_PROCESS))
+        """The tags listings may hold: per sync, and for all syncs together (one `TagBudget`)."""
+        self.heads = SharedHeads(lister, limits=push_limits or PushLimits(), clock=clock)
+        """Push HEADs: bounded per source and registry, shared between sources, misses remembered."""
         # Each sync checks and creates `creates_per_source` images at once; all of them together
         # have at most `max_creates` creates in flight.
         self._pace = Pace(concurrency=policy.creates_per_source, shared=asyncio.Semaphore(policy.max_creates))
@@ -126,6 +135,7 @@ class Reconciler(SourceTable):
                     secrets=self._secrets,
                     now=datetime.datetime.fromtimestamp(started, tz=datetime.UTC),
                     previous=entry.status,
+                    budget=self._budget,
                     pace=self._pace,
                     tally=tally,
                 )
@@ -219,6 +229,7 @@ class Reconciler(SourceTable):
                     secrets=self._secrets,
                     previous=entry.status,
                     owned_at_last_sync=self.owned.get(entry.name),
+                    heads=self.heads,
                 )
                 self._metrics.push_synced(result.result, created=len(result.created))
                 log.info("push synced", extra={"push": str(push), "result": result.result, "why": result.why})

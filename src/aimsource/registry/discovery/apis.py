@@ -19,11 +19,11 @@ from typing import Any
 
 from yarl import URL
 
-from aimsource.domain.patterns import GHCR, RepositoryPattern
-from aimsource.domain.references import DOCKER_HUB
+from aimsource.domain.patterns import RepositoryPattern
+from aimsource.domain.registries.entries import Registries
 from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.discovery.listing import MatchCollector, RepositoryListing
-from aimsource.registry.errors import AuthenticationFailed, BadResponse, NamespaceNotFound
+from aimsource.registry.errors import AuthenticationFailed, BadResponse, CatalogUnsupported, NamespaceNotFound
 from aimsource.registry.http.endpoints import netloc, same_origin
 from aimsource.registry.http.messages import Outgoing, Reply
 from aimsource.registry.http.sending import reason_phrase
@@ -130,25 +130,32 @@ async def walk_github(
     raise NamespaceNotFound(_NO_GITHUB_NAMESPACE.format(ns=namespace))
 
 
-def api_base(registry: str, settings: RegistrySettings) -> URL | None:
-    """The API that lists `registry`'s repositories, or None: the registry's own catalog."""
-    if registry == DOCKER_HUB:
-        return URL(settings.docker_hub_api)
-    if registry == GHCR:
-        return URL(settings.github_api)
-    return None
+def discovery_of(pattern: RepositoryPattern, registries: Registries) -> tuple[str, URL | None]:
+    """How the pattern's registry lists its repositories (`repositoryDiscovery` in the registries
+    file, else by host) and the API's base URL; None for the registry's own catalog."""
+    kind = registries.discovery(pattern.registry)
+    if kind == "none":
+        raise CatalogUnsupported(
+            f"the registries file sets repositoryDiscovery: none for {pattern.registry}, so the wildcard "
+            f"{pattern} cannot be resolved there: name the repositories instead"
+        )
+    url = registries.discovery_url(pattern.registry)
+    if kind in ("dockerhub", "github") and url is not None:
+        return kind, URL(url)
+    return kind, None
 
 
 async def walk_api(
     base: URL,
     pattern: RepositoryPattern,
     *,
+    kind: str,
     credential: Credential | None,
     settings: RegistrySettings,
     send: Send,
 ) -> RepositoryListing:
-    """Docker Hub's or GitHub's walk, by the pattern's registry."""
-    if pattern.registry == DOCKER_HUB:
+    """Docker Hub's or GitHub's walk, by `kind` (`discovery_of`)."""
+    if kind == "dockerhub":
         return await walk_docker_hub(base, pattern, settings=settings, send=send)
     return await walk_github(base, pattern, credential=credential, settings=settings, send=send)
 

@@ -8,7 +8,9 @@ a wildcard: that is `CatalogUnsupported`, whose message says to name the reposit
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from multidict import CIMultiDictProxy
 from yarl import URL
@@ -18,7 +20,6 @@ from aimsource.registry.discovery.listing import MatchCollector, RepositoryListi
 from aimsource.registry.errors import AccessRefused, BadResponse, CatalogUnsupported
 from aimsource.registry.http.messages import Reply
 from aimsource.registry.http.sending import reason_phrase
-from aimsource.registry.pages.documents import catalog_names
 from aimsource.registry.settings import RegistrySettings
 
 CATALOG_PATH = "/v2/_catalog"
@@ -68,3 +69,19 @@ def _unsupported(pattern: RepositoryPattern, status: int) -> CatalogUnsupported:
         f"{pattern.registry} does not list its repositories (HTTP {status} on {CATALOG_PATH}), "
         f"so the wildcard {pattern} cannot be resolved there: name the repositories instead"
     )
+
+
+def catalog_names(body: bytes) -> list[str]:
+    """The `repositories` of a `/v2/_catalog` page; ValueError saying what is wrong with it."""
+    try:
+        document: Any = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError("the catalog is not valid JSON") from exc
+    if not isinstance(document, dict):
+        raise ValueError("the catalog is not a JSON object")
+    names = document.get("repositories")
+    if names is None:
+        return []
+    if not isinstance(names, list) or not set(map(type, names)) <= {str}:
+        raise ValueError('"repositories" is not a list of strings')
+    return names

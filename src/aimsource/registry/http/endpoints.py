@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections import OrderedDict
 
 from yarl import URL
 
@@ -38,6 +39,27 @@ def is_loopback(host: str) -> bool:
     except ValueError:
         return False
 
+
+@functools.lru_cache(maxsize=256)
+def is_internal(host: str) -> bool:
+    """Whether a bare host name is this machine or its link (loopback, link-local such as a cloud's
+    metadata service at 169.254.169.254): where a registry may not send us unless it is there too."""
+    if is_loopback(host):
+        return True
+    try:
+        return ipaddress.ip_address(host.lower().strip("[]")).is_link_local
+    except ValueError:
+        return False
+
+
+def redirect_allowed(origin: URL, target: URL) -> bool:
+    """A registry on the network may not redirect to loopback or link-local addresses (written as
+    such; a name is not resolved here); a registry on one of them may."""
+    return not is_internal((target.host or "").lower()) or is_internal((origin.host or "").lower())
+
+
+MAX_PLAIN_HOSTS = 256
+"""Hosts remembered as plain HTTP; the least recently learnt is probed again when forgotten."""
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -82,7 +104,11 @@ class Schemes:
 
     def __init__(self, settings: RegistrySettings) -> None:
         self._settings = settings
-        self._plain: set[str] = set()
+        self._plain: OrderedDict[str, None] = OrderedDict()
+
+    def retune(self, settings: RegistrySettings) -> None:
+        """Use `settings` (a reloaded registries file changes which hosts may be plain HTTP)."""
+        self._settings = settings
 
     def base_url(self, host: str) -> URL:
         """`https://host[:port]`, or `http://...` once the host proved to be plain HTTP."""
@@ -97,5 +123,12 @@ class Schemes:
 
         An explicit port is kept (a test registry on 127.0.0.1:5000 is plain HTTP on 5000); without
         one the default ports apply, as with Docker's insecure registries."""
-        self._plain.add(netloc(url))
+        host = netloc(url)
+        self._plain.pop(host, None)
+        self._plain[host] = None
+        while len(self._plain) > MAX_PLAIN_HOSTS:  # one per loopback port a redirect may name
+            self._plain.popitem(last=False)
         return url.with_scheme("http")
+
+    def __len__(self) -> int:
+        return len(self._plain)

@@ -9,18 +9,29 @@ The slots are handed out fairly (`fairness.FairGate`): when a host is busy, its 
 served round-robin between the syncs asking (and within a sync between its selectors), so one sync
 with thousands of requests never holds up a small one for more than a slot's turn.
 
-The budget is a token bucket in reservation form: a request that finds the bucket empty takes a
-token anyway (the count goes negative) and sleeps until its token would have arrived. That keeps
-waiters in arrival order without a lock and never lets a burst exceed `burst` requests.
+The budget is a token bucket. The gate grants a slot only together with a token (`ready_in`,
+`spend`), so no request holds a slot while it sleeps for a token, and tokens go round-robin too;
+a burst never exceeds `burst` requests. `take` (reservation form: the count goes negative and the
+taker sleeps until its token would have arrived) serves callers outside a gate.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from aimsource.registry.http.fairness import FairGate, asker
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The politeness owed to one host: requests in flight, requests/s (0: none) and burst."""
+
+    concurrency: int
+    rate: float
+    burst: int
 
 
 class TokenBucket:
@@ -68,11 +79,12 @@ class TokenBucket:
 
 
 class _HostState:
-    __slots__ = ("bucket", "gate", "users")
+    __slots__ = ("bucket", "budget", "gate", "users")
 
-    def __init__(self, *, concurrency: int, rate: float, burst: int) -> None:
-        self.bucket = TokenBucket(rate=rate, burst=burst)
-        self.gate = FairGate(concurrency, bucket=self.bucket)
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.bucket = TokenBucket(rate=budget.rate, burst=budget.burst)
+        self.gate = FairGate(budget.concurrency, bucket=self.bucket)
         self.users = 0  # tasks holding or waiting for a slot
 
 
@@ -86,13 +98,25 @@ class HostLimits:
     """
 
     def __init__(self, *, concurrency: int, rate: float, burst: int, sweep_interval: float = 30.0) -> None:
-        self._concurrency = concurrency
-        self._rate = rate
-        self._burst = burst
+        self._default = Budget(concurrency=concurrency, rate=rate, burst=burst)
+        self._budgets: Mapping[str, Budget] = {}
         self._hosts: dict[str, _HostState] = {}
         self._sweep_interval = sweep_interval
         self._swept: float | None = None
-        self._refill = burst / rate if rate > 0 else 0.0
+
+    def configure(self, *, default: Budget | None, per_host: Mapping[str, Budget]) -> None:
+        """Budgets from the registries file: `per_host` for the hosts it names, `default` (None:
+        keep the one given at construction) for every other host. A host whose budget changes
+        starts afresh; requests holding a slot of its old budget finish under it."""
+        if default is not None:
+            self._default = default
+        self._budgets = dict(per_host)
+        for host, state in list(self._hosts.items()):
+            if state.budget != self.budget(host):
+                del self._hosts[host]
+
+    def budget(self, host: str) -> Budget:
+        return self._budgets.get(host, self._default)
 
     def __len__(self) -> int:
         return len(self._hosts)
@@ -105,9 +129,7 @@ class HostLimits:
         a request waits in its party's turn for both, never in a queue of its own for a token."""
         state = self._hosts.get(host)
         if state is None:
-            state = self._hosts[host] = _HostState(
-                concurrency=self._concurrency, rate=self._rate, burst=self._burst
-            )
+            state = self._hosts[host] = _HostState(self.budget(host))
         state.users += 1
         party, lane = asker()
         try:
@@ -132,7 +154,11 @@ class HostLimits:
         idle = [
             host
             for host, state in self._hosts.items()
-            if state.users == 0 and state.bucket.idle_since(now) >= self._refill
+            if state.users == 0 and state.bucket.idle_since(now) >= _refill(state.budget)
         ]
         for host in idle:
             del self._hosts[host]
+
+
+def _refill(budget: Budget) -> float:
+    return budget.burst / budget.rate if budget.rate > 0 else 0.0

@@ -29,7 +29,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from aimsource.registry.errors import BadResponse, RateLimited, RegistryError, Unreachable
-from aimsource.registry.http.endpoints import Schemes, netloc, same_origin, scheme_allowed
+from aimsource.registry.http.endpoints import Schemes, netloc, redirect_allowed, same_origin, scheme_allowed
 from aimsource.registry.http.limits import HostLimits
 from aimsource.registry.http.messages import Outgoing, Reply
 from aimsource.registry.http.retry import backoff_delay, is_retryable_status, parse_retry_after
@@ -67,6 +67,10 @@ class Sender:
             "token": settings.max_token_bytes,
             "manifest": settings.max_manifest_bytes,
         }
+
+    def retune(self, settings: RegistrySettings) -> None:
+        """Use `settings` (a reloaded registries file changes which hosts may be plain HTTP)."""
+        self._settings = settings
 
     async def send(self, request: Outgoing, *, deadline: float, subject: str, registry: str) -> Reply:
         """The final answer to `request` (any status but a retryable one), or a RegistryError.
@@ -147,6 +151,14 @@ class Sender:
             if not valid or any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in location):
                 raise Failure(
                     BadResponse(f"bad response from {netloc(reply.url)} for {subject}: invalid redirect"),
+                    retryable=False,
+                )
+            if not redirect_allowed(request.url, target):
+                raise Failure(
+                    BadResponse(
+                        f"bad response from {netloc(reply.url)} for {subject}: redirect to "
+                        f"{netloc(target)} refused (a loopback or link-local address)"
+                    ),
                     retryable=False,
                 )
             if not scheme_allowed(target, self._settings):

@@ -77,6 +77,16 @@ class Transport:
         self._keepalive = keepalive_per_host
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[Timeouts, aiohttp.ClientTimeout] = {}
+        self._host_ssl: dict[str, ssl.SSLContext] = {}
+        self._other_ssl: ssl.SSLContext | None = None
+
+    def set_host_contexts(
+        self, contexts: dict[str, ssl.SSLContext], *, default: ssl.SSLContext | None = None
+    ) -> None:
+        """TLS contexts for hosts (`host[:port]`) with CAs of their own (the registries file's
+        `caFile`s); every other host uses `default`, or the session's context when None."""
+        self._host_ssl = dict(contexts)
+        self._other_ssl = default
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -122,12 +132,14 @@ class Transport:
             timeout = aiohttp.ClientTimeout(total=None, connect=timeouts.connect, sock_read=timeouts.read)
             self._timeouts[timeouts] = timeout
         try:
+            own = self._host_ssl.get(host, self._other_ssl) if self._host_ssl else self._other_ssl
             response = await session.request(
                 request.method,
                 request.url,
                 headers=request.headers,
                 allow_redirects=False,
                 timeout=timeout,
+                ssl=own if own is not None else True,
             )
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
             # Not chained (here and below): aiohttp's errors keep the request (`request_info`: its
@@ -216,9 +228,16 @@ def map_error(exc: BaseException, *, host: str, subject: str) -> Failure:
     return unreachable(host, f"request failed ({type(exc).__name__})", retryable=False)
 
 
-def ssl_context(ca_file: str | None) -> ssl.SSLContext:
-    """The public CAs plus `ca_file`, if given: a private registry's CA adds to trust, not replaces it."""
+def ssl_context(ca_file: str | None, *extra: str | None) -> ssl.SSLContext:
+    """The public CAs plus `ca_file` (and `extra` bundles), if given: a private registry's CA adds
+    to trust, not replaces it."""
     context = public_ca_context()
+    for bundle in (ca_file, *extra):
+        _load(context, bundle)
+    return context
+
+
+def _load(context: ssl.SSLContext, ca_file: str | None) -> None:
     if ca_file:
         try:
             context.load_verify_locations(cafile=ca_file)
@@ -227,4 +246,3 @@ def ssl_context(ca_file: str | None) -> ssl.SSLContext:
         except OSError as exc:
             why = exc.strerror or "cannot be read"
             raise TLSFailure(f"cannot load the CA bundle {ca_file}: {why}") from exc
-    return context

@@ -36,6 +36,14 @@ class PageSizes:
         self._default = default
         self._max_hosts = max_hosts
         self._learnt: dict[str, int] = {}
+        self._configured: dict[str, int] = {}
+
+    def configure(self, per_host: dict[str, int], *, default: int | None = None) -> None:
+        """First-page sizes the registries file sets (`pageSize`): per host, and for every other
+        host when `default` is given."""
+        self._configured = dict(per_host)
+        if default is not None:
+            self._default = default
 
     def __len__(self) -> int:
         return len(self._learnt)
@@ -44,6 +52,9 @@ class PageSizes:
         learnt = self._learnt.get(host)
         if learnt is not None:
             return learnt
+        configured = self._configured.get(host)
+        if configured is not None:
+            return configured
         if host in SMALL_PAGE_HOSTS:
             return min(self._default, SMALL_PAGE_SIZE)
         return self._default
@@ -65,7 +76,7 @@ def refuses_page_size(status: int, body: bytes) -> bool:
         return True
     if not 400 <= status < 500 or status in (401, 403, 404):
         return False
-    errors = _errors(body)
+    errors = error_entries(body)
     if any(e.get("code") in _REFUSING_CODES for e in errors):
         return True
     if status != 400:
@@ -94,7 +105,8 @@ def with_smaller_page(url: URL, sizes: PageSizes, host: str) -> URL | None:
     return URL(f"{url.scheme}://{url.raw_authority}{url.raw_path}?{'&'.join(parts)}", encoded=True)
 
 
-def _errors(body: bytes) -> list[dict[str, Any]]:
+def error_entries(body: bytes) -> list[dict[str, Any]]:
+    """The first entries of a distribution error body (`{"errors": [...]}`); [] for anything else."""
     try:
         document: Any = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
