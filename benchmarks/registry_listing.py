@@ -196,6 +196,12 @@ def report(legs: list[Leg], *, minimum_listing: int, max_models: int) -> None:
     if "aimsource" in by:
         ours = by["aimsource"]
         print(f"aimsource requests / minimum: {ours.requests}/{minimum} = {ours.requests / minimum:.2f}x")
+        if max_models:
+            # Issue 26: the digest check is one HEAD per new image, never again once it has a model.
+            print(
+                f"aimsource requests per new image: {ours.requests / max_models:.2f} "
+                f"({ours.head_requests / max_models:.2f} manifest HEADs, the rest the listing)"
+            )
         if "ideal" in by:
             ratio = ours.seconds / by["ideal"].seconds
             cpu_ratio = ours.cpu_seconds / by["ideal"].cpu_seconds

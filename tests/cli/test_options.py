@@ -43,9 +43,9 @@ def test_a_via_method_applies_the_value() -> None:
     )
     assert (built.requests_per_second, built.request_burst) == (5.0, 10)
     lease = build(
-        LeaseSettings, reader(parsed(LeaseSettings, ["--lease-duration", "40s"]), {}, use_env=every)
+        LeaseSettings, reader(parsed(LeaseSettings, ["--lease-duration", "30s"]), {}, use_env=every)
     )
-    assert (lease.lease_duration, lease.renew_deadline, lease.retry_period) == (40.0, 30.0, 4.0)
+    assert (lease.lease_duration, lease.renew_deadline, lease.retry_period) == (30.0, 20.0, 4.0)
 
 
 def test_an_inverting_switch_turns_its_field_off_from_the_flag_or_the_variable() -> None:

@@ -101,6 +101,10 @@ def test_table_preview_names_what_would_be_created_and_why_tags_were_skipped(fil
     assert "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-" in out
     assert "not-a-version" in out
     assert "RepositoryNotFound" in out
+    assert (
+        "Registry requests: none (tags from a file). A first sync makes the listings plus 2 manifest "
+        "HEADs, one per new image; an image with a model is never checked again." in out
+    )
 
 
 @pytest.mark.parametrize(

@@ -168,6 +168,8 @@ def test_preview_shows_the_rate_limits_a_registry_announces(tmp_path, big_regist
     ]
     table = aimsource("preview", str(src), home=tmp_path)
     assert table.returncode == 0, table.stderr
+    made = len(front.log.requests) - requests  # the cost line counts this preview's requests
+    assert f"Registry requests: {made}. A first sync makes the listings plus " in table.stdout
     footer = table.stdout.split("Registry rate limits:\n", 1)[1]
     left = 100 - len(front.log.requests)
     assert footer.strip() == f"{front.host}: {left} of 100 requests left in the registry's rate-limit window"

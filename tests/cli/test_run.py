@@ -25,7 +25,7 @@ def settings(argv: list[str], env: dict[str, str] | None = None) -> OperatorSett
 def test_the_lease_is_in_the_operator_namespace_with_the_default_timings() -> None:
     lease = settings([]).lease
     assert lease.namespace == "from-service-account"
-    assert (lease.lease_duration, lease.renew_deadline, lease.retry_period) == (20.0, 15.0, 2.0)
+    assert (lease.lease_duration, lease.renew_deadline, lease.retry_period) == (15.0, 10.0, 2.0)  # client-go
 
 
 @pytest.mark.parametrize(
@@ -95,8 +95,8 @@ def test_defaults_match_the_documented_ones() -> None:
         ([], {"AIMSOURCE_NO_LEADER_ELECTION": "true"}, "leader_election", False),
         ([], {"AIMSOURCE_NO_LEADER_ELECTION": "0"}, "leader_election", True),
         (["--lease-duration", "3s"], {}, "lease.lease_duration", 3.0),
-        (["--lease-duration", "4s"], {}, "lease.renew_deadline", 3.0),
-        ([], {"AIMSOURCE_LEASE_DURATION": "10s"}, "lease.retry_period", 1.0),
+        (["--lease-duration", "6s"], {}, "lease.renew_deadline", 4.0),
+        ([], {"AIMSOURCE_LEASE_DURATION": "30s"}, "lease.retry_period", 4.0),
         (["--namespace", "ops"], {}, "lease.namespace", "ops"),
         ([], {"AIMSOURCE_LEASE_NAME": "other-leader"}, "lease.name", "other-leader"),
         (["--identity", "pod-1"], {}, "lease.identity", "pod-1"),

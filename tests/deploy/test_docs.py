@@ -200,6 +200,7 @@ def _exposed_metrics() -> dict[str, tuple[str, frozenset[str]]]:
     metrics.mirror_call("docker.io", "https://mirror.corp.example", "served")
     metrics.registries_reloaded("applied")
     metrics.set_source_facts({"s": SourceFacts(status="Ready", last_success=1.0, interval=60.0)})
+    metrics.set_sync_progress("s", {"total": 2000, "checked": 10, "created": 9, "refused": 0})
     text, _ = metrics.render()
     families = list(text_string_to_metric_families(text.decode()))
     names = {family.name for family in families}

@@ -159,3 +159,41 @@ async def test_holder_that_cannot_renew_stops_at_the_renew_deadline(
 def test_inconsistent_timings_are_refused(retry: float, renew: float, duration: float) -> None:
     with pytest.raises(ValueError, match="retry_period < renew_deadline < lease_duration"):
         LeaseSettings(retry_period=retry, renew_deadline=renew, lease_duration=duration)
+
+
+@pytest.fixture
+async def slow_candidates(kube_client: KubeClient) -> AsyncIterator[Callable[[str], Candidate]]:
+    """A retry period of 1 s: half the lease, so that a look's timing shows."""
+
+    def slow(identity: str) -> LeaseSettings:
+        return LeaseSettings(identity=identity, lease_duration=2.0, renew_deadline=1.5, retry_period=1.0)
+
+    async for start in running_candidates(kube_client, slow):
+        yield start
+
+
+async def test_standby_takes_over_a_dead_holder_one_look_after_the_expiry(
+    kube_api: KubeAPI, slow_candidates: Callable[[str], Candidate]
+) -> None:
+    """A leader that renews, then dies without releasing (SIGKILL): the standby looks every half
+    retry period and wakes at the expiry it knows, so it leads at most the lease duration plus one
+    of its looks after the last renewal (here 2 s + 0.6 s), never a whole retry period more."""
+    record = {
+        "holderIdentity": "one",
+        "leaseDurationSeconds": 2,
+        "leaseTransitions": 0,
+        "acquireTime": "2020-01-01T00:00:00.000000Z",
+        "renewTime": "2020-01-01T00:00:00.000000Z",
+    }
+    lease = {"metadata": {"name": "aimsource-leader"}, "spec": record}
+    kube_api.create("leases", lease, namespace="aim-system")
+    two = slow_candidates("two")
+    for beat in range(8):  # "one" renews every 0.3 s, as a live leader would
+        await asyncio.sleep(0.3)
+        renewed = {"spec": {"renewTime": f"2020-01-01T00:00:{beat + 1:02d}.000000Z"}}
+        kube_api.patch("leases", "aimsource-leader", renewed, namespace="aim-system")
+    killed = time.monotonic()
+    assert not two.leading
+    await until(lambda: two.leading, limit=6.0)
+    took = two.started[0] - killed
+    assert 1.9 <= took < 2.0 + 0.6 + 0.3, took  # the last renewal, seen within one look, plus 2 s

@@ -15,7 +15,7 @@ from aimsource.cli import CliError, few_collections
 from aimsource.cli.aio import run_async
 from aimsource.cli.manifests import read_sources
 from aimsource.cli.progress import progress_printer
-from aimsource.cli.ratelimits import RateLimitRecorder
+from aimsource.cli.ratelimits import RateLimitRecorder, cost_line
 from aimsource.cli.registry_options import (
     add_registry_flags,
     check_files,
@@ -97,6 +97,11 @@ def run(args: argparse.Namespace) -> int:
         args.output,
         registries=ratelimits.document(),
         ratelimits=ratelimits.lines(),
+        cost=cost_line(
+            ratelimits.requests,
+            len(result.plan.to_create) if result.plan is not None else 0,
+            from_file=bool(args.tags_file),
+        ),
     )
     # The preview itself succeeded either way; exit 1 only when the source could create nothing.
     return 1 if result.status.get("status") == FAILED else 0

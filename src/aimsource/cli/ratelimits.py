@@ -24,9 +24,11 @@ class RateLimitRecorder:
 
     def __init__(self) -> None:
         self.hosts: dict[str, RateLimit] = {}
+        self.requests = 0
+        """Registry requests made (answered or not), for `preview`'s cost line."""
 
     def request(self, host: str, status: int | None) -> None:
-        pass
+        self.requests += 1
 
     def retry(self, host: str) -> None:
         pass
@@ -64,3 +66,17 @@ class RateLimitRecorder:
             of = f" of {r.limit}" if r.limit is not None else ""
             out.append(f"{host}: {left}{of} requests left in the registry's rate-limit window")
         return out
+
+
+def cost_line(requests: int, new_images: int, *, from_file: bool) -> str:
+    """`preview`'s cost line: what this preview asked of registries, and what a sync would.
+
+    A first sync makes the preview's requests (the preview runs it against an empty cluster): the
+    listings, and one manifest HEAD per new image for the digest recorded on its model; later
+    syncs never check an image that has a model again."""
+    made = "none (tags from a file)" if from_file else f"{requests:,}"
+    heads = f"{new_images:,} manifest HEAD{'' if new_images == 1 else 's'}"
+    return (
+        f"Registry requests: {made}. A first sync makes the listings plus {heads}, one per new image; "
+        "an image with a model is never checked again."
+    )

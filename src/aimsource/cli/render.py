@@ -65,11 +65,14 @@ def write_preview(
     *,
     registries: Sequence[Mapping[str, Any]] = (),
     ratelimits: Sequence[str] = (),
+    cost: str | None = None,
 ) -> None:
     """What `aimsource preview` prints, written piece by piece (the same text as
-    `preview_table`, or `dump(preview_document(...))` and a newline)."""
+    `preview_table`, then the `cost` line, or `dump(preview_document(...))` and a newline)."""
     if fmt == "table":
         _write_preview_table(out, name, result)
+        if cost:
+            out.write("\n\n" + cost)
         if ratelimits:
             out.write("\n\nRegistry rate limits:\n" + _indent("\n".join(ratelimits)))
     elif fmt == "json":

@@ -46,18 +46,20 @@ def default_identity() -> str:
     return f"{os.environ.get('HOSTNAME') or socket.gethostname()}_{os.getpid()}"
 
 
-DEFAULT_LEASE_DURATION = 20.0
-RENEW_DEADLINE = 0.75
-RETRY_PERIOD = 0.10
+DEFAULT_LEASE_DURATION = 15.0
+RENEW_DEADLINE = 2 / 3
+RETRY_PERIOD = 2 / 15
 LATENCY_BUDGET = 0.15
 STALL_TOLERANCE_SHARE = RENEW_DEADLINE - RETRY_PERIOD - LATENCY_BUDGET
-"""Shares of the lease duration. The holder stops leading when no renewal succeeded for the renew
-deadline, and renews every retry period; so its loop may stall (a long synchronous step, CPU
-throttling under the Deployment's limit) for the deadline, less one retry period, less the time a
-renewal takes (GET + PUT; LATENCY_BUDGET, measured under a starved loop on a real API server at
-well under a second: tests/realkube/test_semantics_lease.py) without losing the Lease. With the
-default 20 s: renew deadline 15 s, retry 2 s, a stall of up to 10 s is harmless, and a standby
-takes over 20 s after the leader died (5 s after the leader has stopped syncing)."""
+"""Shares of the lease duration; the defaults are client-go's (lease 15 s, renew deadline 10 s,
+retry 2 s). The holder stops leading when no renewal succeeded for the renew deadline, and renews
+every retry period; so its loop may stall (a long synchronous step, CPU throttling under the
+Deployment's limit) for the deadline, less one retry period, less the time a renewal takes (GET +
+PUT; LATENCY_BUDGET, measured under a starved loop on a real API server at well under a second:
+tests/realkube/test_semantics_lease.py) without losing the Lease: 5.75 s by default. A standby
+checks the Lease every half retry period and, once it knows when the Lease expires, wakes then: it
+takes over at most the lease duration plus one of its checks (16.2 s by default) after the last
+renewal of a leader that died, about 5 s after that leader stopped syncing."""
 STALL_TOLERANCE = DEFAULT_LEASE_DURATION * STALL_TOLERANCE_SHARE
 
 
@@ -97,9 +99,10 @@ class LeaseSettings:
             "DURATION",
             values.positive_duration,
             "how long a Lease stays valid without renewal",
-            detail=": a standby takes over about this long after the leader dies; the leader renews "
-            "every tenth of it and gives up after three quarters, so its event loop may stall for half "
-            "of it without losing the Lease",
+            detail=": a standby takes over at most this long plus a second after the leader dies "
+            "([lifecycle.md](lifecycle.md#leader-election)); the leader renews every 2/15 of it and "
+            "gives up after two thirds (client-go's 2 s and 10 s of 15 s), so its event loop may stall "
+            "for over a third of it without losing the Lease",
             via="lasting",
         ),
     )
@@ -182,7 +185,18 @@ class LeaseElector:
                     return
             except KubeError as e:
                 logger.warning("Could not acquire the lease: %s", e)
-            await asyncio.sleep(self.settings.retry_period * (1 + 0.2 * random.random()))
+            await asyncio.sleep(self._next_look())
+
+    def _next_look(self) -> float:
+        """Seconds until a standby looks at the Lease again: every half retry period (jittered), or
+        just after the observed record expires, whichever comes first, so that a takeover comes
+        at most one look after the expiry rather than a whole retry period."""
+        period = self.settings.retry_period / 2 * (1 + 0.2 * random.random())
+        if self._observed is None:
+            return period
+        duration = self._observed[4] or self.settings.lease_duration
+        until_expiry = self._observed_at + float(duration) - asyncio.get_running_loop().time()
+        return max(0.01, min(period, until_expiry + 0.01))
 
     async def _lead(self) -> None:
         loop = asyncio.get_running_loop()

@@ -70,6 +70,9 @@ def kopf_settings() -> kopf.OperatorSettings:
     settings.watching.chunk_size = PAGE_SIZE
     settings.networking.request_timeout = 60
     settings.peering.standalone = True  # our Lease elects the leader; every replica watches
+    # On exit, events still queued only feed the in-memory index of a process that is ending:
+    # not worth kopf's default 2 s before the cleanup releases the Lease (operator/exiting.py).
+    settings.queueing.exit_timeout = 0.3
     return settings
 
 

@@ -30,6 +30,7 @@ from aimsource.operator.endpoints import (
     start_endpoints,
     stop_endpoints,
 )
+from aimsource.operator.exiting import KopfRun, quiet_generator_exits
 from aimsource.operator.logs import setup_logging
 from aimsource.operator.metrics import Metrics
 from aimsource.operator.reloading import RegistriesFile
@@ -110,6 +111,7 @@ class Operator:
             lambda: run_workers(self.reconciler, settings.schedule.workers), on_change=metrics.set_leading
         )
         self.kopf_ready = asyncio.Event()
+        self.kopf_run = KopfRun()
         self.stop_flag = asyncio.Event()
         self.failed = False
         self.elector_task: asyncio.Task[None] | None = None
@@ -146,6 +148,8 @@ class Operator:
             with contextlib.suppress(asyncio.CancelledError, Exception):  # a failure is logged already
                 await self.elector_task
         await self.switch.stop()
+        # The Lease is released and no sync runs: kopf gets a moment to end, not its 5 s for tasks.
+        self.kopf_run.cut_after()
 
     # --- readiness -----------------------------------------------------------------------------
     def readiness(self) -> Readiness:
@@ -241,18 +245,22 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
                 op.elector_task.add_done_callback(op.elector_ended)
             else:
                 op.switch.start()
-            await kopf.operator(
-                registry=handlers.build_registry(config, op),
-                settings=handlers.kopf_settings(),
-                clusterwide=True,
-                standalone=True,
-                ready_flag=op.kopf_ready,
-                stop_flag=op.stop_flag,
-                # This replica's identity rather than kopf's guess, which starts from getpass.getuser():
-                # for a uid without a passwd entry (65532 in our image, the uid OpenShift assigns) that
-                # raises KeyError and the operator dies at start (tests/deploy/test_image_run.py).
-                # kopf types it as peering.Identity, a NewType of str that it does not export.
-                identity=cast(Any, settings.lease.identity),
+            quiet_generator_exits(asyncio.get_running_loop())
+            await op.kopf_run.run(
+                kopf.operator(
+                    registry=handlers.build_registry(config, op),
+                    settings=handlers.kopf_settings(),
+                    clusterwide=True,
+                    standalone=True,
+                    ready_flag=op.kopf_ready,
+                    stop_flag=op.stop_flag,
+                    # This replica's identity rather than kopf's guess, which starts from
+                    # getpass.getuser(): for a uid without a passwd entry (65532 in our image, the uid
+                    # OpenShift assigns) that raises KeyError and the operator dies at start
+                    # (tests/deploy/test_image_run.py). kopf types it as peering.Identity, a NewType
+                    # of str that it does not export.
+                    identity=cast(Any, settings.lease.identity),
+                )
             )
         finally:
             if resync_task is not None:

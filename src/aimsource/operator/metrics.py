@@ -17,6 +17,8 @@ from aimsource.domain.resources import SOURCE_STATUSES
 
 STATUS_VALUES = SOURCE_STATUSES
 """The values every per-status gauge shows, 0 or not, so that a dashboard sees each one."""
+PROGRESS_STATES = ("total", "checked", "created", "refused")
+"""The `state` label of `aimsource_sync_progress_images`."""
 NO_ANSWER = "none"
 """The `code` label of a registry request that got no HTTP answer (timeout, refused, TLS)."""
 
@@ -161,6 +163,13 @@ class Metrics:
             ["host"],
             registry=r,
         )
+        self.sync_progress = Gauge(
+            "aimsource_sync_progress_images",
+            "While a sync runs: the new images it plans to create (total), has checked, created and "
+            "not created (refused); by source. Removed when the sync ends.",
+            ["source", "state"],
+            registry=r,
+        )
         self.mirror_calls = Counter(
             "aimsource_registry_mirror_calls",
             "Calls (tag listings, manifest checks) sent to a mirror of the registries file, by "
@@ -229,6 +238,14 @@ class Metrics:
         self.sync_duration.observe(seconds)
         if created:
             self.models_created.inc(created)
+
+    def set_sync_progress(self, source: str, counts: Mapping[str, int] | None) -> None:
+        """The running sync's counts by state (total, checked, created, refused); None removes them."""
+        for state in PROGRESS_STATES:
+            if counts is None:
+                _remove(self.sync_progress, source, state)
+            else:
+                self.sync_progress.labels(source=source, state=state).set(counts.get(state, 0))
 
     def webhook_request(self, provider: str, outcome: str) -> None:
         self.webhook_requests.labels(provider=provider, outcome=outcome).inc()

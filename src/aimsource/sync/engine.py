@@ -14,12 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from aimsource.domain.models import model_body
 from aimsource.domain.references import ImageRef
 from aimsource.domain.resources import SourceStatus
 from aimsource.domain.selection.listings import StaleListing
 from aimsource.domain.selection.moved import find_moved
-from aimsource.domain.selection.planning import Candidate, NotCreated, Plan, name_conflict, plan_sync, refused
+from aimsource.domain.selection.planning import NotCreated, Plan, plan_sync
 from aimsource.domain.selection.selectors import (
     Selector,
     SelectorError,
@@ -30,7 +29,6 @@ from aimsource.domain.selection.selectors import (
 )
 from aimsource.domain.spec.source import InvalidSpecError, Source, parse_source
 from aimsource.domain.status.build import build_status
-from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.registry.auth.credentials import (
     EMPTY_CREDENTIALS,
     CredentialStore,
@@ -38,11 +36,23 @@ from aimsource.registry.auth.credentials import (
     parse_docker_config,
 )
 from aimsource.registry.errors import RegistryError
+from aimsource.registry.http.fairness import asking_for, in_lane
 from aimsource.registry.mirrors import recording_mirrors
 from aimsource.sync.discovery import discover
 from aimsource.sync.listing_budget import ONE_SYNC, ListingBudget
 from aimsource.sync.named_versions import resolve_named
+from aimsource.sync.pipeline import MAX_SERVER_ERRORS, Pace, Tally, create_planned
 from aimsource.sync.ports import ModelStore, SecretError, SecretReader, TagLister
+
+__all__ = [
+    "MAX_SERVER_ERRORS",
+    "Pace",
+    "SyncResult",
+    "Tally",
+    "create_planned",
+    "read_credentials",
+    "sync_source",
+]
 
 log = logging.getLogger("aimsource.sync")
 
@@ -74,10 +84,16 @@ async def sync_source(
     progress: Progress | None = None,
     explain: bool = False,
     budget: ListingBudget = ONE_SYNC,
+    pace: Pace | None = None,
+    tally: Tally | None = None,
 ) -> SyncResult:
     """Runs one sync. `credentials` are used where the source's own pull secrets have none;
     `explain` (previews) also lists excluded repositories to show each tag as excluded; `budget`
-    bounds the tags its listings hold (`listing_budget`): one listing per repository."""
+    bounds the tags its listings hold (`listing_budget`): one listing per repository. `pace`
+    bounds the images checked and created at once; `tally` is kept up to date with what is done.
+
+    Its registry requests are the source's party for the hosts' fair share (`registry.http.fairness`).
+    """
     try:
         source = parse_source(source_obj)
     except InvalidSpecError as exc:
@@ -93,7 +109,38 @@ async def sync_source(
             now=now,
         )
         return SyncResult(status=status, plan=None, outcomes=(), created=())
+    with asking_for(source.name):
+        return await _sync(
+            source,
+            lister=lister,
+            store=store,
+            secrets=secrets,
+            now=now,
+            previous=previous,
+            credentials=credentials,
+            progress=progress,
+            explain=explain,
+            budget=budget,
+            pace=pace,
+            tally=tally,
+        )
 
+
+async def _sync(
+    source: Source,
+    *,
+    lister: TagLister,
+    store: ModelStore,
+    secrets: SecretReader,
+    now: datetime | None,
+    previous: Mapping[str, Any] | None,
+    credentials: CredentialStore,
+    progress: Progress | None,
+    explain: bool,
+    budget: ListingBudget,
+    pace: Pace | None,
+    tally: Tally | None,
+) -> SyncResult:
     selectors = build_selectors(source.spec)
     creds, secret_error = await read_credentials(source, secrets, credentials)
     listings = budget.for_sync(lister)
@@ -123,7 +170,14 @@ async def sync_source(
         max_models=source.spec.max_models,
     )
     created, refusals = await create_planned(
-        plan.to_create, source=source, lister=lister, store=store, creds=creds, known_digests=known_digests
+        plan.to_create,
+        source=source,
+        lister=lister,
+        store=store,
+        creds=creds,
+        known_digests=known_digests,
+        pace=pace,
+        tally=tally,
     )
     plan = _account_for_creates(plan, created, refusals)
     status = build_status(
@@ -231,7 +285,9 @@ async def _fetch(
     stale: StaleListing | None = None  # only a listing can be stale (a cached one)
     endpoint: str | None = None  # the mirror that served the listing, if one did
     try:
-        with recording_mirrors() as served:  # who answered, when a mirror did (HEADs say it so)
+        # Its requests are the selector's lane of the sync's fair share; who answered, when a
+        # mirror did (HEADs say it so).
+        with in_lane(selector.written), recording_mirrors() as served:
             if named is not None:
                 # An exact-version list: one HEAD per named tag, no listing (see named_versions).
                 resolved = await resolve_named(
@@ -300,84 +356,3 @@ async def _excluded(
             tags = []
     # `listed` stays 0: the status must be what the operator writes, and it lists nothing here.
     return SelectorOutcome(selector=selector, decisions=decide_listing(selector, tags))
-
-
-MAX_SERVER_ERRORS = 3
-"""Consecutive transient refusals (server errors after the store's own retries) after which the
-remaining creates of this sync are not attempted: each would wait out the same retries."""
-
-
-async def create_planned(
-    candidates: Sequence[Candidate],
-    *,
-    source: Source,
-    lister: TagLister,
-    store: ModelStore,
-    creds: CredentialStore,
-    known_digests: Mapping[str, str | None],
-) -> tuple[tuple[str, ...], tuple[NotCreated, ...]]:
-    """Creates models in plan order; digests are looked up concurrently first.
-
-    Returns the names created and the candidates the store would not create. One refused model
-    (an admission webhook's 403, a 422, a name held by a model of another image) costs that model
-    only: it is recorded, the others are still created, and the next sync tries it again. Errors
-    of the whole store (the API unreachable) end the sync as before.
-
-    The digest annotation records what the tag pointed at when the model was made. A failed
-    digest lookup does not block the model: the image was just listed, so it exists.
-    """
-    digests = await asyncio.gather(
-        *(_digest(c, lister=lister, creds=creds, known=known_digests) for c in candidates)
-    )
-    created: list[str] = []
-    refusals: list[NotCreated] = []
-    server_errors = 0
-    for candidate, digest in zip(candidates, digests, strict=True):
-        if server_errors >= MAX_SERVER_ERRORS:
-            refusals.append(
-                refused(
-                    candidate,
-                    "NotAttempted",
-                    f"not attempted after {server_errors} consecutive server errors; "
-                    "the next sync tries again",
-                )
-            )
-            continue
-        body = model_body(
-            candidate,
-            source_name=source.name,
-            source_uid=source.uid,
-            digest=digest,
-            image_pull_secrets=source.spec.image_pull_secrets,
-        )
-        try:
-            made = await store.create(body)
-        except NameTakenError as exc:
-            log.warning("model %s not created for %s: %s", candidate.name, candidate.image, exc)
-            refusals.append(name_conflict(candidate, exc.existing_image))
-            server_errors = 0
-            continue
-        except CreateRefusedError as exc:
-            log.warning("model %s for %s refused (%s): %s", candidate.name, candidate.image, exc.reason, exc)
-            refusals.append(refused(candidate, exc.reason, exc.message))
-            server_errors = server_errors + 1 if exc.transient else 0
-            continue
-        server_errors = 0
-        if made:
-            created.append(candidate.name)
-            log.info("created model %s for %s", candidate.name, candidate.image)
-    return tuple(created), tuple(refusals)
-
-
-async def _digest(
-    candidate: Candidate, *, lister: TagLister, creds: CredentialStore, known: Mapping[str, str | None]
-) -> str | None:
-    if str(candidate.ref) in known:
-        return known[str(candidate.ref)]
-    try:
-        return await lister.manifest_digest(
-            candidate.ref, credential=creds.for_registry(candidate.ref.registry), credentials=creds
-        )
-    except RegistryError as exc:
-        log.info("no digest for %s: %s", candidate.image, exc)
-        return None

@@ -134,6 +134,33 @@ class Policy:
     requests in flight to one host (``RegistrySettings.max_concurrency_per_host``), so that an
     installation on a single registry syncs as many sources at once as before the shares existed."""
 
+    creates_per_source: int = field(
+        default=8,
+        metadata=option(
+            "--creates-per-source",
+            "N",
+            values.positive_int,
+            "new images one sync checks and creates at once",
+            detail="(each image's digest check and its model's create are one step; "
+            "[rate-limits.md](rate-limits.md#what-a-source-costs))",
+        ),
+    )
+    """How many new images one sync checks (one manifest HEAD each) and creates at once. Each
+    image's model is created as soon as its check returns, so models appear at the pace of the
+    registry's request budget; it also bounds the requests one sync keeps waiting for a host."""
+
+    max_creates: int = field(
+        default=32,
+        metadata=option(
+            "--max-creates",
+            "N",
+            values.positive_int,
+            "model creates in flight at once, all syncs together",
+        ),
+    )
+    """How many AIMClusterModel creates the operator has in flight at once, all syncs together:
+    the API server sees at most this many of ours, however many sources sync."""
+
     resync_interval: float = field(
         default=600.0,
         metadata=option(

@@ -10,6 +10,7 @@ the updated state. Nothing here deletes or edits a model.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import logging
 import time
@@ -30,8 +31,9 @@ from aimsource.operator.scheduling.held import held_status, notice_key, wants_no
 from aimsource.operator.scheduling.schedule import Policy, decide
 from aimsource.operator.scheduling.sources import SourceEntry, observe
 from aimsource.operator.state.source_table import SourceTable, being_deleted, uid_of
+from aimsource.operator.syncing.progress import showing_progress
 from aimsource.operator.syncing.secrets import NamespaceSecrets
-from aimsource.sync.engine import SyncResult, sync_source
+from aimsource.sync.engine import Pace, SyncResult, Tally, sync_source
 from aimsource.sync.incremental import CREATED, FULL, sync_push
 from aimsource.sync.listing_budget import DEFAULT_PER_PROCESS, ListingBudget, TagBudget
 from aimsource.sync.ports import ModelStore, TagLister
@@ -73,6 +75,9 @@ class Reconciler(SourceTable):
         """The tags listings may hold: per sync, and for all syncs together (one `TagBudget`)."""
         self.heads = SharedHeads(lister, limits=push_limits or PushLimits(), clock=clock)
         """Push HEADs: bounded per source and registry, shared between sources, misses remembered."""
+        # Each sync checks and creates `creates_per_source` images at once; all of them together
+        # have at most `max_creates` creates in flight.
+        self._pace = Pace(concurrency=policy.creates_per_source, shared=asyncio.Semaphore(policy.max_creates))
 
     # --- sync side (the leader's workers) ------------------------------------------------------
     async def worker(self) -> None:
@@ -124,15 +129,19 @@ class Reconciler(SourceTable):
         log.info("sync started", extra={"generation": state.generation, "why": self.why.get(name, "")})
         try:
             await self._mark_in_progress(entry, generation=state.generation, uid=uid)
-            result = await sync_source(
-                body,
-                lister=self._lister,
-                store=self._store,
-                secrets=self._secrets,
-                now=datetime.datetime.fromtimestamp(started, tz=datetime.UTC),
-                previous=entry.status,
-                budget=self._budget,
-            )
+            tally = Tally()
+            async with self._showing_progress(entry, tally, generation=state.generation, uid=uid):
+                result = await sync_source(
+                    body,
+                    lister=self._lister,
+                    store=self._store,
+                    secrets=self._secrets,
+                    now=datetime.datetime.fromtimestamp(started, tz=datetime.UTC),
+                    previous=entry.status,
+                    budget=self._budget,
+                    pace=self._pace,
+                    tally=tally,
+                )
             await self._report(entry, body, result, uid=uid)
         except SourceGoneError as exc:
             self._source_gone(entry, uid, exc)
@@ -204,6 +213,24 @@ class Reconciler(SourceTable):
                 extra={"why": decision.why, "in_seconds": round(decision.when - now, 3)},
             )
         return True
+
+    def _showing_progress(
+        self, entry: SourceEntry, tally: Tally, *, generation: int, uid: str | None
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        """A long sync's Progressing condition and progress metric (`syncing.progress`)."""
+
+        async def write(status: Mapping[str, Any]) -> None:
+            await self._write(entry, status, uid=uid)
+
+        return showing_progress(
+            source=entry.name,
+            tally=tally,
+            generation=generation,
+            status=lambda: entry.status,
+            write=write,
+            metrics=self._metrics,
+            clock=self._clock,
+        )
 
     async def _refresh(self, entry: SourceEntry) -> SourceEntry | None:
         """Checks the source as stored now (a GET): the watch may have missed its deletion or its

@@ -4,6 +4,7 @@
 - `sending` — limits, timeouts, redirects and retries around the transport.
 - `bodies` — reading a body with a hard cap, compressed or not.
 - `limits` — per-host concurrency cap and request budget.
+- `fairness` — who is asking: a host's slots go round-robin between syncs and their selectors.
 - `retry` — when to try again, and how long to wait.
 - `endpoints` — where a registry lives and which URL schemes we may use.
 - `trust` — the public certificate authorities.

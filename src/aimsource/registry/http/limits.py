@@ -5,9 +5,14 @@ never holds up another registry's. One `HostLimits` lives in a `RegistryClient`;
 that client (the operator runs one client per process) shares the same cap and budget per host,
 which is what a registry sees: one polite client, not N sources each with their own allowance.
 
-The budget is a token bucket in reservation form: a request that finds the bucket empty takes a
-token anyway (the count goes negative) and sleeps until its token would have arrived. That keeps
-waiters in arrival order without a lock and never lets a burst exceed `burst` requests.
+The slots are handed out fairly (`fairness.FairGate`): when a host is busy, its waiting requests are
+served round-robin between the syncs asking (and within a sync between its selectors), so one sync
+with thousands of requests never holds up a small one for more than a slot's turn.
+
+The budget is a token bucket. The gate grants a slot only together with a token (`ready_in`,
+`spend`), so no request holds a slot while it sleeps for a token, and tokens go round-robin too;
+a burst never exceeds `burst` requests. `take` (reservation form: the count goes negative and the
+taker sleeps until its token would have arrived) serves callers outside a gate.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+from aimsource.registry.http.fairness import FairGate, asker
 
 
 @dataclass(frozen=True)
@@ -44,26 +51,45 @@ class TokenBucket:
         if self._rate <= 0:
             return
         now = asyncio.get_running_loop().time()
-        if self._updated is not None:
-            self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
-        self._updated = now
+        self._refill(now)
         self._tokens -= 1.0
         if self._tokens < 0:
             await asyncio.sleep(-self._tokens / self._rate)
 
+    def ready_in(self, now: float) -> float:
+        """Seconds until a token is there to `spend` (0 when one is there now)."""
+        if self._rate <= 0:
+            return 0.0
+        self._refill(now)
+        # Within a hair of a token counts as one: a timer set for the exact moment may wake a
+        # rounding error early, and must not then wait for an interval too small to pass.
+        return 0.0 if self._tokens >= 1.0 - 1e-6 else (1.0 - self._tokens) / self._rate
+
+    def spend(self, now: float) -> None:
+        """Takes a token that `ready_in` said is there, without waiting (the fair gate's way)."""
+        if self._rate <= 0:
+            return
+        self._refill(now)
+        self._tokens -= 1.0
+
+    def _refill(self, now: float) -> None:
+        if self._updated is not None:
+            self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
+        self._updated = now
+
 
 class _HostState:
-    __slots__ = ("bucket", "budget", "semaphore", "users")
+    __slots__ = ("bucket", "budget", "gate", "users")
 
     def __init__(self, budget: Budget) -> None:
         self.budget = budget
-        self.semaphore = asyncio.Semaphore(budget.concurrency)
         self.bucket = TokenBucket(rate=budget.rate, burst=budget.burst)
+        self.gate = FairGate(budget.concurrency, bucket=self.bucket)
         self.users = 0  # tasks holding or waiting for a slot
 
 
 class HostLimits:
-    """One semaphore and one token bucket per registry host, created on first use.
+    """One fair gate (`fairness.FairGate`) and one token bucket per registry host, created on first use.
 
     Entries nobody holds or waits for are dropped once their bucket has refilled (after
     `burst / rate` seconds idle): such an entry is identical to a fresh one, so evicting it changes
@@ -97,15 +123,21 @@ class HostLimits:
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
-        """Hold one of `host`'s concurrent slots, after spending one request of its budget."""
+        """Hold one of `host`'s concurrent slots, after spending one request of its budget.
+
+        Slots and tokens go together, round-robin between the parties waiting (see `fairness`):
+        a request waits in its party's turn for both, never in a queue of its own for a token."""
         state = self._hosts.get(host)
         if state is None:
             state = self._hosts[host] = _HostState(self.budget(host))
         state.users += 1
+        party, lane = asker()
         try:
-            async with state.semaphore:
-                await state.bucket.take()
+            await state.gate.acquire(party, lane)  # a slot and a token, in the parties' turn
+            try:
                 yield
+            finally:
+                state.gate.release()
         finally:
             state.users -= 1
             self._maybe_sweep()
