@@ -106,3 +106,14 @@ def test_a_wildcard_in_the_first_segment_is_fine_where_a_catalog_lists_everythin
 )
 def test_exclude_entries_are_exact_names_or_patterns(entry: str, repository: str, excluded: bool) -> None:
     assert excludes(entry, repository) is excluded
+
+
+def test_a_pattern_of_many_stars_is_matched_in_bounded_time() -> None:
+    """A regular expression would backtrack for ever on this; the walk takes microseconds."""
+    import time
+
+    hostile = parse_pattern("registry.example.com/" + "*a" * 100 + "*b")
+    started = time.perf_counter()
+    assert not hostile.matches("a" * 255)
+    assert hostile.matches("a" * 100 + "b")
+    assert time.perf_counter() - started < 1.0

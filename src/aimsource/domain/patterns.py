@@ -14,9 +14,7 @@ with a message naming the reference and what to write instead:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import cached_property
 
 from aimsource.domain.errors import InvalidReferenceError
 from aimsource.domain.references import DOCKER_HUB, MAX_REFERENCE_LENGTH, parse_reference
@@ -52,20 +50,35 @@ class RepositoryPattern:
         first = self.pattern.split("/", 1)[0]
         return None if WILDCARD in first or "/" not in self.pattern else first
 
-    @cached_property
-    def _regex(self) -> re.Pattern[str]:
-        return compile_pattern(self.pattern)
-
     def matches(self, repository: str) -> bool:
-        return self._regex.fullmatch(repository) is not None
+        return glob_match(self.pattern, repository)
 
     def __str__(self) -> str:
         return self.key
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """`*` as any run of characters (`/` included); everything else literal."""
-    return re.compile(".*".join(re.escape(part) for part in pattern.split(WILDCARD)))
+def glob_match(pattern: str, text: str) -> bool:
+    """Whether `text` is `pattern` with each `*` standing for any run of characters (`/` included).
+
+    Not a regular expression: `.*a.*a.*a...` backtracks exponentially, and a spec may hold a
+    pattern of 512 characters. This walk keeps only the last `*` to fall back to, so it costs at
+    most len(pattern) x len(text) steps whatever is written.
+    """
+    p = t = 0
+    star = mark = -1
+    while t < len(text):
+        if p < len(pattern) and pattern[p] == WILDCARD:
+            star, mark = p, t
+            p += 1
+        elif p < len(pattern) and pattern[p] == text[t]:
+            p += 1
+            t += 1
+        elif star >= 0:
+            p, mark = star + 1, mark + 1
+            t = mark
+        else:
+            return False
+    return all(c == WILDCARD for c in pattern[p:])
 
 
 def is_pattern(text: str) -> bool:
@@ -108,13 +121,11 @@ def parse_pattern(text: str, *, default_registry: str = DOCKER_HUB) -> Repositor
 
 def excludes(entry: str, repository: str) -> bool:
     """Whether one `exclude` entry (a repository, exact or with `*`) names `repository`."""
-    if WILDCARD in entry:
-        return compile_pattern(entry).fullmatch(repository) is not None
-    return entry == repository
+    return glob_match(entry, repository) if WILDCARD in entry else entry == repository
 
 
 def _probe(text: str) -> str:
-    """`text` with each `*` as a letter, and each component made only of `*` as one letter."""
+    """`text` with each `*` as a letter, so that the rest is checked by the reference grammar."""
     return text.replace(WILDCARD, _PROBE)
 
 
