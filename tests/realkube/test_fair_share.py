@@ -128,6 +128,7 @@ def operator(kube: RealKube, workdir: Path, name: str, namespace: str, *, electi
     return op
 
 
+@pytest.mark.timeout(600)  # a 2,000-image first sync in real time (about 100 s here), then more
 def test_a_small_source_is_ready_at_once_beside_a_big_first_sync_whose_models_appear_as_checked(
     real_kube_crds: RealKube,
     anonymous_registry: RunningRegistry,
@@ -189,6 +190,7 @@ def test_a_small_source_is_ready_at_once_beside_a_big_first_sync_whose_models_ap
     assert "Traceback" not in op.log_text()
 
 
+@pytest.mark.timeout(600)  # a 2,000-image first sync in real time (about 100 s here), then more
 def test_a_standby_takes_over_a_killed_leader_mid_sync_and_resumes_its_creates(
     real_kube_crds: RealKube,
     anonymous_registry: RunningRegistry,
