@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from aimsource.domain.models import model_body
 from aimsource.domain.references import parse_reference
 from aimsource.domain.selection.planning import Candidate
@@ -50,6 +52,7 @@ def exists(real_kube: RealKube, path: str) -> bool:
     return real_kube.request("GET", path)[0] == 200
 
 
+@pytest.mark.timeout(240)  # kube-controller-manager's garbage collector runs in its own time
 def test_deleting_a_source_deletes_its_models_and_nothing_else(
     real_kube_crds: RealKube, run_id: str, cleanup_cluster_objects: str
 ) -> None:
@@ -67,7 +70,7 @@ def test_deleting_a_source_deletes_its_models_and_nothing_else(
     kube.wait_for(
         lambda: not (model_names(kube, run_id) & owned),
         "the garbage collector to delete the models",
-        timeout=60,
+        timeout=180,
     )
     assert model_names(kube, run_id) == {other, unowned}
     assert exists(kube, f"{SOURCES}/kept-{run_id}")
