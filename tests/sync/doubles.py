@@ -26,6 +26,8 @@ class RecordingLister:
     errors: dict[str, RegistryError] = field(default_factory=dict)
     calls: list[tuple[str, str, Credential | None]] = field(default_factory=list)
     max_repositories: int = 1000
+    updated: dict[str, float] = field(default_factory=dict)
+    """When a repository ("registry/repository") last changed, as Docker Hub's or GitHub's API says."""
 
     async def list_tags(
         self, ref: ImageRef, *, credential: Credential | None, credentials: object = None
@@ -53,6 +55,7 @@ class RecordingLister:
         *,
         credential: Credential | None,
         credentials: CredentialStore | None = None,
+        fresh_for: float = 0.0,
     ) -> RepositoryListing:
         """The repositories of `tags` on the pattern's registry stand for its catalog."""
         self.calls.append(("discover", str(pattern), credential))
@@ -60,7 +63,10 @@ class RecordingLister:
             raise self.errors[pattern.key]
         found = MatchCollector(pattern, self.max_repositories)
         prefix = pattern.registry + "/"
-        found.add([key[len(prefix) :] for key in self.tags if key.startswith(prefix)])
+        found.add(
+            [key[len(prefix) :] for key in self.tags if key.startswith(prefix)],
+            {key[len(prefix) :]: at for key, at in self.updated.items() if key.startswith(prefix)},
+        )
         return found.listing(truncated=False, endpoint="the double")
 
     def count(self, kind: str) -> int:

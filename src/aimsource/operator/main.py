@@ -87,6 +87,7 @@ class Operator:
             policy=settings.schedule,
             max_syncs_per_host=settings.schedule.max_syncs_per_host,
             push_limits=settings.pushes,
+            learn_repository=self.lister.learn,
             listing_budget=ListingBudget(
                 max_tags=settings.registry.max_tags,
                 per_sync=settings.sync_listing_tags,

@@ -95,6 +95,12 @@ class Metrics:
             ["host"],
             registry=r,
         )
+        self.unchanged_listings = Counter(
+            "aimsource_unchanged_listings",
+            "Kept listings served because discovery said the repository had not changed: no request made.",
+            ["host"],
+            registry=r,
+        )
         self.waiting_for_share = Gauge(
             "aimsource_syncs_waiting_for_host_share",
             "Due syncs that wait because a registry host of their source runs its share of syncs.",
@@ -231,6 +237,9 @@ class Metrics:
 
     def stale_listing_served(self, registry: str) -> None:
         self.stale_listings.labels(host=registry).inc()
+
+    def unchanged_listing_served(self, registry: str) -> None:
+        self.unchanged_listings.labels(host=registry).inc()
 
     # --- the operator's own -------------------------------------------------------------------
     def sync_finished(self, result: str, seconds: float, *, created: int) -> None:

@@ -194,6 +194,7 @@ class RegistryClient:
         *,
         credential: Credential | None,
         credentials: CredentialStore | None = None,
+        fresh_for: float = 0.0,
     ) -> RepositoryListing:
         """The repositories of `pattern`'s registry that it matches, at most `max_repositories`, by
         name: from Docker Hub's or GitHub's API, or the catalog (`/v2/_catalog`, token scope

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aimsource.domain.selection.selectors import Repositories, Selector, SelectorError, SelectorOutcome
 from aimsource.registry.auth.credentials import CredentialStore
@@ -32,6 +32,7 @@ async def discover(
     creds: CredentialStore,
     fetch: Callable[[Selector], Awaitable[Fetched]],
     progress: Callable[[str], None] | None,
+    fresh_for: float = 0.0,
 ) -> Fetched:
     """The wildcard selector's outcome (one part per matched repository) and the digests learned."""
     pattern = selector.pattern
@@ -40,7 +41,7 @@ async def discover(
         progress(f"finding the repositories of {pattern}")
     try:
         found = await lister.list_repositories(
-            pattern, credential=creds.for_registry(pattern.registry), credentials=creds
+            pattern, credential=creds.for_registry(pattern.registry), credentials=creds, fresh_for=fresh_for
         )
     except RegistryError as exc:
         log.info("selector %s failed: %s", selector.written, exc)
@@ -73,3 +74,43 @@ async def discover(
         parts=parts,
         repositories=repositories,
     ), digests
+
+
+class SourceRepositories:
+    """The repositories each source's wildcard filters matched at its last full sync, by filter.
+
+    A push to a repository that a wildcard matches is decided without a walk (`sync.incremental`);
+    whether the repository is new to the source - one more repository in its status - is answered
+    here. Bounded by the sources and `--max-repositories` names per filter; a source that has not
+    had a full sync since the operator started is unknown (its pushes wait for one).
+    """
+
+    def __init__(self) -> None:
+        self._by_source: dict[str, dict[int, frozenset[str]]] = {}
+
+    def remember(self, source: str, outcomes: Sequence[SelectorOutcome]) -> None:
+        """What a full sync's wildcard filters matched (excluded repositories are not matches)."""
+        found = {
+            o.selector.index: frozenset(
+                p.selector.ref.repository
+                for p in o.parts
+                if p.selector.ref is not None and not p.selector.excluded
+            )
+            for o in outcomes
+            if o.repositories is not None and o.failed is None
+        }
+        if found:
+            self._by_source[source] = found
+        else:
+            self._by_source.pop(source, None)
+
+    def of(self, source: str) -> Mapping[int, frozenset[str]]:
+        return self._by_source.get(source, {})
+
+    def learn(self, source: str, index: int, repository: str) -> None:
+        known = self._by_source.get(source, {}).get(index)
+        if known is not None:
+            self._by_source[source][index] = known | {repository}
+
+    def forget(self, source: str) -> None:
+        self._by_source.pop(source, None)

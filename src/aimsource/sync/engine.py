@@ -56,6 +56,10 @@ __all__ = [
 
 log = logging.getLogger("aimsource.sync")
 
+WALK_FRESHNESS = 0.9
+"""A wildcard's walk younger than this share of the source's `syncInterval` is reused (the
+operator keeps walks, `SharedWalks`): the next scheduled sync, an interval later, walks again."""
+
 Progress = Callable[[str], None]
 
 
@@ -155,6 +159,7 @@ async def _sync(
                     secret_error=secret_error,
                     progress=progress,
                     explain=explain,
+                    fresh_for=WALK_FRESHNESS * source.spec.sync_interval,
                 )
                 for s in selectors
             )
@@ -257,8 +262,10 @@ async def _fetch(
     secret_error: SelectorError | None,
     progress: Progress | None,
     explain: bool,
+    fresh_for: float = 0.0,
 ) -> tuple[SelectorOutcome, dict[str, str | None]]:
-    """Reads one selector's registry; returns its outcome and any digests learned on the way."""
+    """Reads one selector's registry; returns its outcome and any digests learned on the way.
+    A wildcard's walk may be one younger than `fresh_for` seconds (`SharedWalks`)."""
     if selector.error is not None:
         return SelectorOutcome(selector=selector, error=selector.error), {}
     if secret_error is not None:
@@ -272,6 +279,7 @@ async def _fetch(
                 part, lister=lister, creds=creds, secret_error=None, progress=progress, explain=explain
             ),
             progress=progress,
+            fresh_for=fresh_for,
         )
     ref = selector.ref
     assert ref is not None  # build_selectors sets ref whenever error is None and there is no pattern

@@ -11,7 +11,7 @@ respects the minimum interval between listings).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -21,6 +21,7 @@ from aimsource.domain.resources import SourceStatus
 from aimsource.domain.selection.decisions import TagDecision
 from aimsource.domain.selection.planning import plan_sync
 from aimsource.domain.selection.selectors import (
+    Selector,
     SelectorOutcome,
     build_selectors,
     decide_tags,
@@ -51,6 +52,9 @@ class PushResult:
     created: tuple[str, ...] = field(default=())
     owned_now: int | None = None
     """Models the source owns after this increment (CREATED only)."""
+    new_repository: tuple[int, ...] = field(default=())
+    """The wildcard filters (by index) for which the pushed repository is new (CREATED only): the
+    caller adds it to what they matched (`SourceRepositories.learn`)."""
 
 
 async def sync_push(
@@ -64,10 +68,13 @@ async def sync_push(
     owned_at_last_sync: int | None,
     credentials: CredentialStore = EMPTY_CREDENTIALS,
     heads: SharedHeads | None = None,
+    matched: Mapping[int, Collection[str]] | None = None,
 ) -> PushResult:
     """Decide `push` for one source; see the module docstring. With `heads`, the manifest HEAD is
     made through it: bounded per source and registry, shared with other sources, a missing tag
-    remembered."""
+    remembered. `matched`: the repositories each wildcard filter (by index) matched at the last
+    full sync (`SourceRepositories`); a push covered by a wildcard filter not in it needs a full
+    sync."""
     try:
         source = parse_source(source_obj)
     except InvalidSpecError:
@@ -105,6 +112,9 @@ async def sync_push(
     if pinned & selected:
         # A pinned image without a model after a Ready sync: someone deleted it; a full sync recounts.
         return PushResult(FULL, "a pinned image has no model")
+    new_repository, why = _new_repository(selectors, covered, push.repository, matched)
+    if why is not None:
+        return PushResult(FULL, why)
 
     creds, secret_error = await read_credentials(source, secrets, credentials)
     if secret_error is not None:
@@ -154,5 +164,37 @@ async def sync_push(
         created=True,
         owned_now=owned + 1,
         named={s.index for s in covered if named_tags(s) is not None},
+        new_repository=new_repository,
     )
-    return PushResult(CREATED, "created", status=status, created=created, owned_now=owned + 1)
+    return PushResult(
+        CREATED,
+        "created",
+        status=status,
+        created=created,
+        owned_now=owned + 1,
+        new_repository=tuple(sorted(new_repository)),
+    )
+
+
+def _new_repository(
+    selectors: Sequence[Selector],
+    covered: Sequence[Selector],
+    repository: str,
+    matched: Mapping[int, Collection[str]] | None,
+) -> tuple[set[int], str | None]:
+    """The covering wildcard filters for which the repository is new, or why a full sync is needed."""
+    new: set[int] = set()
+    for selector in covered:
+        if selectors[selector.index].pattern is None:
+            continue
+        known = (matched or {}).get(selector.index)
+        if known is None:
+            return new, "the repositories of a covering wildcard are not known since a full sync"
+        if repository in known:
+            continue
+        names = named_tags(selector)
+        if names is not None and len(names) > 1:
+            # A full sync would look for each named version in the new repository.
+            return new, "a new repository of a wildcard with more than one named version"
+        new.add(selector.index)
+    return new, None

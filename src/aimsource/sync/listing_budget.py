@@ -174,8 +174,11 @@ class SyncListings:
         *,
         credential: Credential | None,
         credentials: CredentialStore | None = None,
+        fresh_for: float = 0.0,
     ) -> RepositoryListing:
-        return await self._inner.list_repositories(pattern, credential=credential, credentials=credentials)
+        return await self._inner.list_repositories(
+            pattern, credential=credential, credentials=credentials, fresh_for=fresh_for
+        )
 
     async def _list(
         self, ref: ImageRef, credential: Credential | None, credentials: CredentialStore | None

@@ -13,6 +13,12 @@ truncated listing may be kept and is served as it was, truncated.
 
 Listings are kept per credential as well as per repository: a private repository's tags, read with
 one source's pull secret, are never served to a source that has another credential or none.
+
+Kept listings also spare requests: where a wildcard's discovery said when a repository last
+changed (Docker Hub's and GitHub's APIs do), a kept listing that began more than `UNCHANGED_MARGIN`
+after that time is served without asking the registry (`unchanged_listing_served`): nothing was
+pushed to the repository since. The margin absorbs clocks that disagree and an API that learns of a
+push late; `max_age` still bounds how old a listing served this way may be.
 """
 
 from __future__ import annotations
@@ -43,6 +49,10 @@ DEFAULT_MAX_ENTRIES = 1000
 DEFAULT_MAX_TAGS = 200_000
 """About 15 MiB of tag strings for typical tags; one repository alone may have 100,000."""
 
+UNCHANGED_MARGIN = 300.0
+"""Seconds between a repository's last change (the API's clock) and the start of a kept listing
+(ours) before that listing is trusted to hold the change."""
+
 PASSING_FAILURES = (RateLimited, Unreachable)
 """What a cached listing may stand in for: 429; 5xx after retries, timeouts, unreachable hosts."""
 
@@ -54,12 +64,16 @@ class ListingCacheObserver(Protocol):
     def stale_listing_served(self, registry: str) -> None:
         """A kept listing of a repository on `registry` was served in place of a failed one."""
 
+    def unchanged_listing_served(self, registry: str) -> None:
+        """A kept listing of a repository on `registry` was served because the repository had not
+        changed since it was read (no request made)."""
+
 
 @dataclass(frozen=True)
 class _Entry:
     listing: TagListing
     at: float
-    """Wall-clock time (Unix seconds) the listing was read."""
+    """Wall-clock time (Unix seconds) the listing began."""
 
 
 _Key = tuple[str, str, str]  # (registry/repository, credential identity or "", mirrors' identities)
@@ -95,7 +109,10 @@ class CachingTagLister:
         self._mirror_hosts = mirror_hosts
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
         self._tags = 0
-        self._walks = walks if walks is not None else SharedWalks()
+        self._walks = walks if walks is not None else SharedWalks(clock=clock)
+        self._updated: OrderedDict[str, float] = OrderedDict()
+        """When each repository (`registry/repository`) last changed, as its discovery last said."""
+        self.unchanged_served = 0
 
     @property
     def entries(self) -> int:
@@ -113,6 +130,10 @@ class CachingTagLister:
             credential.identity if credential is not None else "",
             self._mirrors(ref, credentials),
         )
+        unchanged = self._unchanged(key)
+        if unchanged is not None:
+            return unchanged
+        started = self._clock()
         try:
             listing = await self._inner.list_tags(ref, credential=credential, credentials=credentials)
         except PASSING_FAILURES as exc:
@@ -134,8 +155,23 @@ class CachingTagLister:
             )
             return replace(entry.listing, stale=stale)
         if self._max_age > 0:
-            self._keep(key, listing)
+            self._keep(key, listing, started)
         return listing
+
+    def _unchanged(self, key: _Key) -> TagListing | None:
+        """The kept listing of a repository that has not changed since it began, if there is one."""
+        updated = self._updated.get(key[0])
+        if updated is None:
+            return None
+        entry = self._fresh(key)
+        if entry is None or entry.listing.stale is not None or updated > entry.at - UNCHANGED_MARGIN:
+            return None
+        self._entries.move_to_end(key)
+        self.unchanged_served += 1
+        log.debug("%s unchanged since its last listing: not listed again", key[0])
+        if self._observer is not None:
+            self._observer.unchanged_listing_served(key[0].split("/", 1)[0])
+        return entry.listing
 
     async def manifest_digest(
         self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
@@ -158,14 +194,31 @@ class CachingTagLister:
         *,
         credential: Credential | None,
         credentials: CredentialStore | None = None,
+        fresh_for: float = 0.0,
     ) -> RepositoryListing:
-        """The inner lister's walk, shared by the sources with the same wildcard (`SharedWalks`)."""
-        return await self._walks.walk(
+        """The inner lister's walk, shared by the sources with the same wildcard (`SharedWalks`);
+        the times it gives of the repositories' last changes are noted for `list_tags`."""
+        found = await self._walks.walk(
             pattern,
             credential,
             credentials,
             lambda: self._inner.list_repositories(pattern, credential=credential, credentials=credentials),
+            fresh_for=fresh_for,
         )
+        for name, at in found.updated.items():
+            key = f"{pattern.registry}/{name}"
+            # A kept walk may be older than a push `learn` noted: the later time stands.
+            self._updated[key] = max(at, self._updated.get(key, at))
+            self._updated.move_to_end(key)
+        while len(self._updated) > 4 * self._max_entries:  # more than the listings kept is no use
+            self._updated.popitem(last=False)
+        return found
+
+    def learn(self, registry: str, repository: str) -> int:
+        """A pushed repository, for the kept walks that match it (`SharedWalks.learn`); a push
+        also means the repository changed now: its kept listings are listed again."""
+        self._updated[f"{registry}/{repository}"] = self._clock()
+        return self._walks.learn(registry, repository)
 
     def _fresh(self, key: _Key) -> _Entry | None:
         entry = self._entries.get(key)
@@ -178,11 +231,11 @@ class CachingTagLister:
             return None
         return entry
 
-    def _keep(self, key: _Key, listing: TagListing) -> None:
+    def _keep(self, key: _Key, listing: TagListing, started: float) -> None:
         self._drop(key)  # a newer listing replaces the old one, even when it cannot be kept itself
         size = len(listing.tags)
         if size <= self._max_tags:
-            self._entries[key] = _Entry(listing, self._clock())
+            self._entries[key] = _Entry(listing, started)
             self._tags += size
             while len(self._entries) > self._max_entries or self._tags > self._max_tags:
                 self._drop(next(iter(self._entries)))

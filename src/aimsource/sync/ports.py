@@ -39,8 +39,11 @@ class TagLister(Protocol):
         *,
         credential: Credential | None,
         credentials: CredentialStore | None = None,
+        fresh_for: float = 0.0,
     ) -> RepositoryListing:
-        """The repositories of `pattern`'s registry it matches (a wildcard filter's discovery)."""
+        """The repositories of `pattern`'s registry it matches (a wildcard filter's discovery).
+
+        A lister that keeps walks may answer with one younger than `fresh_for` seconds."""
         ...
 
 

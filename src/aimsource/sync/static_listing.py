@@ -65,6 +65,7 @@ class StaticTagLister:
         *,
         credential: Credential | None,
         credentials: CredentialStore | None = None,
+        fresh_for: float = 0.0,
     ) -> RepositoryListing:
         """The file's repositories of `pattern`'s registry stand for that registry's catalog, so a
         wildcard can be tried offline."""

@@ -29,21 +29,30 @@ from typing import Any, cast
 
 from aimsource.domain.resources import FALSE, LIMIT_CONDITION, READY, READY_CONDITION, TRUE, SourceStatus
 from aimsource.domain.selection.decisions import TagDecision
-from aimsource.domain.selection.selectors import Selector
+from aimsource.domain.selection.selectors import Repositories, Selector
 from aimsource.domain.status.conditions import summary_message, within_limit_message
+from aimsource.domain.status.selectors import LISTED_AT as _LISTED_AT
+from aimsource.domain.status.selectors import repositories_message
 
 
 def covering(selectors: Sequence[Selector], *, registry: str, repository: str) -> list[Selector]:
-    """The selectors (valid, not excluded) that read the pushed repository."""
-    return [
-        s
-        for s in selectors
-        if s.error is None
-        and not s.excluded
-        and s.ref is not None
-        and s.ref.registry == registry
-        and s.ref.repository == repository
-    ]
+    """The selectors (valid, not excluded) that read the pushed repository.
+
+    A wildcard filter whose pattern matches the repository covers it as the selector of that one
+    repository (`Selector.for_repository`: same index, constraints and exclusions), as discovery
+    would have made it, whether or not a full sync has seen the repository yet."""
+    found = []
+    for s in selectors:
+        if s.error is not None or s.excluded:
+            continue
+        if s.pattern is not None and s.pattern.registry == registry and s.pattern.matches(repository):
+            s = s.for_repository(repository)
+            if s.excluded:
+                continue
+        elif s.ref is None or s.ref.registry != registry or s.ref.repository != repository:
+            continue
+        found.append(s)
+    return found
 
 
 def blocker(
@@ -85,6 +94,23 @@ def _found(entry: dict[str, Any], tag: str) -> None:
         entry.pop("notFound", None)
 
 
+def _one_more_repository(entry: dict[str, Any]) -> None:
+    """A wildcard filter's entry with the pushed repository counted (seen and matched)."""
+    counts = entry.get("repositories")
+    if not isinstance(counts, Mapping):
+        return
+    found = Repositories(
+        seen=int(counts.get("seen", 0)) + 1,
+        matched=int(counts.get("matched", 0)) + 1,
+        excluded=int(counts.get("excluded", 0)),
+        # The message of the last discovery names where it listed; the count is all that moves.
+        endpoint=str(entry.get("message", "")).partition(_LISTED_AT)[2],
+    )
+    entry["repositories"] = {"seen": found.seen, "matched": found.matched, "excluded": found.excluded}
+    if "message" in entry:
+        entry["message"] = repositories_message(found)
+
+
 def status_after_push(
     previous: Mapping[str, Any],
     *,
@@ -93,6 +119,7 @@ def status_after_push(
     created: bool,
     owned_now: int,
     named: Collection[int] = (),
+    new_repository: Collection[int] = (),
 ) -> SourceStatus:
     """The status after one pushed tag was decided by the covering selectors (by index).
 
@@ -100,11 +127,15 @@ def status_after_push(
     selectors, which list nothing (their count of listed tags is always 1). `created`: a model now
     exists for the tag (this push made it). `named`: the covering selectors with a list of exact
     versions, which list nothing either: a full sync sees only the tags they name, so a push counts
-    for them only when it is one of those (and is then no longer `notFound`).
+    for them only when it is one of those (and is then no longer `notFound`). `new_repository`:
+    the covering wildcard filters for which the pushed repository is one their last discovery did
+    not list: one more repository seen and matched, as the next discovery would count it.
     """
     status = {k: v for k, v in previous.items()}
     entries = [dict(e) for e in previous.get("selectors") or ()]
     selected_anywhere = False
+    for index in new_repository:
+        _one_more_repository(entries[index])
     for index, decision in decisions.items():
         entry = entries[index]
         if index in named:

@@ -59,6 +59,9 @@ def selector_entries(
     ]
 
 
+LISTED_AT = " listed at "
+
+
 def repositories_message(found: Repositories) -> str:
     """A wildcard's finding in words: `matched 3 of 12 repositories (1 excluded)`."""
     text = f"matched {found.matched} of {found.seen} repositories"
@@ -67,7 +70,7 @@ def repositories_message(found: Repositories) -> str:
     if found.truncated:
         text += f"; only the first {found.matched} by name were taken"
     if found.endpoint:
-        text += f" listed at {found.endpoint}"
+        text += f"{LISTED_AT}{found.endpoint}"
     return text
 
 

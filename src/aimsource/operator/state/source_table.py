@@ -25,6 +25,7 @@ from aimsource.operator.scheduling.shares import hosts_of
 from aimsource.operator.scheduling.sources import SourceEntry, observe
 from aimsource.operator.state.success import LastSuccess
 from aimsource.operator.webhook.routes import PushRoutes
+from aimsource.sync.discovery import SourceRepositories
 
 log = logging.getLogger("aimsource.operator")
 
@@ -59,6 +60,8 @@ class SourceTable:
         """Pushed tags waiting for an incremental sync, by source."""
         self.owned: dict[str, int] = {}
         """Models each source owned when its last sync here ended (None: not synced here yet)."""
+        self.matched = SourceRepositories()
+        """The repositories each source's wildcard filters matched at its last sync here."""
         self.contests = contests or Contests(ours=FIELD_MANAGER, on_count=metrics.set_contested)
         """Sources another controller manages: this operator stands down for them."""
         self.last_success = LastSuccess()
@@ -154,6 +157,7 @@ class SourceTable:
         self.routes.remove(name)
         self.pending.pop(name, None)
         self.owned.pop(name, None)
+        self.matched.forget(name)
         self.contests.forget(name)
         self.last_success.forget(name)
         self.notices.discard(name)

@@ -59,7 +59,10 @@ class Reconciler(SourceTable):
         contests: Contests | None = None,
         push_limits: PushLimits | None = None,
         listing_budget: ListingBudget | None = None,
+        learn_repository: Callable[[str, str], object] | None = None,
     ) -> None:
+        """`learn_repository(registry, repository)`: tells the kept wildcard walks of a pushed
+        repository that a wildcard matched (`CachingTagLister.learn`)."""
         super().__init__(
             metrics=metrics,
             policy=policy,
@@ -69,6 +72,7 @@ class Reconciler(SourceTable):
         )
         self._kube = kube
         self._lister = lister
+        self._learn_repository = learn_repository
         self._store = store
         self._secrets = NamespaceSecrets(kube, namespace)
         self._budget = listing_budget or ListingBudget(process=TagBudget(DEFAULT_PER_PROCESS))
@@ -159,6 +163,7 @@ class Reconciler(SourceTable):
             return
         if result.plan is not None:
             self.owned[name] = result.plan.owned_before + len(result.created)
+        self.matched.remember(name, result.outcomes)
         outcome = result.status.get("status")
         invalid = result.source is None  # won't get better until the spec changes: no backoff
         failures = 0 if outcome == READY or invalid else entry.state.failures + 1
@@ -265,11 +270,13 @@ class Reconciler(SourceTable):
                     previous=entry.status,
                     owned_at_last_sync=self.owned.get(entry.name),
                     heads=self.heads,
+                    matched=self.matched.of(entry.name),
                 )
                 self._metrics.push_synced(result.result, created=len(result.created))
                 log.info("push synced", extra={"push": str(push), "result": result.result, "why": result.why})
                 if result.result == CREATED and result.status is not None:
                     self.owned[entry.name] = result.owned_now or 0
+                    self._learned(entry.name, push, result.new_repository)
                     done = SyncResult(status=result.status, plan=None, outcomes=(), created=result.created)
                     await self._report(entry, entry.body, done, uid=uid)
             except SourceGoneError as exc:
@@ -284,6 +291,14 @@ class Reconciler(SourceTable):
             if result is None or result.result == FULL:
                 entry.state = replace(entry.state, push_requested=True)
                 return
+
+    def _learned(self, name: str, push: Push, filters: Sequence[int]) -> None:
+        """A pushed repository new to the source's wildcard filters: theirs now, and the kept
+        walks' (other sources reusing a walk list it without walking again)."""
+        for index in filters:
+            self.matched.learn(name, index, push.repository)
+        if filters and self._learn_repository is not None:
+            self._learn_repository(push.registry, push.repository)
 
     def _source_gone(self, entry: SourceEntry, uid: str | None, exc: SourceGoneError) -> None:
         """Deleted, or recreated under the same name, while we synced: this sync's result is dropped.

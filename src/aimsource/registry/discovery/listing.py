@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from aimsource.domain.errors import InvalidReferenceError
 from aimsource.domain.patterns import RepositoryPattern
@@ -19,6 +20,17 @@ class RepositoryListing:
     """More repositories matched than were kept, or the page cap ended the walk early."""
     endpoint: str = ""
     """Where they were listed (`registry.example.com/v2/_catalog`), for messages."""
+    pattern: RepositoryPattern | None = field(default=None, compare=False)
+    """The pattern they were listed for."""
+    updated: Mapping[str, float] = field(default_factory=dict, compare=False, repr=False)
+    """When each repository last changed (Unix seconds), where the API says so (Docker Hub's
+    `last_updated`, GitHub's `updated_at`): a repository unchanged since its last good listing of
+    tags need not be listed again."""
+
+    def with_repository(self, repository: str) -> RepositoryListing:
+        """This listing with one more matching repository (a pushed one), counted as seen."""
+        names = tuple(sorted({*self.repositories, repository}))
+        return replace(self, repositories=names, seen=self.seen + len(names) - len(self.repositories))
 
 
 class MatchCollector:
@@ -29,18 +41,25 @@ class MatchCollector:
         self._pattern = pattern
         self._cap = cap
         self._kept: set[str] = set()
+        self._updated: dict[str, float] = {}
         self.seen = 0
         self.overflow = False
 
-    def add(self, names: list[str]) -> None:
+    def add(self, names: list[str], updated: Mapping[str, float] | None = None) -> None:
+        """Counts `names` as seen and keeps those that match; `updated`: when some of them last
+        changed, as the API said (kept for the kept names only)."""
         for name in names:
             self.seen += 1
             if name in self._kept or not self._pattern.matches(name) or not self._valid(name):
                 continue
             self._kept.add(name)
+            if updated is not None and name in updated:
+                self._updated[name] = updated[name]
             if len(self._kept) > self._cap:
                 # Keep the first names by name order, whatever order the pages come in.
-                self._kept.discard(max(self._kept))
+                dropped = max(self._kept)
+                self._kept.discard(dropped)
+                self._updated.pop(dropped, None)
                 self.overflow = True
 
     def _valid(self, name: str) -> bool:
@@ -52,4 +71,11 @@ class MatchCollector:
             return False
 
     def listing(self, *, truncated: bool, endpoint: str) -> RepositoryListing:
-        return RepositoryListing(tuple(sorted(self._kept)), self.seen, truncated or self.overflow, endpoint)
+        return RepositoryListing(
+            tuple(sorted(self._kept)),
+            self.seen,
+            truncated or self.overflow,
+            endpoint,
+            pattern=self._pattern,
+            updated=dict(self._updated),
+        )

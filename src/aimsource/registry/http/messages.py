@@ -25,6 +25,8 @@ class Outgoing:
     url: URL
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     purpose: Purpose = "tags"
+    body: bytes | None = field(default=None, repr=False)
+    """What a POST sends (Docker Hub's login: it holds a credential, so it is never redirected)."""
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()

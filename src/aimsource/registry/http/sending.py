@@ -141,8 +141,8 @@ class Sender:
         for _ in range(self._settings.max_redirects + 1):
             reply = await self._exchange(current, deadline=deadline, subject=subject, key=key)
             location = reply.headers.get("location")
-            if reply.status not in REDIRECT_STATUSES or not location:
-                return reply
+            if reply.status not in REDIRECT_STATUSES or not location or current.body is not None:
+                return reply  # a request with a body (a login) is never sent on: the body is a secret
             try:
                 target = reply.url.join(URL(location, encoded=True))
                 valid = bool(target.host) and target.is_absolute()

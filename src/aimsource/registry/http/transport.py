@@ -137,6 +137,7 @@ class Transport:
                 request.method,
                 request.url,
                 headers=request.headers,
+                data=request.body,
                 allow_redirects=False,
                 timeout=timeout,
                 ssl=own if own is not None else True,
