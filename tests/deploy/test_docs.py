@@ -192,6 +192,7 @@ def _exposed_metrics() -> dict[str, tuple[str, frozenset[str]]]:
     metrics.ratelimit_remaining("registry-1.docker.io", 99)
     metrics.ratelimit_limit("registry-1.docker.io", 100)
     metrics.stale_listing_served("registry-1.docker.io")
+    metrics.unchanged_listing_served("registry-1.docker.io")
     metrics.sync_finished("Ready", 0.2, created=1)
     metrics.webhook_request("distribution", "accepted")
     metrics.webhook_connection_closed("header_timeout")

@@ -87,3 +87,18 @@ def test_a_wildcard_rate_of_zero_means_no_budget_for_every_other_host() -> None:
     found = tables('registries:\n  "*":\n    requestsPerSecond: 0\n')
     assert found.default_budget.rate == 0.0
     assert found.default_budget.concurrency == 3
+
+
+def test_githubs_api_hosts_get_at_most_four_requests_in_flight_unless_an_entry_says_otherwise() -> None:
+    many = RegistrySettings(max_concurrency_per_host=16).with_rate(7)
+    found = tables("", many)
+    assert found.budgets["api.github.com"] == Budget(concurrency=4, rate=7.0, burst=14)
+    assert "hub.docker.com" not in found.budgets  # Docker Hub's API: the flags' budget
+    enterprise = tables(
+        "registries:\n  ghe.example.com:\n    repositoryDiscovery: github\n"
+        "    discoveryURL: https://ghe.example.com/api/v3\n",
+        many,
+    )
+    assert enterprise.budgets["ghe.example.com"].concurrency == 4
+    own = tables('registries:\n  "api.github.com":\n    maxConcurrency: 8\n', many)
+    assert own.budgets["api.github.com"].concurrency == 8

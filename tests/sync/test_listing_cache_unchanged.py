@@ -61,7 +61,7 @@ async def test_an_unchanged_repository_is_served_from_its_kept_listing_with_no_r
 
 
 async def test_a_repository_changed_since_its_listing_began_is_listed_again() -> None:
-    lister, inner, clock, served = make()
+    lister, inner, clock, _served = make()
     await sync_once(lister)
     clock.now += 3600
     inner.updated[QWEN.key] = clock.now - 60  # pushed a minute ago
@@ -82,7 +82,7 @@ async def test_a_change_within_the_margin_before_the_listing_is_not_trusted_to_b
 
 
 async def test_a_push_to_the_repository_makes_it_list_again_and_the_kept_walk_learns_it() -> None:
-    lister, inner, clock, _ = make()
+    lister, inner, _clock, _ = make()
     await lister.list_repositories(PATTERN, credential=None, fresh_for=3600)
     await lister.list_tags(LLAMA, credential=None)
     assert lister.learn(REG, "team/mistral") == 1

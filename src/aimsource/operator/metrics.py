@@ -69,13 +69,13 @@ class Metrics:
         self.sources = Gauge("aimsource_sources", "Known sources, by status.", ["status"], registry=r)
         self.ratelimit_gauge = Gauge(
             "aimsource_registry_ratelimit_remaining",
-            "The last ratelimit-remaining a registry announced (Docker Hub), by host.",
+            "The last ratelimit-remaining (X-RateLimit-Remaining of an API) a host announced, by host.",
             ["host"],
             registry=r,
         )
         self.ratelimit_limit_gauge = Gauge(
             "aimsource_registry_ratelimit_limit",
-            "The last ratelimit-limit a registry announced (Docker Hub: requests per window), by host.",
+            "The last ratelimit-limit (X-RateLimit-Limit of an API) a host announced: requests per window.",
             ["host"],
             registry=r,
         )

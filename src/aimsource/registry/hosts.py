@@ -12,8 +12,10 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass, field, replace
 
+from yarl import URL
+
 from aimsource.domain.registries.entries import WILDCARD, Registries, RegistryEntry
-from aimsource.registry.http.endpoints import api_host
+from aimsource.registry.http.endpoints import api_host, netloc
 from aimsource.registry.http.limits import Budget
 from aimsource.registry.http.transport import ssl_context
 from aimsource.registry.settings import RegistrySettings, burst_for
@@ -74,7 +76,30 @@ def host_tables(settings: RegistrySettings, registries: Registries) -> HostTable
                 tables.own_cas[mirror.host] = mirror.ca_file
             if mirror.plain_http:
                 plain.add(mirror.host)
+    _cap_github_apis(tables, registries)
     return replace(tables, settings=replace(settings, insecure=frozenset(plain)))
+
+
+GITHUB_API_CONCURRENCY = 4
+"""Requests in flight at once to a GitHub API host: GitHub asks clients not to make concurrent
+requests, and counts them against a secondary rate limit."""
+
+
+def _cap_github_apis(tables: HostTables, registries: Registries) -> None:
+    """The API host of every registry discovered through GitHub's packages API (ghcr.io's
+    api.github.com, or a GitHub Enterprise host) gets at most `GITHUB_API_CONCURRENCY` requests
+    in flight, unless the registries file sets `maxConcurrency` for that host."""
+    for registry in {"ghcr.io", *registries.entries}:
+        url = registries.discovery_url(registry) if registry != WILDCARD else None
+        if url is None or registries.discovery(registry) != "github":
+            continue
+        host = netloc(URL(url))
+        own = registries.own(host)
+        if own is not None and own.max_concurrency is not None:
+            continue
+        budget = tables.budgets.get(host, tables.default_budget)
+        if budget.concurrency > GITHUB_API_CONCURRENCY:
+            tables.budgets[host] = replace(budget, concurrency=GITHUB_API_CONCURRENCY)
 
 
 def _budget(settings: RegistrySettings, wildcard: RegistryEntry, entry: RegistryEntry | None) -> Budget:

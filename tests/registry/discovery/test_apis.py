@@ -4,18 +4,28 @@ pagination (`next`, `Link`), refusals (404 namespace, 401, 429 with `Retry-After
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
 
+from aimsource.cli.ratelimits import RateLimitRecorder
 from aimsource.domain.patterns import parse_pattern
 from aimsource.domain.registries.entries import Registries
 from aimsource.domain.registries.parsing import parse_registries
 from aimsource.registry.auth.credentials import Credential
 from aimsource.registry.client import RegistryClient
-from aimsource.registry.errors import AuthenticationFailed, BadResponse, CatalogUnsupported, NamespaceNotFound
+from aimsource.registry.discovery.apis import api_time
+from aimsource.registry.errors import (
+    AuthenticationFailed,
+    BadResponse,
+    CatalogUnsupported,
+    NamespaceNotFound,
+    RateLimited,
+)
 from aimsource.registry.settings import RegistrySettings
 from tests.support.serving import BackgroundServer
 
@@ -26,6 +36,8 @@ HUB = {
 GITHUB_ORGS = {"amd-enterprise-ai": ["aim-private-a", "aim-private-b", "tools/aim-nested", "unrelated"]}
 GITHUB_USERS = {"someone": ["aim-mine"]}
 TOKEN = "ghp_secret_token_value"
+HUB_PRIVATE = {"amdenterpriseai": ["aim-private"]}
+HUB_USER, HUB_PASSWORD, HUB_JWT = "amduser", "dckr_pat_secret_value", "hub.jwt.value"
 
 
 @dataclass
@@ -34,12 +46,17 @@ class Front:
 
     page: int = 3
     throttle_once: bool = False
+    redirect_login: bool = False
+    quota_resets_in: float | None = None
+    """The next GitHub answer is a 403 with its quota spent, back in that many seconds."""
     requests: list[tuple[str, str | None]] = field(default_factory=list)
+    logins: list[dict[str, str]] = field(default_factory=list)
     server: BackgroundServer | None = None
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/v2/namespaces/{ns}/repositories", self.hub)
+        app.router.add_post("/v2/users/login", self.hub_login)
         app.router.add_get("/orgs/{ns}/packages", self.github)
         app.router.add_get("/users/{ns}/packages", self.github)
         return app
@@ -60,6 +77,8 @@ class Front:
         names = HUB.get(request.match_info["ns"])
         if names is None:
             return web.json_response({"message": "object not found"}, status=404)
+        if request.headers.get("Authorization") == f"Bearer {HUB_JWT}":
+            names = names + HUB_PRIVATE.get(request.match_info["ns"], [])
         prefix = request.query.get("name", "")
         names = sorted(n for n in names if n.startswith(prefix))
         start = int(request.query.get("page", "1"))
@@ -72,8 +91,22 @@ class Front:
         ]
         return web.json_response({"count": len(names), "next": following, "results": results})
 
+    async def hub_login(self, request: web.Request) -> web.Response:
+        self._record(request)
+        self.logins.append(await request.json())
+        if self.redirect_login:
+            raise web.HTTPTemporaryRedirect("http://127.0.0.2:9/v2/users/login")
+        if self.logins[-1] != {"username": HUB_USER, "password": HUB_PASSWORD}:
+            return web.json_response({"detail": "Incorrect authentication credentials"}, status=401)
+        return web.json_response({"token": HUB_JWT})
+
     async def github(self, request: web.Request) -> web.Response:
         self._record(request)
+        if self.quota_resets_in is not None:
+            reset = str(int(time.time() + self.quota_resets_in + 0.999))
+            self.quota_resets_in = None
+            spent = {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+            return web.json_response({"message": "API rate limit exceeded"}, status=403, headers=spent)
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return web.json_response({"message": "Requires authentication"}, status=401)
         table = GITHUB_ORGS if request.path.startswith("/orgs/") else GITHUB_USERS
@@ -86,6 +119,7 @@ class Front:
         if start * self.page < len(names):
             headers["Link"] = f'<{request.url.update_query(page=str(start + 1))}>; rel="next"'
         body = [{"name": n, "package_type": "container", "updated_at": "2026-12-01T00:00:00Z"} for n in chunk]
+        headers.update({"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": str(4999 - start)})
         return web.json_response(body, headers=headers)
 
 
@@ -218,3 +252,108 @@ async def test_a_next_page_on_another_host_is_refused(front: Front) -> None:
         async with RegistryClient(RegistrySettings(), registries=apis_at(server.url)) as client:
             with pytest.raises(BadResponse, match="refusing to follow it"):
                 await client.list_repositories(parse_pattern("x/aim-*"), credential=None)
+
+
+async def test_docker_hub_with_the_sources_docker_io_credential_logs_in_and_lists_private_repositories(
+    client: RegistryClient, front: Front
+) -> None:
+    pattern = parse_pattern("amdenterpriseai/aim-*")
+    anonymous = await client.list_repositories(pattern, credential=None)
+    assert "amdenterpriseai/aim-private" not in anonymous.repositories
+    front.requests.clear()
+
+    listing = await client.list_repositories(pattern, credential=Credential(HUB_USER, HUB_PASSWORD))
+
+    assert "amdenterpriseai/aim-private" in listing.repositories
+    assert front.logins[-1] == {"username": HUB_USER, "password": HUB_PASSWORD}
+    assert front.requests[0] == ("/v2/users/login", None)
+    assert all(auth == f"Bearer {HUB_JWT}" for path, auth in front.requests[1:])
+    assert len(front.requests) > 2  # the login, then every page with its token
+
+
+async def test_a_refused_docker_hub_login_fails_naming_the_credential_never_its_secret(
+    client: RegistryClient, front: Front
+) -> None:
+    with pytest.raises(AuthenticationFailed) as caught:
+        await client.list_repositories(
+            parse_pattern("amdenterpriseai/aim-*"), credential=Credential(HUB_USER, "wrong-password")
+        )
+    assert "personal access token" in str(caught.value)
+    assert "wrong-password" not in str(caught.value)
+    assert HUB_USER not in str(caught.value)
+    assert [path for path, _ in front.requests] == ["/v2/users/login"]  # no page asked without the token
+
+
+async def test_a_docker_hub_login_is_never_redirected_with_its_credentials(
+    client: RegistryClient, front: Front
+) -> None:
+    front.redirect_login = True
+    with pytest.raises(BadResponse) as caught:
+        await client.list_repositories(
+            parse_pattern("amdenterpriseai/aim-*"), credential=Credential(HUB_USER, HUB_PASSWORD)
+        )
+    assert "307" in str(caught.value)
+    assert HUB_PASSWORD not in str(caught.value)
+    assert len(front.logins) == 1
+
+
+async def test_the_apis_say_when_each_repository_last_changed(client: RegistryClient) -> None:
+    hub = await client.list_repositories(parse_pattern("amdenterpriseai/aim-*"), credential=None)
+    github = await client.list_repositories(
+        parse_pattern("ghcr.io/amd-enterprise-ai/aim-*"), credential=Credential("u", TOKEN)
+    )
+    when = datetime(2026, 12, 1, tzinfo=UTC).timestamp()
+    assert hub.updated
+    assert set(hub.updated) == set(hub.repositories)
+    assert set(hub.updated.values()) == {when}
+    assert github.updated
+    assert set(github.updated.values()) == {when}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-12-01T00:00:00Z", datetime(2026, 12, 1, tzinfo=UTC).timestamp()),
+        ("2026-12-01T01:00:00.123456+01:00", datetime(2026, 12, 1, 0, 0, 0, 123456, tzinfo=UTC).timestamp()),
+        ("2026-12-01T00:00:00", None),  # no zone: the instant is unknown
+        ("yesterday", None),
+        ("2026-12-01T00:00:00Z" + " " * 100, None),
+        (1764547200, None),
+        (None, None),
+    ],
+)
+def test_api_times_are_read_only_when_they_name_an_instant(value: object, expected: float | None) -> None:
+    assert api_time(value) == expected
+
+
+async def test_githubs_spent_quota_is_waited_for_until_its_reset_and_its_counts_are_reported(
+    front: Front,
+) -> None:
+    recorder = RateLimitRecorder()
+    settings = RegistrySettings(backoff_base=0.01)
+    async with RegistryClient(settings, registries=apis_at(front.url), observer=recorder) as client:
+        front.quota_resets_in = 1.0
+        started = time.monotonic()
+        listing = await client.list_repositories(
+            parse_pattern("ghcr.io/amd-enterprise-ai/aim-*"), credential=Credential("u", TOKEN)
+        )
+    assert listing.repositories  # the walk went on after the reset
+    assert time.monotonic() - started >= 0.9  # it waited for the reset rather than hammering
+    host = front.url.split("://", 1)[1]
+    assert recorder.hosts[host].limit == 5000
+    assert recorder.hosts[host].remaining is not None
+    assert 4990 < recorder.hosts[host].remaining < 5000
+
+
+async def test_a_quota_back_only_in_an_hour_is_rate_limited_not_an_authentication_failure(
+    client: RegistryClient, front: Front
+) -> None:
+    front.quota_resets_in = 3600
+    with pytest.raises(RateLimited) as caught:
+        await client.list_repositories(
+            parse_pattern("ghcr.io/amd-enterprise-ai/aim-*"), credential=Credential("u", TOKEN)
+        )
+    assert "quota is spent" in str(caught.value)
+    assert TOKEN not in str(caught.value)
+    assert caught.value.retry_after is not None
+    assert caught.value.retry_after > 3000

@@ -15,6 +15,7 @@ from typing import Any
 
 from aimsource.domain.pushes.payloads import Push
 from aimsource.domain.resources import PENDING
+from aimsource.kube import SourceGoneError
 from aimsource.kube.client import FIELD_MANAGER
 from aimsource.operator.coexistence.contests import Contests
 from aimsource.operator.metrics import Metrics, SourceFacts
@@ -152,6 +153,20 @@ class SourceTable:
                 "sync scheduled",
                 extra={"source": entry.name, "why": decision.why, "in_seconds": round(decision.when - at, 3)},
             )
+
+    def _source_gone(self, entry: SourceEntry, uid: str | None, exc: SourceGoneError) -> None:
+        """Deleted, or recreated under the same name, while we synced: this sync's result is dropped.
+
+        A newer object (a different uid) already in the table is synced on its own; an entry still
+        holding the gone object is forgotten, as a missed DELETED event would have done.
+        """
+        log.info("source gone during the sync: result dropped", extra={"error": str(exc)})
+        if self.table.get(entry.name) is entry and uid_of(entry.body) == uid:
+            self.table.pop(entry.name, None)
+            self.queue.discard(entry.name)
+            self.why.pop(entry.name, None)
+            self._forget_pushes(entry.name)
+            self._count_sources()
 
     def _forget_pushes(self, name: str) -> None:
         self.routes.remove(name)

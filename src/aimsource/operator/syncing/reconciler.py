@@ -276,7 +276,11 @@ class Reconciler(SourceTable):
                 log.info("push synced", extra={"push": str(push), "result": result.result, "why": result.why})
                 if result.result == CREATED and result.status is not None:
                     self.owned[entry.name] = result.owned_now or 0
-                    self._learned(entry.name, push, result.new_repository)
+                    for index in result.new_repository:  # new to the source's wildcards: theirs now,
+                        self.matched.learn(entry.name, index, push.repository)
+                    if result.new_repository and self._learn_repository is not None:
+                        self._learn_repository(push.registry, push.repository)  # and the kept walks'
+
                     done = SyncResult(status=result.status, plan=None, outcomes=(), created=result.created)
                     await self._report(entry, entry.body, done, uid=uid)
             except SourceGoneError as exc:
@@ -291,28 +295,6 @@ class Reconciler(SourceTable):
             if result is None or result.result == FULL:
                 entry.state = replace(entry.state, push_requested=True)
                 return
-
-    def _learned(self, name: str, push: Push, filters: Sequence[int]) -> None:
-        """A pushed repository new to the source's wildcard filters: theirs now, and the kept
-        walks' (other sources reusing a walk list it without walking again)."""
-        for index in filters:
-            self.matched.learn(name, index, push.repository)
-        if filters and self._learn_repository is not None:
-            self._learn_repository(push.registry, push.repository)
-
-    def _source_gone(self, entry: SourceEntry, uid: str | None, exc: SourceGoneError) -> None:
-        """Deleted, or recreated under the same name, while we synced: this sync's result is dropped.
-
-        A newer object (a different uid) already in the table is synced on its own; an entry still
-        holding the gone object is forgotten, as a missed DELETED event would have done.
-        """
-        log.info("source gone during the sync: result dropped", extra={"error": str(exc)})
-        if self.table.get(entry.name) is entry and uid_of(entry.body) == uid:
-            self.table.pop(entry.name, None)
-            self.queue.discard(entry.name)
-            self.why.pop(entry.name, None)
-            self._forget_pushes(entry.name)
-            self._count_sources()
 
     async def _stands_down(self, entry: SourceEntry) -> bool:
         """Whether another controller manages the source: then this sync lists nothing, creates

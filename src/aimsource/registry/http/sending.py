@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -95,11 +96,17 @@ class Sender:
                 give_up: RegistryError = failure.error
                 what = str(failure.error)
             else:
-                if not is_retryable_status(reply.status):
+                spent = _quota_spent(reply)
+                if not is_retryable_status(reply.status) and not spent:
                     return reply
                 retry_after = parse_retry_after(reply.headers.get("retry-after"), now=datetime.now(UTC))
-                give_up = _status_error(reply, retry_after=retry_after, attempts=attempt)
-                what = f"HTTP {reply.status}"
+                if spent:  # GitHub's 403 (or 429) once its quota is spent: wait for its reset
+                    retry_after = retry_after if retry_after is not None else _reset_in(reply.headers)
+                    give_up = _quota_error(reply, retry_after)
+                    what = "HTTP 429"
+                else:
+                    give_up = _status_error(reply, retry_after=retry_after, attempts=attempt)
+                    what = f"HTTP {reply.status}"
 
             now = loop.time()
             if retry_after is not None and (
@@ -228,11 +235,14 @@ class Sender:
     def _note_ratelimit(self, key: str, headers: CIMultiDictProxy[str]) -> None:
         """Docker Hub's `ratelimit-remaining: 76;w=21600` and `ratelimit-limit: 100;w=21600` ->
         the observer gets 76 and 100, for the registry the call is for (`key`), whichever host
-        (a redirect's, a token service's) sent them."""
-        remaining = _ratelimit_count(headers.get("ratelimit-remaining"))
+        (a redirect's, a token service's) sent them. The web APIs of GitHub and Docker Hub say it
+        as `X-RateLimit-Remaining` / `X-RateLimit-Limit` (their `key` is the API host)."""
+        remaining = _ratelimit_count(
+            headers.get("ratelimit-remaining") or headers.get("x-ratelimit-remaining")
+        )
         if remaining is not None:
             self._observer.ratelimit_remaining(key, remaining)
-        limit = _ratelimit_count(headers.get("ratelimit-limit"))
+        limit = _ratelimit_count(headers.get("ratelimit-limit") or headers.get("x-ratelimit-limit"))
         if limit is not None:
             self._observer.ratelimit_limit(key, limit)
 
@@ -243,6 +253,25 @@ def _ratelimit_count(value: str | None) -> int | None:
         return None
     head = value.split(";", 1)[0].strip()
     return int(head) if head.isascii() and head.isdigit() and len(head) < 12 else None
+
+
+def _quota_spent(reply: Reply) -> bool:
+    """A refusal because an API's quota is spent: 403 or 429 with `X-RateLimit-Remaining: 0`."""
+    return reply.status in (403, 429) and _ratelimit_count(reply.headers.get("x-ratelimit-remaining")) == 0
+
+
+def _reset_in(headers: CIMultiDictProxy[str]) -> float | None:
+    """Seconds until `X-RateLimit-Reset` (Unix seconds) comes; None when absent or not a time."""
+    at = _ratelimit_count(headers.get("x-ratelimit-reset"))
+    return None if at is None else max(0.0, at - time.time())
+
+
+def _quota_error(reply: Reply, retry_after: float | None) -> RegistryError:
+    after = f"; its quota returns in {retry_after:.0f} s" if retry_after is not None else "; retry later"
+    return RateLimited(
+        f"rate limited by {netloc(reply.url)}: its API quota is spent (X-RateLimit-Remaining: 0){after}",
+        retry_after=retry_after,
+    )
 
 
 def reason_phrase(status: int) -> str:
