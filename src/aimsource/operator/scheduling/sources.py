@@ -3,9 +3,9 @@
 The watch delivers whole objects; `observe` folds each one into the source's `ScheduleState`,
 keeping what only this process knows (when it last listed, how many syncs failed in a row) and
 taking from the object what the cluster knows (generation, interval, the sync-request and pause
-annotations, whether its status shows it paused, and - from a status written by an earlier process or by the leader - when it last synced). A
-request annotation whose time is not after the last sync counts as already handled, so that a
-restart or a takeover does not replay old requests.
+annotations, whether its status shows it paused, and - from a status written by an earlier process
+or by the leader - when it last synced). A request annotation whose time is not after the last
+sync counts as already handled, so that a restart or a takeover does not replay old requests.
 """
 
 from __future__ import annotations
