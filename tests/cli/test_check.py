@@ -290,3 +290,45 @@ def test_registries_file_is_checked_with_or_without_manifests(
         1,
         [f"{missing}:3: registries.x.io.caFile: /nowhere/ca.pem: no such file"],
     )
+
+
+PAUSED = "metadata:\n  name: good\n  annotations:\n    aim.eai.amd.com/reconciliation-paused: {}\n"
+
+
+def test_a_paused_source_is_ok_and_the_line_says_it_is_paused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "s.yaml", VALID.replace("metadata:\n  name: good\n", PAUSED.format('"true"')))
+    assert check(capsys, path) == (
+        0,
+        [
+            f"{path}: document 1 (good): ok (1 image, registry docker.io, sync every 1h, maxModels 100; "
+            "paused by aim.eai.amd.com/reconciliation-paused: not synced until it is removed)"
+        ],
+        [],
+    )
+
+
+def test_a_pause_value_that_does_not_pause_is_a_warning_not_a_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "s.yaml", VALID.replace("metadata:\n  name: good\n", PAUSED.format('"True"')))
+    code, out, err = check(capsys, path)
+    assert (code, err) == (0, [])
+    assert out == [
+        f'{path}: document 1 (good): warning: annotation aim.eai.amd.com/reconciliation-paused: "True" does '
+        'not pause the source: only the exact string "true" does (as in AMD\'s operator)',
+        f"{path}: document 1 (good): ok (1 image, registry docker.io, sync every 1h, maxModels 100)",
+    ]
+
+
+def test_an_unquoted_true_is_the_api_servers_refusal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "s.yaml", VALID.replace("metadata:\n  name: good\n", PAUSED.format("true")))
+    code, out, _ = check(capsys, path)
+    assert code == 1
+    assert out == [
+        f"{path}: document 1 (good): metadata.annotations.aim.eai.amd.com/reconciliation-paused: "
+        "must be a string, not boolean"
+    ]

@@ -217,3 +217,20 @@ def test_table_preview_lists_the_conflict_under_not_created(colliding, capsys):
     [line] = section[1:]
     assert line.split()[0] == SQUATTER
     assert f'name "{QWEN_NAME}" is already used by a model of docker.io/' in line
+
+
+def test_a_paused_source_is_previewed_with_a_note_that_the_operator_will_not_sync_it(files, capsys):
+    src, tags = files
+    src.write_text(
+        SOURCE.replace(
+            "  name: ghcr-stable-models\n",
+            "  name: ghcr-stable-models\n  annotations:\n    aim.eai.amd.com/reconciliation-paused: 'true'\n",
+        )
+    )
+    assert main(["preview", str(src), "--tags-file", str(tags), "-o", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert len(json.loads(out)["models"]) == 2  # what resuming it would do
+    assert err.splitlines()[-1] == (
+        "aimsource preview: note: ghcr-stable-models is paused (aim.eai.amd.com/reconciliation-paused): "
+        "the operator will not sync it until the annotation is removed"
+    )

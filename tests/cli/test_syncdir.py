@@ -243,3 +243,24 @@ def test_text_output_names_the_conflict(setup, capsys):
     assert "first: Degraded" in text
     assert "Degraded=True (ModelNameConflict): 1 selected image has no model: " in text
     assert f"already used by a model of {SQUATTER}" in text
+
+
+def test_a_paused_source_is_skipped_and_says_so(setup, capsys):
+    src, tags, out = setup
+    src.write_text(
+        SOURCES.replace(
+            "  name: first\n",
+            "  name: first\n  annotations:\n    aim.eai.amd.com/reconciliation-paused: 'true'\n",
+        )
+    )
+    assert sync(src, tags, out) == 0  # the other source is Ready, the paused one is no failure
+    captured = capsys.readouterr()
+    statuses = json.loads(captured.out)
+    assert statuses["first"]["status"] == "Pending"
+    (paused,) = [c for c in statuses["first"]["conditions"] if c["type"] == "Paused"]
+    assert (paused["status"], paused["reason"]) == ("True", "ReconciliationPaused")
+    assert statuses["second"]["status"] == "Ready"
+    assert sorted(p.name for p in out.iterdir()) == ["amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726.yaml"]
+    body = yaml.safe_load((out / "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-72f726.yaml").read_text())
+    assert body["metadata"]["labels"]["aim.eai.amd.com/model-source"] == "second"
+    assert "aimsource sync: first: paused (aim.eai.amd.com/reconciliation-paused): not synced" in captured.err

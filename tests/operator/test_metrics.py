@@ -83,3 +83,20 @@ def test_leader_and_ratelimit_waits() -> None:
     assert 'aimsource_registry_ratelimit_wait_seconds_total{host="docker.io"} 3.0' in text
     m.set_leading(False)
     assert "aimsource_leader 0.0" in exposition(m)
+
+
+def test_a_paused_source_is_visible_per_source() -> None:
+    from aimsource.operator.metrics import SourceFacts
+
+    m = Metrics()
+    m.set_source_facts(
+        {
+            "held": SourceFacts(status="Ready", last_success=None, interval=60.0, paused=True),
+            "live": SourceFacts(status="Ready", last_success=None, interval=60.0),
+        }
+    )
+    text = exposition(m)
+    assert 'aimsource_source_paused{source="held"} 1.0' in text
+    assert 'aimsource_source_paused{source="live"} 0.0' in text
+    m.set_source_facts({"live": SourceFacts(status="Ready", last_success=None, interval=60.0)})
+    assert 'aimsource_source_paused{source="held"}' not in exposition(m)

@@ -6,9 +6,11 @@ manifest that passes here is admitted by the API server and syncs without an Inv
 
 Files are multi-document YAML, as people keep them: documents of other kinds (the Secret next to a
 private source) are skipped, every AIMClusterModelSource is checked. Output is for people and for
-CI: one "ok" line per valid source, one line per problem naming the file, the document and the
-field. Exit 0 when all are valid, 1 when a manifest has problems, 2 when a file cannot be read or
-is not YAML (reported on stderr, one line each, after checking the files that can be read).
+CI: one "ok" line per valid source (saying when the pause annotation pauses it), one line per
+problem naming the file, the document and the field, and a warning line (not a problem) for a
+pause annotation whose value does not pause (`"True"`: only `"true"` does). Exit 0 when all are
+valid, 1 when a manifest has problems, 2 when a file cannot be read or is not YAML (reported on
+stderr, one line each, after checking the files that can be read).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Mapping
 
 from aimsource.cli import CliError
 from aimsource.cli.manifests import Document, display, read_documents
-from aimsource.domain.resources import SOURCE_KIND
+from aimsource.domain.resources import PAUSED_ANNOTATION, SOURCE_KIND
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,6 +99,7 @@ def _check_file(name: str, documents: list[Document], *, quiet: bool) -> tuple[l
     """The lines to print for one file, and whether everything in it is valid."""
     from aimsource.domain.durations import format_duration
     from aimsource.domain.spec.source import check_source, parse_source
+    from aimsource.domain.status.paused import ignored_pause_message, ignored_pause_value, is_paused
 
     lines: list[str] = []
     valid = True
@@ -116,6 +119,9 @@ def _check_file(name: str, documents: list[Document], *, quiet: bool) -> tuple[l
             continue  # another kind of object, e.g. the Secret next to a private source
         sources += 1
         problems = check_source(doc.body)
+        metadata = doc.body.get("metadata")
+        if (value := ignored_pause_value(metadata)) is not None and not problems:
+            lines.append(f"{where}: warning: {ignored_pause_message(value)}")  # valid, but not paused
         if problems:
             valid = False
             lines += [f"{where}: {p.field}: {p.reason}" for p in problems]
@@ -128,7 +134,13 @@ def _check_file(name: str, documents: list[Document], *, quiet: bool) -> tuple[l
             )
             lines.append(
                 f"{where}: ok ({count}, registry {spec.registry}, "
-                f"sync every {format_duration(spec.sync_interval)}, maxModels {spec.max_models})"
+                f"sync every {format_duration(spec.sync_interval)}, maxModels {spec.max_models}"
+                + (
+                    f"; paused by {PAUSED_ANNOTATION}: not synced until it is removed"
+                    if is_paused(metadata)
+                    else ""
+                )
+                + ")"
             )
     if sources == 0 and valid:
         lines.append(f"{name}: no {SOURCE_KIND} documents")

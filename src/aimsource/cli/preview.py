@@ -1,7 +1,9 @@
 """`aimsource preview SOURCE.yaml`: what a source would create, and why each tag was or was not picked.
 
 Nothing is written anywhere: the model store is empty, so the preview shows what a first sync on an
-empty cluster would do.
+empty cluster would do. A source annotated `aim.eai.amd.com/reconciliation-paused: "true"` is
+previewed all the same (to see what resuming it would do), with a note that the operator does not
+sync it while paused.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from aimsource.cli.registry_options import (
     open_lister,
 )
 from aimsource.cli.render import write_preview
-from aimsource.domain.resources import FAILED
+from aimsource.domain.resources import FAILED, PAUSED_ANNOTATION
 from aimsource.domain.selection.planning import ExistingModel
+from aimsource.domain.status.paused import is_paused
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,6 +92,12 @@ def run(args: argparse.Namespace) -> int:
 
     with few_collections():
         result = run_async(go())
+    if is_paused(doc.body.get("metadata")):
+        print(
+            f"aimsource preview: note: {doc.name or doc.label} is paused ({PAUSED_ANNOTATION}): "
+            "the operator will not sync it until the annotation is removed",
+            file=sys.stderr,
+        )
     # Written piece by piece: the decisions of a 100,000-tag listing are never one string.
     write_preview(
         sys.stdout,

@@ -1,7 +1,9 @@
 """`aimsource sync SOURCE.yaml… --out DIR`: the operator's sync without a cluster (GitOps).
 
 Models are written as manifests into DIR, exactly the objects the operator would create. Manifests
-already there count as existing models, and nothing in DIR is ever deleted or rewritten.
+already there count as existing models, and nothing in DIR is ever deleted or rewritten. A source
+annotated `aim.eai.amd.com/reconciliation-paused: "true"` is skipped, as the operator skips it: its
+status says it is paused, and it does not make the exit code 1.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from aimsource.cli import CliError, few_collections
 from aimsource.cli.aio import run_async
@@ -24,7 +27,8 @@ from aimsource.cli.registry_options import (
     open_lister,
 )
 from aimsource.cli.render import dump, status_lines
-from aimsource.domain.resources import READY, SourceStatus
+from aimsource.domain.resources import PAUSED_ANNOTATION, READY, SourceStatus
+from aimsource.domain.status.paused import is_paused, paused_status, shows_paused
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="run the sync without a cluster, writing models into a directory",
         description="Sync AIMClusterModelSources with a directory as the model store: new models "
         "are written as YAML manifests into --out; existing manifests there count as existing "
-        "models and are never changed. Exit 0 when every source is Ready, 1 otherwise.",
+        "models and are never changed. Sources annotated aim.eai.amd.com/reconciliation-paused: "
+        '"true" are skipped. Exit 0 when every source is Ready (or paused), 1 otherwise.',
     )
     p.add_argument("files", nargs="+", metavar="SOURCE.yaml", help="manifests with sources")
     p.add_argument("--out", required=True, metavar="DIR", help="directory of model manifests")
@@ -66,6 +71,23 @@ def run(args: argparse.Namespace) -> int:
             # Sources run one after another so that a later source sees the models an earlier
             # one wrote, as two sources on one cluster would.
             for doc, name in zip(docs, names, strict=True):
+                if is_paused(doc.body.get("metadata")):
+                    # As the operator does: a paused source is not synced, and says so.
+                    print(
+                        f"aimsource sync: {name}: paused ({PAUSED_ANNOTATION}): not synced", file=sys.stderr
+                    )
+                    generation = doc.body["metadata"].get("generation")
+                    statuses[name] = cast(
+                        SourceStatus,
+                        paused_status(
+                            None,
+                            name=name,
+                            settled=None,
+                            generation=generation if isinstance(generation, int) else 1,
+                            now=datetime.now(UTC),
+                        ),
+                    )
+                    continue
                 result = await sync_source(
                     doc.body,
                     lister=lister,
@@ -102,4 +124,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
     else:
         print(dump(statuses, args.output))
-    return 0 if all(s.get("status") == READY for s in statuses.values()) else 1
+    return 0 if all(s.get("status") == READY or shows_paused(s) for s in statuses.values()) else 1

@@ -52,6 +52,10 @@ REQUEST_ANNOTATION: Final = f"{GROUP}/sync-requested-at"
 """On a source: a time after its last sync asks for a sync now (`aimsource request-sync`)."""
 ALLOWED_SOURCES_ANNOTATION: Final = f"{GROUP}/allowed-sources"
 """On a pull secret: the comma-separated names of the sources that may use it (absent: any source)."""
+PAUSED_ANNOTATION: Final = f"{GROUP}/reconciliation-paused"
+"""On a source: the exact string PAUSED_VALUE stops its syncs until removed (AMD's current operator
+honours the same annotation; `domain.status.paused`)."""
+PAUSED_VALUE: Final = "true"
 
 # --- the source's status value (`status.status`) ----------------------------------------------------
 PENDING: Final = "Pending"
@@ -73,6 +77,8 @@ DEGRADED_CONDITION: Final = "Degraded"
 LIMIT_CONDITION: Final = "MaxModelsLimitReached"
 PROGRESSING_CONDITION: Final = "Progressing"
 """Only while a long sync runs: what it has done so far (`domain.status.progress`)."""
+PAUSED_CONDITION: Final = "Paused"
+"""Only while the source is paused (`domain.status.paused`)."""
 TRUE: Final = "True"
 FALSE: Final = "False"
 UNKNOWN: Final = "Unknown"
@@ -89,6 +95,8 @@ STALE_LISTING_REASON: Final = "StaleListing"
 # Reasons of the MaxModelsLimitReached condition.
 LIMIT_REACHED_REASON: Final = "LimitReached"
 WITHIN_LIMIT_REASON: Final = "WithinLimit"
+# Reason of the Paused condition.
+PAUSED_REASON: Final = "ReconciliationPaused"
 
 
 # --- the status this project writes -------------------------------------------------------------------

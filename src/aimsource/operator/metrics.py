@@ -34,6 +34,8 @@ class SourceFacts:
     None: none known."""
     interval: float
     """spec.syncInterval in seconds (the default when absent or invalid)."""
+    paused: bool = False
+    """Paused by the annotation `aim.eai.amd.com/reconciliation-paused: "true"`: not synced."""
 
 
 class Metrics:
@@ -149,6 +151,13 @@ class Metrics:
         self.source_interval = Gauge(
             "aimsource_source_sync_interval_seconds",
             "The sync interval of a source (spec.syncInterval), in seconds.",
+            ["source"],
+            registry=r,
+        )
+        self.source_paused = Gauge(
+            "aimsource_source_paused",
+            "1 while a source is paused by its annotation aim.eai.amd.com/reconciliation-paused "
+            "(not synced), 0 otherwise; by source.",
             ["source"],
             registry=r,
         )
@@ -287,6 +296,7 @@ class Metrics:
                 _remove(self.source_status, name, status)
             _remove(self.source_last_success, name)
             _remove(self.source_interval, name)
+            _remove(self.source_paused, name)
             del self._facts[name]
         for name, fact in facts.items():
             before = self._facts.get(name)
@@ -301,6 +311,7 @@ class Metrics:
             else:
                 self.source_last_success.labels(source=name).set(fact.last_success)
             self.source_interval.labels(source=name).set(fact.interval)
+            self.source_paused.labels(source=name).set(1 if fact.paused else 0)
             self._facts[name] = fact
 
     def render(self) -> tuple[bytes, str]:

@@ -58,6 +58,23 @@ CASES = [
         Decision(NOW + 29, "sync requested, held by minimum interval"),
     ),
     ("steady-source-syncs-one-interval-after-last", state(), Decision(NOW - 60 + HOUR, "interval elapsed")),
+    ("paused-source-is-taken-once-to-show-it", state(paused=True), Decision(NOW, "paused")),
+    (
+        "paused-source-shown-paused-never-syncs-whatever-is-pending",
+        state(paused=True, paused_shown=True, generation=2, requested="t2", push_requested=True),
+        Decision(float("inf"), "paused"),
+    ),
+    (
+        "paused-source-is-shown-at-once-right-after-a-listing",
+        state(paused=True, last_attempt=NOW - 1),
+        Decision(NOW, "paused"),
+    ),
+    ("resumed-source-syncs-at-once", state(paused_shown=True), Decision(NOW, "resumed")),
+    (
+        "resume-right-after-a-listing-waits-for-the-spec-change-floor",
+        state(paused_shown=True, last_attempt=NOW - 2),
+        Decision(NOW + 3, "resumed, held by minimum interval"),
+    ),
     (
         "jitter-adds-at-most-a-tenth-of-the-interval-capped",
         state(jitter=0.5),

@@ -106,3 +106,30 @@ def test_interval_of(interval: Any, expected: float) -> None:
 )
 def test_parse_time(text: Any, expected: float | None) -> None:
     assert parse_time(text) == expected
+
+
+PAUSED = "aim.eai.amd.com/reconciliation-paused"
+
+
+@pytest.mark.parametrize(
+    ("value", "conditions", "expected"),
+    [
+        (None, [], (False, False)),
+        ("true", [], (True, False)),
+        ("true", [{"type": "Paused", "status": "True"}], (True, True)),
+        ("True", [], (False, False)),
+        (None, [{"type": "Paused", "status": "True"}], (False, True)),
+        (None, [{"type": "Paused", "status": "False"}], (False, False)),
+    ],
+    ids=["absent", "true-pauses", "shown", "only-lower-case-true-pauses", "resumed-not-yet-shown", "false"],
+)
+def test_pause_annotation_and_paused_status_are_observed(
+    value: str | None, conditions: list[dict[str, str]], expected: tuple[bool, bool]
+) -> None:
+    body = obj(status={**synced(), "conditions": conditions})
+    if value is not None:
+        body["metadata"]["annotations"] = {PAUSED: value}
+    first = observe(None, body)
+    assert (first.state.paused, first.state.paused_shown) == expected
+    later = observe(observe(None, obj(status=synced())), body)
+    assert (later.state.paused, later.state.paused_shown) == expected

@@ -6,6 +6,7 @@
 - `conditions` — Ready, Degraded and MaxModelsLimitReached, with honest transition times.
 - `selectors` — `status.selectors`, one entry per image or filter.
 - `text` — messages made safe and bounded.
+- `paused` — the annotation that pauses a source, and its status while paused.
 
 Uses selection's public results (`selectors`, `planning`, `moved`), never its internals
 (`decisions`, `prefixed_tags`, `compact_sequences`); import-linter holds both.

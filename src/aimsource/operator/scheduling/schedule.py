@@ -10,6 +10,7 @@ operator; the tests may use any clock).
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 
 from aimsource.domain.options import values
@@ -50,6 +51,13 @@ class ScheduleState:
     push_requested: bool = False
     """A push event asked for a full sync (its tag could not be decided alone)."""
 
+    paused: bool = False
+    """The source carries the pause annotation (`domain.status.paused`): it is not synced."""
+
+    paused_shown: bool = False
+    """Its status shows it paused (condition Paused True): while paused, nothing is left to do;
+    once resumed, a sync is due at once."""
+
     inherited: bool = False
     """True while `last_sync` comes from the status written by an earlier process or another
     replica rather than from a sync made here: an overdue source then syncs within the start-up
@@ -72,11 +80,11 @@ class Policy:
         ),
     )
     """Seconds: the least time between the starts of two listings of one source, whatever
-    triggers them (`--min-sync-interval`), except a spec change: see `spec_change_floor`."""
+    triggers them (`--min-sync-interval`), except a spec change or a resume: see `spec_change_floor`."""
 
     spec_change_floor: float = 5.0
-    """Seconds: what holds a listing for a spec change instead (the lower of the two). An edit is
-    a person's deliberate act and is answered at once; the floor still bounds what a loop of edits
+    """Seconds: what holds a listing for a spec change (or a resume) instead (the lower of the two).
+    An edit is a person's deliberate act and is answered at once; the floor still bounds what a loop of edits
     (two controllers fighting over a field) costs the registry: one listing per floor."""
 
     retry_base: float = field(
@@ -182,7 +190,8 @@ class Decision:
     """The time at which the source should sync."""
 
     why: str
-    """A fixed phrase: created, spec changed, sync requested, push event, retry after failure,
+    """A fixed phrase: paused (`when` is now while the status does not show it yet, else never:
+    infinity), resumed, created, spec changed, sync requested, push event, retry after failure,
     interval elapsed, overdue at start-up; with "held by minimum interval" appended when the
     minimum interval pushed the time back (HELD)."""
 
@@ -205,12 +214,19 @@ def backoff(failures: int, *, base: float, cap: float) -> float:
     return min(base * 2.0**exponent, cap)
 
 
+PAUSED = "paused"
+NEVER = math.inf
+
+
 def decide(state: ScheduleState, now: float, policy: Policy) -> Decision:
     """When the source should sync next, and why."""
+    if state.paused:
+        # Nothing is listed: the minimum interval does not apply. Taken once, to show it in the status.
+        return Decision(NEVER if state.paused_shown else now, PAUSED)
     when, why = _trigger(state, now, policy)
     if state.last_attempt is not None:
         least = policy.min_interval
-        if why == "spec changed":
+        if why in ("spec changed", "resumed"):
             least = min(least, policy.spec_change_floor)
         earliest = state.last_attempt + least
         if earliest > when:
@@ -219,6 +235,8 @@ def decide(state: ScheduleState, now: float, policy: Policy) -> Decision:
 
 
 def _trigger(state: ScheduleState, now: float, policy: Policy) -> tuple[float, str]:
+    if state.paused_shown:
+        return now, "resumed"  # a person's deliberate act, answered like a spec change
     if state.synced_generation != state.generation:
         if state.synced_generation is None and state.last_sync is None:
             return now, "created"

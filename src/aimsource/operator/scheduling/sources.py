@@ -2,10 +2,10 @@
 
 The watch delivers whole objects; `observe` folds each one into the source's `ScheduleState`,
 keeping what only this process knows (when it last listed, how many syncs failed in a row) and
-taking from the object what the cluster knows (generation, interval, the sync-request annotation,
-and - from a status written by an earlier process or by the leader - when it last synced). A
-request annotation whose time is not after the last sync counts as already handled, so that a
-restart or a takeover does not replay old requests.
+taking from the object what the cluster knows (generation, interval, the sync-request and pause
+annotations, whether its status shows it paused, and - from a status written by an earlier process
+or by the leader - when it last synced). A request annotation whose time is not after the last
+sync counts as already handled, so that a restart or a takeover does not replay old requests.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from aimsource.domain.durations import InvalidDurationError, parse_duration
 from aimsource.domain.resources import REQUEST_ANNOTATION, TRANSIENT_STATUSES
 from aimsource.domain.spec.source import DEFAULT_SYNC_INTERVAL
+from aimsource.domain.status.paused import is_paused, shows_paused
 from aimsource.domain.times import parse_time as read_time
 from aimsource.operator.scheduling.schedule import ScheduleState, jitter_for
 
@@ -61,6 +62,7 @@ def observe(entry: SourceEntry | None, body: Mapping[str, Any]) -> SourceEntry:
     requested = (meta.get("annotations") or {}).get(REQUEST_ANNOTATION)
     requested = requested if isinstance(requested, str) and requested else None
     status = body.get("status") or None
+    paused = is_paused(meta)
     seen_sync = parse_time(status.get("lastSyncTime")) if status else None
     seen_generation = _int(status.get("observedGeneration")) if status else None
 
@@ -73,6 +75,8 @@ def observe(entry: SourceEntry | None, body: Mapping[str, Any]) -> SourceEntry:
             last_sync=seen_sync,
             inherited=seen_sync is not None,
             requested=requested,
+            paused=paused,
+            paused_shown=shows_paused(status),
             # A request that is not a timestamp cannot be compared with the last sync: when the
             # source has synced before, assume it was honoured rather than replay it on restart.
             handled_request=requested if status and parse_time(requested) is None else None,
@@ -86,7 +90,14 @@ def observe(entry: SourceEntry | None, body: Mapping[str, Any]) -> SourceEntry:
             settled=settled if settled not in TRANSIENT_STATUSES else None,
         )
     else:
-        state = replace(entry.state, generation=generation, interval=interval_of(body), requested=requested)
+        state = replace(
+            entry.state,
+            generation=generation,
+            interval=interval_of(body),
+            requested=requested,
+            paused=paused,
+            paused_shown=shows_paused(status),
+        )
         # Progress made elsewhere (the leader, while we stand by) shows in the status.
         if seen_sync is not None and (state.last_sync is None or seen_sync > state.last_sync):
             state = replace(state, last_sync=seen_sync, inherited=True)

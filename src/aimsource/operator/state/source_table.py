@@ -21,7 +21,7 @@ from aimsource.operator.coexistence.contests import Contests
 from aimsource.operator.metrics import Metrics, SourceFacts
 from aimsource.operator.scheduling.held import notice_key, wants_notice
 from aimsource.operator.scheduling.queue import SyncQueue
-from aimsource.operator.scheduling.schedule import Policy, decide
+from aimsource.operator.scheduling.schedule import NEVER, Policy, decide
 from aimsource.operator.scheduling.shares import hosts_of
 from aimsource.operator.scheduling.sources import SourceEntry, observe
 from aimsource.operator.state.success import LastSuccess
@@ -134,6 +134,13 @@ class SourceTable:
             return
         at = self._clock()
         decision = decide(entry.state, at, self._policy)
+        if decision.when == NEVER:
+            # Paused, and its status says so: nothing to do until the annotation goes.
+            if entry.name in self.queue or first:
+                log.info("source paused: not synced", extra={"source": entry.name})
+            self.queue.discard(entry.name)
+            self.why.pop(entry.name, None)
+            return
         if contest:
             decision = replace(decision, when=at, why="another controller writes the status")
         if self.pending.get(entry.name) and decision.when > at:
@@ -189,6 +196,10 @@ class SourceTable:
                 entry = self.table.get(name)
                 if entry is None:
                     continue
+                if entry.state.paused:
+                    # Nothing is synced while paused; the sync that follows the resume lists it all.
+                    log.info("push ignored: source paused", extra={"source": name, "push": str(push)})
+                    continue
                 touched.add(name)
                 if entry.state.push_requested:
                     continue  # a full sync is asked for already: it covers this push too
@@ -211,6 +222,7 @@ class SourceTable:
                     status=str((e.status or {}).get("status") or PENDING),
                     last_success=self.last_success.of(name, e.status),
                     interval=e.state.interval,
+                    paused=e.state.paused,
                 )
                 for name, e in self.table.items()
             }

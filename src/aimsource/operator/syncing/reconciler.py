@@ -4,7 +4,8 @@ The table of known sources and the due-time queue live in `SourceTable` (operato
 kept up to date by watch events on every replica. Workers (`worker`, run by the leader only) take
 due sources and run `sync_source`; this module then writes what it returned - the status when
 something in it changed, events on creations and on a change into trouble - and reschedules from
-the updated state. Nothing here deletes or edits a model.
+the updated state. How a status is written, and the notices that are no sync's result (a held
+sync, a pause), are in `StatusWriter` (status_writes.py). Nothing here deletes or edits a model.
 """
 
 from __future__ import annotations
@@ -22,17 +23,18 @@ from aimsource.domain.pushes.budgets import PushLimits
 from aimsource.domain.pushes.payloads import Push
 from aimsource.domain.resources import PENDING, PROGRESSING, READY
 from aimsource.domain.status.build import initial_status
+from aimsource.domain.status.paused import ignored_pause_message, ignored_pause_value
 from aimsource.kube import KubeClient, KubeError, SourceGoneError
 from aimsource.operator.coexistence.contests import Contests
 from aimsource.operator.logs import source_context
 from aimsource.operator.metrics import Metrics
-from aimsource.operator.reporting import EventSpec, events_for, status_write_needed
-from aimsource.operator.scheduling.held import held_status, notice_key, wants_notice
+from aimsource.operator.reporting import events_for, status_write_needed
 from aimsource.operator.scheduling.schedule import Policy, decide
 from aimsource.operator.scheduling.sources import SourceEntry, observe
-from aimsource.operator.state.source_table import SourceTable, being_deleted, uid_of
+from aimsource.operator.state.source_table import being_deleted, uid_of
 from aimsource.operator.syncing.progress import showing_progress
 from aimsource.operator.syncing.secrets import NamespaceSecrets
+from aimsource.operator.syncing.status_writes import ContestedError, StatusWriter
 from aimsource.sync.engine import Pace, SyncResult, Tally, sync_source
 from aimsource.sync.incremental import CREATED, FULL, sync_push
 from aimsource.sync.listing_budget import DEFAULT_PER_PROCESS, ListingBudget, TagBudget
@@ -42,7 +44,7 @@ from aimsource.sync.push_heads import SharedHeads
 log = logging.getLogger("aimsource.operator")
 
 
-class Reconciler(SourceTable):
+class Reconciler(StatusWriter):
     """The source table plus the sync side: workers that sync due sources and write what came back."""
 
     def __init__(
@@ -115,7 +117,7 @@ class Reconciler(SourceTable):
         if fresh is None or being_deleted(fresh.body):
             return
         entry = fresh
-        if await self._stands_down(entry):
+        if await self._stands_down(entry) or await self._pause_or_resume(entry):
             return
         if name in self.notices and await self._show_held(entry):
             return
@@ -131,6 +133,8 @@ class Reconciler(SourceTable):
         body = entry.body
         uid = uid_of(body)  # the object this sync is for: its status writes are guarded by it
         log.info("sync started", extra={"generation": state.generation, "why": self.why.get(name, "")})
+        if (value := ignored_pause_value(body.get("metadata"))) is not None:
+            log.warning("not paused", extra={"why": ignored_pause_message(value)})
         try:
             await self._mark_in_progress(entry, generation=state.generation, uid=uid)
             tally = Tally()
@@ -186,38 +190,6 @@ class Reconciler(SourceTable):
                 "seconds": round(self._clock() - started, 3),
             },
         )
-
-    async def _show_held(self, entry: SourceEntry) -> bool:
-        """Writes that the minimum interval holds a spec change or a request back, and until when
-        (operator/held.py); False when it no longer does, and the sync goes ahead instead."""
-        self.notices.discard(entry.name)
-        now = self._clock()
-        decision = decide(entry.state, now, self._policy)
-        if not wants_notice(decision) or decision.when <= now:
-            return False
-        self.noticed[entry.name] = notice_key(entry.state)
-        uid = uid_of(entry.body)
-        status = held_status(
-            entry.status,
-            generation=entry.state.generation,
-            decision=decision,
-            now=now,
-            min_interval=self._policy.min_interval,
-        )
-        try:
-            await self._write(entry, status, uid=uid)
-        except SourceGoneError as exc:
-            self._source_gone(entry, uid, exc)
-        except ContestedError:
-            pass  # announced by the check
-        except KubeError as exc:  # only the notice is lost: the sync still runs when it is due
-            log.warning("held sync not shown in the status", extra={"error": str(exc)})
-        else:
-            log.info(
-                "sync held by the minimum interval",
-                extra={"why": decision.why, "in_seconds": round(decision.when - now, 3)},
-            )
-        return True
 
     def _showing_progress(
         self, entry: SourceEntry, tally: Tally, *, generation: int, uid: str | None
@@ -320,15 +292,6 @@ class Reconciler(SourceTable):
         await self._announce(entry, verdict.event)
         return True
 
-    async def _announce(self, entry: SourceEntry, event: EventSpec | None) -> None:
-        if event is not None:
-            try:
-                await self._kube.post_event(
-                    entry.body, type=event.type, reason=event.reason, message=event.message
-                )
-            except KubeError as exc:
-                log.warning("event not posted", extra={"reason": event.reason, "error": str(exc)})
-
     def _failed(self, entry: SourceEntry, started: float) -> None:
         entry.state = replace(entry.state, failures=entry.state.failures + 1)
         self._metrics.sync_finished("Error", self._clock() - started, created=0)
@@ -361,26 +324,6 @@ class Reconciler(SourceTable):
                 log.warning("event not posted", extra={"reason": event.reason, "error": str(exc)})
         if new.get("status") not in (PENDING, PROGRESSING):
             entry.settled = new.get("status")
-
-    async def _write(self, entry: SourceEntry, status: Mapping[str, Any], *, uid: str | None) -> None:
-        """One patch of the status subresource, guarded by the source's uid (SourceGoneError when it
-        no longer matches); keys that disappeared are removed. Not when another controller took the
-        source during the sync (the latest watched object says so): ContestedError."""
-        verdict = self.contests.check(entry.name, entry.body, self._clock())
-        if verdict.contested:
-            await self._announce(entry, verdict.event)
-            raise ContestedError(entry.name)
-        patch: dict[str, Any] = {key: None for key in (entry.status or {}) if key not in status}
-        patch.update(status)
-        await self._kube.patch_source_status(entry.name, patch, uid=uid)
-        before = entry.status or {}
-        changed = sorted(k for k in {*before, *status} if before.get(k) != status.get(k))
-        entry.status = dict(status)
-        log.debug("status written", extra={"status": status.get("status"), "changed": ",".join(changed)})
-
-
-class ContestedError(Exception):
-    """Another controller took the source during this sync: nothing more is written."""
 
 
 async def run_workers(reconciler: Reconciler, count: int) -> None:
