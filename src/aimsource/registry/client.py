@@ -30,12 +30,7 @@ from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef
 from aimsource.domain.registries.entries import NO_REGISTRIES, Registries
 from aimsource.domain.selection.moved import is_digest
-from aimsource.registry.answers import (
-    MANIFEST_MEDIA_TYPES,
-    TagListing,
-    check_reply,
-    next_link,
-)
+from aimsource.registry.answers import MANIFEST_MEDIA_TYPES, TagListing, check_reply, next_link
 from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.auth.flow import AuthScope, AuthState, auth_flow
 from aimsource.registry.discovery.apis import discovery_of, walk_api
@@ -198,16 +193,14 @@ class RegistryClient:
         credential: Credential | None,
         found: Found | None = None,
     ) -> dict[str, str]:
-        """Digests of `tags` of `ref`'s repository from Docker Hub's or GitHub's API, not retried
-        (`discovery.tag_digests`); {} when its registry has none. Never from or for a mirror."""
+        """Digests of some of `tags` from the registry's web API, not retried (`discovery.tag_digests`)."""
         api = digest_api(ref, self._registries, credential)
         if api is None:
             return {}
         call = _Call(AuthScope(netloc(api.base), ref.registry, ref.repository), api.base, self._deadline())
-        send = partial(self._sender.send, deadline=call.deadline, subject=ref.key, registry=call.scope.host)
-        walk = walk_tag_digests(
-            api, tags, settings=self._settings, send=partial(send, attempts=1), found=found
-        )
+        host = call.scope.host
+        send = partial(self._sender.send, deadline=call.deadline, subject=ref.key, registry=host, attempts=1)
+        walk = walk_tag_digests(api, tags, settings=self._settings, send=send, found=found)
         return await self._guarded(call, walk)
 
     async def list_repositories(
