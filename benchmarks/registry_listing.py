@@ -12,6 +12,12 @@ each as a whole process (start-up included), with the front counting every reque
   exactly the minimum: every page, following `Link`, and the same number of manifest HEADs.
 - `skopeo`: `skopeo list-tags` per repository, one after the other (listing only).
 
+`--digests` (issue 26) measures instead what a first sync of one repository of `--digest-tags`
+tags (default 2,000) costs per new image: `aimsource sync` twice into fresh directories, once
+taking the digests from a front of Docker Hub's tags API (the registries file's
+`repositoryDiscovery: dockerhub`, `discoveryURL`) and once with one manifest HEAD per new image
+(`repositoryDiscovery: catalog`), the requests counted at both fronts.
+
 Targets (issues 3 and 8): aimsource requests = minimum; aimsource time <= 1.2x ideal on loopback
 (0 ms) and <= 1.1x ideal at 20 ms; >= 2x faster than skopeo. The front adds each of `--latency-ms`
 (default `0,20`: both modes, one after the other) to every answer: 20 ms stands in for the network
@@ -236,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         " client has no request budget either, so the comparison measures the client, not the budget",
     )  # fmt: skip
     parser.add_argument("--legs", default="aimsource,ideal,skopeo", help="comma-separated subset")
+    parser.add_argument(
+        "--digests", action="store_true", help="requests per new image, with and without API digests"
+    )
+    parser.add_argument("--digest-tags", type=int, default=2000, help="tags of the --digests repository")
     args = parser.parse_args(argv)
     if args.aimsource_arg is None:
         args.aimsource_arg = ["--registry-rate", "0"]
@@ -253,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     if registry_binary() is None:
         print("benchmark: docker-registry is not installed (apt-get install docker-registry)")
         return 2
+    if args.digests:
+        return digests_benchmark(args)
     repos = repositories(args.repos)
     tags = numbered_tags(args.tags)
     legs = [leg.strip() for leg in args.legs.split(",") if leg.strip()]
@@ -346,6 +358,57 @@ def run_legs(front: PaginatingFront, work: Path, repos: list[str], legs: list[st
             )
             results.append(run_leg("skopeo", front, ["sh", "-c", script]))
     return results
+
+
+def digests_benchmark(args: Any) -> int:
+    """Requests per new image of a first sync, digests from the API's pages vs one HEAD each."""
+    from tests.support.fronts import PaginatingFront
+    from tests.support.images import numbered_tags
+    from tests.support.registry_server import start_registry
+    from tests.support.tag_apis import TagApiFront
+
+    repository = "bench/aim-digests"
+    tags = numbered_tags(args.digest_tags)
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="aimsource-bench-") as tmp:
+        work = Path(tmp)
+        print(f"Setting up: docker-registry, {repository} with {len(tags)} tags.")
+        with start_registry("anonymous", workdir=work / "registry", storage_dir=args.data_dir) as registry:
+            with registry.pusher() as pusher:
+                pusher.concurrency = 16
+                digest = pusher.push_image(repository, tags).digest
+            with (
+                PaginatingFront(registry.base_url, page_size=1000, cache_seconds=3600) as front,
+                TagApiFront({repository: dict.fromkeys(tags, digest)}) as api,
+            ):
+                header = f"{'LEG':<12} {'WALL s':>8} {'LIST':>6} {'HEAD':>6} {'API':>6} {'TOTAL':>6}"
+                print(f"\n{header}  PER NEW IMAGE")
+                for leg, kind in (("heads", "catalog"), ("api-digests", "dockerhub")):
+                    registries = work / f"registries-{leg}.yaml"
+                    registries.write_text(
+                        f"registries:\n  {front.host}:\n    repositoryDiscovery: {kind}\n"
+                        f"    discoveryURL: {api.url}\n"
+                    )
+                    source = work / "digests-source.yaml"
+                    source.write_text(source_yaml(front.host, [repository], len(tags)))
+                    api.log.reset()
+                    out = work / f"models-{leg}"
+                    command = [
+                        sys.executable, "-m", "aimsource", "sync", str(source), "--out", str(out),
+                        "--registries", str(registries), "-o", "json", *args.aimsource_arg,
+                    ]  # fmt: skip
+                    result = run_leg(leg, front, command)
+                    made = len(list(out.glob("*.yaml"))) if out.exists() else 0
+                    asked = api.log.count()
+                    total = result.requests + asked
+                    ok = ok and result.ok and made == len(tags)
+                    print(
+                        f"{leg:<12} {result.seconds:>8.2f} {result.listing_requests:>6}"
+                        f" {result.head_requests:>6} {asked:>6} {total:>6}"
+                        f"  {total / len(tags):.3f} ({made} models)"
+                        + ("" if result.ok else f"  FAILED: {result.note}")
+                    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

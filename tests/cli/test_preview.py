@@ -103,7 +103,8 @@ def test_table_preview_names_what_would_be_created_and_why_tags_were_skipped(fil
     assert "RepositoryNotFound" in out
     assert (
         "Registry requests: none (tags from a file). A first sync makes the listings plus 2 manifest "
-        "HEADs, one per new image; an image with a model is never checked again." in out
+        "HEADs, one per new image (fewer where Docker Hub's or GitHub's API gives digests, 100 a "
+        "request); an image with a model is never checked again." in out
     )
 
 

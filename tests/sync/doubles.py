@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,8 @@ class RecordingLister:
     max_repositories: int = 1000
     updated: dict[str, float] = field(default_factory=dict)
     """When a repository ("registry/repository") last changed, as Docker Hub's or GitHub's API says."""
+    api: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Digests by tag a web API gives per "registry/repository"; none: no API (as for most)."""
 
     async def list_tags(
         self, ref: ImageRef, *, credential: Credential | None, credentials: object = None
@@ -48,6 +50,22 @@ class RecordingLister:
         if ref.tag not in self.tags.get(ref.key, []):
             raise TagNotFound(f"tag not found: {ref}")
         return f"sha256:{abs(hash(str(ref))):064d}"[:71]
+
+    async def tag_digests(
+        self,
+        ref: ImageRef,
+        tags: Collection[str],
+        *,
+        credential: Credential | None,
+        found: Callable[[dict[str, str]], None] | None = None,
+    ) -> dict[str, str]:
+        if ref.key not in self.api:
+            return {}
+        self.calls.append(("api", ref.key, credential))
+        digests = {tag: digest for tag, digest in self.api[ref.key].items() if tag in tags}
+        if found is not None and digests:
+            found(digests)
+        return digests
 
     async def list_repositories(
         self,

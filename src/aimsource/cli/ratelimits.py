@@ -72,11 +72,13 @@ def cost_line(requests: int, new_images: int, *, from_file: bool) -> str:
     """`preview`'s cost line: what this preview asked of registries, and what a sync would.
 
     A first sync makes the preview's requests (the preview runs it against an empty cluster): the
-    listings, and one manifest HEAD per new image for the digest recorded on its model; later
-    syncs never check an image that has a model again."""
+    listings, and one manifest HEAD per new image for the digest recorded on its model, or fewer
+    where a registry's web API gives 100 digests a request (`sync.digests`); later syncs never
+    check an image that has a model again."""
     made = "none (tags from a file)" if from_file else f"{requests:,}"
     heads = f"{new_images:,} manifest HEAD{'' if new_images == 1 else 's'}"
     return (
-        f"Registry requests: {made}. A first sync makes the listings plus {heads}, one per new image; "
-        "an image with a model is never checked again."
+        f"Registry requests: {made}. A first sync makes the listings plus {heads}, one per new image "
+        "(fewer where Docker Hub's or GitHub's API gives digests, 100 a request); an image with a model "
+        "is never checked again."
     )

@@ -15,8 +15,9 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass, replace
+from functools import partial
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -29,17 +30,13 @@ from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef
 from aimsource.domain.registries.entries import NO_REGISTRIES, Registries
 from aimsource.domain.selection.moved import is_digest
-from aimsource.registry.answers import (
-    MANIFEST_MEDIA_TYPES,
-    TagListing,
-    check_reply,
-    next_link,
-)
+from aimsource.registry.answers import MANIFEST_MEDIA_TYPES, TagListing, check_reply, next_link
 from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.auth.flow import AuthScope, AuthState, auth_flow
 from aimsource.registry.discovery.apis import discovery_of, walk_api
 from aimsource.registry.discovery.catalog import CATALOG_PATH, CATALOG_SCOPE, walk_catalog
 from aimsource.registry.discovery.listing import RepositoryListing
+from aimsource.registry.discovery.tag_digests import Found, digest_api, walk_tag_digests
 from aimsource.registry.errors import RegistryError, Unreachable
 from aimsource.registry.hosts import host_tables
 from aimsource.registry.http.endpoints import Schemes, netloc
@@ -187,6 +184,24 @@ class RegistryClient:
             ref, credential, credentials, lambda call: self._manifest_digest(call, tag)
         )
         return digest
+
+    async def tag_digests(
+        self,
+        ref: ImageRef,
+        tags: Collection[str],
+        *,
+        credential: Credential | None,
+        found: Found | None = None,
+    ) -> dict[str, str]:
+        """Digests of some of `tags` from the registry's web API, not retried (`discovery.tag_digests`)."""
+        api = digest_api(ref, self._registries, credential)
+        if api is None:
+            return {}
+        call = _Call(AuthScope(netloc(api.base), ref.registry, ref.repository), api.base, self._deadline())
+        host = call.scope.host
+        send = partial(self._sender.send, deadline=call.deadline, subject=ref.key, registry=host, attempts=1)
+        walk = walk_tag_digests(api, tags, settings=self._settings, send=send, found=found)
+        return await self._guarded(call, walk)
 
     async def list_repositories(
         self,

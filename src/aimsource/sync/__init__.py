@@ -2,6 +2,8 @@
 
 - `engine` — list, decide, plan, create, build the status; `incremental` — a pushed tag decided with
   one HEAD; `named_versions` — lists of exact versions checked by HEAD, no listing.
+- `pipeline` — each new image checked and created as one step; `digests` — new images' digests
+  from Docker Hub's or GitHub's API where that costs fewer requests than a HEAD each.
 - `listing_cache` — the operator's cache in front of the registry (stale listings);
   `static_listing` — `--tags-file`.
 - `ports` — the `Protocol`s it talks through (`TagLister`, `ModelStore`, `SecretReader`).

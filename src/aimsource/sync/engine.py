@@ -38,6 +38,7 @@ from aimsource.registry.auth.credentials import (
 from aimsource.registry.errors import RegistryError
 from aimsource.registry.http.fairness import asking_for, in_lane
 from aimsource.registry.mirrors import recording_mirrors
+from aimsource.sync.digests import ApiDigests
 from aimsource.sync.discovery import discover
 from aimsource.sync.listing_budget import ONE_SYNC, ListingBudget
 from aimsource.sync.named_versions import resolve_named
@@ -174,16 +175,22 @@ async def _sync(
         owned=store.owned_count(source.name),
         max_models=source.spec.max_models,
     )
-    created, refusals = await create_planned(
-        plan.to_create,
-        source=source,
-        lister=lister,
-        store=store,
-        creds=creds,
-        known_digests=known_digests,
-        pace=pace,
-        tally=tally,
-    )
+    # Many new images of one repository: their digests from its registry's web API (`digests`).
+    api = ApiDigests.planned(outcomes, plan.to_create, known=known_digests, lister=lister, creds=creds)
+    try:
+        created, refusals = await create_planned(
+            plan.to_create,
+            source=source,
+            lister=lister,
+            store=store,
+            creds=creds,
+            known_digests=known_digests,
+            pace=pace,
+            tally=tally,
+            api=api,
+        )
+    finally:
+        await api.aclose()
     plan = _account_for_creates(plan, created, refusals)
     status = build_status(
         outcomes=outcomes,

@@ -25,7 +25,7 @@ import contextlib
 import logging
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, replace
 
 from aimsource.domain.patterns import RepositoryPattern
@@ -167,6 +167,16 @@ class SyncListings:
         self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
     ) -> str | None:
         return await self._inner.manifest_digest(ref, credential=credential, credentials=credentials)
+
+    async def tag_digests(
+        self,
+        ref: ImageRef,
+        tags: Collection[str],
+        *,
+        credential: Credential | None,
+        found: Callable[[dict[str, str]], None] | None = None,
+    ) -> dict[str, str]:
+        return await self._inner.tag_digests(ref, tags, credential=credential, found=found)
 
     async def list_repositories(
         self,

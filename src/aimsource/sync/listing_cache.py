@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -177,6 +177,16 @@ class CachingTagLister:
         self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
     ) -> str | None:
         return await self._inner.manifest_digest(ref, credential=credential, credentials=credentials)
+
+    async def tag_digests(
+        self,
+        ref: ImageRef,
+        tags: Collection[str],
+        *,
+        credential: Credential | None,
+        found: Callable[[dict[str, str]], None] | None = None,
+    ) -> dict[str, str]:
+        return await self._inner.tag_digests(ref, tags, credential=credential, found=found)
 
     def _mirrors(self, ref: ImageRef, credentials: CredentialStore | None) -> str:
         if credentials is None:

@@ -29,6 +29,7 @@ from aimsource.domain.writes import CreateRefusedError, NameTakenError
 from aimsource.registry.auth.credentials import CredentialStore
 from aimsource.registry.errors import RegistryError
 from aimsource.registry.http.fairness import in_lane
+from aimsource.sync.digests import ApiDigests
 from aimsource.sync.ports import ModelStore, TagLister
 
 log = logging.getLogger("aimsource.sync")
@@ -84,12 +85,14 @@ async def create_planned(
     known_digests: Mapping[str, str | None],
     pace: Pace | None = None,
     tally: Tally | None = None,
+    api: ApiDigests | None = None,
 ) -> tuple[tuple[str, ...], tuple[NotCreated, ...]]:
     """Checks and creates the candidates, taken in plan order by `pace.concurrency` workers.
 
     Returns the names created (in creation order) and the candidates not created. The digest
     annotation records what the tag pointed at when the model was made; a failed check does not
-    block the model: the image was just listed, so it exists.
+    block the model: the image was just listed, so it exists. `api`: digests a registry's web API
+    gives for many images at once (`digests`), asked before a HEAD.
     """
     pace = pace or Pace()
     run = _Run(candidates=iter(candidates), tally=tally if tally is not None else Tally())
@@ -106,6 +109,7 @@ async def create_planned(
                 creds=creds,
                 known=known_digests,
                 shared=pace.shared,
+                api=api,
             )
 
     workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(pace.concurrency, len(candidates))))]
@@ -128,11 +132,12 @@ async def _step(
     creds: CredentialStore,
     known: Mapping[str, str | None],
     shared: asyncio.Semaphore | None,
+    api: ApiDigests | None,
 ) -> None:
     if run.stopped():
         _not_attempted(candidate, run)
         return
-    digest = await _digest(candidate, lister=lister, creds=creds, known=known)
+    digest = await _digest(candidate, lister=lister, creds=creds, known=known, api=api)
     run.tally.checked += 1
     if run.stopped():  # the stop came while this image was checked
         _not_attempted(candidate, run)
@@ -185,12 +190,19 @@ def _refused(run: _Run, refusal: NotCreated) -> None:
 
 
 async def _digest(
-    candidate: Candidate, *, lister: TagLister, creds: CredentialStore, known: Mapping[str, str | None]
+    candidate: Candidate,
+    *,
+    lister: TagLister,
+    creds: CredentialStore,
+    known: Mapping[str, str | None],
+    api: ApiDigests | None,
 ) -> str | None:
     if str(candidate.ref) in known:
         return known[str(candidate.ref)]
     try:
         with in_lane(candidate.selector):
+            if api is not None and (digest := await api.digest(candidate)) is not None:
+                return digest
             return await lister.manifest_digest(
                 candidate.ref, credential=creds.for_registry(candidate.ref.registry), credentials=creds
             )

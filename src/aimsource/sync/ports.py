@@ -6,7 +6,7 @@ each of those provides these three small interfaces, so the sync itself never kn
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
 from aimsource.domain.patterns import RepositoryPattern
@@ -31,6 +31,18 @@ class TagLister(Protocol):
         self, ref: ImageRef, *, credential: Credential | None, credentials: CredentialStore | None = None
     ) -> str | None:
         """The manifest digest of a pinned image; None when the lister cannot know it."""
+        ...
+
+    async def tag_digests(
+        self,
+        ref: ImageRef,
+        tags: Collection[str],
+        *,
+        credential: Credential | None,
+        found: Callable[[dict[str, str]], None] | None = None,
+    ) -> dict[str, str]:
+        """Digests of some of `tags` of `ref`'s repository from its registry's web API (Docker Hub's,
+        GitHub's), handed to `found` as they come; {} when there is none. Never for a mirror."""
         ...
 
     async def list_repositories(

@@ -7,7 +7,7 @@ It answers exactly as a registry would for what it knows: a repository missing f
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from aimsource.domain.patterns import RepositoryPattern
 from aimsource.domain.references import ImageRef, normalize_registry
@@ -83,3 +83,14 @@ class StaticTagLister:
         if ref.tag not in tags:
             raise TagNotFound(f"tag not found: {ref} (not in the tags file)")
         return None
+
+    async def tag_digests(
+        self,
+        ref: ImageRef,
+        tags: Collection[str],
+        *,
+        credential: Credential | None,
+        found: Callable[[dict[str, str]], None] | None = None,
+    ) -> dict[str, str]:
+        """A tags file has no digests."""
+        return {}

@@ -73,10 +73,13 @@ class Sender:
         """Use `settings` (a reloaded registries file changes which hosts may be plain HTTP)."""
         self._settings = settings
 
-    async def send(self, request: Outgoing, *, deadline: float, subject: str, registry: str) -> Reply:
+    async def send(
+        self, request: Outgoing, *, deadline: float, subject: str, registry: str, attempts: int | None = None
+    ) -> Reply:
         """The final answer to `request` (any status but a retryable one), or a RegistryError.
 
-        `registry` is the API host the call is for: the key of limits and metrics."""
+        `registry` is the API host the call is for: the key of limits and metrics; `attempts` (1: no
+        retry) replaces `max_attempts` for a request whose caller has a cheaper way on failure."""
         loop = asyncio.get_running_loop()
         settings = self._settings
         attempt = 0
@@ -113,7 +116,7 @@ class Sender:
                 retry_after > settings.retry_after_cap or now + retry_after > deadline
             ):
                 raise give_up
-            if attempt >= settings.max_attempts:
+            if attempt >= (attempts or settings.max_attempts):
                 raise give_up
             if retry_after is not None:
                 delay = retry_after
