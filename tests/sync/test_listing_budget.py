@@ -120,3 +120,23 @@ async def test_a_cancelled_waiter_leaves_the_budget_whole() -> None:
     process.give_back(100)
     assert process.free == 100
     assert await process.reserve(80) == 80
+
+
+async def test_a_wildcards_small_repositories_list_at_the_hosts_pace_and_a_big_one_is_listed_again() -> None:
+    tags = repositories(40, 5)
+    tags[f"{REGISTRY}/org/zbig"] = [f"2.0.{t}" for t in range(9000)]
+    budget = ListingBudget(max_tags=10_000, per_sync=20_000)
+    wildcard = SlowLister(tags=tags)
+    body = source("wild", [], filters=[{"image": f"{REGISTRY}/org/*"}])
+    del body["spec"]["images"]
+
+    result = await sync(body, wildcard, budget)
+
+    entry = result.status["selectors"][0]
+    assert (entry["tagsListed"], entry["truncated"]) == (40 * 5 + 9000, False)
+    assert wildcard.most == 4  # parts of the budget: the host's concurrency, not one or two at a time
+    # 41 repositories, and `zbig` once more: its part (under 9,000 tags) cut it, a whole share did not.
+    assert wildcard.count("list") == 42
+    exact = SlowLister(tags=repositories(40, 5))
+    await sync(source("exact", [f"{REGISTRY}/org/r{i}" for i in range(40)]), exact, budget)
+    assert exact.most == 2  # exact filters: whole shares only, as the budget allows

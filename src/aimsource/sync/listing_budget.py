@@ -5,12 +5,14 @@ several syncs at once, so without more the memory of listings is that bound time
 times the workers. Here:
 
 - selectors of one sync on the same repository (and credential) share **one listing**;
-- a sync's listings count against **one budget of tags** (`per_sync`): a listing takes a whole
-  listing's share (`max_tags`) before it starts and gives back what it did not keep, so listings
-  in flight and listings kept add up to at most `per_sync`; listings past that wait for a share;
-  a listing past what is left is cut there (and `truncated`, as a listing over `--max-tags` is),
-  and once nothing is left the repository is not listed at all (its selector is `truncated` with
-  no tags). (A cut listing is read whole first, up to `max_tags`: the client has no smaller cap.)
+- a sync's listings count against **one budget of tags** (`per_sync`): a listing takes a share
+  before it starts - a whole listing's (`max_tags`) when that much is free, else, while few
+  listings run, a part of what is free - and gives back what it did not keep, so listings in
+  flight and listings kept add up to at most `per_sync`; listings past that wait for a share. The
+  client stops a listing at its share (`registry.listing.listing_at_most`); a listing cut by a
+  part is listed again with a whole share; one past what is left is cut there (and `truncated`,
+  as a listing over `--max-tags` is), and once nothing is left the repository is not listed at
+  all (its selector is `truncated` with no tags).
 - the whole process has **one budget** (`TagBudget`, shared by every sync): a sync reserves what it
   may need (its budget, or `max_tags` per repository when it lists fewer) before its first listing,
   **waiting** (never failing) while other syncs hold it, and gives back what it did not keep as
@@ -33,12 +35,20 @@ from aimsource.domain.references import ImageRef
 from aimsource.registry.auth.credentials import Credential, CredentialStore
 from aimsource.registry.client import TagListing
 from aimsource.registry.discovery.listing import RepositoryListing
+from aimsource.registry.listing import listing_at_most
 from aimsource.sync.ports import TagLister
 
 log = logging.getLogger("aimsource.sync")
 
 DEFAULT_PER_SYNC = 200_000
 """Tags one sync's listings may hold: twice the default `--max-tags`."""
+PARTIAL_SLOTS = 4
+"""Listings of one sync that may run at once when some run on a part of its budget: a host's
+default concurrency. Each listing in flight reads whole pages whatever its share (a page of a
+hostile registry is up to the body cap), so this also bounds a sync's pages in flight."""
+MIN_PART = 1_000
+"""The smallest part worth a listing: one page at the default page size."""
+
 DEFAULT_PER_PROCESS = 800_000
 """Tags all syncs' listings may hold together: the default workers (8) each with a listing at the
 default cap. A sync holds its reservation while its registry answers slowly, so a budget below
@@ -128,6 +138,9 @@ class SyncListings:
         """Reserved, neither kept by a listing done nor taken by one in flight."""
         self._in_flight = 0
         self._pending = 0
+        self._parts = False
+        """Whether listings may run on a part of the budget: a wildcard's sync, until a listing
+        turns out big (see `_list`)."""
         self._turn = asyncio.Condition()
         self.listings = 0
         """Listings made (for tests and benchmarks)."""
@@ -140,6 +153,7 @@ class SyncListings:
         `open_ended`: a wildcard will name more repositories once discovered; the sync then
         reserves its whole budget and gives back what is left only at the end."""
         self._pending = sys.maxsize if open_ended else len(repositories)
+        self._parts = open_ended
         want = self._per_sync if open_ended else min(self._per_sync, len(repositories) * self._max_tags)
         self._reserved = await self._process.reserve(want) if self._process is not None else want
         self._free = self._reserved
@@ -193,34 +207,75 @@ class SyncListings:
     async def _list(
         self, ref: ImageRef, credential: Credential | None, credentials: CredentialStore | None
     ) -> TagListing:
-        """One listing: it takes a whole listing's share of what the sync has left (waiting while
-        other listings of the sync hold it), keeps what fits, and gives the rest back."""
+        """One listing: it takes a share of what the sync has left (waiting while other listings
+        of the sync hold it), keeps what fits, and gives the rest back.
+
+        A whole listing's share (`max_tags`) when that much is free, or when no other listing is in
+        flight (then all that is left: a listing past it is cut there). Otherwise, in a wildcard's
+        sync and while fewer than `PARTIAL_SLOTS` listings run, a part of what is free: its
+        hundreds of small repositories then list at the host's concurrency instead of one or two
+        at a time. The part bounds the listing (`registry.listing.listing_at_most`); one cut by it
+        is listed again with a whole share. The first listing of `MIN_PART` tags or more ends the
+        parts for the sync: a registry of big (or hostile) repositories is listed a whole share at
+        a time, as an exact filter's are, and costs at most a few second listings.
+        """
         try:
-            async with self._turn:
-                await self._turn.wait_for(lambda: self._free >= self._max_tags or self._in_flight == 0)
-                share = min(self._max_tags, self._free)
+            whole_only = False
+            while True:
+                share, partial = await self._share(whole_only=whole_only)
                 if share <= 0:
                     log.warning("%s not listed: the sync's listings hold all it may", ref.key)
                     return TagListing((), truncated=True)
-                self._free -= share
-                self._in_flight += 1
-            kept = 0
-            try:
-                self.listings += 1
-                listing = await self._inner.list_tags(ref, credential=credential, credentials=credentials)
-                if len(listing.tags) > share:
-                    log.warning("listing of %s cut at the sync's budget (%d tags)", ref.key, share)
-                    listing = replace(listing, tags=listing.tags[:share], truncated=True)
-                kept = len(listing.tags)
-                return listing
-            finally:
-                async with self._turn:
-                    self._kept += kept
-                    self._free += share - kept
-                    self._in_flight -= 1
-                    self._turn.notify_all()
+                kept = 0
+                try:
+                    self.listings += 1
+                    with listing_at_most(share):
+                        listing = await self._inner.list_tags(
+                            ref, credential=credential, credentials=credentials
+                        )
+                    if len(listing.tags) > share:  # a lister that does not honour the share
+                        log.warning("listing of %s cut at the sync's budget (%d tags)", ref.key, share)
+                        listing = replace(listing, tags=listing.tags[:share], truncated=True)
+                    if len(listing.tags) >= MIN_PART or listing.truncated:
+                        self._parts = False
+                    if partial and listing.truncated and len(listing.tags) >= share:
+                        log.info("%s has more tags than its part of the budget: listed again", ref.key)
+                        whole_only = True
+                        continue  # `finally` gives the part back
+                    kept = len(listing.tags)
+                    return listing
+                finally:
+                    async with self._turn:
+                        self._kept += kept
+                        self._free += share - kept
+                        self._in_flight -= 1
+                        self._turn.notify_all()
         finally:
             self._done_one()
+
+    async def _share(self, *, whole_only: bool) -> tuple[int, bool]:
+        """Waits for and takes a share (see `_list`); returns it and whether it is a part."""
+        async with self._turn:
+
+            def ready() -> bool:
+                if self._free >= self._max_tags or self._in_flight == 0:
+                    return True
+                return (
+                    self._parts
+                    and not whole_only
+                    and self._in_flight < PARTIAL_SLOTS
+                    and self._free >= MIN_PART
+                )
+
+            await self._turn.wait_for(ready)
+            if self._free >= self._max_tags or self._in_flight == 0:
+                share, partial = min(self._max_tags, self._free), False
+            else:
+                share, partial = self._free // (PARTIAL_SLOTS - self._in_flight), True
+            if share > 0:
+                self._free -= share
+                self._in_flight += 1
+            return share, partial
 
     def _done_one(self) -> None:
         """After the last listing, what was reserved and not kept goes back to the process."""

@@ -164,7 +164,12 @@ class CachingTagLister:
         if updated is None:
             return None
         entry = self._fresh(key)
-        if entry is None or entry.listing.stale is not None or updated > entry.at - UNCHANGED_MARGIN:
+        if (
+            entry is None
+            or entry.listing.stale is not None
+            or entry.listing.truncated  # perhaps only cut at a sync's share: listed again
+            or updated > entry.at - UNCHANGED_MARGIN
+        ):
             return None
         self._entries.move_to_end(key)
         self.unchanged_served += 1
