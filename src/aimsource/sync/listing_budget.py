@@ -249,7 +249,11 @@ class SyncListings:
                         self._kept += kept
                         self._free += share - kept
                         self._in_flight -= 1
-                        self._turn.notify_all()
+                        # One listing's end frees one listing's room: waking every waiter (a
+                        # wildcard has a thousand) would cost a thousand checks per listing. Two
+                        # are woken in arrival order; one that cannot go on waits for the next
+                        # end, and once none is in flight the first woken always can.
+                        self._turn.notify(2)
         finally:
             self._done_one()
 
@@ -275,6 +279,7 @@ class SyncListings:
             if share > 0:
                 self._free -= share
                 self._in_flight += 1
+            self._turn.notify(1)  # the next waiter may go on too (a part, or nothing left to take)
             return share, partial
 
     def _done_one(self) -> None:
