@@ -136,6 +136,7 @@ def test_an_api_server_outage_mid_sync_resumes_with_the_images_without_a_model(
             op.wait(
                 lambda: len(models.of("big")) >= FAULT_AFTER, timeout=180, message="models before the outage"
             )
+            stopping = time.monotonic()
             kube.stop_apiserver()
             stopped, stopped_at = time.monotonic(), time.time()
             before = len(models.of("big"))
@@ -152,8 +153,9 @@ def test_an_api_server_outage_mid_sync_resumes_with_the_images_without_a_model(
             next_model = first_created(kube, models, "big", back, stopped_at) - back
             lease = leading_again(op)
             print(
-                f"\nAPI server stopped for {OUTAGE:.0f} s after {before} of {BIG} creates (default settings, "
-                f"leader election on): the next model {next_model:.2f} s after it was back, Ready "
+                f"\nAPI server stopped for {OUTAGE:.0f} s ({back - stopping:.0f} s with its stop and start) "
+                f"after {before} of {BIG} creates (default settings, leader election on): the next "
+                f"model {next_model:.2f} s after it was back, Ready "
                 f"{ready:.1f} s after; HEADs after the outage: {sum(heads(log[mark:], repository).values())} "
                 f"(of images modelled before it: {len(again)}); tags HEADed more than once in all: "
                 f"{sum(1 for n in heads(log, repository).values() if n > 1)}; models without a digest: "
