@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import OperatorProcess
+from tests.support.serving import free_port
 
 SOURCES = "aimclustermodelsources"
 MODELS = "aimclustermodels"
@@ -117,3 +120,26 @@ def events_for(cluster: Cluster, name: str) -> list[dict[str, Any]]:
         for e in cluster.list("events", namespace="default")
         if (e.get("involvedObject") or {}).get("name") == name
     ]
+
+
+class Webhook(NamedTuple):
+    """A push webhook's token (in its Secret) and the port its receiver is to listen on."""
+
+    token: str
+    port: int
+
+
+def webhook(cluster: Cluster, token: str | None = None) -> Webhook:
+    """Stores a webhook token (`token`, or a random one) in the Secret the operator reads it from
+    (aim-system/aimsource-webhook) and picks a free port for the receiver (`--webhook-port`)."""
+    token = token or secrets.token_urlsafe(24)
+    cluster.create(
+        "secrets",
+        {
+            "metadata": {"name": "aimsource-webhook"},
+            "type": "Opaque",
+            "data": {"token": base64.b64encode(token.encode()).decode()},
+        },
+        namespace="aim-system",
+    )
+    return Webhook(token, free_port())

@@ -18,7 +18,7 @@ import yaml
 from tests.deploy.manifests import DEPLOY, one, render
 from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import running_operator
-from tests.e2e.scenario import REQUEST_ANNOTATION, SOURCES, models_of, source, wait_synced
+from tests.e2e.scenario import REQUEST_ANNOTATION, SOURCES, models_of, source, wait_synced, webhook
 from tests.support.faults import FaultFront
 from tests.support.registry_server import RunningRegistry
 from tests.support.serving import free_port
@@ -113,23 +113,11 @@ def test_a_push_notified_by_a_mirror_counts_for_docker_hub(
     """The company registry that receives the mirrored images notifies its pushes (distribution's
     notifications naming its own host): sources naming docker.io react at once, with one HEAD at the
     mirror and no listing."""
-    import base64
-    import secrets
     import time
 
     from tests.support.registry_server import start_registry
 
-    token = secrets.token_urlsafe(24)
-    cluster.create(
-        "secrets",
-        {
-            "metadata": {"name": "aimsource-webhook"},
-            "type": "Opaque",
-            "data": {"token": base64.b64encode(token.encode()).decode()},
-        },
-        namespace="aim-system",
-    )
-    port = free_port()
+    token, port = webhook(cluster)
     (tmp_path / "registries").mkdir()
     args, path = deploy_arguments(tmp_path / "registries")
     repository = f"e2e/{unique}"

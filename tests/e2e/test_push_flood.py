@@ -10,8 +10,6 @@ requests, and the third source's scheduled syncs go on.
 
 from __future__ import annotations
 
-import base64
-import secrets
 import time
 from pathlib import Path
 
@@ -21,9 +19,8 @@ import pytest
 from aimsource.operator.scheduling.sources import parse_time
 from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import OperatorProcess, running_operator
-from tests.e2e.scenario import SOURCES, source, wait_synced
+from tests.e2e.scenario import SOURCES, source, wait_synced, webhook
 from tests.support.registry_server import start_registry
-from tests.support.serving import free_port
 
 
 def registry_requests(op: OperatorProcess, host: str) -> float:
@@ -39,17 +36,7 @@ def registry_requests(op: OperatorProcess, host: str) -> float:
 def test_a_thousand_pushes_of_made_up_tags_cost_a_few_requests(
     cluster: Cluster, kubeconfig: Path, tmp_path: Path, unique: str
 ) -> None:
-    token = secrets.token_urlsafe(24)
-    cluster.create(
-        "secrets",
-        {
-            "metadata": {"name": "aimsource-webhook"},
-            "type": "Opaque",
-            "data": {"token": base64.b64encode(token.encode()).decode()},
-        },
-        namespace="aim-system",
-    )
-    port = free_port()
+    token, port = webhook(cluster)
     with (
         running_operator(
             kubeconfig, tmp_path, extra=("--webhook-port", str(port), "--min-sync-interval", "30s")

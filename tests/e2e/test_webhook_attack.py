@@ -10,10 +10,8 @@ back to where they were, and the push still becomes a model. The figures are pri
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import os
-import secrets
 import threading
 import time
 from pathlib import Path
@@ -22,9 +20,8 @@ import pytest
 
 from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import OperatorProcess, running_operator
-from tests.e2e.scenario import SOURCES, models_of, source, wait_synced
+from tests.e2e.scenario import SOURCES, models_of, source, wait_synced, webhook
 from tests.support.registry_server import start_registry
-from tests.support.serving import free_port
 
 DEADLINE = 2.0
 """Seconds: the header, body and idle deadlines given to the operator (flags)."""
@@ -90,17 +87,7 @@ async def attack(port: int, *, hold: float) -> dict[str, float]:
 def test_strangers_cannot_hold_the_receiver_and_a_real_push_still_lands(
     cluster: Cluster, kubeconfig: Path, tmp_path: Path, unique: str
 ) -> None:
-    token = secrets.token_urlsafe(24)
-    cluster.create(
-        "secrets",
-        {
-            "metadata": {"name": "aimsource-webhook"},
-            "type": "Opaque",
-            "data": {"token": base64.b64encode(token.encode()).decode()},
-        },
-        namespace="aim-system",
-    )
-    port = free_port()
+    token, port = webhook(cluster)
     flags = (
         "--webhook-port",
         str(port),

@@ -9,6 +9,7 @@ machine (the figures, not the asserts, are what docs/lifecycle.md and docs/rate-
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import re
@@ -22,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.operator_process import OperatorProcess
+from tests.e2e.operator_process import FAST_FLAGS, OperatorProcess
 from tests.realkube.test_replicas import LeaseWatch, lease_watch, readiness  # noqa: F401 - a fixture
 from tests.support.images import numbered_tags
 from tests.support.realkube import RealKube
@@ -35,10 +36,14 @@ SOURCE_LABEL = "aim.eai.amd.com/model-source"
 
 @dataclass
 class ModelWatch:
-    """Every model ADDED, as a watch delivers them: (monotonic time seen, source label, name)."""
+    """Every model ADDED, as a watch delivers them: (monotonic time first seen, source label, name).
+
+    A model is recorded once: a watch started again from now (after a 410, or an API server that
+    was away) lists every model as ADDED again, and those are not new."""
 
     added: list[tuple[float, str, str]] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
+    seen: set[str] = field(default_factory=set)
 
     def of(self, source: str, since: float = 0.0) -> list[float]:
         return [t for t, s, _ in list(self.added) if s == source and t >= since]
@@ -47,7 +52,7 @@ class ModelWatch:
         return [n for _, s, n in list(self.added) if s == source]
 
 
-def _watch_models(kube: RealKube, run_id: str, record: ModelWatch) -> None:
+def _watch_models(kube: RealKube, record: ModelWatch) -> None:
     pki = kube.directory / "pki"
     context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
     context.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
@@ -73,24 +78,36 @@ def _watch_models(kube: RealKube, run_id: str, record: ModelWatch) -> None:
                     break
                 meta = event["object"].get("metadata") or {}
                 version = meta.get("resourceVersion") or version
-                if event["type"] == "ADDED":
+                name = meta.get("name", "")
+                if event["type"] == "ADDED" and name not in record.seen:
+                    record.seen.add(name)
                     source = (meta.get("labels") or {}).get(SOURCE_LABEL, "")
-                    record.added.append((time.monotonic(), source, meta.get("name", "")))
-        except (TimeoutError, OSError):
+                    record.added.append((time.monotonic(), source, name))
+        except (TimeoutError, OSError, ValueError):
+            time.sleep(0.1)  # an API server away (refused, or answering 429 while it starts)
             continue
         finally:
             connection.close()
 
 
-@pytest.fixture
-def model_watch(real_kube_crds: RealKube, run_id: str) -> Iterator[ModelWatch]:
+@contextlib.contextmanager
+def watching_models(kube: RealKube) -> Iterator[ModelWatch]:
+    """A `ModelWatch` of `kube`'s models (all of them) for the `with` block."""
     record = ModelWatch()
-    thread = threading.Thread(target=_watch_models, args=(real_kube_crds, run_id, record), daemon=True)
+    thread = threading.Thread(target=_watch_models, args=(kube, record), daemon=True)
     thread.start()
     time.sleep(0.5)  # the watch is open before anything is created
-    yield record
-    record.stop.set()
-    thread.join(timeout=5)
+    try:
+        yield record
+    finally:
+        record.stop.set()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def model_watch(real_kube_crds: RealKube) -> Iterator[ModelWatch]:
+    with watching_models(real_kube_crds) as record:
+        yield record
 
 
 def push_big(registry: RunningRegistry, repository: str) -> None:
@@ -115,14 +132,27 @@ def status(kube: RealKube, name: str) -> dict[str, Any]:
     return (kube.ok("GET", f"{SOURCES}/{name}") or {}).get("status") or {}
 
 
-def operator(kube: RealKube, workdir: Path, name: str, namespace: str, *, election: bool) -> OperatorProcess:
+def operator(
+    kube: RealKube,
+    workdir: Path,
+    name: str,
+    namespace: str,
+    *,
+    election: bool,
+    fast: bool = True,
+    kubeconfig: Path | None = None,
+) -> OperatorProcess:
     """`aimsource run` with the defaults that matter here: registry budget, creates, lease timings,
-    workers (the e2e harness's `--workers 4` is dropped), and INFO logs (2,000 creates)."""
+    workers (the e2e harness's `--workers 4` is dropped), and INFO logs (2,000 creates). `fast=False`
+    drops the harness's short intervals too (minimum sync interval, retry backoff, start-up spread):
+    every setting is the default. `kubeconfig` replaces the admin's of `kube`."""
     op = OperatorProcess(
-        kube.kubeconfig, workdir, name=name, election=election, extra=("--namespace", namespace)
+        kubeconfig or kube.kubeconfig, workdir, name=name, election=election, extra=("--namespace", namespace)
     )
-    at = op.args.index("--workers")
-    del op.args[at : at + 2]
+    dropped = ("--workers",) if fast else tuple(FAST_FLAGS[::2])
+    for flag in dropped:
+        at = op.args.index(flag)
+        del op.args[at : at + 2]
     at = op.args.index("--log-level")
     op.args[at + 1] = "INFO"
     return op

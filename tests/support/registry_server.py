@@ -246,6 +246,7 @@ def start_registry(
     token_hostname: str = LOOPBACK,
     storage_dir: Path | None = None,
     notify_url: str | None = None,
+    port: int | None = None,
 ) -> Iterator[RunningRegistry]:
     """Run a registry (and, in token mode, its token server) until the `with` block ends.
 
@@ -255,7 +256,8 @@ def start_registry(
     puts the realm on another host name than the registry's `127.0.0.1`. `storage_dir` keeps the
     images on disk there (reused by the next registry given the same directory) instead of in memory.
     `notify_url` makes the registry send its push notifications (distribution's `notifications`
-    endpoints) to that URL.
+    endpoints) to that URL. `port` listens there (a registry restarted where it was: pass the
+    `port` of `host` and the same `storage_dir`) instead of on a free port.
     """
     binary = registry_binary()
     if binary is None:
@@ -294,10 +296,10 @@ def start_registry(
             stack.callback(token_server.stop)
 
         for attempt in range(3):
-            port = free_port()
+            port_now = port if port is not None else free_port()
             config_path = workdir / "config.yml"
             config = _config(
-                port=port,
+                port=port_now,
                 workdir=workdir,
                 mode=mode,
                 tls=authority,
@@ -324,7 +326,7 @@ def start_registry(
             scheme = "https" if authority else "http"
             try:
                 _wait_ready(
-                    f"{scheme}://{LOOPBACK}:{port}",
+                    f"{scheme}://{LOOPBACK}:{port_now}",
                     client_verify(authority.ca_file if authority else None),
                     process,
                     log_path,
@@ -333,11 +335,13 @@ def start_registry(
                 _stop_process(process)
                 if attempt == 2 or "address already in use" not in log_path.read_text():
                     raise
+                if port is not None:
+                    time.sleep(1.0)  # the same port: wait for the old process's socket to go
                 continue
             break
         yield RunningRegistry(
             mode=mode,
-            host=f"{LOOPBACK}:{port}",
+            host=f"{LOOPBACK}:{port_now}",
             scheme=scheme,
             ca_file=authority.ca_file if authority else None,
             username=user,

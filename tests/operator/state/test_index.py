@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -167,11 +168,11 @@ async def test_a_race_lost_to_another_source_keeps_that_sources_record() -> None
     assert store.existing()["reg.io/x:1"].source == "a"
 
 
-def refusing(error: Exception) -> IndexedModelStore:
+def refusing(error: Exception, *, ride_out: float = 0.0) -> IndexedModelStore:
     async def create(b: dict[str, Any]) -> bool:
         raise error
 
-    store = IndexedModelStore(create=create, clock=Clock(), grace=60.0)
+    store = IndexedModelStore(create=create, clock=Clock(), grace=60.0, ride_out=ride_out)
     store.bind(by_image={}, by_source={})
     return store
 
@@ -234,6 +235,36 @@ async def test_an_api_answer_refusing_one_model_is_that_models_refusal(
 async def test_no_answer_or_bad_credentials_stay_a_failure_of_the_sync(error: Exception) -> None:
     with pytest.raises(type(error)):
         await refusing(error).create(body("m1", "reg.io/x:1", "src"))
+
+
+async def test_an_api_server_that_answers_again_soon_gets_the_create_again() -> None:
+    """A blip shorter than the ride-out costs the creates its length, not a failed sync (retried
+    30 s after it started): measured in tests/realkube/test_resume.py."""
+    attempts: list[float] = []
+
+    async def create(b: dict[str, Any]) -> bool:
+        attempts.append(time.monotonic())
+        if len(attempts) < 3:
+            raise UnreachableError("Kubernetes API at https://x unreachable on POST")
+        return True
+
+    store = IndexedModelStore(create=create, clock=Clock(), grace=60.0, ride_out=5.0)
+    store.bind(by_image={}, by_source={})
+    assert await store.create(body("m1", "reg.io/x:1", "src")) is True
+    assert len(attempts) == 3
+    assert attempts[1] - attempts[0] >= 0.5  # paused between tries: not a busy loop
+    assert store.owned_count("src") == 1
+
+
+async def test_an_api_server_away_longer_than_the_ride_out_fails_the_sync() -> None:
+    started = time.monotonic()
+    with pytest.raises(UnreachableError):
+        await refusing(UnreachableError("unreachable"), ride_out=1.0).create(body("m1", "reg.io/x:1", "src"))
+    assert 0.5 <= time.monotonic() - started < 1.5
+    with pytest.raises(UnauthorizedError):  # an answer refusing us is not waited out
+        await refusing(UnauthorizedError("401", status=401), ride_out=60.0).create(
+            body("m1", "reg.io/x:1", "src")
+        )
 
 
 async def test_a_409_for_a_name_the_index_shows_with_another_image_is_a_conflict() -> None:

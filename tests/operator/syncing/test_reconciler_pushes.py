@@ -3,6 +3,11 @@ decided alone, a full sync. Their routing and queueing (the watch side) are in t
 
 from __future__ import annotations
 
+from typing import Any
+
+from aimsource.domain.references import ImageRef
+from aimsource.registry.client import TagListing
+from aimsource.registry.http.fairness import asker
 from tests.operator.reconciler_harness import MODELS, REPO, SOURCES, Harness, pushed, settled
 
 
@@ -39,3 +44,33 @@ async def test_a_push_that_cannot_be_decided_alone_ends_in_a_full_sync(harness: 
     assert [c[0] for c in harness.lister.calls][:1] == ["list"]
     assert not harness.reconciler.table["src"].state.push_requested
     assert len(harness.api.list(MODELS)) == 3
+
+
+async def test_a_pushs_head_asks_as_its_source_in_the_hosts_fair_share(harness: Harness) -> None:
+    """The fair share (`registry.http.fairness`) serves parties in turn: a push HEAD of no party
+    would be a second share of the host for its source, beside its full syncs."""
+    parties: list[tuple[str, str]] = []
+    head = harness.lister.manifest_digest
+    listing = harness.lister.list_tags
+
+    async def asking_head(ref: ImageRef, **kwargs: Any) -> str | None:
+        parties.append(("head", asker()[0]))
+        return await head(ref, **kwargs)
+
+    async def asking_listing(ref: ImageRef, **kwargs: Any) -> TagListing:
+        parties.append(("list", asker()[0]))
+        return await listing(ref, **kwargs)
+
+    harness.lister.manifest_digest = asking_head  # type: ignore[method-assign]
+    harness.lister.list_tags = asking_listing  # type: ignore[method-assign]
+    await settled(harness, {"images": [REPO], "maxModels": 10})
+    harness.lister.tags[REPO].append("1.2.0")
+    parties.clear()
+    harness.reconciler.on_pushes([pushed("1.2.0")])
+    await harness.reconciler.sync_one("src")
+    assert len(harness.api.list(MODELS)) == 3
+    assert parties == [("head", "src")]  # not ANONYMOUS: the same party as the full sync's
+
+    harness.lister.tags[REPO].append("1.3.0")
+    await harness.sync()  # a full sync, for comparison
+    assert {party for _, party in parties[1:]} == {"src"}

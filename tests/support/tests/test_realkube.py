@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cuttable import cuttable_path
 from tests.support.realkube import SCRIPT, RealKube
 
 
@@ -110,3 +112,31 @@ def test_missing_go_is_one_clear_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"kube-testbed: Go is not installed ({missing} not found; the testbed is built with Go 1.26)"
     ]
+
+
+def _readyz(connection: socket.socket) -> bytes:
+    """The first bytes of the answer to GET /readyz on `connection`; b"" when it is closed or reset."""
+    try:
+        connection.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+        return connection.recv(4096)
+    except OSError:
+        return b""
+
+
+def test_a_cut_path_resets_and_refuses_then_serves_again_on_its_port(real_kube: RealKube) -> None:
+    host, port = real_kube.server.removeprefix("https://").rsplit(":", 1)
+    with cuttable_path(host, int(port)) as path:
+
+        def connect() -> socket.socket:
+            plain = socket.create_connection((host, path.port), timeout=5)
+            return real_kube._context.wrap_socket(plain, server_hostname=host)
+
+        with connect() as before:
+            assert _readyz(before).startswith(b"HTTP/1.1 200")
+            path.cut()
+            assert _readyz(before) == b""  # the open connection is reset
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((host, path.port), timeout=5)
+        path.restore()
+        with connect() as after:
+            assert _readyz(after).startswith(b"HTTP/1.1 200")

@@ -10,8 +10,10 @@ overshoot `maxModels`), and a model a user deletes after its event is re-created
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 from collections import ChainMap
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
@@ -29,6 +31,7 @@ from aimsource.kube import (
     NotFoundError,
     ServerError,
     UnauthorizedError,
+    UnreachableError,
 )
 
 log = logging.getLogger("aimsource.operator")
@@ -38,6 +41,11 @@ ByImage = Mapping[str, Collection[ExistingModel]]
 BySource = Mapping[str, Collection[str]]
 RECENT_GRACE = 60.0
 """Seconds a just-created model is remembered while its watch event is on the way."""
+RIDE_OUT = 10.0
+"""Seconds a create tries again while the API server does not answer at all, before its sync fails.
+A blip of the API server (or of the way to it) then delays the creates by its length, where a
+failed sync is retried only `--retry-base` (30 s) after it started; the Lease's renew deadline is as
+long, and past it the leader stops syncing anyway (docs/lifecycle.md, "Interrupted syncs")."""
 
 
 def model_image_reader(kube: KubeClient) -> Callable[[str], Awaitable[str | None]]:
@@ -85,10 +93,13 @@ class IndexedModelStore:
         by_image: ByImage | None = None,
         by_source: BySource | None = None,
         read_image: Callable[[str], Awaitable[str | None]] | None = None,
+        ride_out: float = RIDE_OUT,
     ) -> None:
         """`create` posts a model (False on 409 AlreadyExists); `read_image` gives the canonical
-        image of the model of a name, for a 409 whose holder the index does not show yet."""
+        image of the model of a name, for a 409 whose holder the index does not show yet;
+        `ride_out`: see RIDE_OUT."""
         self._read_image = read_image
+        self._ride_out = ride_out
         self._by_image: ByImage = by_image if by_image is not None else {}
         self._by_source: BySource = by_source if by_source is not None else {}
         self._create = create
@@ -124,9 +135,11 @@ class IndexedModelStore:
         """See `sync.ports.ModelStore.create`: an answer of the API about this one model (403,
         422, 5xx after the client's retries, a 409 for a model of another image) becomes that
         model's refusal; no answer at all (unreachable, TLS) or 401 stays a failure of the sync,
-        which is retried with backoff: the status could not be written either."""
+        which is retried with backoff: the status could not be written either - unless the API
+        server answers again within `ride_out` seconds (the create is then made again: a 409 for
+        a model whose answer was lost is resolved as ours by the client)."""
         try:
-            created = await self._create(body)
+            created = await self._create_riding_out(body)
         except UnauthorizedError:
             raise
         except ApiStatusError as exc:
@@ -148,6 +161,19 @@ class IndexedModelStore:
                 model = replace(model, source=None)
             self._recent[model.image] = _Recent(model, self._clock())
         return created
+
+    async def _create_riding_out(self, body: dict[str, Any]) -> bool:
+        deadline = time.monotonic() + self._ride_out
+        pause = min(0.5, self._ride_out)
+        while True:
+            try:
+                return await self._create(body)
+            except UnreachableError as exc:
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.info("model not created, tried again: %s", exc)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     async def _holder(self, name: str) -> str | None:
         """The canonical image of the model called `name`: from the index if it shows it, else

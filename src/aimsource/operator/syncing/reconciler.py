@@ -35,6 +35,7 @@ from aimsource.operator.state.source_table import being_deleted, uid_of
 from aimsource.operator.syncing.progress import showing_progress
 from aimsource.operator.syncing.secrets import NamespaceSecrets
 from aimsource.operator.syncing.status_writes import ContestedError, StatusWriter
+from aimsource.registry.http.fairness import asking_for
 from aimsource.sync.engine import Pace, SyncResult, Tally, sync_source
 from aimsource.sync.incremental import CREATED, FULL, sync_push
 from aimsource.sync.listing_budget import DEFAULT_PER_PROCESS, ListingBudget, TagBudget
@@ -233,17 +234,19 @@ class Reconciler(StatusWriter):
         uid = uid_of(entry.body)
         for push in pushes:
             try:
-                result = await sync_push(
-                    entry.body,
-                    push,
-                    lister=self._lister,
-                    store=self._store,
-                    secrets=self._secrets,
-                    previous=entry.status,
-                    owned_at_last_sync=self.owned.get(entry.name),
-                    heads=self.heads,
-                    matched=self.matched.of(entry.name),
-                )
+                # The source's party in the hosts' fair share, as its full syncs: never two shares.
+                with asking_for(entry.name):
+                    result = await sync_push(
+                        entry.body,
+                        push,
+                        lister=self._lister,
+                        store=self._store,
+                        secrets=self._secrets,
+                        previous=entry.status,
+                        owned_at_last_sync=self.owned.get(entry.name),
+                        heads=self.heads,
+                        matched=self.matched.of(entry.name),
+                    )
                 self._metrics.push_synced(result.result, created=len(result.created))
                 log.info("push synced", extra={"push": str(push), "result": result.result, "why": result.why})
                 if result.result == CREATED and result.status is not None:
