@@ -5,32 +5,19 @@ the new repository as the next walk would."""
 
 from __future__ import annotations
 
-import base64
-import secrets
 import time
 from pathlib import Path
 
 from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import running_operator
-from tests.e2e.scenario import SOURCES, models_of, source, wait_synced
+from tests.e2e.scenario import SOURCES, models_of, source, wait_synced, webhook
 from tests.support.registry_server import start_registry
-from tests.support.serving import free_port
 
 
 def test_a_push_to_a_repository_a_wildcard_matches_is_a_model_at_once(
     cluster: Cluster, kubeconfig: Path, tmp_path: Path, unique: str
 ) -> None:
-    token = secrets.token_urlsafe(24)
-    cluster.create(
-        "secrets",
-        {
-            "metadata": {"name": "aimsource-webhook"},
-            "type": "Opaque",
-            "data": {"token": base64.b64encode(token.encode()).decode()},
-        },
-        namespace="aim-system",
-    )
-    port = free_port()
+    token, port = webhook(cluster)
     with (
         running_operator(kubeconfig, tmp_path, extra=("--webhook-port", str(port))) as op,
         start_registry(notify_url=f"http://127.0.0.1:{port}/hooks/distribution/{token}") as registry,
