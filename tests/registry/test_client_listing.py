@@ -12,6 +12,7 @@ from aiohttp import web
 from aimsource.domain.references import ImageRef
 from aimsource.registry.client import RegistryClient
 from aimsource.registry.errors import RepositoryNotFound, TagNotFound
+from aimsource.registry.listing import listing_at_most
 from aimsource.registry.settings import RegistrySettings
 from tests.support.faults import Fault, FaultFront
 from tests.support.fronts import CursorParam, LinkStyle, PaginatingFront
@@ -101,6 +102,18 @@ async def test_page_cap_reports_a_truncated_listing(
     assert listing.truncated is True
     assert listing.tags == tuple(sorted(BIG_TAGS)[:300])
     assert paginating_front.log.count() == 3
+
+
+async def test_a_listing_made_at_most_n_tags_stops_reading_there(
+    client: RegistryClient, paginating_front: PaginatingFront
+) -> None:
+    with listing_at_most(250):
+        listing = await client.list_tags(ImageRef(paginating_front.host, BIG_REPOSITORY), credential=None)
+    assert listing.truncated is True
+    assert listing.tags == tuple(sorted(BIG_TAGS)[:250])
+    assert paginating_front.log.count() == 3  # pages of 100: the third holds the 250th tag
+    whole = await client.list_tags(ImageRef(paginating_front.host, BIG_REPOSITORY), credential=None)
+    assert (len(whole.tags), whole.truncated) == (len(BIG_TAGS), False)  # outside, the usual cap
 
 
 async def test_tags_repeated_across_pages_are_listed_once(

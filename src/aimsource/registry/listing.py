@@ -63,7 +63,7 @@ async def walk_tags(
     url = first
     share = _at_most.get()
     cap = settings.max_tags if share is None else min(settings.max_tags, share)
-    of = "the cap" if cap == settings.max_tags else "its share of the sync's budget"
+    of = "the cap of" if cap == settings.max_tags else "its share of the sync's budget,"
     # A dict keeps the registry's order and drops repeats in one structure (no list + set).
     tags: dict[str, None] = {}
     asked: set[str] = set()
@@ -87,7 +87,7 @@ async def walk_tags(
         else:
             for tag in page_tags:
                 if len(tags) >= cap and tag not in tags:
-                    logger.warning("tag listing of %s truncated at %s, %d tags", scope.subject, of, cap)
+                    logger.warning("tag listing of %s truncated at %s %d tags", scope.subject, of, cap)
                     return TagListing(tuple(tags), truncated=True)
                 tags[tag] = None
         del page_tags
@@ -95,7 +95,7 @@ async def walk_tags(
         if following is None:
             return TagListing(tuple(tags))
         if len(tags) >= cap:
-            logger.warning("listing of %s truncated at %s, %d tags", scope.subject, of, cap)
+            logger.warning("listing of %s truncated at %s %d tags", scope.subject, of, cap)
             return TagListing(tuple(tags), truncated=True)
         if following.raw_path_qs in asked:  # host and path are checked: the query tells pages apart
             logger.warning(
