@@ -17,9 +17,12 @@ two legs, each into fresh model names, with the same concurrency, made explicit:
   source's creation to its status `Ready` with BIG models, polled from outside every 50 ms (one GET
   of the source; until the first model appears, also one `limit=1` list of its models).
 
-Between legs the models are deleted. It prints per leg the time, the first model's delay, the
-registry requests and the API writes (from kube-apiserver's `apiserver_request_total`), then the
-ratio aimsource / bare (goal <= 1.3x) and aimsource's peak RSS (VmHWM of the process).
+Between legs the models are deleted; which leg goes first alternates between rounds. It prints per
+leg the time, the first model's delay, the client's CPU seconds, the registry requests and the API
+writes (from kube-apiserver's `apiserver_request_total`), aimsource's peak RSS (VmHWM of the
+process) and when its log shows the first and last create; then the ratio aimsource / bare per
+round (goal <= 1.3x). `--profile FILE` runs the operator under cProfile (CPU time), writing
+FILE.<round>. Figures: docs/rate-limits.md#first-sync-measured.
 """
 
 from __future__ import annotations
