@@ -65,11 +65,13 @@ IMAGE ?= localhost/aimsource:dev
 image:
 	$(PYTHON) scripts/build-image --tag $(IMAGE) $(if $(BASE),--base $(BASE))
 
-bench: venv
+# first_sync.py runs on the real control plane (hence testbed) with a real docker-registry.
+bench: venv testbed
 	@scripts/install-deps bench
 	$(BIN)/python benchmarks/registry_listing.py
 	$(BIN)/python benchmarks/operator_scale.py
 	$(BIN)/python benchmarks/discovery.py
+	$(BIN)/python benchmarks/first_sync.py --rounds 2
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info
