@@ -65,7 +65,7 @@ NEEDS = {
         AIM,
         "aimclustermodels",
         ("list", "watch"),
-        "operator.handlers / operator.state.resync: the model index (kopf's watch; paged re-lists)",
+        "operator.state.model_watch / operator.state.resync: the model index (its watch; paged re-lists)",
     ),
     "models-get": Need(
         CLUSTER,

@@ -60,4 +60,6 @@ def test_no_essence_is_built_and_no_handler_needs_one() -> None:
     assert registry._changing.get_all_handlers() == []
     assert registry._spawning.get_all_handlers() == []
     assert registry._indexing.get_all_handlers() == []
-    assert len(registry._watching.get_all_handlers()) == 2
+    # kopf watches the sources only; the models are watched by `ModelWatch`.
+    watched = [h.selector.any_name for h in registry._watching.get_all_handlers() if h.selector is not None]
+    assert watched == ["aimclustermodelsources"]

@@ -11,6 +11,7 @@ Errors are `InvalidReferenceError` whose message names the reference, never a li
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -141,17 +142,33 @@ def model_image(ref: ImageRef) -> str:
     return base if ref.tag is None else f"{base}:{ref.tag}"
 
 
+CANONICAL_CACHE = 4096
+"""Canonical forms kept: every image the operator creates is made canonical twice (the create,
+then the model's watch event), and a first sync creates thousands."""
+CACHED_LENGTH = 512
+"""Longer images are not kept (one is at most 1.5 MiB in etcd), so the cache stays a few MiB."""
+
+
 def canonical_image(spec_image: str) -> str:
     """Any `spec.image` as `registry/repository:tag`, so that different spellings compare equal.
 
     An image without a tag means `:latest` to a container runtime, so it is written with it. Input
     that does not parse (a digest, a typo) comes back unchanged: it then matches only itself.
     """
+    if len(spec_image) <= CACHED_LENGTH:
+        return _cached_canonical(spec_image)
+    return _canonical(spec_image)
+
+
+def _canonical(spec_image: str) -> str:
     try:
         ref = parse_reference(spec_image)
     except InvalidReferenceError:
         return spec_image
     return str(ref if ref.pinned else ref.with_tag("latest"))
+
+
+_cached_canonical = functools.lru_cache(maxsize=CANONICAL_CACHE)(_canonical)
 
 
 def _split_tag(text: str) -> tuple[str, str | None]:

@@ -3,7 +3,7 @@ events, the leader-election Lease).
 
 - `client` — the calls; `transport` — one HTTP exchange with the API server; `config` — kubeconfig
   and in-cluster configuration; `lease` — leader election; `names` — name checks on path segments;
-  `errors` — the only exceptions that leave the package.
+  `errors` — the only exceptions that leave the package; `watching` — watch streams.
 
 Uses the domain only; knows nothing of registries and never imports kopf."""
 
@@ -27,6 +27,7 @@ from aimsource.kube.errors import (
 )
 from aimsource.kube.lease import LeaseElector, LeaseSettings
 from aimsource.kube.names import InvalidNameError
+from aimsource.kube.watching import WatchEvent, WatchExpired
 
 __all__ = [
     "AlreadyExistsError",
@@ -49,6 +50,8 @@ __all__ = [
     "TLSVerificationError",
     "UnauthorizedError",
     "UnreachableError",
+    "WatchEvent",
+    "WatchExpired",
     "load_kube_config",
     "operator_namespace",
 ]

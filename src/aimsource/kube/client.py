@@ -1,4 +1,4 @@
-"""The Kubernetes API calls aimsource makes (besides kopf's watching).
+"""The Kubernetes API calls aimsource makes (besides kopf's watch of sources).
 
 Bodies are the raw JSON objects of the API (dicts): the domain builds them, this
 module only moves them. The HTTP side (aiohttp, retries, errors, field manager,
@@ -13,7 +13,7 @@ import binascii
 import datetime
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -31,6 +31,7 @@ from aimsource.kube.errors import (
 )
 from aimsource.kube.names import InvalidNameError, name_segment, namespace_segment
 from aimsource.kube.transport import FIELD_MANAGER, USER_AGENT, ApiTransport, ClientSettings
+from aimsource.kube.watching import WatchEvent, watch
 
 log = logging.getLogger("aimsource.kube")
 
@@ -100,18 +101,28 @@ class KubeClient(ApiTransport):
             return None
 
     async def list_pages(
-        self, path: str, *, page_size: int | None = None
+        self, path: str, *, page_size: int | None = None, on_version: Callable[[str], None] = lambda _: None
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """The items of a collection one page (`limit`/`continue`) at a time, so that a caller that
-        folds each page into something smaller never holds the whole list."""
+        folds each page into something smaller never holds the whole list. `on_version` is told the
+        list's resourceVersion (every page of one list has the same), to watch from."""
         params: dict[str, str] = {"limit": str(page_size or self.settings.page_size)}
         while True:
             page = await self.request("GET", path, params=params)
-            token = (page.get("metadata") or {}).get("continue")
+            meta = page.get("metadata") or {}
+            token = meta.get("continue")
+            if isinstance(meta.get("resourceVersion"), str):
+                on_version(meta["resourceVersion"])
             yield page.get("items") or []
             if not token:
                 return
             params["continue"] = token
+
+    def watch(
+        self, path: str, resource_version: str, *, on_open: Callable[[], None] = lambda: None
+    ) -> AsyncIterator[WatchEvent]:
+        """The events of a collection after `resource_version` (see `aimsource.kube.watching`)."""
+        return watch(self, path, resource_version, on_open=on_open)
 
     async def patch_source_status(
         self, name: str, status: Mapping[str, Any], *, uid: str | None = None

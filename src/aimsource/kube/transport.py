@@ -19,7 +19,7 @@ import random
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,7 @@ FIELD_MANAGER = "aimsource"
 """The `fieldManager` of every write: how managedFields and audit logs name aimsource's changes."""
 USER_AGENT = f"aimsource/{__version__}"
 WRITES = frozenset({"POST", "PUT", "PATCH"})
+MAX_ERROR_BODY = 64 * 1024  # bytes of a streamed call's error answer read for its message
 TOKEN_REREAD_SECONDS = 60.0  # projected service-account tokens rotate; kubelet refreshes them well before
 
 
@@ -194,19 +195,7 @@ class ApiTransport:
         except TimeoutError as e:
             raise UnreachableError(f"Kubernetes API at {self.config.server} timed out on {what}") from e
         except aiohttp.ClientError as e:
-            # Not chained: aiohttp's errors keep the request (`request_info`: its Authorization
-            # header) or the connection key (the proxy's credentials).
-            if _certificate_refused(e):  # retrying cannot help; the message says why
-                refused = TLSVerificationError(
-                    f"Kubernetes API at {self.config.server}: TLS certificate"
-                    f" verification failed on {what} (check the certificate"
-                    " authority)"
-                )
-                raise dropping_cause(refused, e, log) from None
-            lost = UnreachableError(
-                f"Kubernetes API at {self.config.server} unreachable on {what}: {type(e).__name__}"
-            )
-            raise dropping_cause(lost, e, log) from None
+            raise self._failure(e, what) from None
         if status < 400:
             try:
                 decoded = jsonlib.loads(body)
@@ -217,6 +206,67 @@ class ApiTransport:
             return decoded if isinstance(decoded, dict) else {"value": decoded}
         raise _error(status, reason, body, retry_after, what)
 
+    def _failure(self, e: aiohttp.ClientError, what: str) -> KubeError:
+        """Our error for an aiohttp one, to be raised `from None`: aiohttp's errors keep the request
+        (`request_info`: its Authorization header) or the connection key (the proxy's credentials)."""
+        if _certificate_refused(e):  # retrying cannot help; the message says why
+            refused = TLSVerificationError(
+                f"Kubernetes API at {self.config.server}: TLS certificate"
+                f" verification failed on {what} (check the certificate"
+                " authority)"
+            )
+            return dropping_cause(refused, e, log)
+        lost = UnreachableError(
+            f"Kubernetes API at {self.config.server} unreachable on {what}: {type(e).__name__}"
+        )
+        return dropping_cause(lost, e, log)
+
+    async def stream_lines(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str],
+        read_timeout: float,
+        max_line: int,
+        on_open: Callable[[], None] = lambda: None,
+    ) -> AsyncIterator[bytes]:
+        """A streamed GET (a watch), one line at a time, without the newline; no retries (the caller
+        starts again from where it got to). `on_open` is called once the server has accepted the
+        call. `read_timeout`: longest silence, in seconds; a line longer than `max_line` bytes ends
+        the stream with a KubeError, so memory stays bounded."""
+        what = f"GET {path} (streamed)"
+        url = URL(self._base + path, encoded=True).update_query(params)
+        t = self.settings.timeout
+        timeout = aiohttp.ClientTimeout(total=None, connect=t, sock_connect=t, sock_read=read_timeout)
+        try:
+            async with self._http().get(
+                url,
+                headers=self._headers(None),
+                timeout=timeout,
+                allow_redirects=False,
+                proxy=self._proxy,
+                proxy_auth=self._proxy_auth,
+            ) as response:
+                if response.status >= 400:
+                    body = await response.content.read(MAX_ERROR_BODY)
+                    retry_after = response.headers.get("Retry-After", "")
+                    raise _error(response.status, response.reason or "", body, retry_after, what)
+                on_open()
+                pending = bytearray()
+                async for chunk in response.content.iter_any():
+                    pending += chunk
+                    if b"\n" in chunk:
+                        *lines, pending = pending.split(b"\n")
+                        for line in lines:
+                            _check_line(line, max_line, what)
+                            if line.strip():
+                                yield bytes(line)
+                    _check_line(pending, max_line, what)
+        except TimeoutError as e:
+            raise UnreachableError(f"Kubernetes API at {self.config.server} was silent on {what}") from e
+        except aiohttp.ClientError as e:
+            raise self._failure(e, what) from None
+
     def _bearer_token(self) -> str | None:
         if self.config.token_file and time.monotonic() - self._token_read_at > TOKEN_REREAD_SECONDS:
             try:
@@ -226,6 +276,11 @@ class ApiTransport:
                 raise KubeError(f"cannot read the service account token {self.config.token_file}") from e
             self._token_read_at = time.monotonic()
         return self._token
+
+
+def _check_line(line: bytes | bytearray, max_line: int, what: str) -> None:
+    if len(line) > max_line:
+        raise KubeError(f"Kubernetes API answered {what} with a line of over {max_line} bytes")
 
 
 def _certificate_refused(e: aiohttp.ClientError) -> bool:

@@ -6,9 +6,11 @@ patches objects for its own bookkeeping; the persistence settings point at annot
 that nothing of kopf's can land in `status`, which the CRD would prune. Every handler is a
 coroutine: kopf runs synchronous handlers in threads, and ours touch loop-bound state.
 
-The models are indexed by the operator itself (`inventory`), not by kopf's indexes, because the
-index must also be reconciled against LISTs: kopf sends no DELETED for what went away while its
-watch was down. Event type None marks an object of a (re-)listing (`resync` counts on it).
+kopf watches the sources only. The models are watched by the operator itself
+(`state.model_watch`), which is cheaper per event, and indexed by it (`state.inventory`), not by
+kopf's indexes, because the index must also be reconciled against LISTs: a watch sends no DELETED
+for what went away while it was down. Event type None marks a source of a (re-)listing (`resync`
+counts on it).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Protocol, cast
 
 import kopf
 
-from aimsource.domain.resources import GROUP, MODEL_PLURAL, SOURCE_PLURAL, VERSION
+from aimsource.domain.resources import GROUP, SOURCE_PLURAL, VERSION
 from aimsource.kube import KubeConfig
 from aimsource.operator.state.resync import PAGE_SIZE
 
@@ -29,7 +31,6 @@ class OperatorHooks(Protocol):
     """What the handlers hand their events to (implemented in `main`)."""
 
     def source_event(self, event_type: str | None, body: Mapping[str, Any]) -> None: ...
-    def model_event(self, event_type: str | None, body: Mapping[str, Any]) -> None: ...
     async def stopping(self) -> None: ...
 
 
@@ -59,11 +60,10 @@ def connection_info(config: KubeConfig) -> kopf.ConnectionInfo:
 class NoEssenceStorage(kopf.AnnotationsDiffBaseStorage):
     """Annotations as the diff base (never written: kopf writes it only for change handlers), but
     no essence built. kopf builds every event's essence - a deep copy of the whole body, its
-    managedFields included - for change and daemon handlers, which we do not register; the watch
-    of models delivers one event per model created, and a model's copy costs about 0.25 ms of CPU:
-    0.5 s of the operator's 8 s in a first sync of 2,000 models (benchmarks/first_sync.py).
-    An empty essence makes every diff empty, which matters to nothing here: event handlers are
-    called on every event whatever the diff."""
+    managedFields included - for change and daemon handlers, which we do not register (when kopf
+    still watched the models, that was 0.5 s of the operator's 8 s of CPU in a first sync of 2,000
+    models, benchmarks/first_sync.py). An empty essence makes every diff empty, which matters to
+    nothing here: event handlers are called on every event whatever the diff."""
 
     def build(
         self, *, body: kopf.Body, extra_fields: Iterable[kopf.FieldSpec] | None = None
@@ -105,10 +105,6 @@ def build_registry(config: KubeConfig, hooks: OperatorHooks) -> kopf.OperatorReg
         # kopf gives tasks it did not start 5 s to finish on its own before cancelling them; the
         # workers must stop (and the Lease be released) the moment the operator is told to stop.
         await hooks.stopping()
-
-    @kopf.on.event(GROUP, VERSION, MODEL_PLURAL, registry=registry)
-    async def model_event(type: str | None, body: kopf.Body, **_: Any) -> None:
-        hooks.model_event(type, body)
 
     @kopf.on.event(GROUP, VERSION, SOURCE_PLURAL, registry=registry)
     async def source_event(type: str | None, body: kopf.Body, **_: Any) -> None:

@@ -1,8 +1,9 @@
 """`aimsource run`: assemble the operator's parts and run them on one event loop until stopped.
 
-kopf watches (every replica); the Lease elector switches the worker pool on and off; the metrics
-and health endpoints serve the platform. kopf owns SIGINT/SIGTERM: when it stops, everything else
-is cancelled and the Lease is released, so a standby takes over at once.
+kopf watches the sources and `ModelWatch` the models (every replica); the Lease elector switches
+the worker pool on and off; the metrics and health endpoints serve the platform. kopf owns
+SIGINT/SIGTERM: when it stops, everything else is cancelled and the Lease is released, so a standby
+takes over at once.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from aimsource.operator.reloading import RegistriesFile
 from aimsource.operator.settings import OperatorSettings
 from aimsource.operator.state.index import IndexedModelStore, model_image_reader
 from aimsource.operator.state.inventory import ModelInventory
+from aimsource.operator.state.model_watch import ModelWatch
 from aimsource.operator.state.resync import CrdNotServedError, Resync
 from aimsource.operator.syncing.leadership import WorkerSwitch
 from aimsource.operator.syncing.reconciler import Reconciler, run_workers
@@ -108,6 +110,7 @@ class Operator:
             interval=settings.schedule.resync_interval,
             crd_wait=settings.crd_wait,
         )
+        self.model_watch = ModelWatch(kube=kube, resync=self.resync, on_event=self.model_event)
         self.switch = WorkerSwitch(
             lambda: run_workers(self.reconciler, settings.schedule.workers), on_change=metrics.set_leading
         )
@@ -132,12 +135,11 @@ class Operator:
         if event_type is None:  # only a (re-)listing sends these
             self.resync.relisted()
 
-    def model_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+    def model_event(self, event_type: str, body: Mapping[str, Any]) -> None:
+        """An event of the model watch (`ModelWatch`)."""
         deleted = event_type == "DELETED"
         model = self.inventory.apply(body, deleted=deleted)
         self.store.observed(None if model is None else model.image, deleted=deleted)
-        if event_type is None:
-            self.resync.relisted()
 
     async def stopping(self) -> None:
         """Stop syncing and give the Lease up; safe to call more than once."""
@@ -156,7 +158,7 @@ class Operator:
     def readiness(self) -> Readiness:
         if not self.resync.listed.is_set():
             return Readiness(False, "first lists of sources and models not complete")
-        if not self.kopf_ready.is_set():
+        if not (self.kopf_ready.is_set() and self.model_watch.watching.is_set()):
             return Readiness(False, "not watching yet")
         if self.settings.leader_election:
             if self.elector_task is None or self.elector_task.done():
@@ -231,10 +233,12 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
             },
         )
         resync_task: asyncio.Task[None] | None = None
+        watch_task: asyncio.Task[None] | None = None
         try:
-            # Nothing syncs and kopf does not watch before every existing source and model is known.
+            # Nothing syncs and nothing is watched before every existing source and model is known.
             await op.resync.initial()
             resync_task = asyncio.create_task(op.resync.run(), name="index-resync")
+            watch_task = asyncio.create_task(op.model_watch.run(), name="model-watch")
             if settings.leader_election:
                 elector = LeaseElector(
                     kube,
@@ -264,10 +268,11 @@ async def _run(settings: OperatorSettings, config: KubeConfig) -> int:
                 )
             )
         finally:
-            if resync_task is not None:
-                resync_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await resync_task
+            for task in (resync_task, watch_task):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if token_task is not None:
                 token_task.cancel()
             if reload_task is not None:

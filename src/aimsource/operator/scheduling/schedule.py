@@ -181,7 +181,7 @@ class Policy:
         ),
     )
     """Seconds between two reconciles of the model index and the source table against paged
-    LISTs (also done after every re-list of kopf's watch)."""
+    LISTs (also done after every re-list of a watch)."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The operator's own index of AIMClusterModels: fed by watch events, reconciled against paged LISTs.
 
-kopf's watch misses deletions: after a watch ends with 410 Gone (an API server restart, a long
-network cut, etcd compacted past our resource version) kopf lists again and sends every object that
-exists as an event of type None, but nothing for an object deleted in the gap. An index fed by
+A watch misses deletions: after it ends with 410 Gone (an API server restart, a long network cut,
+etcd compacted past our resource version) the watcher must list again, and nothing tells it of an
+object deleted in the gap. An index fed by
 events alone would keep such a model for ever: never re-created, and still counted against its
 source's `maxModels`. So the index is also replaced, now and then and after every re-list, by what a
 paged LIST of the API returns (`reconcile`). Events that arrive while a LIST is being read are newer

@@ -1,15 +1,16 @@
 """Keeping the operator's picture of the cluster equal to the server's: first lists, and re-lists.
 
-At start-up, before kopf watches and before anything syncs, the sources and the models are listed
+At start-up, before anything is watched or synced, the sources and the models are listed
 page by page (`limit`/`continue`), which is also how a missing CRD shows: its collection is not
 served (404) - the operator waits for it for a bounded time, then fails naming it; kopf, which
 looks for the resources once, would otherwise never watch them and idle. `/readyz` waits for
 these lists.
 
-Later, kopf's watch can miss deletions (see `inventory`): whenever kopf re-lists - its re-listed
-objects arrive as events of type None, which only a listing sends - and on a schedule, both
-collections are listed again and the model index and the source table are reconciled with them.
-A burst of re-listed events asks for one reconcile once it has settled.
+Later, a watch can miss deletions (see `inventory`): whenever kopf re-lists the sources - its
+re-listed objects arrive as events of type None, which only a listing sends -, when the watch of
+models (`model_watch`) must list again, and on a schedule, both collections are listed again and
+the model index and the source table are reconciled with them. A burst of re-listed events asks
+for one reconcile once it has settled.
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ class Resync:
         """Set once the first lists of sources and models are in."""
         self._requested_at: float | None = None
         self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()  # one reconcile at a time: the schedule's and the model watch's
         self.reconciles = 0
+        self.models_version: str | None = None
+        """The resourceVersion of the last complete list of models: where their watch starts."""
 
     async def initial(self) -> None:
         """Wait (bounded) until both collections are served, then list them; CrdNotServedError."""
@@ -134,8 +138,15 @@ class Resync:
 
     async def reconcile(self, *, why: str) -> tuple[ReconcileResult, int]:
         """List the models and the sources and fold both in; (models result, sources dropped)."""
-        pages = self._kube.list_pages(MODELS_PATH, page_size=self._page_size)
+        async with self._lock:
+            return await self._reconcile(why)
+
+    async def _reconcile(self, why: str) -> tuple[ReconcileResult, int]:
+        versions: list[str] = []
+        pages = self._kube.list_pages(MODELS_PATH, page_size=self._page_size, on_version=versions.append)
         result = await self._inventory.reconcile(pages)
+        if versions:
+            self.models_version = versions[-1]
         self._on_models_changed()
         self._sources.begin_source_listing()
         listed: dict[str, Mapping[str, Any]] | None = None
