@@ -35,8 +35,7 @@ sys.path.insert(0, str(ROOT))  # the control plane, registry and operator harnes
 from tests.e2e.operator_process import OperatorProcess  # noqa: E402
 from tests.support.images import numbered_tags  # noqa: E402
 from tests.support.realkube import RealKube  # noqa: E402
-from tests.support.realkube_private import private_kube  # noqa: E402
-from tests.support.registry_server import start_registry  # noqa: E402
+from tests.support.realkube_private import private_kube_and_registry  # noqa: E402
 
 SOURCES = "/apis/aim.eai.amd.com/v1alpha1/aimclustermodelsources"
 MODELS = "/apis/aim.eai.amd.com/v1alpha1/aimclustermodels"
@@ -132,19 +131,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aimsource-fairness-") as tmp_text:
         tmp = Path(tmp_text)
-        (tmp / "kube").mkdir()
-        with private_kube(tmp / "kube") as kube, start_registry("anonymous", workdir=tmp) as registry:
-            kube.ok(
-                "POST",
-                "/api/v1/namespaces",
-                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "aim-system"}},
-            )
-            with registry.pusher() as pusher:
-                for phase in ("alone", "shared"):
-                    pusher.push_image(f"bench/{phase}-big", numbered_tags(args.big))
-                for phase in ("baseline", "shared"):
-                    for i in range(args.small):
-                        pusher.push_image(f"bench/{phase}-small-{i:02d}", ("1.0.0",))
+        images = {f"bench/{phase}-big": numbered_tags(args.big) for phase in ("alone", "shared")}
+        for phase in ("baseline", "shared"):
+            images.update({f"bench/{phase}-small-{i:02d}": ["1.0.0"] for i in range(args.small)})
+        with private_kube_and_registry(tmp, images) as (kube, registry):
             op = OperatorProcess(kube.kubeconfig, tmp, name="bench", extra=("--log-level", "INFO"))
             at = op.args.index("--workers")
             del op.args[at : at + 2]  # the default pool

@@ -47,8 +47,7 @@ sys.path.insert(0, str(ROOT))  # the control plane, registry and operator harnes
 from tests.e2e.operator_process import OperatorProcess  # noqa: E402
 from tests.support.images import MANIFEST_MEDIA_TYPES, numbered_tags  # noqa: E402
 from tests.support.realkube import RealKube  # noqa: E402
-from tests.support.realkube_private import private_kube  # noqa: E402
-from tests.support.registry_server import start_registry  # noqa: E402
+from tests.support.realkube_private import private_kube_and_registry  # noqa: E402
 
 GROUP = "aim.eai.amd.com"
 API_VERSION = f"{GROUP}/v1alpha1"
@@ -400,15 +399,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aimsource-first-sync-") as tmp_text:
         tmp = Path(tmp_text)
-        (tmp / "kube").mkdir()
-        with private_kube(tmp / "kube") as kube, start_registry("anonymous", workdir=tmp) as registry:
-            kube.ok(
-                "POST",
-                "/api/v1/namespaces",
-                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "aim-system"}},
-            )
-            with registry.pusher() as pusher:
-                pusher.push_image(REPOSITORY, numbered_tags(args.big))
+        with private_kube_and_registry(tmp, {REPOSITORY: numbered_tags(args.big)}) as (kube, registry):
             legs: list[Leg] = []
             for round_ in range(args.rounds):
                 # Which leg goes first alternates: the first leg on a fresh control plane is slower.

@@ -21,11 +21,14 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.support.realkube import _TESTBED, CRD_NAMES, CRDS, SCRIPT, RealKube
+
+if TYPE_CHECKING:
+    from tests.support.registry_server import RunningRegistry
 
 START_TIMEOUT = 240.0
 
@@ -135,3 +138,24 @@ def private_kube(directory: Path) -> Iterator[PrivateKube]:
                 proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+@contextlib.contextmanager
+def private_kube_and_registry(
+    directory: Path, images: Mapping[str, Sequence[str]]
+) -> Iterator[tuple[PrivateKube, RunningRegistry]]:
+    """A private control plane with the `aim-system` namespace, and an anonymous registry holding
+    `images` (repository -> tags), both under `directory`: what the operator benchmarks start from."""
+    from tests.support.registry_server import start_registry
+
+    (directory / "kube").mkdir(exist_ok=True)
+    with private_kube(directory / "kube") as kube, start_registry("anonymous", workdir=directory) as registry:
+        kube.ok(
+            "POST",
+            "/api/v1/namespaces",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "aim-system"}},
+        )
+        with registry.pusher() as pusher:
+            for repository, tags in images.items():
+                pusher.push_image(repository, tags)
+        yield kube, registry
