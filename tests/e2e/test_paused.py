@@ -6,17 +6,14 @@ interval. The time from the removal to the models is printed (a figure, not a ta
 
 from __future__ import annotations
 
-import base64
-import secrets
 import time
 from pathlib import Path
 from typing import Any
 
 from tests.e2e.cluster import Cluster
 from tests.e2e.operator_process import running_operator
-from tests.e2e.scenario import SOURCES, models_of, source, wait_synced
+from tests.e2e.scenario import SOURCES, models_of, source, wait_synced, webhook
 from tests.support.registry_server import RunningRegistry, start_registry
-from tests.support.serving import free_port
 
 PAUSED = "aim.eai.amd.com/reconciliation-paused"
 OPERATOR_AGENT = "aimsource-registry/"
@@ -39,17 +36,7 @@ def operator_requests(registry: RunningRegistry, repository: str) -> list[str]:
 def test_a_paused_source_syncs_nothing_until_the_annotation_goes(
     cluster: Cluster, kubeconfig: Path, tmp_path: Path, unique: str
 ) -> None:
-    token = secrets.token_urlsafe(24)
-    cluster.create(
-        "secrets",
-        {
-            "metadata": {"name": "aimsource-webhook"},
-            "type": "Opaque",
-            "data": {"token": base64.b64encode(token.encode()).decode()},
-        },
-        namespace="aim-system",
-    )
-    port = free_port()
+    token, port = webhook(cluster)
     repository = "amd/paused"
     with (
         running_operator(kubeconfig, tmp_path, extra=("--webhook-port", str(port))) as op,
